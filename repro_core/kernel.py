@@ -1,0 +1,323 @@
+"""One real Jupyter kernel, driven through jupyter_client, with timeouts and death detection.
+
+Why a kernel and not a thread: TensorFlow's global seed and Python's `random` are
+process-wide, so two visitors training in one process would share random state.
+A kernel per session also makes "re-run the cell" and "restart the kernel" literal.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import KernelManager
+
+# The default kernel: this very interpreter running ipykernel, no `jupyter kernelspec install` needed.
+DEFAULT_KERNEL = "lab-python"
+STARTUP_TIMEOUT = 60.0
+INTERRUPT_GRACE = 5.0
+OUTPUT_LIMIT = 100_000  # characters of stdout/stderr kept per cell
+
+
+class KernelError(RuntimeError):
+    """Base class for everything that goes wrong with a kernel."""
+
+
+class KernelDied(KernelError):
+    """The kernel process exited (killed, out of memory, crashed) while we needed it."""
+
+
+class KernelStartError(KernelError):
+    """The kernel could not be started or did not answer in time."""
+
+
+class CellTimeout(KernelError):
+    """A cell ran past its time budget; it was interrupted (and the kernel restarted if it did not answer)."""
+
+    def __init__(self, message: str, restarted: bool) -> None:
+        super().__init__(message)
+        self.restarted = restarted
+
+
+class CellError(KernelError):
+    """The cell raised inside the kernel; `ename`/`evalue` say what, `traceback` has the kernel's lines."""
+
+    def __init__(self, ename: str, evalue: str, traceback: list[str], stdout: str = "") -> None:
+        super().__init__(f"{ename}: {evalue}")
+        self.ename = ename
+        self.evalue = evalue
+        self.traceback = traceback
+        self.stdout = stdout
+
+
+@dataclass
+class CellResult:
+    """What one executed cell produced."""
+
+    code: str
+    stdout: str
+    stderr: str
+    values: dict[str, object] = field(default_factory=dict)  # parsed user_expressions
+    seconds: float = 0.0
+
+
+class LabKernelSpecManager(KernelSpecManager):
+    """The installed kernelspecs plus `lab-python`, a kernel of the interpreter running the lab."""
+
+    def _own_spec(self) -> KernelSpec:
+        return KernelSpec(
+            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            display_name=f"Python {sys.version.split()[0]} (this interpreter)",
+            language="python",
+            interrupt_mode="signal",
+            metadata={"debugger": False},
+        )
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        if kernel_name == DEFAULT_KERNEL:
+            return self._own_spec()
+        return super().get_kernel_spec(kernel_name)
+
+
+def available_kernels() -> dict[str, str]:
+    """Kernelspec name -> display name, the lab's own default first."""
+    manager = LabKernelSpecManager()
+    found = {DEFAULT_KERNEL: manager._own_spec().display_name}
+    for name, info in sorted(manager.get_all_specs().items()):
+        found.setdefault(name, info.get("spec", {}).get("display_name", name))
+    return found
+
+
+def check_kernel_name(name: str) -> str:
+    """Raise ValueError (one line, listing the choices) for a kernelspec that is not installed."""
+    if name == DEFAULT_KERNEL:
+        return name
+    try:
+        LabKernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        choices = ", ".join(available_kernels())
+        raise ValueError(f"unknown kernelspec {name!r}; installed: {choices}") from None
+    return name
+
+
+def kernel_environment(engine: str = "keras3", hash_seed: int | None = None) -> dict[str, str]:
+    """The environment a kernel starts with: explicit about the engine, the hash seed and TF's logging."""
+    env = dict(os.environ)
+    env.pop("TF_USE_LEGACY_KERAS", None)
+    env.pop("PYTHONHASHSEED", None)
+    if engine == "tf_keras":
+        env["TF_USE_LEGACY_KERAS"] = "1"
+    if hash_seed is not None:
+        env["PYTHONHASHSEED"] = str(int(hash_seed))
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    return env
+
+
+def _parse_expression(name: str, reply: dict) -> object:
+    """user_expressions come back as {'status', 'data': {'text/plain': repr}}; literal_eval the repr."""
+    if reply.get("status") != "ok":
+        raise CellError(reply.get("ename", "Error"), f"reading {name}: {reply.get('evalue', '')}", reply.get("traceback", []))
+    text = reply.get("data", {}).get("text/plain", "")
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+class LabKernel:
+    """A Jupyter kernel started from a kernelspec, talking over Unix sockets (no TCP port).
+
+    Thread-safe for one caller at a time (a lock serialises cells). `generation` counts
+    starts and restarts, so callers know when the notebook state was wiped.
+    """
+
+    def __init__(self, kernel_name: str = DEFAULT_KERNEL, env: dict[str, str] | None = None) -> None:
+        self.kernel_name = check_kernel_name(kernel_name)
+        self.env = env if env is not None else kernel_environment()
+        self.generation = 0
+        self._lock = threading.RLock()
+        self._state = "not started"
+        self._dir = tempfile.mkdtemp(prefix="repro-k-")
+        self._manager: KernelManager | None = None
+        self._client = None
+        self._log = None
+
+    # -- life cycle -------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """'not started', 'starting', 'idle', 'busy', 'dead' or 'shut down'."""
+        if self._state in ("idle", "busy") and self._manager is not None and not self._manager.is_alive():
+            self._state = "dead"
+        return self._state
+
+    @property
+    def pid(self) -> int | None:
+        provisioner = getattr(self._manager, "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        return getattr(process, "pid", None)
+
+    def start(self) -> LabKernel:
+        with self._lock:
+            self._state = "starting"
+            transport = "ipc" if os.name == "posix" else "tcp"
+            connection_file = os.path.join(self._dir, f"kernel-{self.generation}.json")
+            self._manager = KernelManager(
+                kernel_name=self.kernel_name,
+                kernel_spec_manager=LabKernelSpecManager(),
+                transport=transport,
+                connection_file=connection_file,
+            )
+            if transport == "ipc":
+                self._manager.ip = os.path.join(self._dir, f"k{self.generation}")
+            try:
+                # The kernel's own stderr (TensorFlow's C++ logging) goes to a log file, not our terminal.
+                self._log = open(os.path.join(self._dir, "kernel.log"), "ab")  # noqa: SIM115 - closed in _cleanup
+                self._manager.start_kernel(env=self.env, stdout=self._log, stderr=self._log)
+                self._client = self._manager.client()
+                self._client.start_channels()
+                self._client.wait_for_ready(timeout=STARTUP_TIMEOUT)
+            except Exception as exc:  # any failure to come up is a start error for the caller
+                self._state = "dead"
+                self._cleanup()
+                raise KernelStartError(f"kernel {self.kernel_name!r} did not start: {exc}") from exc
+            self.generation += 1
+            self._state = "idle"
+            return self
+
+    def restart(self) -> None:
+        """Stop the kernel process (however it is) and start a new one: all notebook state is gone."""
+        with self._lock:
+            self._cleanup()
+            self.start()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._cleanup()
+            self._state = "shut down"
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def kill(self) -> None:
+        """Kill the process hard (what an out-of-memory kill does); used by fault tests and pages."""
+        if self._manager is not None and self._manager.has_kernel:
+            self._manager.kill_kernel()
+
+    def _cleanup(self) -> None:
+        if self._client is not None:
+            self._client.stop_channels()
+            self._client = None
+        if self._manager is not None:
+            try:
+                if self._manager.has_kernel:
+                    self._manager.shutdown_kernel(now=True)
+            except Exception:  # a dead kernel may fail to shut down cleanly; it is gone either way
+                pass
+            self._manager = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> LabKernel:
+        if self._manager is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    # -- running cells -------------------------------------------------------------
+    def run_cell(
+        self,
+        code: str,
+        expressions: dict[str, str] | None = None,
+        timeout: float = 120.0,
+        on_output: Callable[[str], None] | None = None,
+    ) -> CellResult:
+        """Execute `code` as one cell; return its output and the parsed `expressions`.
+
+        Raises CellError if the cell raised, CellTimeout past `timeout` seconds,
+        KernelDied if the process is gone.
+        """
+        with self._lock:
+            if self._manager is None or self._client is None:
+                raise KernelDied(f"kernel {self.kernel_name!r} is not running; restart it")
+            if not self._manager.is_alive():
+                self._state = "dead"
+                raise KernelDied(f"kernel {self.kernel_name!r} has died; restart it")
+            self._state = "busy"
+            started = time.monotonic()
+            msg_id = self._client.execute(code, user_expressions=expressions or {}, allow_stdin=False, store_history=True)
+            stdout: list[str] = []
+            stderr: list[str] = []
+            reply = self._wait(msg_id, started + timeout, stdout, stderr, on_output)
+            seconds = time.monotonic() - started
+            self._state = "idle"
+            out_text = "".join(stdout)[:OUTPUT_LIMIT]
+            if reply["status"] != "ok":
+                raise CellError(reply.get("ename", "Error"), reply.get("evalue", ""), reply.get("traceback", []), out_text)
+            values = {name: _parse_expression(name, item) for name, item in reply.get("user_expressions", {}).items()}
+            return CellResult(code=code, stdout=out_text, stderr="".join(stderr)[:OUTPUT_LIMIT], values=values, seconds=seconds)
+
+    def _wait(self, msg_id: str, deadline: float, stdout: list[str], stderr: list[str], on_output) -> dict:
+        """Collect iopub output until the execute reply and the idle status have both arrived."""
+        reply: dict | None = None
+        idle = False
+        while reply is None or not idle:
+            if time.monotonic() > deadline:
+                self._handle_timeout(msg_id)
+            try:
+                msg = self._client.get_iopub_msg(timeout=0.1)
+            except queue.Empty:
+                msg = None
+            if msg is not None and msg.get("parent_header", {}).get("msg_id") == msg_id:
+                kind, content = msg["msg_type"], msg["content"]
+                if kind == "stream":
+                    (stdout if content.get("name") == "stdout" else stderr).append(content.get("text", ""))
+                    if on_output is not None:
+                        on_output(content.get("text", ""))
+                elif kind == "status" and content.get("execution_state") == "idle":
+                    idle = True
+            if reply is None:
+                try:
+                    shell = self._client.get_shell_msg(timeout=0)
+                except queue.Empty:
+                    shell = None
+                if shell is not None and shell.get("parent_header", {}).get("msg_id") == msg_id:
+                    reply = shell["content"]
+            if msg is None and not self._manager.is_alive():
+                self._state = "dead"
+                raise KernelDied(f"kernel {self.kernel_name!r} died while running a cell (killed or out of memory)")
+        return reply
+
+    def _handle_timeout(self, msg_id: str) -> None:
+        """Interrupt the cell; if the kernel does not answer within a grace period, restart it."""
+        self._manager.interrupt_kernel()
+        grace = time.monotonic() + INTERRUPT_GRACE
+        while time.monotonic() < grace:
+            try:
+                shell = self._client.get_shell_msg(timeout=0.2)
+            except queue.Empty:
+                continue
+            if shell.get("parent_header", {}).get("msg_id") == msg_id:
+                self._drain_iopub()
+                self._state = "idle"
+                raise CellTimeout("the cell ran past its time limit and was interrupted; the kernel is still usable", restarted=False)
+        self.restart()
+        raise CellTimeout("the cell ran past its time limit and did not stop when interrupted; the kernel was restarted", restarted=True)
+
+    def _drain_iopub(self) -> None:
+        while True:
+            try:
+                self._client.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                return
