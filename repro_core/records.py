@@ -59,7 +59,7 @@ def verdict(records: Sequence[RunRecord]) -> str:
     ordered = sorted(records, key=lambda r: r.rerun)
     if all(r.before_sha256 == ordered[0].before_sha256 and r.after_sha256 == ordered[0].after_sha256 for r in ordered):
         return "stable"
-    if all(a.after_sha256 == b.before_sha256 for a, b in zip(ordered, ordered[1:])):
+    if all(a.after_sha256 == b.before_sha256 for a, b in zip(ordered, ordered[1:], strict=False)):
         return "drift-chain"
     return "drift"
 

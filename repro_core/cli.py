@@ -1,0 +1,131 @@
+"""`python -m repro_core story ...`: the article's scenarios from the command line.
+
+Records go to stdout (table, json or csv); progress goes to stderr; bad values exit 2
+with one line and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from repro_core.kernel import DEFAULT_KERNEL, KernelError, check_kernel_name
+from repro_core.records import RECORD_FIELDS, VERDICTS, RunRecord, format_sum
+from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SCENARIOS, SEED_MAX, StoryParams
+from repro_core.story import ScenarioResult, run_story
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog="python -m repro_core",
+        description="Run the seed article's Keras notebook scenarios in real Jupyter kernels and report what happened.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+    story = commands.add_parser(
+        "story",
+        help="run the article's scenarios and print every rerun's checksums and each scenario's verdict",
+        description="Run the article's scenarios, each re-run N times, and print the records and verdicts. "
+        "Scenarios: " + "; ".join(f"{name}: {text}" for name, text in SCENARIOS.items()),
+    )
+    story.add_argument("--reruns", type=int, default=3, help=f"how many times each scenario's cell is re-run (1-{RERUNS_MAX}, default 3)")
+    story.add_argument(
+        "--seed", type=int, default=1234, help=f"the TensorFlow/Keras seed the cells set (0-{SEED_MAX}, default 1234 as in the article)"
+    )
+    story.add_argument("--epochs", type=int, default=10, help=f"training epochs per rerun (1-{EPOCHS_MAX}, default 10 as in the article)")
+    story.add_argument(
+        "--engine",
+        default="keras3",
+        help="which Keras TensorFlow uses in the kernel: keras3 (default) or tf_keras (sets TF_USE_LEGACY_KERAS=1); "
+        "kernels with TensorFlow < 2.16 use their bundled Keras whatever this says",
+    )
+    story.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL}: this Python interpreter)")
+    story.add_argument(
+        "--scenario", action="append", dest="scenarios", metavar="NAME",
+        help=f"a scenario to run; repeat for several (default: all of {', '.join(SCENARIOS)})",
+    )
+    story.add_argument("--format", choices=["table", "json", "csv"], default="table", help="output format for the records (default table)")
+    return parser
+
+
+def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
+    """Validate everything before any kernel starts; ValueError carries the one-line message."""
+    if args.engine not in ENGINES:
+        raise ValueError(f"unknown engine {args.engine!r}; choose keras3 or tf_keras")
+    params = StoryParams(seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine)
+    scenarios = args.scenarios or list(SCENARIOS)
+    for name in scenarios:
+        if name not in SCENARIOS:
+            raise ValueError(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
+    check_kernel_name(args.kernel)
+    return params, scenarios
+
+
+def _print_table(results: Sequence[ScenarioResult]) -> None:
+    for result in results:
+        v = result.versions
+        print(f"{result.scenario}  [Python {v.python}, TensorFlow {v.tensorflow}, {v.engine} {v.keras}, kernel {v.kernelspec}]")
+        print(f"  {'rerun':>5}  {'before sum':>17}  {'after sum':>17}  {'before sha256':<12}  {'after sha256':<12}  seconds")
+        for r in result.records:
+            print(
+                f"  {r.rerun:>5}  {format_sum(r.before_sum):>17}  {format_sum(r.after_sum):>17}  "
+                f"{r.before_sha256[:12]}  {r.after_sha256[:12]}  {r.seconds:7.2f}"
+            )
+        print(f"  verdict: {result.verdict} ({VERDICTS[result.verdict]})\n")
+
+
+def _print_records(records: list[RunRecord], fmt: str) -> None:
+    if fmt == "json":
+        json.dump([r.as_dict() for r in records], sys.stdout, indent=2)
+        print()
+    else:
+        writer = csv.DictWriter(sys.stdout, fieldnames=RECORD_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for r in records:
+            row = r.as_dict()
+            row["before_sum"], row["after_sum"] = format_sum(r.before_sum), format_sum(r.after_sum)
+            writer.writerow(row)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        params, scenarios = _params(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+
+    def progress(text: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f}s] {text}", file=sys.stderr, flush=True)
+
+    try:
+        results = run_story(params, scenarios, args.kernel, on_status=progress)
+    except KernelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    try:
+        if args.format == "table":
+            _print_table(results)
+        else:
+            _print_records([r for result in results for r in result.records], args.format)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into `head`
+        return 0
+    for result in results:
+        progress(f"{result.scenario}: {result.verdict}")
+    return 0
