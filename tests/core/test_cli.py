@@ -1,0 +1,56 @@
+"""`python -m repro_core story`: output formats, progress on stderr, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "repro_core", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--reruns", "0"], "reruns"),
+        (["--seed", "-1"], "seed"),
+        (["--kernel", "no-such-kernel"], "unknown kernelspec"),
+        (["--engine", "jax"], "unknown engine"),
+        (["--scenario", "nope"], "unknown scenario"),
+        (["--reruns", "many"], "invalid int"),
+    ],
+)
+def test_bad_values_exit_nonzero_with_one_line(args, fragment):
+    done = cli("story", *args, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in done.stderr
+
+
+def test_help_explains_every_option():
+    done = cli("story", "--help", timeout=60)
+    assert done.returncode == 0
+    for option in ("--reruns", "--seed", "--epochs", "--engine", "--kernel", "--scenario", "--format"):
+        assert option in done.stdout
+
+
+def test_json_records_and_verdict():
+    done = cli("story", "--scenario", "factory-full-seed", "--reruns", "2", "--epochs", "3", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    assert [r["rerun"] for r in records] == [1, 2]
+    assert set(records[0]) == {
+        "scenario", "rerun", "before_sum", "after_sum", "before_sha256", "after_sha256", "seconds",
+        "python", "tensorflow", "keras", "engine", "kernelspec",
+    }
+    assert records[0]["before_sha256"] == records[1]["before_sha256"]
+    assert "factory-full-seed: stable" in done.stderr
+    assert "rerun 2" in done.stderr  # progress went to stderr

@@ -1,0 +1,38 @@
+"""The article's story on today's TensorFlow with Keras 3, in real kernels."""
+
+from __future__ import annotations
+
+import pytest
+from story_claims import assert_modern_tensorflow_story
+
+from repro_core import CellError, Notebook, StoryParams, run_story
+from repro_core.cells import ARTICLE_FACTORY_CELL
+
+
+@pytest.fixture(scope="module")
+def story():
+    return {r.scenario: r for r in run_story(StoryParams(reruns=3, engine="keras3"))}
+
+
+def test_versions_are_reported_by_the_kernel(story):
+    versions = story["global-model"].versions
+    assert versions.engine == "keras3" and versions.keras.startswith("3.")
+    assert versions.kernelspec == "lab-python"
+    record = story["global-model"].records[0]
+    assert (record.engine, record.tensorflow, record.keras) == (versions.engine, versions.tensorflow, versions.keras)
+
+
+def test_modern_tensorflow_story(story):
+    assert_modern_tensorflow_story(story)
+
+
+def test_the_articles_lr_cell_fails_on_keras3_and_the_kernel_stays_usable():
+    book = Notebook(StoryParams(engine="keras3"))
+    try:
+        with pytest.raises(CellError) as info:
+            book.run("factory-tf-seed", code=ARTICLE_FACTORY_CELL)
+        assert "lr" in info.value.evalue
+        record = book.run("factory-full-seed")
+        assert record.rerun == 1 and record.engine == "keras3"
+    finally:
+        book.close()

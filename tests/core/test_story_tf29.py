@@ -1,0 +1,43 @@
+"""The article's own stack: Python 3.8 + tensorflow-cpu 2.9.3 in a second kernel.
+
+Here, and only here, the article's published figures are the expectation: this test
+checks that the lab reproduces them on the version they were published with.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from repro_core import StoryParams, available_kernels, run_story
+from repro_core.records import format_sum
+
+TF29_KERNEL = os.environ.get("REPRO_TF29_KERNEL", "repro-tf29")
+
+
+@pytest.fixture(scope="module")
+def story(require):
+    require("REQUIRE_TF29", TF29_KERNEL in available_kernels(), f"kernelspec {TF29_KERNEL!r} (Python 3.8, TF 2.9.3) is not installed")
+    results = run_story(StoryParams(reruns=2), ["global-model", "factory-tf-seed"], kernel_name=TF29_KERNEL)
+    return {r.scenario: r for r in results}
+
+
+def test_kernel_is_the_articles_stack(story):
+    versions = story["factory-tf-seed"].versions
+    assert versions.tensorflow.startswith("2.9.") and versions.python.startswith("3.8.")
+    assert versions.engine == "keras2"
+
+
+def test_the_articles_fix_holds_and_matches_its_published_figures(story):
+    fix = story["factory-tf-seed"]
+    assert fix.verdict == "stable"
+    assert [(format_sum(r.before_sum), format_sum(r.after_sum)) for r in fix.records] == [("-1.3297259211540", "-1.2190857985988")] * 2
+
+
+def test_the_global_model_drifts_as_published(story):
+    glob = story["global-model"]
+    assert glob.verdict == "drift-chain"
+    assert format_sum(glob.records[0].before_sum) == "-1.3297259211540"
+    assert format_sum(glob.records[1].before_sum) == "-1.2190857985988"
+    assert format_sum(glob.records[1].after_sum) == "-1.0630745515227"
