@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs, then run it (ruff + pytest).
+#   bash scripts/test.sh            # locally: optional parts (TF 2.9 kernel, Chromium) are skipped with a reason if missing
+#   REQUIRE_TF29=1 REQUIRE_BROWSER=1 bash scripts/test.sh   # CI: every part is mandatory
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PY=${PYTHON:-python3}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "Python environment (.venv) with the pinned requirements"
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -r requirements-dev.txt
+
+step "Second kernel: Python 3.8 + tensorflow-cpu 2.9.3 (the article's TensorFlow)"
+PY38=""
+if command -v pyenv >/dev/null 2>&1; then
+  PY38=$(ls -d "$(pyenv root)"/versions/3.8*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)
+fi
+[ -n "$PY38" ] || PY38=$(command -v python3.8 || true)
+if [ -n "$PY38" ]; then
+  [ -x .venv-tf29/bin/python ] || "$PY38" -m venv .venv-tf29
+  .venv-tf29/bin/python -m pip install -q --upgrade "pip<25"
+  .venv-tf29/bin/python -m pip install -q -r requirements-tf29.txt
+  # Registered inside .venv (its share/jupyter is on the main interpreter's Jupyter path), not in the user's home.
+  .venv-tf29/bin/python -m ipykernel install --prefix "$ROOT/.venv" --name repro-tf29 \
+    --display-name "Python 3.8 · TensorFlow 2.9.3" >/dev/null
+  echo "kernelspec repro-tf29 -> $PY38"
+elif [ "${REQUIRE_TF29:-0}" = "1" ]; then
+  echo "REQUIRE_TF29=1 but no Python 3.8 was found (pyenv or python3.8)" >&2
+  exit 1
+else
+  echo "no Python 3.8: the TF 2.9 tests will be skipped"
+fi
+
+step "Browser for the end-to-end tests: Debian's chromium"
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  elif [ "${REQUIRE_BROWSER:-0}" = "1" ]; then
+    echo "REQUIRE_BROWSER=1 but chromium is missing and cannot be installed here (need root + apt-get)" >&2
+    exit 1
+  else
+    echo "no chromium: the browser tests will be skipped"
+  fi
+fi
+
+step "ruff"
+.venv/bin/ruff check .
+
+step "pytest"
+.venv/bin/python -m pytest "$@"
