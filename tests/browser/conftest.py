@@ -1,0 +1,94 @@
+"""Browser-test fixtures: a real `streamlit run app.py` server and headless Debian Chromium.
+
+In the spirit of streamlit/streamlit's e2e_playwright/conftest.py: the server runs as a
+subprocess on a free port, we poll /_stcore/health until it answers "ok", and stop it at
+the end of the session. Chromium is the system one (/usr/bin/chromium); nothing is
+downloaded. If it is missing the tests are skipped, unless REQUIRE_BROWSER=1, in which
+case they fail with a clear message.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lab_browser import (  # noqa: E402
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    REPO_ROOT,
+    SCREENSHOT_DIR,
+    StreamlitServer,
+    browser_required,
+    chromium_executable,
+)
+
+
+def missing_browser(reason: str) -> None:
+    """Skip, or fail when REQUIRE_BROWSER=1 says the browser tests must run."""
+    if browser_required():
+        pytest.fail(f"REQUIRE_BROWSER=1 but the browser tests cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = chromium_executable()
+    if path is None:
+        missing_browser(f"Chromium not found (looked for {CHROMIUM_PATH}, `chromium`, `chromium-browser`)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def app_server(chromium_path: str) -> Iterator[StreamlitServer]:
+    """The lab's Streamlit server (app.py at the repo root)."""
+    app = REPO_ROOT / "app.py"
+    if not app.exists():
+        missing_browser(f"{app} does not exist yet")
+    server = StreamlitServer(app, REPO_ROOT)
+    try:
+        server.start()
+    except (RuntimeError, TimeoutError) as exc:
+        pytest.fail(f"streamlit server did not come up: {exc}\n--- server log ---\n{server.log_tail()}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server: StreamlitServer) -> str:
+    return app_server.base_url
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[object]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        missing_browser(f"playwright is not installed: {exc}")
+    with sync_playwright() as playwright:
+        try:
+            instance = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        except Exception as exc:  # noqa: BLE001 - any launch failure means no browser here
+            missing_browser(f"Chromium at {chromium_path} did not start: {exc}")
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    """A fresh browser context (a new Streamlit session) per test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR

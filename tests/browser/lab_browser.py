@@ -1,0 +1,355 @@
+"""Shared by the browser tests and bench/ui_bench.py: a Streamlit server subprocess,
+the system Chromium, and reading st.dataframe cells from the DOM.
+
+No pytest and no TensorFlow in here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Self
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
+LOG_DIR = REPO_ROOT / "test-artifacts" / "logs"
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+HEALTH_TIMEOUT_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def chromium_executable() -> str | None:
+    """The Chromium binary to drive, or None when this machine has none."""
+    if os.path.isfile(CHROMIUM_PATH) and os.access(CHROMIUM_PATH, os.X_OK):
+        return CHROMIUM_PATH
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def browser_required() -> bool:
+    return os.environ.get("REQUIRE_BROWSER", "").strip().lower() in ("1", "true", "yes")
+
+
+def wait_for_health(base_url: str, proc: subprocess.Popen, timeout: float = HEALTH_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    last_error = "no answer yet"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit server exited early with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+                body = response.read().decode("utf-8", "replace").strip()
+                if response.status == 200 and body == "ok":
+                    return
+                last_error = f"HTTP {response.status}: {body!r}"
+        except (urllib.error.URLError, OSError) as exc:
+            last_error = str(exc)
+        time.sleep(0.25)
+    raise TimeoutError(f"{base_url}/_stcore/health not 'ok' after {timeout:.0f} s ({last_error})")
+
+
+class StreamlitServer:
+    """`python -m streamlit run <script>` on a free port; use as a context manager."""
+
+    def __init__(self, script: str | Path, cwd: str | Path, log_name: str = "streamlit-server.log") -> None:
+        self.script = str(script)
+        self.cwd = str(cwd)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOG_DIR / log_name
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> StreamlitServer:
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            self.script,
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ]
+        log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self._log = log
+        # Own process group, so stop() can end the server and any kernels it started.
+        self.proc = subprocess.Popen(command, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_for_health(self.base_url, self.proc)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)  # streamlit shuts down its sessions (and their kernels) on SIGTERM
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        if proc is not None:
+            # leftovers of this server's own process group only (e.g. kernels it spawned)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        log = getattr(self, "_log", None)
+        if log is not None:
+            log.close()
+            self._log = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --- reading st.dataframe from the DOM -------------------------------------------------
+#
+# st.dataframe draws with glide-data-grid on a <canvas>, but glide also renders an
+# accessibility table inside the canvas element: <table role="grid"> with
+# <th role="columnheader" aria-colindex> and <tr aria-rowindex><td role="gridcell" aria-colindex>.
+# It holds only the cells currently in view (columns scrolled out of view are absent), so
+# we scroll glide's scroller (.dvn-scroller) across the grid and merge what each position shows.
+# The cell text is glide's copy value: for number columns, the raw number as JavaScript prints
+# it (shortest round-trip repr, e.g. "-0.5819531679153123"), not the %.13f display string.
+
+READ_GRID_JS = """
+async (root) => {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const table = () => root.querySelector('table[role=grid]');
+  const headers = {};
+  const cells = {};
+  const collect = () => {
+    const grid = table();
+    if (!grid) return;
+    for (const th of grid.querySelectorAll('th[role=columnheader]')) {
+      headers[th.getAttribute('aria-colindex')] = th.textContent;
+    }
+    for (const tr of grid.querySelectorAll('tbody tr[aria-rowindex]')) {
+      const row = tr.getAttribute('aria-rowindex');
+      cells[row] = cells[row] || {};
+      for (const td of tr.querySelectorAll('td[aria-colindex]')) {
+        cells[row][td.getAttribute('aria-colindex')] = td.textContent;
+      }
+    }
+  };
+  const scroller = root.querySelector('.dvn-scroller');
+  if (!scroller) {
+    collect();
+  } else {
+    const x0 = scroller.scrollLeft, y0 = scroller.scrollTop;
+    const stepX = Math.max(40, Math.floor(scroller.clientWidth / 2));
+    const stepY = Math.max(35, Math.floor(scroller.clientHeight / 2));
+    for (let y = 0; ; y += stepY) {
+      for (let x = 0; ; x += stepX) {
+        scroller.scrollTo(x, y);
+        await sleep(250);
+        collect();
+        if (scroller.scrollLeft + scroller.clientWidth >= scroller.scrollWidth - 1 || x > scroller.scrollWidth) break;
+      }
+      if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1 || y > scroller.scrollHeight) break;
+    }
+    scroller.scrollTo(x0, y0);
+    await sleep(100);
+  }
+  const grid = table();
+  return {
+    headers,
+    cells,
+    rowcount: grid ? Number(grid.getAttribute('aria-rowcount')) : 0,
+    colcount: grid ? Number(grid.getAttribute('aria-colcount')) : 0,
+  };
+}
+"""
+
+ROW_COUNT_JS = """
+(root) => {
+  const grid = root.querySelector('table[role=grid]');
+  return grid ? Number(grid.getAttribute('aria-rowcount')) - 1 : -1;
+}
+"""
+
+
+def grid_row_count(container) -> int:
+    """Data rows of the first st.dataframe in a locator (aria-rowcount minus the header), -1 if none yet."""
+    frame = container.locator('[data-testid="stDataFrame"]')
+    if frame.count() == 0:
+        return -1
+    return int(frame.first.evaluate(ROW_COUNT_JS))
+
+
+def read_grid(container) -> list[dict[str, str]]:
+    """Every row of the first st.dataframe inside `container` (a Playwright Locator), as {column label: text}.
+
+    Raises if some cell could not be read (a column or row never came into view).
+    """
+    frame = container.locator('[data-testid="stDataFrame"]').first
+    frame.wait_for(state="visible")
+    data = frame.evaluate(READ_GRID_JS)
+    headers = {int(k): v for k, v in data["headers"].items()}
+    colcount, rowcount = int(data["colcount"]), int(data["rowcount"])
+    missing_headers = [i for i in range(1, colcount + 1) if i not in headers]
+    if missing_headers:
+        raise AssertionError(f"dataframe column headers {missing_headers} never rendered (got {headers})")
+    rows: list[dict[str, str]] = []
+    for row_index in range(2, rowcount + 1):  # aria-rowindex 1 is the header row
+        raw = {int(k): v for k, v in data["cells"].get(str(row_index), {}).items()}
+        missing = [headers[i] for i in range(1, colcount + 1) if i not in raw]
+        if missing:
+            raise AssertionError(f"dataframe row {row_index - 1}: cells {missing} never rendered")
+        rows.append({headers[i]: raw[i] for i in range(1, colcount + 1)})
+    return rows
+
+
+def normalise_sum(text: str) -> str:
+    """A sum cell as the article prints it (%.13f), whether the grid shows the raw float or a formatted string."""
+    cleaned = text.strip().replace(",", "").replace("\u2212", "-")
+    return "%.13f" % float(cleaned)
+
+
+def exact_float(text: str) -> float | None:
+    """The float a cell holds if its text carries more than 13 decimals (the raw value), else None."""
+    cleaned = text.strip().replace(",", "").replace("\u2212", "-")
+    match = re.fullmatch(r"-?\d+\.(\d+)(e-?\d+)?", cleaned)
+    if match is None or (len(match.group(1)) <= 13 and not match.group(2)):
+        return None
+    return float(cleaned)
+
+
+def process_rss_mb(pid: int) -> float:
+    """Resident memory (VmRSS) of one process, in MB, from /proc/<pid>/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+# --- driving the app --------------------------------------------------------------------
+
+EXCEPTION_SELECTOR = '[data-testid="stException"]'
+
+
+def wait_for_app_run(page, timeout_ms: float = 60_000) -> None:
+    """Like streamlit's e2e wait_for_app_run: connected, script not running, no skeletons left."""
+    page.wait_for_timeout(155)
+    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(state="attached", timeout=timeout_ms)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(state="attached", timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while page.locator('[data-testid="stSkeleton"]').count() and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+
+
+def exception_texts(page) -> list[str]:
+    """Text of every Streamlit exception box on the page (empty when none)."""
+    return [text.strip() for text in page.locator(EXCEPTION_SELECTOR).all_inner_texts()]
+
+
+def path_of(url: str) -> str:
+    """'http://host:port/drift?x=1' -> 'drift' ('' for the default page)."""
+    from urllib.parse import urlparse
+
+    return urlparse(url).path.strip("/")
+
+
+def button(page, key: str):
+    """The <button> of a keyed st.button (Streamlit puts class st-key-<key> on keyed elements)."""
+    return page.locator(f".st-key-{key} button").first
+
+
+def button_label(page, key: str) -> str:
+    """A keyed button's label text, without its material icon's ligature name (e.g. 'replay')."""
+    target = button(page, key)
+    label = target.locator('[data-testid="stMarkdownContainer"]')
+    return (label.first.inner_text() if label.count() else target.inner_text()).strip()
+
+
+def wait_for_rows(page, container, rows: int, timeout_s: float) -> None:
+    """Wait until the dataframe in `container` has `rows` rows and the script has finished; fail fast on an exception box."""
+    deadline = time.monotonic() + timeout_s
+    last = -1
+    while time.monotonic() < deadline:
+        errors = exception_texts(page)
+        if errors:
+            raise AssertionError("the app raised while running:\n" + "\n---\n".join(errors))
+        last = grid_row_count(container)
+        idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").count() == 1
+        if last == rows and idle:
+            return
+        if last > rows and idle:
+            raise AssertionError(f"table has {last} rows, expected {rows}")
+        page.wait_for_timeout(250)
+    raise AssertionError(f"table did not reach {rows} rows within {timeout_s:.0f} s (last seen: {last})")
+
+
+def set_sidebar_number(page, key: str, value: int) -> None:
+    """Set a keyed sidebar st.number_input / st.slider / st.selectbox-free numeric widget to `value`."""
+    widget = page.locator(f".st-key-{key}").first
+    widget.wait_for(state="visible")
+    number = widget.locator("input[type='number'], input[inputmode], input").first
+    slider = widget.locator("[role='slider']").first
+    if slider.count():
+        slider.focus()
+        current = int(float(slider.get_attribute("aria-valuenow")))
+        low = int(float(slider.get_attribute("aria-valuemin") or 0))
+        slider.press("Home")
+        for _ in range(value - low):
+            slider.press("ArrowRight")
+        del current
+    elif number.count():
+        number.fill(str(value))
+        number.press("Enter")
+    else:
+        raise AssertionError(f"widget '{key}' is neither a number input nor a slider")
+    wait_for_app_run(page)

@@ -1,0 +1,201 @@
+"""The lab in a real browser: walk the pages by their links, run the cells, and check that the
+numbers the page shows are bit for bit the ones the CLI computes for the same settings.
+
+The CLI reference runs in a subprocess (its own kernels) while the browser drives the app;
+nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from lab_browser import (
+    REPO_ROOT,
+    button,
+    button_label,
+    exact_float,
+    exception_texts,
+    normalise_sum,
+    path_of,
+    read_grid,
+    set_sidebar_number,
+    wait_for_app_run,
+    wait_for_rows,
+)
+
+RERUNS = 2  # set in the sidebar; keeps the runs short
+SEED = 1234
+EPOCHS = 10
+ENGINE = "keras3"
+CLICK_TIMEOUT_S = 240.0  # kernel start + TF import + reruns, on a shared 2-core machine
+REFERENCE_TIMEOUT_S = 600.0
+
+# url path -> what the page must show (any of these words, case-insensitive, in the main area)
+PAGES = ["home", "seed", "drift", "factory", "restart", "why"]
+SCENARIOS = ["global-model", "factory-tf-seed", "factory-full-seed"]
+
+SUM_COLUMNS = ("before sum", "after sum")
+SHA_COLUMNS = ("before sha256", "after sha256")
+REQUIRED_COLUMNS = ("rerun", *SUM_COLUMNS, *SHA_COLUMNS, "seconds", "same as rerun 1")
+
+
+class CliReference:
+    """`python -m repro_core story --format json` for the three scenarios, started in the background."""
+
+    def __init__(self) -> None:
+        self.command = [sys.executable, "-m", "repro_core", "story", "--format", "json",
+                        "--reruns", str(RERUNS), "--seed", str(SEED), "--epochs", str(EPOCHS), "--engine", ENGINE]  # fmt: skip
+        for scenario in SCENARIOS:
+            self.command += ["--scenario", scenario]
+        self.records: list[dict] | None = None
+        self.error: str | None = None
+        self.seconds = 0.0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        try:
+            done = subprocess.run(self.command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=REFERENCE_TIMEOUT_S)
+            if done.returncode != 0:
+                self.error = f"exit {done.returncode}\n{done.stderr[-3000:]}"
+            else:
+                self.records = json.loads(done.stdout)
+        except Exception as exc:  # noqa: BLE001 - reported to the test that needs the reference
+            self.error = f"{type(exc).__name__}: {exc}"
+        self.seconds = time.monotonic() - started
+
+    def rows(self, scenario: str) -> list[dict]:
+        self._thread.join(REFERENCE_TIMEOUT_S)
+        if self.records is None:
+            pytest.fail(f"the CLI reference failed: {' '.join(self.command)}\n{self.error}", pytrace=False)
+        rows = sorted((r for r in self.records if r["scenario"] == scenario), key=lambda r: r["rerun"])
+        assert len(rows) == RERUNS, f"CLI gave {len(rows)} records for {scenario}, expected {RERUNS}"
+        return rows
+
+
+@pytest.fixture(scope="session")
+def cli_reference(app_url: str) -> CliReference:
+    """Started as soon as the server is up, so it computes while the browser walks the pages."""
+    return CliReference()
+
+
+def main_area(page):
+    return page.locator('[data-testid="stMain"]')
+
+
+def assert_page_ok(page, name: str) -> str:
+    """The page rendered: a non-empty heading in the main area and no exception box. Returns the heading."""
+    wait_for_app_run(page)
+    errors = exception_texts(page)
+    assert not errors, f"page '{name}' shows an exception:\n" + "\n---\n".join(errors)
+    heading = main_area(page).locator("h1, h2").first
+    heading.wait_for(state="visible")
+    text = heading.inner_text().strip()
+    assert text, f"page '{name}' has an empty heading"
+    body = main_area(page).inner_text()
+    assert len(body.strip()) > 200, f"page '{name}' looks empty: {body[:300]!r}"
+    return text
+
+
+def screenshot(page, directory: Path, name: str) -> None:
+    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+
+
+def follow_link_to(page, target: str) -> None:
+    """Click the page's own st.page_link to `target` (in the main area, not the sidebar nav)."""
+    links = main_area(page).locator('[data-testid="stPageLink"] a')
+    matching = [links.nth(i) for i in range(links.count()) if path_of(links.nth(i).get_attribute("href") or "") == target]
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert matching, f"no page link to '{target}' in the main area (links: {hrefs})"
+    matching[-1].click()
+    page.wait_for_url(lambda url: path_of(url) == target, timeout=30_000)
+
+
+def compare_rows(where: str, dom_rows: list[dict[str, str]], cli_rows: list[dict]) -> list[str]:
+    """Every difference between the page's table and the CLI's records (empty when bit-identical)."""
+    problems: list[str] = []
+    if len(dom_rows) != len(cli_rows):
+        problems.append(f"{where}: page shows {len(dom_rows)} rows, CLI gave {len(cli_rows)}")
+    for dom, cli in zip(dom_rows, cli_rows, strict=False):
+        tag = f"{where} rerun {cli['rerun']}"
+        missing = [c for c in REQUIRED_COLUMNS if c not in dom]
+        if missing:
+            problems.append(f"{tag}: columns {missing} missing (have {list(dom)})")
+            continue
+        if dom["rerun"].strip() != str(cli["rerun"]):
+            problems.append(f"{tag}: rerun cell {dom['rerun']!r}")
+        for column in SUM_COLUMNS:
+            field = column.replace(" ", "_")
+            want = "%.13f" % cli[field]
+            got = normalise_sum(dom[column])
+            if got != want:
+                problems.append(f"{tag} {column}: page {got} ({dom[column]!r}) != CLI {want} ({cli[field]!r})")
+            raw = exact_float(dom[column])
+            if raw is not None and raw != cli[field]:
+                problems.append(f"{tag} {column}: page holds {raw!r}, CLI {cli[field]!r} (same 13 decimals, different float)")
+        for column in SHA_COLUMNS:
+            field = column.replace(" ", "_")
+            shown = dom[column].strip().rstrip("…").rstrip(".")
+            if len(shown) < 8 or not cli[field].startswith(shown):
+                problems.append(f"{tag} {column}: page {dom[column]!r} is not a prefix of CLI {cli[field]}")
+    return problems
+
+
+def run_many_and_read(page, button_key: str, container_key: str) -> list[dict[str, str]]:
+    run = button(page, button_key)
+    run.wait_for(state="visible")
+    label = button_label(page, button_key)
+    assert label == f"Run {RERUNS} times", f"button '{button_key}' says {label!r}, expected 'Run {RERUNS} times'"
+    run.click()
+    container = page.locator(f".st-key-{container_key}")
+    wait_for_rows(page, container, RERUNS, CLICK_TIMEOUT_S)
+    rows = read_grid(container)
+    print(f"\n[{container_key}] read from the page:")
+    for row in rows:
+        print("   ", {k: row[k] for k in REQUIRED_COLUMNS if k in row})
+    return rows
+
+
+def test_walkthrough_follows_links_and_matches_cli(page, app_url, cli_reference, screenshot_dir):
+    started = time.monotonic()
+    page.goto(f"{app_url}/")
+    assert path_of(page.url) in ("", "home")
+    headings = {"home": assert_page_ok(page, "home")}
+    screenshot(page, screenshot_dir, "home")
+
+    problems: list[str] = []
+    for previous, name in zip(PAGES, PAGES[1:], strict=False):
+        follow_link_to(page, name)
+        headings[name] = assert_page_ok(page, name)
+        if name == "drift":
+            set_sidebar_number(page, "reruns", RERUNS)
+            dom = run_many_and_read(page, "drift_run_many", "drift_results")
+            problems += compare_rows("drift (global-model)", dom, cli_reference.rows("global-model"))
+        elif name == "factory":
+            run = button(page, "factory_run_many")
+            run.wait_for(state="visible")
+            label = button_label(page, "factory_run_many")
+            assert str(RERUNS) in label, f"factory button says {label!r} but reruns is {RERUNS}"
+            run.click()
+            tf_box, full_box = page.locator(".st-key-factory_tf_results"), page.locator(".st-key-factory_full_results")
+            wait_for_rows(page, full_box, RERUNS, 2 * CLICK_TIMEOUT_S)
+            wait_for_rows(page, tf_box, RERUNS, CLICK_TIMEOUT_S)
+            for scenario, box in (("factory-tf-seed", tf_box), ("factory-full-seed", full_box)):
+                dom = read_grid(box)
+                print(f"\n[{scenario}] read from the page:")
+                for row in dom:
+                    print("   ", {k: row[k] for k in REQUIRED_COLUMNS if k in row})
+                problems += compare_rows(f"factory ({scenario})", dom, cli_reference.rows(scenario))
+        assert not exception_texts(page), f"page '{name}' shows an exception after running"
+        screenshot(page, screenshot_dir, name)
+        assert previous != name
+    print(f"\nheadings: {headings}")
+    print(f"walkthrough {time.monotonic() - started:.1f} s; CLI reference {cli_reference.seconds:.1f} s")
+    assert not problems, "page and CLI differ:\n" + "\n".join(problems)
