@@ -67,7 +67,7 @@ def weight_checksum(net, label):
         digest.update((str(w.dtype) + str(w.shape)).encode())
         digest.update(np.ascontiguousarray(w).tobytes())
     checksums[label] = {{"sum": float(total), "sha256": digest.hexdigest()}}
-    print("summary of trainable variables %s: %.13f" % (label, total))
+    print("summary of trainable variables %s: %.13f  sha256 %s" % (label, total, digest.hexdigest()[:12]))
     return total
 
 

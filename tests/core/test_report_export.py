@@ -1,0 +1,89 @@
+"""JSON reports (write, read back hostile input, compare) and the notebook export, re-executed with nbclient."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import nbformat
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+
+from repro_core import Notebook, StoryParams
+from repro_core.kernel import DEFAULT_KERNEL, LabKernelSpecManager
+from repro_core.notebook_export import notebook_from_cells, notebook_json
+from repro_core.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
+
+
+@pytest.fixture(scope="module")
+def run():
+    params = StoryParams(reruns=2, epochs=3)
+    book = Notebook(params)
+    try:
+        records = [book.run("factory-full-seed") for _ in range(2)]
+        yield records, list(book.cells_run), book.versions
+    finally:
+        book.close()
+
+
+def test_report_round_trips(run):
+    records, _, versions = run
+    report = build_report(records, {"seed": 1234}, versions)
+    again = parse_report(report_json(report))
+    assert again.records == records
+    assert again.verdicts() == {"factory-full-seed": "stable"}
+    assert again.kernel["tensorflow"] == versions.tensorflow
+    assert all(row.before_same and row.after_same for row in compare_reports(report, again))
+
+
+def test_compare_finds_a_difference(run):
+    records, _, versions = run
+    a = build_report(records, {}, versions)
+    changed = [records[0], type(records[1])(**{**records[1].as_dict(), "after_sha256": "0" * 64})]
+    rows = compare_reports(a, build_report(changed, {}, versions))
+    assert [(r.rerun, r.before_same, r.after_same) for r in rows] == [(1, True, True), (2, True, False)]
+
+
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        (b"\xff\xfe", "not valid JSON"),
+        (b"[1, 2]", "not a Keras Reproducibility Lab report"),
+        (json.dumps({"schema": "keras-reproducibility-lab/report", "schema_version": 99}), "unsupported report version"),
+        (b"{" * 600_000 + b"}" * 600_000, "at most"),
+        (b"[" * 50_000 + b"]" * 50_000, "not valid JSON"),
+        (json.dumps({"schema": "keras-reproducibility-lab/report", "schema_version": 1, "records": [{"rerun": 1}]}), "lacks"),
+    ],
+    ids=["not-utf8", "not-a-report", "future-version", "oversized", "deeply-nested", "record-lacks-fields"],
+)
+def test_bad_reports_get_clear_messages(data, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        parse_report(data)
+
+
+def test_oversized_report_is_refused():
+    with pytest.raises(ValueError, match="at most"):
+        parse_report(b" " * (MAX_REPORT_BYTES + 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=2000), st.recursive(st.none() | st.booleans() | st.floats() | st.text(max_size=20),
+       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)).map(json.dumps)))  # fmt: skip
+def test_hostile_reports_only_raise_value_error(data):
+    with contextlib.suppress(ValueError):
+        parse_report(data)
+
+
+def test_exported_notebook_reproduces_its_fingerprints_in_a_fresh_kernel(run):
+    _, executed, versions = run
+    book = nbformat.reads(notebook_json(notebook_from_cells(executed, DEFAULT_KERNEL, "lab")), as_version=4)
+    exported = [c.outputs[0].text for c in book.cells if c.cell_type == "code" and c.outputs]
+    manager = KernelManager(kernel_name=DEFAULT_KERNEL, kernel_spec_manager=LabKernelSpecManager())
+    NotebookClient(book, km=manager, timeout=300).execute()
+    fresh = ["".join(o.text for o in c.outputs if o.get("name") == "stdout") for c in book.cells if c.cell_type == "code"]
+    fresh = [text for text in fresh if text]
+    assert fresh == exported
+    assert sum(text.count("sha256") for text in fresh) == 4  # before/after checksums of both reruns, fingerprints included
