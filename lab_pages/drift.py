@@ -1,0 +1,52 @@
+"""Rerun drift: the global model's cell, re-run in one kernel; each run continues from the last."""
+
+import streamlit as st
+
+from lab_ui import session, ui
+from repro_core import cells
+from repro_core.views import ARTICLE_LABEL
+
+current = ui.params()
+st.title("Rerun drift")
+st.markdown(
+    """
+The setup cell built **one** model, `model = MLP()`. The cell below reseeds TensorFlow and then
+compiles and fits that same model. Run it twice and ask: does the second run start from the
+same weights as the first?
+"""
+)
+ui.code_block(cells.scenario_cell("global-model", current), "The exact cell the kernel executes:")
+
+left, right, _ = st.columns([1, 1, 3])
+run_one = left.button(
+    "Run cell", key="drift_run_cell", icon=":material/play_arrow:", help="One more Shift-Enter on this cell, in the session's kernel"
+)
+run_many = right.button(
+    f"Run {current.reruns} times",
+    key="drift_run_many",
+    icon=":material/replay:",
+    help="Restart the kernel, run the setup cell, then this cell N times (the same rows as the command line)",
+)
+status_area = st.container()
+view = ui.ResultsView(session.DRIFT, "drift_results", chart_title="Global model: sums before and after each rerun")
+view.draw()
+with status_area:
+    if run_one:
+        ui.run_cell(session.DRIFT, view)
+    if run_many:
+        ui.run_many(session.DRIFT, view)
+
+st.markdown(
+    """
+**Reading the chart.** Blue dots are the sum of all weights before training, red dots after.
+A dashed grey segment joins the end of one rerun to the start of the next. When those segments
+are flat, rerun *k+1* started exactly where rerun *k* ended: `fit` trains the existing
+weights, and reseeding TensorFlow does not put them back. The check marks and the verdict
+compare SHA-256 fingerprints of every weight, not the rounded sums.
+"""
+)
+with st.expander(f"Reference: {ARTICLE_LABEL}"):
+    ui.reference_table("global-model")
+    st.caption("Same pattern in the post: run 2's 'before' is run 1's 'after'. Today's numbers differ; compare the pattern, not the digits.")
+
+ui.next_page("lab_pages/factory.py", "Next: Factory + reseed")

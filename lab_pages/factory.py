@@ -1,0 +1,104 @@
+"""Factory + reseed: the post's fix (tf.random.set_seed + new model) next to a full reseed."""
+
+import streamlit as st
+
+from lab_ui import session, ui
+from repro_core import cells
+from repro_core.views import article_diff, stateless_initializers
+
+current = ui.params()
+st.title("Factory + reseed")
+st.markdown(
+    """
+The post's fix: build a **new** model in every run with a factory function and call
+`tf.random.set_seed` just before. The right-hand recipe replaces that call with
+`keras.utils.set_random_seed`, which seeds Python's `random`, NumPy and TensorFlow together.
+Both run in the session's kernel; each recipe is its own notebook (switching recipe restarts the kernel).
+"""
+)
+
+run_both = st.button(
+    f"Run {current.reruns} times",
+    key="factory_run_many",
+    icon=":material/replay:",
+    help="For each recipe: restart the kernel, run the setup cell, then the recipe's cell N times",
+)
+status_area = st.container()
+
+tf_col, full_col = st.columns(2, gap="large")
+with tf_col:
+    st.subheader("tf.random.set_seed (the post's fix)")
+    ui.code_block(cells.scenario_cell("factory-tf-seed", current))
+    tf_one = st.button("Run cell", key="factory_tf_run_cell", icon=":material/play_arrow:")
+    tf_status = st.container()
+    tf_view = ui.ResultsView(session.FACTORY_TF, "factory_tf_results", chart_title="factory + tf.random.set_seed")
+    tf_view.draw()
+    with st.container(border=True):
+        ui.reference_table("factory-tf-seed")
+with full_col:
+    st.subheader("keras.utils.set_random_seed")
+    ui.code_block(cells.scenario_cell("factory-full-seed", current))
+    full_one = st.button("Run cell", key="factory_full_run_cell", icon=":material/play_arrow:")
+    full_status = st.container()
+    full_view = ui.ResultsView(session.FACTORY_FULL, "factory_full_results", chart_title="factory + keras.utils.set_random_seed")
+    full_view.draw()
+
+if tf_one:
+    with tf_status:
+        ui.run_cell(session.FACTORY_TF, tf_view)
+if full_one:
+    with full_status:
+        ui.run_cell(session.FACTORY_FULL, full_view)
+if run_both:
+    with status_area:
+        total = 2 * current.reruns
+        bar = st.progress(0.0, text="Starting")
+        done = [0]
+
+        def tick(record) -> None:
+            done[0] += 1
+            bar.progress(done[0] / total, text=f"{done[0]} of {total} reruns · {record.scenario} rerun {record.rerun}")
+
+        if ui.run_many(session.FACTORY_TF, tf_view, tick):
+            ui.run_many(session.FACTORY_FULL, full_view, tick)
+        bar.empty()
+
+st.subheader("Why the verdicts come out this way")
+book = session.peek_notebook(st.session_state)
+versions = book.versions if book is not None else None
+stateless = stateless_initializers(versions)
+if stateless is None:
+    st.info("The explanation depends on the kernel's Keras version, which is not known until the kernel has run a cell.")
+elif stateless:
+    st.markdown(
+        f"""
+This kernel runs TensorFlow **{versions.tensorflow}** with Keras **{versions.keras}**. Since Keras 2.10
+([keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf), "Update keras initializer to be
+fully stateless"), a layer whose initializer has no seed takes one from **Python's `random`** when the layer is
+built (Keras 3: `make_default_seed()` in
+[keras/src/random/seed_generator.py](https://github.com/keras-team/keras/blob/master/keras/src/random/seed_generator.py)),
+and the TensorFlow backend draws the weights with stateless ops. `tf.random.set_seed` never touches Python's
+`random`, so on this stack the post's fix is expected to drift, while `keras.utils.set_random_seed` resets all three
+generators. Users ran into this in [tensorflow/tensorflow#57763](https://github.com/tensorflow/tensorflow/issues/57763),
+[keras-team/keras#18244](https://github.com/keras-team/keras/issues/18244) and
+[keras-team/keras#22620](https://github.com/keras-team/keras/issues/22620).
+"""
+    )
+else:
+    st.markdown(
+        f"""
+This kernel runs TensorFlow **{versions.tensorflow}** with Keras **{versions.keras}**, older than 2.10: initializers
+without a seed draw from TensorFlow's global seed and op counter, so resetting `tf.random.set_seed` before building a
+new model is expected to give the same start every time — the situation the post describes.
+"""
+    )
+st.caption("Expectations come from the version; the verdict banners above come only from the rows.")
+
+st.subheader("The post's cell, and the one run here")
+st.markdown(
+    "Same recipe; the lab writes `learning_rate=` because Keras 3 rejects the old `lr=` argument, "
+    "and it records a SHA-256 fingerprint next to each sum."
+)
+st.code(article_diff(current), language="diff")
+
+ui.next_page("lab_pages/restart.py", "Next: Restart the kernel")

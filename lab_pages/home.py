@@ -1,0 +1,65 @@
+"""Home: what the lab is about, and a button that runs every page's cells in one go."""
+
+import streamlit as st
+
+from lab_ui import session, ui
+from repro_core.views import VERDICT_BANNERS
+
+st.title("Keras Reproducibility Lab")
+st.markdown(
+    """
+You seed every random generator at the top of a notebook, train a tiny Keras model, press
+Shift-Enter on the training cell a second time — and the weights come out different.
+A popular blog post from the TensorFlow 2.9 days explained why (re-running a cell keeps
+drawing from the same random sequences) and proposed a fix: build the model inside a
+function and call `tf.random.set_seed` right before building it.
+
+This lab does not take that fix on faith. It runs the post's notebook for real, in a Jupyter
+kernel that belongs to your browser session, on whatever TensorFlow and Keras that kernel has,
+and it judges every claim by SHA-256 fingerprints of the weights, not by eyeballing sums.
+"""
+)
+
+st.subheader("What you will see")
+st.markdown(
+    """
+1. **Seed the notebook** — the start-of-notebook seeding block, line by line: what each line seeds and what it cannot.
+2. **Rerun drift** — one model, one cell, run again and again: each run picks up where the previous one stopped.
+3. **Factory + reseed** — the post's fix next to a full reseed with `keras.utils.set_random_seed`, on today's stack.
+4. **Restart the kernel** — what "Restart & Run All" does that re-running a single cell does not.
+5. **Why** — TensorFlow's global and op seeds, where Keras gets its seeds from, and what changed after TensorFlow 2.9.
+"""
+)
+
+current = ui.params()
+st.markdown(
+    f"Settings from the sidebar: **seed {current.seed}**, **{current.reruns} reruns**, **{current.epochs} epochs**, "
+    f"engine **{session.ENGINE_LABELS[current.engine]}**. A full story costs one kernel start per recipe "
+    f"(about 3 s each, TensorFlow import included) plus about 1 s per rerun."
+)
+
+if st.button("Run the whole story", key="run_story", type="primary", icon=":material/play_arrow:"):
+    verdicts = ui.run_whole_story()
+    if verdicts:
+        st.success("Every page now shows the rows just computed. Verdicts, computed from those rows:")
+
+results = session.all_results(st.session_state)
+if any(rows.runs for rows in results.values()):
+    st.subheader("Results so far")
+    targets = {
+        session.DRIFT: ("lab_pages/drift.py", "Rerun drift: global model"),
+        session.FACTORY_TF: ("lab_pages/factory.py", "Factory + tf.random.set_seed (the post's fix)"),
+        session.FACTORY_FULL: ("lab_pages/factory.py", "Factory + keras.utils.set_random_seed"),
+        session.RESTART: ("lab_pages/restart.py", "Restart the kernel"),
+    }
+    for slot, (path, label) in targets.items():
+        rows = results.get(slot)
+        if rows is None or not rows.runs:
+            continue
+        kind, _text, name = ui.verdict_banner(rows.records)
+        headline = VERDICT_BANNERS[name][1]
+        cols = st.columns([3, 2])
+        cols[0].page_link(path, label=label, icon=":material/table_chart:")
+        cols[1].markdown(f"**{headline}** ({name}, {len(rows.runs)} rows)")
+
+ui.next_page("lab_pages/seed.py", "Next: Seed the notebook")

@@ -1,0 +1,51 @@
+"""Restart the kernel: rows kept across kernel starts; does a fresh start reproduce the first run?"""
+
+import streamlit as st
+
+from lab_ui import session, ui
+from repro_core import cells
+from repro_core.views import restart_check
+
+current = ui.params()
+st.title("Restart the kernel")
+st.markdown(
+    """
+Re-running one cell keeps everything the kernel has already done: Python's `random`, TensorFlow's op
+counters, every layer built so far. Restarting the kernel throws all of it away and runs the setup
+cell again, like "Restart & Run All". Run the cell a few times, restart, run it once more, and compare.
+"""
+)
+ui.code_block(cells.scenario_cell("factory-tf-seed", current), "The cell (the post's fix), exactly as executed:")
+
+left, right, _ = st.columns([1, 1, 3])
+run_one = left.button("Run cell", key="restart_run_cell", icon=":material/play_arrow:")
+restart = right.button(
+    "Restart kernel", key="restart_kernel", icon=":material/restart_alt:", help="Really restart the session's kernel, then run the setup cell"
+)
+status_area = st.container()
+view = ui.ResultsView(session.RESTART, "restart_results", with_kernel=True, chart_title="factory + tf.random.set_seed across kernel starts")
+view.draw()
+with status_area:
+    if run_one:
+        ui.restart_run_cell(view)
+    if restart:
+        ui.restart_kernel()
+
+rows = session.get_rows(st.session_state, session.RESTART)
+check = restart_check(rows.runs) if rows is not None else None
+with st.container(key="restart_check"):
+    if check is None:
+        st.info("Run the cell, restart the kernel, then run the cell again: the comparison appears here.")
+    else:
+        before, after = check.before, check.after
+        detail = (
+            f"kernel start #{after.generation}, rerun {after.record.rerun}: before {after.record.before_sum:.13f}, "
+            f"after {after.record.after_sum:.13f} — vs kernel start #{before.generation}, rerun {before.record.rerun}: "
+            f"before {before.record.before_sum:.13f}, after {before.record.after_sum:.13f}"
+        )
+        if check.reproduces:
+            st.success(f"**The first run after the restart reproduces the first run before it** (same SHA-256 fingerprints). {detail}")
+        else:
+            st.error(f"**The first run after the restart does not reproduce the first run before it.** {detail}")
+
+ui.next_page("lab_pages/why.py", "Next: Why")

@@ -1,0 +1,80 @@
+"""Seed the notebook: the setup cell the kernel runs first, and what each seeding line does."""
+
+import streamlit as st
+
+from lab_ui import session, ui
+from repro_core import cells
+
+current = ui.params()
+book = session.peek_notebook(st.session_state)
+versions = book.versions if book is not None else None
+
+st.title("Seed the notebook")
+st.markdown(
+    """
+Every kernel this lab starts runs the cell below first. It is the post's start-of-notebook
+block, plus the data, the model factory `MLP()`, a checksum helper and one global model.
+This is the exact text the kernel executes (the seed comes from the sidebar).
+"""
+)
+ui.code_block(cells.setup_cell(current))
+
+if versions is None:
+    hash_line = "not known yet — the kernel has not started. Run the setup cell below, or any cell on the next pages."
+else:
+    hash_line = (
+        f"**{'on' if versions.hash_randomization else 'off'}** in this kernel (Python {versions.python}, "
+        f"read back with `sys.flags.hash_randomization` after the setup cell ran)."
+    )
+
+st.subheader("Line by line")
+SEEDING = [
+    (
+        '`os.environ["PYTHONHASHSEED"] = "0"`',
+        "Only the environment inherited by processes this kernel starts later.",
+        "Python fixes its string-hash salt when the interpreter starts, so this kernel keeps hashing as before. "
+        "Keras and TensorFlow do not use `hash()` for weights anyway.",
+    ),
+    (
+        "`np.random.seed(123)`",
+        "NumPy's legacy global generator (`np.random.*`).",
+        "Keras does not draw initial weights from NumPy; it only matters for your own NumPy randomness.",
+    ),
+    (
+        "`random.seed(123)`",
+        "Python's `random` module.",
+        "Nothing in TensorFlow's own ops. But since Keras 2.10 this is where an initializer without a seed gets its seed from (see *Why*).",
+    ),
+    (
+        f"`tf.random.set_seed({current.seed})`",
+        "TensorFlow's global seed: random ops without their own seed derive one from it and a per-op counter.",
+        "Python's `random` and NumPy. And Keras >= 2.10 initializers build stateless ops with seeds of their own, which this line never reaches.",
+    ),
+]
+table = ["| line | what it seeds | what it does not do |", "|---|---|---|"]
+table += [f"| {line} | {seeds} | {not_seeded} |" for line, seeds, not_seeded in SEEDING]
+st.markdown("\n".join(table))
+determinism = "not known yet" if versions is None else "on" if versions.op_determinism else "off"
+st.markdown(
+    f"""
+Hash randomisation of the running kernel: {hash_line}
+
+Not seeded by any of these lines: nondeterministic GPU kernels (the kernel reports op determinism **{determinism}**),
+and anything that depends on thread timing.
+"""
+)
+
+if st.button("Run the setup cell", key="seed_run_setup", help="Start (or restart) the session's kernel and run the setup cell"):
+    ui.restart_kernel()
+    book = session.peek_notebook(st.session_state)
+    if book is not None and book.versions is not None:
+        st.success(
+            f"Setup cell done in kernel start #{book.kernel.generation}: hash randomization is "
+            f"{'on' if book.versions.hash_randomization else 'off'}, TensorFlow {book.versions.tensorflow}."
+        )
+
+with st.expander("How the lab reads the kernel's versions back"):
+    st.markdown("After the setup cell, the kernel runs this cell; the sidebar card shows what it reports.")
+    ui.code_block(cells.ENVIRONMENT_CELL)
+
+ui.next_page("lab_pages/drift.py", "Next: Rerun drift")

@@ -1,0 +1,82 @@
+"""Why: TensorFlow's seeds, Keras's seed sources, and what changed since the post."""
+
+import pandas as pd
+import streamlit as st
+
+from lab_ui import session, ui
+
+st.title("Why re-running a cell changes the weights")
+
+st.subheader("TensorFlow: a global seed and op seeds")
+st.markdown(
+    """
+Every random op in TensorFlow works from two numbers: a **global seed** (`tf.random.set_seed`) and an
+**op seed**. When you set only the global seed, TensorFlow derives the op seed from a counter that grows with
+each random op the program creates. Calling `tf.random.set_seed` again resets that counter, which is why
+the post's fix worked on TensorFlow 2.9: building the model right after reseeding replays the same op seeds.
+Details in the [tf.random.set_seed reference](https://www.tensorflow.org/api_docs/python/tf/random/set_seed).
+
+Reseeding does nothing to weights that already exist. The global model on the *Rerun drift* page keeps
+training the same variables, so each run starts from the previous run's result.
+"""
+)
+
+st.subheader("Keras: where an initializer gets its seed")
+st.markdown(
+    """
+From Keras 2.10 on ([keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf)), initializers
+are stateless. An initializer created without a seed picks one from **Python's `random` module** at the moment
+the layer is built (in Keras 3, `make_default_seed()` in
+[keras/src/random/seed_generator.py](https://github.com/keras-team/keras/blob/master/keras/src/random/seed_generator.py)),
+and the weights are drawn with stateless ops that ignore TensorFlow's global seed. Dropout layers pick their seeds the same way.
+So with a current Keras, `tf.random.set_seed` alone no longer resets initial weights: each new model advances
+Python's `random`, and the next model gets different seeds.
+
+[`keras.utils.set_random_seed`](https://keras.io/api/utils/python_utils/#setrandomseed-function) seeds Python's
+`random`, NumPy and TensorFlow in one call, which is what the *Factory + reseed* page's second recipe uses.
+Restarting the kernel works too, because the setup cell seeds Python's `random` again from scratch.
+Reports: [tensorflow/tensorflow#57763](https://github.com/tensorflow/tensorflow/issues/57763),
+[keras-team/keras#18244](https://github.com/keras-team/keras/issues/18244),
+[keras-team/keras#22620](https://github.com/keras-team/keras/issues/22620).
+"""
+)
+
+st.subheader("Timeline")
+timeline = pd.DataFrame(
+    [
+        ("2.9", "The post's versions: initializers follow TensorFlow's global seed, so reseed + new model repeats."),
+        ("2.10", "Keras initializers become stateless and take unseeded seeds from Python's random."),
+        ("2.16", "`pip install tensorflow` brings Keras 3; `tf.keras` is Keras 3 unless told otherwise."),
+        ("2.16+", "`tf_keras` (Keras 2) remains available: set TF_USE_LEGACY_KERAS=1 before TensorFlow is imported."),
+    ],
+    columns=["TensorFlow / Keras", "what changed for this story"],
+)
+st.dataframe(timeline, width="stretch", hide_index=True)
+st.markdown(
+    """
+The sidebar's engine switch starts the kernel with or without `TF_USE_LEGACY_KERAS=1`. It changes what
+`from tensorflow import keras` gives you; a bare `import keras` is still Keras 3, and the two cannot be mixed in one model.
+See [Keras: TensorFlow + Keras 2 backwards compatibility](https://keras.io/getting_started/#tensorflow--keras-2-backwards-compatibility)
+and the [tf_keras repository](https://github.com/keras-team/tf-keras).
+"""
+)
+
+st.subheader("Other sources of run-to-run differences")
+st.markdown(
+    """
+- `fit(shuffle=True)`, the default, shuffles batches with a TensorFlow random op, so it follows the global seed.
+- [`tf.config.experimental.enable_op_determinism()`](https://www.tensorflow.org/api_docs/python/tf/config/experimental/enable_op_determinism)
+  makes ops choose deterministic kernels (mainly a GPU concern) and insists that random ops be seeded; it costs speed.
+- On GPUs, some kernels add floating-point numbers in a nondeterministic order; NVIDIA's
+  [framework-reproducibility](https://github.com/NVIDIA/framework-reproducibility) notes cover it.
+- Two visitors training in one process would share TensorFlow's and Python's global random state; the lab gives
+  each browser session its own kernel for that reason.
+"""
+)
+
+book = session.peek_notebook(st.session_state)
+if book is not None and book.versions is not None:
+    v = book.versions
+    st.caption(f"Your session's kernel reports TensorFlow {v.tensorflow}, Keras {v.keras} ({v.engine}), Python {v.python}.")
+
+ui.next_page("lab_pages/home.py", "Back to Home")

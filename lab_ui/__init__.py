@@ -1,0 +1,1 @@
+"""Streamlit-side helpers of the lab (sidebar, environment card, results views). No TensorFlow here."""

@@ -1,0 +1,174 @@
+"""Per-session state of the lab: settings, the session's notebook (one kernel), and each page's rows.
+
+Works on any MutableMapping (st.session_state in the app, a dict in tests): no Streamlit import.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field, replace
+
+from repro_core.settings import StoryParams
+from repro_core.story import Notebook
+from repro_core.views import KernelRun
+
+PARAMS = "lab_params"
+NOTEBOOK = "lab_notebook"
+RESULTS = "lab_results"
+SETTINGS_ERROR = "lab_settings_error"
+
+# Widget keys of the sidebar (browser tests rely on them).
+WIDGET_KEYS = ("seed", "reruns", "epochs", "engine")
+DEFAULTS = StoryParams(seed=1234, reruns=3, epochs=10, engine="keras3")
+ENGINE_LABELS = {"keras3": "Keras 3", "tf_keras": "tf_keras"}
+
+# Result slots, one per table in the app.
+DRIFT = "drift"
+FACTORY_TF = "factory_tf"
+FACTORY_FULL = "factory_full"
+RESTART = "restart"
+SCENARIO_OF = {DRIFT: "global-model", FACTORY_TF: "factory-tf-seed", FACTORY_FULL: "factory-full-seed", RESTART: "factory-tf-seed"}
+
+# Notebooks still alive in this process; each one's kernel is shut down when it is garbage
+# collected (session ended) or, at the latest, when the interpreter exits (weakref.finalize runs atexit).
+_LIVE: weakref.WeakSet[Notebook] = weakref.WeakSet()
+
+
+@dataclass
+class PageRows:
+    """A page's table: the runs (with their kernel start) and the settings they were made with."""
+
+    params: StoryParams
+    runs: list[KernelRun] = field(default_factory=list)
+    how: str = ""  # "run cell", "run N times", "whole story"
+
+    @property
+    def records(self):
+        return [run.record for run in self.runs]
+
+
+def cell_settings(params: StoryParams) -> tuple:
+    """The settings that end up inside the setup or scenario cells, or in the kernel's environment."""
+    return (params.seed, params.epochs, params.batch_size, params.learning_rate, params.engine)
+
+
+def current_params(state: MutableMapping) -> StoryParams:
+    params = state.get(PARAMS)
+    if params is None:
+        params = DEFAULTS
+        state[PARAMS] = params
+    return params
+
+
+def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: object, engine: object) -> str | None:
+    """Validate the sidebar's values through StoryParams and make them current.
+
+    Returns an error message (and keeps the previous valid settings) when they are invalid.
+    A change of seed, epochs or engine retires the session's notebook: its setup cell embeds
+    the seed, its kernel was started for the engine. A change of reruns keeps it.
+    """
+    old = current_params(state)
+    try:
+        new = StoryParams(seed=seed, reruns=reruns, epochs=epochs, engine=engine,
+                          batch_size=old.batch_size, learning_rate=old.learning_rate)  # fmt: skip
+    except ValueError as exc:
+        state[SETTINGS_ERROR] = str(exc)
+        return str(exc)
+    state.pop(SETTINGS_ERROR, None)
+    if new == old:
+        return None
+    state[PARAMS] = new
+    book: Notebook | None = state.get(NOTEBOOK)
+    if book is not None:
+        if cell_settings(new) != cell_settings(old):
+            close_notebook(state)
+        else:
+            book.params = new
+    return None
+
+
+def _register(book: Notebook) -> None:
+    _LIVE.add(book)
+    weakref.finalize(book, book.kernel.shutdown)
+
+
+def get_notebook(state: MutableMapping) -> Notebook:
+    """The session's notebook, created on first use for the current settings (its kernel starts lazily)."""
+    params = current_params(state)
+    book: Notebook | None = state.get(NOTEBOOK)
+    if book is not None and cell_settings(book.params) != cell_settings(params):
+        close_notebook(state)
+        book = None
+    if book is None:
+        book = Notebook(params)
+        _register(book)
+        state[NOTEBOOK] = book
+    elif book.params != params:
+        book.params = params
+    return book
+
+
+def peek_notebook(state: MutableMapping) -> Notebook | None:
+    return state.get(NOTEBOOK)
+
+
+def close_notebook(state: MutableMapping) -> None:
+    book: Notebook | None = state.pop(NOTEBOOK, None)
+    if book is not None:
+        book.close()
+        _LIVE.discard(book)
+
+
+def shutdown_all() -> None:
+    """Shut down every live notebook's kernel in this process."""
+    for book in list(_LIVE):
+        book.close()
+        _LIVE.discard(book)
+
+
+def all_results(state: MutableMapping) -> dict[str, PageRows]:
+    results = state.get(RESULTS)
+    if results is None:
+        results = {}
+        state[RESULTS] = results
+    return results
+
+
+def get_rows(state: MutableMapping, slot: str) -> PageRows | None:
+    return all_results(state).get(slot)
+
+
+def start_rows(state: MutableMapping, slot: str, how: str) -> PageRows:
+    rows = PageRows(params=current_params(state), how=how)
+    all_results(state)[slot] = rows
+    return rows
+
+
+def add_cell_run(state: MutableMapping, slot: str, run: KernelRun) -> tuple[PageRows, bool]:
+    """Add one "Run cell" result to a page's table; returns (rows, started_over).
+
+    The table starts over when the record is rerun 1 (a fresh notebook: first run, new
+    settings, or the kernel was restarted), or when the table was made with other settings.
+    """
+    rows = get_rows(state, slot)
+    params = current_params(state)
+    started_over = rows is None or run.record.rerun == 1 or cell_settings(rows.params) != cell_settings(params)
+    if started_over:
+        rows = start_rows(state, slot, "run cell")
+    rows.runs.append(run)
+    rows.params = replace(rows.params, reruns=params.reruns)
+    return rows, started_over
+
+
+def append_run(state: MutableMapping, slot: str, run: KernelRun) -> PageRows:
+    """Append a run, keeping rows from earlier kernel starts (the restart page); start over on new settings."""
+    rows = get_rows(state, slot)
+    if rows is None or cell_settings(rows.params) != cell_settings(current_params(state)):
+        rows = start_rows(state, slot, "run cell")
+    rows.runs.append(run)
+    return rows
+
+
+def is_stale(rows: PageRows | None, params: StoryParams) -> bool:
+    return rows is not None and cell_settings(rows.params) != cell_settings(params)

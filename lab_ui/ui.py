@@ -1,0 +1,317 @@
+"""Streamlit-side helpers shared by the lab's pages: sidebar, environment card, results views, runs.
+
+Never imports TensorFlow: runs happen in the session's Jupyter kernel through repro_core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from lab_ui import session
+from repro_core import cells
+from repro_core.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError
+from repro_core.records import RunRecord
+from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
+from repro_core.story import Notebook, run_scenario
+from repro_core.views import (
+    ARTICLE_LABEL,
+    COL_AFTER,
+    COL_BEFORE,
+    COL_KERNEL,
+    COL_RERUN,
+    COL_SAME,
+    COL_SECONDS,
+    KernelRun,
+    article_reference_frame,
+    records_frame,
+    rerun_chart,
+    settings_label,
+    verdict_banner,
+)
+
+COLUMN_CONFIG = {
+    COL_KERNEL: st.column_config.NumberColumn(COL_KERNEL, format="%d", help="Which start of the session's kernel the row came from"),
+    COL_RERUN: st.column_config.NumberColumn(COL_RERUN, format="%d", help="How many times the cell had run in this kernel start"),
+    COL_BEFORE: st.column_config.NumberColumn(COL_BEFORE, format="%.13f", help="Sum of all weights after compile, before fit"),
+    COL_AFTER: st.column_config.NumberColumn(COL_AFTER, format="%.13f", help="Sum of all weights after fit"),
+    COL_SECONDS: st.column_config.NumberColumn(COL_SECONDS, format="%.2f", help="Wall time of the cell in the kernel"),
+    COL_SAME: st.column_config.CheckboxColumn(COL_SAME, help="Same SHA-256 fingerprints before and after training as the first row"),
+}
+
+
+def state():
+    return st.session_state
+
+
+def params() -> StoryParams:
+    return session.current_params(st.session_state)
+
+
+# -- sidebar ---------------------------------------------------------------------------------------
+def sidebar() -> StoryParams:
+    """The run settings shared by every lab page; returns the current valid settings."""
+    current = session.current_params(st.session_state)
+    with st.sidebar:
+        st.subheader("Run settings")
+        st.number_input("Seed", min_value=0, max_value=SEED_MAX, value=session.DEFAULTS.seed, step=1, key="seed",
+                        help="The TensorFlow/Keras seed used by the cells (the article uses 1234).")  # fmt: skip
+        st.number_input("Reruns", min_value=1, max_value=RERUNS_MAX, value=session.DEFAULTS.reruns, step=1, key="reruns",
+                        help='How many times "Run N times" re-runs a cell, from a restarted kernel.')  # fmt: skip
+        st.number_input("Epochs", min_value=1, max_value=EPOCHS_MAX, value=session.DEFAULTS.epochs, step=1, key="epochs",
+                        help="Epochs of model.fit in each rerun (the article uses 10).")  # fmt: skip
+        engines = list(ENGINES)
+        st.selectbox("Keras engine", engines, index=engines.index(session.DEFAULTS.engine), key="engine",
+                     format_func=lambda name: session.ENGINE_LABELS.get(name, name),
+                     help=" · ".join(ENGINES.values()))  # fmt: skip
+        error = session.apply_settings(
+            st.session_state,
+            st.session_state.get("seed"),
+            st.session_state.get("reruns"),
+            st.session_state.get("epochs"),
+            st.session_state.get("engine"),
+        )
+        if error:
+            st.error(f"Settings not applied: {error}. Still using {settings_label(current)}.")
+    return session.current_params(st.session_state)
+
+
+def env_card(key: str = "env_card") -> None:
+    """What the session's kernel reports about itself (nothing is guessed before it has started)."""
+    book = session.peek_notebook(st.session_state)
+    versions = book.versions if book is not None else None
+    kernel_state = book.kernel.state if book is not None else "not started"
+    with st.container(border=True, key=key):
+        st.markdown("**Kernel environment**")
+        if versions is None:
+            st.caption("Python / TensorFlow / Keras: not started yet — reported by the kernel once it has run the setup cell.")
+        else:
+            st.markdown(
+                f"Python **{versions.python}** · TensorFlow **{versions.tensorflow}** · "
+                f"{session.ENGINE_LABELS.get(versions.engine, versions.engine)} **{versions.keras}**"
+            )
+            st.markdown(
+                f"Device: **{versions.devices}** · op determinism: **{'on' if versions.op_determinism else 'off'}** · "
+                f"hash randomization: **{'on' if versions.hash_randomization else 'off'}**"
+            )
+        generation = book.kernel.generation if book is not None else 0
+        st.caption(f"Kernel state: **{kernel_state}** · kernel start #{generation}")
+
+
+# -- errors ---------------------------------------------------------------------------------------------
+def error_message(exc: Exception) -> str:
+    if isinstance(exc, CellError):
+        return f"The cell raised {exc.ename}: {exc.evalue}"
+    if isinstance(exc, CellTimeout):
+        return f"Timed out: {exc}"
+    if isinstance(exc, KernelDied):
+        return f"{exc}. The next run starts a fresh kernel."
+    if isinstance(exc, KernelStartError):
+        return f"The kernel could not start: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Outcome:
+    ok = False
+
+
+@contextmanager
+def kernel_guard() -> Iterator[Outcome]:
+    """Show kernel failures as a plain st.error (no traceback) and keep the session usable.
+
+    Wrap an st.status block in it, so the error shows below the (collapsed) status.
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+        outcome.ok = True
+    except (KernelError, ValueError) as exc:
+        st.error(error_message(exc), icon=":material/error:")
+
+
+# -- results -------------------------------------------------------------------------------------------
+class ResultsView:
+    """A keyed container (CSS class st-key-<key>) holding a verdict banner, a table and a chart, redrawable."""
+
+    def __init__(self, slot: str, key: str, title: str = "", with_kernel: bool = False, chart_title: str = "") -> None:
+        self.slot = slot
+        self.with_kernel = with_kernel
+        self.chart_title = chart_title
+        self.container = st.container(key=key)
+        with self.container:
+            if title:
+                st.markdown(f"**{title}**")
+            self._caption = st.empty()
+            self._verdict = st.empty()
+            self._table = st.empty()
+            self._chart = st.empty()
+
+    def draw(self, rows: session.PageRows | None = None) -> None:
+        if rows is None:
+            rows = session.get_rows(st.session_state, self.slot)
+        if rows is None or not rows.runs:
+            self._caption.caption("No rows yet: run the cell.")
+            self._verdict.empty()
+            self._table.empty()
+            self._chart.empty()
+            return
+        current = session.current_params(st.session_state)
+        label = f"{len(rows.runs)} row(s) from the session's kernel · {settings_label(rows.params)}"
+        if session.is_stale(rows, current):
+            self._caption.warning(f"These rows were computed with older settings ({settings_label(rows.params)}); run again to refresh.")
+        else:
+            self._caption.caption(label)
+        records = rows.records
+        kind, text, _name = verdict_banner(records)
+        getattr(self._verdict, kind)(text)
+        generations = [run.generation for run in rows.runs] if self.with_kernel else None
+        frame = records_frame(records, generations)
+        self._table.dataframe(frame, width="stretch", hide_index=True, column_config=COLUMN_CONFIG)
+        self._chart.altair_chart(rerun_chart(records, self.chart_title), theme="streamlit", width="stretch")
+
+
+def reference_table(scenario: str) -> None:
+    """The article's published figures, clearly labelled as such."""
+    frame = article_reference_frame(scenario)
+    if frame.empty:
+        return
+    st.caption(f"Reference — {ARTICLE_LABEL} (not computed here):")
+    st.dataframe(frame, width="stretch", hide_index=True, column_config=COLUMN_CONFIG, key=f"reference_{scenario}")
+
+
+def _status_callback(status) -> Callable[[str], None]:
+    def say(text: str) -> None:
+        status.update(label=text[:1].upper() + text[1:])
+
+    return say
+
+
+def run_cell(slot: str, view: ResultsView) -> None:
+    """One more Shift-Enter on the slot's scenario cell in the session's kernel; adds a row."""
+    book = session.get_notebook(st.session_state)
+    scenario = session.SCENARIO_OF[slot]
+    generation_before = book.kernel.generation
+    started_over = False
+    with kernel_guard(), st.status(f"Running the {scenario} cell", expanded=False) as status:
+        record = book.run(scenario, on_status=_status_callback(status))
+        rows, started_over = session.add_cell_run(st.session_state, slot, KernelRun(record, book.kernel.generation))
+        view.draw(rows)
+        status.update(label=f"Rerun {record.rerun} done in {record.seconds:.2f} s", state="complete")
+    if started_over and generation_before not in (0, book.kernel.generation):
+        st.info("The kernel was restarted first (it last ran a different cell, or it had stopped), so this table starts over at rerun 1.")
+
+
+def run_many(slot: str, view: ResultsView, progress: Callable[[RunRecord], None] | None = None) -> bool:
+    """run_scenario from a restarted kernel: the same rows as the CLI for these settings; replaces the table."""
+    book = session.get_notebook(st.session_state)
+    current = session.current_params(st.session_state)
+    scenario = session.SCENARIO_OF[slot]
+    rows = session.start_rows(st.session_state, slot, f"run {current.reruns} times")
+    view.draw(rows)
+
+    def on_record(record: RunRecord) -> None:
+        rows.runs.append(KernelRun(record, book.kernel.generation))
+        if progress is not None:
+            progress(record)
+        view.draw(rows)
+
+    with kernel_guard() as outcome, st.status(f"{scenario}: restarting the kernel, then {current.reruns} reruns") as status:
+        run_scenario(scenario, current, notebook=book, on_record=on_record, on_status=_status_callback(status))
+        status.update(label=f"{scenario}: {current.reruns} reruns done", state="complete")
+    return outcome.ok
+
+
+def restart_run_cell(view: ResultsView) -> None:
+    """The restart page's Run cell: the factory-tf-seed cell, rows kept across kernel starts.
+
+    If the kernel has been running something else since this page's last row (another page,
+    new settings), it is restarted first, so each kernel start's first row is a rerun 1.
+    """
+    book = session.get_notebook(st.session_state)
+    slot = session.RESTART
+    scenario = session.SCENARIO_OF[slot]
+    rows = session.get_rows(st.session_state, slot)
+    usable = rows is not None and not session.is_stale(rows, session.current_params(st.session_state))
+    this_start = [run for run in rows.runs if run.generation == book.kernel.generation] if usable else []
+    consistent = (
+        book.versions is not None
+        and book.kernel.state == "idle"
+        and book.scenario in (None, scenario)
+        and book.reruns_done(scenario) == len(this_start)
+    )
+    note = ""
+    with kernel_guard(), st.status(f"Running the {scenario} cell", expanded=False) as status:
+        if not consistent:
+            if book.versions is not None:
+                note = "The kernel had run other cells since this page's last row, so it was restarted first."
+            book.reset(_status_callback(status))
+        record = book.run(scenario, on_status=_status_callback(status))
+        rows = session.append_run(st.session_state, slot, KernelRun(record, book.kernel.generation))
+        view.draw(rows)
+        status.update(label=f"Kernel start #{book.kernel.generation}, rerun {record.rerun}: done in {record.seconds:.2f} s", state="complete")
+    if note:
+        st.info(note)
+
+
+def restart_kernel() -> None:
+    """Really restart the session's kernel and run the setup cell again."""
+    book = session.get_notebook(st.session_state)
+    with kernel_guard(), st.status("Restarting the kernel", expanded=False) as status:
+        book.reset(_status_callback(status))
+        status.update(label=f"Kernel restarted: this is kernel start #{book.kernel.generation}; the setup cell has run", state="complete")
+
+
+def run_whole_story() -> dict[str, str]:
+    """Fill every page's results in one go: drift, both factory recipes, and a restart sequence."""
+    book = session.get_notebook(st.session_state)
+    current = session.current_params(st.session_state)
+    total = 4 * current.reruns + 1
+    bar = st.progress(0.0, text="Starting")
+    done = [0]
+
+    def tick(text: str) -> None:
+        done[0] += 1
+        bar.progress(min(done[0] / total, 1.0), text=f"{done[0]} of {total} cell runs · {text}")
+
+    with kernel_guard(), st.status("Running the whole story", expanded=False) as status:
+        say = _status_callback(status)
+        for slot in (session.DRIFT, session.FACTORY_TF, session.FACTORY_FULL):
+            scenario = session.SCENARIO_OF[slot]
+            rows = session.start_rows(st.session_state, slot, "whole story")
+
+            def on_record(record: RunRecord, rows=rows, scenario=scenario) -> None:
+                rows.runs.append(KernelRun(record, book.kernel.generation))
+                tick(f"{scenario} rerun {record.rerun}")
+
+            run_scenario(scenario, current, notebook=book, on_record=on_record, on_status=say)
+        rows = session.start_rows(st.session_state, session.RESTART, "whole story")
+        scenario = session.SCENARIO_OF[session.RESTART]
+        for restart in range(2):
+            book.reset(say)
+            for _ in range(current.reruns if restart == 0 else 1):
+                record = book.run(scenario, on_status=say)
+                rows.runs.append(KernelRun(record, book.kernel.generation))
+                tick(f"kernel start #{book.kernel.generation}, rerun {record.rerun}")
+        status.update(label="The whole story has run", state="complete")
+    bar.empty()
+    return {slot: verdict_banner(found.records)[2] for slot, found in session.all_results(st.session_state).items() if found.runs}
+
+
+def notebook() -> Notebook:
+    return session.get_notebook(st.session_state)
+
+
+def code_block(source: str, caption: str = "") -> None:
+    if caption:
+        st.caption(caption)
+    st.code(source, language="python")
+
+
+def next_page(path: str, label: str) -> None:
+    st.divider()
+    st.page_link(path, label=label, icon=":material/arrow_forward:")
+
+
+ARTICLE_CELL = cells.ARTICLE_FACTORY_CELL

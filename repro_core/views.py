@@ -1,0 +1,256 @@
+"""Tables, charts, diffs and comparisons the lab's pages show, built from run records.
+
+Plain pandas and Altair: no Streamlit and no TensorFlow here, so every piece is testable
+on its own. Every verdict and every check mark is computed from the records passed in.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+
+from repro_core import cells
+from repro_core.records import KernelVersions, RunRecord, verdict
+from repro_core.settings import StoryParams
+
+SHA_CHARS = 12
+
+# Column labels shown in every results table (browser tests look for these exact strings).
+COL_RERUN = "rerun"
+COL_BEFORE = "before sum"
+COL_AFTER = "after sum"
+COL_BEFORE_SHA = "before sha256"
+COL_AFTER_SHA = "after sha256"
+COL_SECONDS = "seconds"
+COL_SAME = "same as rerun 1"
+COL_KERNEL = "kernel start"
+TABLE_COLUMNS = [COL_RERUN, COL_BEFORE, COL_AFTER, COL_BEFORE_SHA, COL_AFTER_SHA, COL_SECONDS, COL_SAME]
+
+SERIES_BEFORE = "before training"
+SERIES_AFTER = "after training"
+SERIES_HANDOVER = "hand-over: after k → before k+1"
+SERIES = [SERIES_BEFORE, SERIES_AFTER, SERIES_HANDOVER]
+
+# How each verdict is announced: (banner kind, headline). The explanation is records.VERDICTS.
+VERDICT_BANNERS = {
+    "stable": ("success", "Stable"),
+    "drift-chain": ("error", "Drift, as a chain"),
+    "drift": ("warning", "Drift"),
+    "single-run": ("info", "Single run"),
+}
+
+ARTICLE_LABEL = f"published in the article, TensorFlow {cells.ARTICLE_TF_VERSION}"
+
+
+@dataclass(frozen=True)
+class KernelRun:
+    """A record plus the kernel start (LabKernel.generation) it came from."""
+
+    record: RunRecord
+    generation: int
+
+
+def short(sha: str) -> str:
+    return sha[:SHA_CHARS]
+
+
+def same_as_first_row(records: Sequence[RunRecord]) -> list[bool]:
+    """Per record, in table order: same before and after fingerprints as the table's first row."""
+    if not records:
+        return []
+    first = records[0]
+    return [r.before_sha256 == first.before_sha256 and r.after_sha256 == first.after_sha256 for r in records]
+
+
+def records_frame(records: Sequence[RunRecord], generations: Sequence[int] | None = None) -> pd.DataFrame:
+    """One row per rerun, in the order given; optionally with the kernel start each row came from."""
+    columns = ([COL_KERNEL] if generations is not None else []) + TABLE_COLUMNS
+    if not records:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
+    same = same_as_first_row(records)
+    rows = []
+    for index, record in enumerate(records):
+        row = {
+            COL_RERUN: int(record.rerun),
+            COL_BEFORE: float(record.before_sum),
+            COL_AFTER: float(record.after_sum),
+            COL_BEFORE_SHA: short(record.before_sha256),
+            COL_AFTER_SHA: short(record.after_sha256),
+            COL_SECONDS: float(record.seconds),
+            COL_SAME: bool(same[index]),
+        }
+        if generations is not None:
+            row = {COL_KERNEL: int(generations[index]), **row}
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def runs_frame(runs: Sequence[KernelRun]) -> pd.DataFrame:
+    return records_frame([run.record for run in runs], [run.generation for run in runs])
+
+
+def chart_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Long-form points (one per rerun and moment) and hand-over segments (after k -> before k+1)."""
+    points = []
+    for position, record in enumerate(records, start=1):
+        for series, value, sha in (
+            (SERIES_BEFORE, record.before_sum, record.before_sha256),
+            (SERIES_AFTER, record.after_sum, record.after_sha256),
+        ):
+            points.append({"position": position, "rerun": int(record.rerun), "series": series, "sum": float(value), "sha256": short(sha)})
+    handovers = []
+    for position, (a, b) in enumerate(zip(records, records[1:], strict=False), start=1):
+        handovers.append(
+            {
+                "position": position,
+                "next_position": position + 1,
+                "series": SERIES_HANDOVER,
+                "after": float(a.after_sum),
+                "next_before": float(b.before_sum),
+                "from_rerun": int(a.rerun),
+                "to_rerun": int(b.rerun),
+                "identical": a.after_sha256 == b.before_sha256,
+            }
+        )
+    point_columns = ["position", "rerun", "series", "sum", "sha256"]
+    handover_columns = ["position", "next_position", "series", "after", "next_before", "from_rerun", "to_rerun", "identical"]
+    return pd.DataFrame(points, columns=point_columns), pd.DataFrame(handovers, columns=handover_columns)
+
+
+def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart:
+    """Before/after sums per rerun, plus dashed hand-over segments from after(k) to before(k+1).
+
+    When the runs form a chain (the global model), every hand-over segment is flat: the
+    'before' line is the 'after' line shifted one rerun to the right. Clicking a legend
+    entry highlights that series.
+    """
+    points, handovers = chart_frames(records)
+    pick = alt.selection_point(fields=["series"], bind="legend", name="series_pick")
+    color = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=SERIES, range=["#1f77b4", "#d62728", "#7f7f7f"]),
+        legend=alt.Legend(title="click to highlight", orient="bottom"),
+    )
+    opacity = alt.condition(pick, alt.value(1.0), alt.value(0.15))
+    x_axis = alt.Axis(title="rerun (in table order)", tickMinStep=1, format="d")
+    x_scale = alt.Scale(domain=[0.5, max(len(records), 1) + 0.5], nice=False)
+    y = alt.Y("sum:Q", title="sum of all weights", scale=alt.Scale(zero=False))
+    point_tooltip = [
+        alt.Tooltip("rerun:Q", title="rerun"),
+        alt.Tooltip("series:N", title="moment"),
+        alt.Tooltip("sum:Q", title="sum", format=".13f"),
+        alt.Tooltip("sha256:N", title="sha256 (first 12)"),
+    ]
+    lines = (
+        alt.Chart(points)
+        .mark_line(point=alt.OverlayMarkDef(size=70, filled=True))
+        .encode(x=alt.X("position:Q", axis=x_axis, scale=x_scale), y=y, color=color, opacity=opacity, tooltip=point_tooltip)
+        .add_params(pick)
+    )
+    rules = (
+        alt.Chart(handovers)
+        .mark_rule(strokeDash=[5, 4], strokeWidth=2)
+        .encode(
+            x=alt.X("position:Q", axis=x_axis, scale=x_scale),
+            x2="next_position:Q",
+            y=alt.Y("after:Q", title="sum of all weights", scale=alt.Scale(zero=False)),
+            y2="next_before:Q",
+            color=color,
+            opacity=opacity,
+            tooltip=[
+                alt.Tooltip("from_rerun:Q", title="after rerun"),
+                alt.Tooltip("after:Q", title="after sum", format=".13f"),
+                alt.Tooltip("to_rerun:Q", title="before rerun"),
+                alt.Tooltip("next_before:Q", title="before sum", format=".13f"),
+                alt.Tooltip("identical:N", title="bit-identical hand-over"),
+            ],
+        )
+    )
+    chart = alt.layer(rules, lines).properties(height=300)
+    if title:
+        chart = chart.properties(title=title)
+    return chart
+
+
+def verdict_banner(records: Sequence[RunRecord]) -> tuple[str, str, str]:
+    """(kind, headline, verdict) for the rows given, computed with records.verdict()."""
+    from repro_core.records import VERDICTS
+
+    name = verdict(list(records))
+    kind, headline = VERDICT_BANNERS[name]
+    return kind, f"**Verdict: {headline}** ({name}) — {VERDICTS[name]}.", name
+
+
+def article_reference_frame(scenario: str) -> pd.DataFrame:
+    """The article's published checksums for a scenario (reference only, never live values)."""
+    figures = cells.ARTICLE_FIGURES.get(scenario, [])
+    return pd.DataFrame(
+        [{COL_RERUN: index, COL_BEFORE: before, COL_AFTER: after} for index, (before, after) in enumerate(figures, start=1)],
+        columns=[COL_RERUN, COL_BEFORE, COL_AFTER],
+    )
+
+
+def article_diff(params: StoryParams | None = None) -> str:
+    """Unified diff from the article's factory cell to the lab's factory-tf-seed cell."""
+    ours = cells.scenario_cell("factory-tf-seed", params or StoryParams())
+    lines = difflib.unified_diff(
+        cells.ARTICLE_FACTORY_CELL.splitlines(keepends=True),
+        ours.splitlines(keepends=True),
+        fromfile=f"article cell (TensorFlow {cells.ARTICLE_TF_VERSION})",
+        tofile="lab cell (factory-tf-seed)",
+    )
+    return "".join(lines)
+
+
+@dataclass(frozen=True)
+class RestartCheck:
+    """Does the first run after the latest restart reproduce the first run of the kernel start before it?"""
+
+    before: KernelRun
+    after: KernelRun
+
+    @property
+    def reproduces(self) -> bool:
+        a, b = self.before.record, self.after.record
+        return a.before_sha256 == b.before_sha256 and a.after_sha256 == b.after_sha256
+
+
+def restart_check(runs: Sequence[KernelRun]) -> RestartCheck | None:
+    """Compare the first row of the newest kernel start with the first row of the previous start in the table.
+
+    None until the table holds rows from at least two kernel starts.
+    """
+    firsts: dict[int, KernelRun] = {}
+    for run in runs:
+        firsts.setdefault(run.generation, run)
+    if len(firsts) < 2:
+        return None
+    starts = sorted(firsts)
+    return RestartCheck(before=firsts[starts[-2]], after=firsts[starts[-1]])
+
+
+def _version_tuple(text: str) -> tuple[int, int] | None:
+    parts = text.split(".")
+    try:
+        return int(parts[0]), int(parts[1] if len(parts) > 1 else 0)
+    except (ValueError, IndexError):
+        return None
+
+
+def stateless_initializers(versions: KernelVersions | None) -> bool | None:
+    """True when the kernel's Keras (>= 2.10) seeds unseeded initializers from Python's random; None if unknown."""
+    if versions is None:
+        return None
+    keras_version = _version_tuple(versions.keras)
+    tf_version = _version_tuple(versions.tensorflow)
+    if keras_version is None and tf_version is None:
+        return None
+    return (keras_version or tf_version) >= (2, 10)
+
+
+def settings_label(params: StoryParams) -> str:
+    return f"seed {params.seed}, {params.epochs} epochs, engine {params.engine}"
