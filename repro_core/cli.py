@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from repro_core.kernel import DEFAULT_KERNEL, KernelError, check_kernel_name
 from repro_core.records import RECORD_FIELDS, VERDICTS, RunRecord, format_sum
+from repro_core.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
 from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SCENARIOS, SEED_MAX, StoryParams
 from repro_core.story import ScenarioResult, run_story
 
@@ -55,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"a scenario to run; repeat for several (default: all of {', '.join(SCENARIOS)})",
     )
     story.add_argument("--format", choices=["table", "json", "csv"], default="table", help="output format for the records (default table)")
+    story.add_argument("--report", metavar="FILE", help="also write a schema-versioned JSON report (for `compare` or the app's Compare page)")
+    compare = commands.add_parser(
+        "compare",
+        help="compare two JSON reports (two machines, two TensorFlow versions) fingerprint by fingerprint",
+        description="Pair the records of two reports by scenario and rerun and say where their SHA-256 fingerprints agree. "
+        "Exit status 0 when all paired fingerprints agree, 1 when any differ, 2 for an unreadable report.",
+    )
+    compare.add_argument("first", help="a report written by `story --report` or downloaded from the app")
+    compare.add_argument("second", help="the report to compare it with")
     return parser
 
 
@@ -97,9 +107,34 @@ def _print_records(records: list[RunRecord], fmt: str) -> None:
             writer.writerow(row)
 
 
+def _compare(first: str, second: str) -> int:
+    try:
+        reports = []
+        for path in (first, second):
+            with open(path, "rb") as handle:
+                reports.append(parse_report(handle.read(MAX_REPORT_BYTES + 1)))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = compare_reports(*reports)
+    for label, report in zip(("A", "B"), reports, strict=True):
+        k = report.kernel
+        print(f"{label}: TensorFlow {k.get('tensorflow', '?')}, {k.get('engine', '?')} {k.get('keras', '?')}, "
+              f"{k.get('devices', '?')}, {report.machine.get('cpu', '?')}")  # fmt: skip
+    mark = {True: "same", False: "DIFFERENT", None: "only in one"}
+    print(f"{'scenario':<18} {'rerun':>5}  {'before':<11}  {'after':<11}")
+    for row in rows:
+        print(f"{row.scenario:<18} {row.rerun:>5}  {mark[row.before_same]:<11}  {mark[row.after_same]:<11}")
+    differ = sum(1 for r in rows if r.before_same is False or r.after_same is False)
+    print(f"{differ} of {len(rows)} reruns differ")
+    return 1 if differ else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "compare":
+        return _compare(args.first, args.second)
     try:
         params, scenarios = _params(args)
     except ValueError as exc:
@@ -128,4 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     for result in results:
         progress(f"{result.scenario}: {result.verdict}")
+    if args.report:
+        settings = {"seed": params.seed, "reruns": params.reruns, "epochs": params.epochs, "engine": params.engine, "kernel": args.kernel}
+        report = build_report([r for result in results for r in result.records], settings, results[0].versions)
+        with open(args.report, "w", encoding="utf-8") as handle:
+            handle.write(report_json(report))
+        progress(f"report written to {args.report}")
     return 0

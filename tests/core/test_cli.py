@@ -54,3 +54,21 @@ def test_json_records_and_verdict():
     assert records[0]["before_sha256"] == records[1]["before_sha256"]
     assert "factory-full-seed: stable" in done.stderr
     assert "rerun 2" in done.stderr  # progress went to stderr
+
+
+def test_reports_compare_keras3_against_tf_keras(tmp_path):
+    """Same cells, two engines: compare must find where their fingerprints part, and nothing between a report and itself."""
+    paths = {}
+    for engine in ("keras3", "tf_keras"):
+        paths[engine] = tmp_path / f"{engine}.json"
+        done = cli("story", "--scenario", "factory-full-seed", "--reruns", "2", "--epochs", "2", "--engine", engine, "--report", str(paths[engine]))
+        assert done.returncode == 0, done.stderr
+    different = cli("compare", str(paths["keras3"]), str(paths["tf_keras"]), timeout=60)
+    assert different.returncode == 1
+    assert "DIFFERENT" in different.stdout and "tf_keras" in different.stdout
+    same = cli("compare", str(paths["keras3"]), str(paths["keras3"]), timeout=60)
+    assert same.returncode == 0 and "0 of 2 reruns differ" in same.stdout
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    bad = cli("compare", str(paths["keras3"]), str(broken), timeout=60)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
