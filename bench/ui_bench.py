@@ -113,7 +113,9 @@ def click_until_row(tab, button_key: str, container_key: str) -> tuple[float, in
 
 
 def bare_reruns(count: int) -> dict:
-    done = subprocess.run([sys.executable, "-c", BARE_RERUN, str(count)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", BARE_RERUN, str(count)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"bare rerun script failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -163,7 +165,8 @@ def main() -> int:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         try:
             print(f"app server pid {app.pid} at {app.base_url}; hello-world server pid {hello.pid} at {hello.base_url}")
-            print(f"after start: app server RSS {process_rss_mb(app.pid):.0f} MB, hello server RSS {process_rss_mb(hello.pid):.0f} MB")
+            app_rss, hello_rss = process_rss_mb(app.pid), process_rss_mb(hello.pid)
+            print(f"after start: app server RSS {app_rss:.0f} MB, hello server RSS {hello_rss:.0f} MB")
 
             # (a) time to first render, interleaved, after one warm-up load each
             viewport = {"width": 1400, "height": 1000}
@@ -220,12 +223,12 @@ def main() -> int:
 
     width = max(len(r[0]) for r in results)
     print()
-    print(f"{'measure'.ljust(width)}  {'figures':<24}  {'ratio':>6}  target    ok")
-    print(f"{'-' * width}  {'-' * 24}  {'-' * 6}  --------  --")
+    print(f"{'measure'.ljust(width)}  {'figures':<24}  {'ratio':>6}  {'target':<10}  ok")
+    print(f"{'-' * width}  {'-' * 24}  {'-' * 6}  {'-' * 10}  --")
     for name, figures, ratio, target in results:
         value = float(ratio) if ratio != "-" else float(figures.split()[0])
         ok = value <= float(target.split()[1])
-        print(f"{name.ljust(width)}  {figures:<24}  {ratio:>6}  {target:<8}  {'yes' if ok else 'NO'}")
+        print(f"{name.ljust(width)}  {figures:<24}  {ratio:>6}  {target:<10}  {'yes' if ok else 'NO'}")
     return 0
 
 

@@ -38,7 +38,7 @@ REFERENCE_TIMEOUT_S = 600.0
 
 # url path -> what the page must show (any of these words, case-insensitive, in the main area)
 PAGES = ["home", "seed", "drift", "factory", "restart", "why"]
-SCENARIOS = ["global-model", "factory-tf-seed", "factory-full-seed"]
+SCENARIOS = ["global-model", "factory-tf-seed", "factory-full-seed", "fresh-kernel"]
 
 SUM_COLUMNS = ("before sum", "after sum")
 SHA_COLUMNS = ("before sha256", "after sha256")
@@ -118,19 +118,23 @@ def follow_link_to(page, target: str) -> None:
     page.wait_for_url(lambda url: path_of(url) == target, timeout=30_000)
 
 
-def compare_rows(where: str, dom_rows: list[dict[str, str]], cli_rows: list[dict]) -> list[str]:
-    """Every difference between the page's table and the CLI's records (empty when bit-identical)."""
+def compare_rows(where: str, dom_rows: list[dict[str, str]], expected: list[tuple[int, dict]]) -> list[str]:
+    """Every difference between the page's table and the CLI's records (empty when bit-identical).
+
+    `expected` is, in table order, (the rerun number the page should show, the CLI record).
+    """
     problems: list[str] = []
-    if len(dom_rows) != len(cli_rows):
-        problems.append(f"{where}: page shows {len(dom_rows)} rows, CLI gave {len(cli_rows)}")
-    for dom, cli in zip(dom_rows, cli_rows, strict=False):
-        tag = f"{where} rerun {cli['rerun']}"
+    if len(dom_rows) != len(expected):
+        problems.append(f"{where}: page shows {len(dom_rows)} rows, expected {len(expected)}")
+    first = expected[0][1] if expected else None
+    for dom, (rerun, cli) in zip(dom_rows, expected, strict=False):
+        tag = f"{where} row rerun {rerun}"
         missing = [c for c in REQUIRED_COLUMNS if c not in dom]
         if missing:
             problems.append(f"{tag}: columns {missing} missing (have {list(dom)})")
             continue
-        if dom["rerun"].strip() != str(cli["rerun"]):
-            problems.append(f"{tag}: rerun cell {dom['rerun']!r}")
+        if dom["rerun"].strip() != str(rerun):
+            problems.append(f"{tag}: rerun cell shows {dom['rerun']!r}")
         for column in SUM_COLUMNS:
             field = column.replace(" ", "_")
             want = "%.13f" % cli[field]
@@ -142,10 +146,24 @@ def compare_rows(where: str, dom_rows: list[dict[str, str]], cli_rows: list[dict
                 problems.append(f"{tag} {column}: page holds {raw!r}, CLI {cli[field]!r} (same 13 decimals, different float)")
         for column in SHA_COLUMNS:
             field = column.replace(" ", "_")
-            shown = dom[column].strip().rstrip("…").rstrip(".")
+            shown = dom[column].strip().rstrip("\u2026").rstrip(".")
             if len(shown) < 8 or not cli[field].startswith(shown):
                 problems.append(f"{tag} {column}: page {dom[column]!r} is not a prefix of CLI {cli[field]}")
+        same = cli["before_sha256"] == first["before_sha256"] and cli["after_sha256"] == first["after_sha256"]
+        if dom["same as rerun 1"].strip().lower() != str(same).lower():
+            problems.append(f"{tag} same as rerun 1: page {dom['same as rerun 1']!r}, CLI fingerprints say {same}")
     return problems
+
+
+def show(title: str, rows: list[dict[str, str]]) -> None:
+    print(f"\n[{title}] read from the page:")
+    for row in rows:
+        print("   ", row)
+
+
+def click_and_wait(page, button_key: str, container_key: str, rows: int) -> None:
+    button(page, button_key).click()
+    wait_for_rows(page, page.locator(f".st-key-{container_key}"), rows, CLICK_TIMEOUT_S)
 
 
 def run_many_and_read(page, button_key: str, container_key: str) -> list[dict[str, str]]:
@@ -157,10 +175,35 @@ def run_many_and_read(page, button_key: str, container_key: str) -> list[dict[st
     container = page.locator(f".st-key-{container_key}")
     wait_for_rows(page, container, RERUNS, CLICK_TIMEOUT_S)
     rows = read_grid(container)
-    print(f"\n[{container_key}] read from the page:")
-    for row in rows:
-        print("   ", {k: row[k] for k in REQUIRED_COLUMNS if k in row})
+    show(container_key, rows)
     return rows
+
+
+def numbered(records: list[dict]) -> list[tuple[int, dict]]:
+    return [(record["rerun"], record) for record in records]
+
+
+def restart_sequence(page, cli_reference: CliReference) -> list[str]:
+    """Run cell, Run cell, Restart kernel, Run cell: the rows must be the CLI's factory-tf-seed reruns 1 and 2,
+    then its fresh-kernel rerun (a new kernel gives rerun 1 again), and the page must say the restart reproduces."""
+    click_and_wait(page, "restart_run_cell", "restart_results", 1)
+    click_and_wait(page, "restart_run_cell", "restart_results", 2)
+    button(page, "restart_kernel").click()
+    wait_for_app_run(page, CLICK_TIMEOUT_S * 1000)
+    assert not exception_texts(page), "Restart kernel raised"
+    click_and_wait(page, "restart_run_cell", "restart_results", 3)
+    dom = read_grid(page.locator(".st-key-restart_results"))
+    show("restart_results", dom)
+    factory_tf, fresh = cli_reference.rows("factory-tf-seed"), cli_reference.rows("fresh-kernel")
+    problems = compare_rows("restart", dom, [(1, fresh[0]), (2, factory_tf[1]), (1, fresh[1])])
+    starts = [row.get("kernel start", "").strip() for row in dom]
+    numeric = len(starts) == 3 and all(start.isdigit() for start in starts)
+    if not (numeric and starts[0] == starts[1] and int(starts[2]) == int(starts[0]) + 1):
+        problems.append(f"restart: kernel start column {starts}, expected k, k, k+1")
+    check = page.locator(".st-key-restart_check").inner_text()
+    if "reproduces" not in check or "does not reproduce" in check:
+        problems.append(f"restart: the check box says {check!r}")
+    return problems
 
 
 def test_walkthrough_follows_links_and_matches_cli(page, app_url, cli_reference, screenshot_dir):
@@ -177,7 +220,7 @@ def test_walkthrough_follows_links_and_matches_cli(page, app_url, cli_reference,
         if name == "drift":
             set_sidebar_number(page, "reruns", RERUNS)
             dom = run_many_and_read(page, "drift_run_many", "drift_results")
-            problems += compare_rows("drift (global-model)", dom, cli_reference.rows("global-model"))
+            problems += compare_rows("drift (global-model)", dom, numbered(cli_reference.rows("global-model")))
         elif name == "factory":
             run = button(page, "factory_run_many")
             run.wait_for(state="visible")
@@ -189,10 +232,10 @@ def test_walkthrough_follows_links_and_matches_cli(page, app_url, cli_reference,
             wait_for_rows(page, tf_box, RERUNS, CLICK_TIMEOUT_S)
             for scenario, box in (("factory-tf-seed", tf_box), ("factory-full-seed", full_box)):
                 dom = read_grid(box)
-                print(f"\n[{scenario}] read from the page:")
-                for row in dom:
-                    print("   ", {k: row[k] for k in REQUIRED_COLUMNS if k in row})
-                problems += compare_rows(f"factory ({scenario})", dom, cli_reference.rows(scenario))
+                show(scenario, dom)
+                problems += compare_rows(f"factory ({scenario})", dom, numbered(cli_reference.rows(scenario)))
+        elif name == "restart":
+            problems += restart_sequence(page, cli_reference)
         assert not exception_texts(page), f"page '{name}' shows an exception after running"
         screenshot(page, screenshot_dir, name)
         assert previous != name
