@@ -105,7 +105,22 @@ def assert_page_ok(page, name: str) -> str:
 
 
 def screenshot(page, directory: Path, name: str) -> None:
-    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+    """Full-page screenshot. Streamlit scrolls inside stMain (the document itself never grows), so
+    full_page=True alone captures one viewport: grow the viewport to the content's height first."""
+    size = page.viewport_size
+    page.mouse.move(0, 0)  # no hover tooltip in the picture
+    tall = page.evaluate(
+        """() => Math.max(...['stMain', 'stSidebarContent', 'stAppViewContainer']
+            .map((id) => document.querySelector(`[data-testid="${id}"]`))
+            .filter(Boolean).map((el) => el.scrollHeight))"""
+    )
+    try:
+        page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(tall) + 40, 12000))})
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+    finally:
+        page.set_viewport_size(size)
+        page.wait_for_timeout(200)
 
 
 def follow_link_to(page, target: str) -> None:
