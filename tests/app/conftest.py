@@ -1,0 +1,47 @@
+"""Fixtures for the Streamlit app tests: AppTest on app.py, real kernels, shut down after each test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lab_ui import session
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+RERUNS = 2
+RUN_TIMEOUT = 240  # seconds for one script run that trains (2 shared cores, other TF jobs around)
+
+PAGES = {
+    "home": "lab_pages/home.py",
+    "seed": "lab_pages/seed.py",
+    "drift": "lab_pages/drift.py",
+    "factory": "lab_pages/factory.py",
+    "restart": "lab_pages/restart.py",
+    "why": "lab_pages/why.py",
+}
+
+
+def close_kernel(at: AppTest) -> None:
+    book = at.session_state.get(session.NOTEBOOK, None)
+    if book is not None:
+        book.close()
+
+
+@pytest.fixture
+def app():
+    """The app with reruns set to 2 in the sidebar, on its home page; the session's kernel is shut down afterwards."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.number_input(key="reruns").set_value(RERUNS).run()
+    assert at.session_state[session.PARAMS].reruns == RERUNS
+    try:
+        yield at
+    finally:
+        close_kernel(at)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shutdown_every_kernel():
+    yield
+    session.shutdown_all()

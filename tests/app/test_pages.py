@@ -1,0 +1,65 @@
+"""Every page loads in AppTest without an exception and without starting a kernel."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import exceptions
+from conftest import APP, PAGES
+from streamlit.testing.v1 import AppTest
+
+from lab_ui import session
+
+TITLES = {
+    "home": "Keras Reproducibility Lab",
+    "seed": "Seed the notebook",
+    "drift": "Rerun drift",
+    "factory": "Factory + reseed",
+    "restart": "Restart the kernel",
+    "why": "Why re-running a cell changes the weights",
+}
+
+KEYS = {
+    "home": ["run_story"],
+    "seed": ["seed_run_setup"],
+    "drift": ["drift_run_cell", "drift_run_many"],
+    "factory": ["factory_run_many", "factory_tf_run_cell", "factory_full_run_cell"],
+    "restart": ["restart_run_cell", "restart_kernel"],
+    "why": [],
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_loads(name):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(PAGES[name]).run()
+    assert not exceptions(at)
+    assert [t.value for t in at.title] == [TITLES[name]]
+    for key in KEYS[name]:
+        assert at.button(key=key) is not None
+    # the sidebar's settings and the kernel card are on every page
+    assert [w.value for w in at.number_input] == [1234, 3, 10]
+    assert at.selectbox(key="engine").value == "keras3"
+    assert any("not started yet" in c.value for c in at.sidebar.caption)
+    # walkthrough order: every page links to the next one
+    assert len(at.get("page_link")) >= 1
+    # loading a page never starts a kernel
+    book = at.session_state.get(session.NOTEBOOK, None)
+    assert book is None or book.kernel.state == "not started"
+
+
+def test_run_buttons_show_configured_reruns():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.number_input(key="reruns").set_value(4).run()
+    at.switch_page(PAGES["drift"]).run()
+    assert at.button(key="drift_run_many").label == "Run 4 times"
+    at.switch_page(PAGES["factory"]).run()
+    assert at.button(key="factory_run_many").label == "Run 4 times"
+
+
+def test_factory_page_shows_article_diff():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(PAGES["factory"]).run()
+    diffs = [c.value for c in at.code if c.language == "diff"]
+    assert len(diffs) == 1
+    assert "-adm = keras.optimizers.Adam(lr=0.001" in diffs[0]
+    assert "+optimizer = keras.optimizers.Adam(learning_rate=0.001" in diffs[0]

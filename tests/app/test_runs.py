@@ -1,0 +1,181 @@
+"""Clicking the run buttons in AppTest: real kernels, real training, rows and verdicts checked against records."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+
+from app_helpers import alerts, chart_data, elements, exceptions, find_block
+from conftest import PAGES, RERUNS, RUN_TIMEOUT
+
+from lab_ui import session
+from repro_core.records import VERDICTS, verdict
+from repro_core.story import run_scenario
+from repro_core.views import restart_check
+
+
+def rows_of(at, slot: str):
+    return at.session_state[session.RESULTS][slot]
+
+
+def check_results_block(at, key: str, slot: str) -> None:
+    """The keyed container shows the verdict of the stored records, their table and their chart data."""
+    records = rows_of(at, slot).records
+    block = find_block(at.main, key)
+    assert block is not None, f"no container with key {key}"
+    expected = verdict(records)
+    shown = [text for text in alerts(block) if text.startswith("**Verdict:")]
+    assert len(shown) == 1 and f"({expected})" in shown[0] and VERDICTS[expected] in shown[0]
+    tables = elements(block, "dataframe")
+    assert len(tables) == 1
+    frame = tables[0].value
+    assert frame["rerun"].tolist() == [r.rerun for r in records]
+    assert frame["before sum"].tolist() == [r.before_sum for r in records]
+    assert frame["after sum"].tolist() == [r.after_sum for r in records]
+    assert frame["before sha256"].tolist() == [r.before_sha256[:12] for r in records]
+    charts = elements(block, "vega_lite_chart")
+    assert len(charts) == 1
+    spec, datasets = chart_data(charts[0])
+    assert "layer" in spec
+    sums = sorted(v for frame in datasets if "sum" in frame.columns for v in frame["sum"].tolist())
+    assert sums == sorted([r.before_sum for r in records] + [r.after_sum for r in records])
+
+
+def test_drift_run_cell_appends_and_run_many_replaces(app):
+    at = app.switch_page(PAGES["drift"]).run()
+    at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
+    assert not exceptions(at)
+    assert [r.rerun for r in rows_of(at, session.DRIFT).records] == [1]
+    check_results_block(at, "drift_results", session.DRIFT)
+
+    at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
+    records = rows_of(at, session.DRIFT).records
+    assert [r.rerun for r in records] == [1, 2]
+    # the global model keeps training: rerun 2 starts from rerun 1's end
+    assert records[1].before_sha256 == records[0].after_sha256
+    check_results_block(at, "drift_results", session.DRIFT)
+
+    at.button(key="drift_run_many").click().run(timeout=RUN_TIMEOUT)
+    assert not exceptions(at)
+    many = rows_of(at, session.DRIFT).records
+    assert [r.rerun for r in many] == list(range(1, RERUNS + 1))
+    check_results_block(at, "drift_results", session.DRIFT)
+    # a restarted kernel gives the same first rerun as the session's first Shift-Enter
+    assert many[0].before_sha256 == records[0].before_sha256 and many[0].after_sha256 == records[0].after_sha256
+
+
+def test_factory_both_recipes_and_run_cell(app):
+    at = app.switch_page(PAGES["factory"]).run()
+    at.button(key="factory_run_many").click().run(timeout=RUN_TIMEOUT)
+    assert not exceptions(at)
+    tf_rows = rows_of(at, session.FACTORY_TF).records
+    full_rows = rows_of(at, session.FACTORY_FULL).records
+    assert [r.rerun for r in tf_rows] == [r.rerun for r in full_rows] == list(range(1, RERUNS + 1))
+    assert {r.scenario for r in tf_rows} == {"factory-tf-seed"} and {r.scenario for r in full_rows} == {"factory-full-seed"}
+    check_results_block(at, "factory_tf_results", session.FACTORY_TF)
+    check_results_block(at, "factory_full_results", session.FACTORY_FULL)
+    # the explanation branch is driven by the kernel's reported versions
+    assert any("69b41cf" in m.value or "older than 2.10" in m.value for m in at.markdown)
+
+    # "Run N times" rows are what run_scenario gives from a fresh kernel (as the CLI does)
+    params = at.session_state[session.PARAMS]
+    reference = run_scenario("factory-full-seed", params).records
+    assert [(r.before_sha256, r.after_sha256) for r in reference] == [(r.before_sha256, r.after_sha256) for r in full_rows]
+
+    # The kernel last ran the full-seed recipe: the tf-seed cell restarts it, so its table starts over.
+    at.button(key="factory_tf_run_cell").click().run(timeout=RUN_TIMEOUT)
+    assert [r.rerun for r in rows_of(at, session.FACTORY_TF).records] == [1]
+    assert rows_of(at, session.FACTORY_TF).records[0].before_sha256 == tf_rows[0].before_sha256
+    at.button(key="factory_tf_run_cell").click().run(timeout=RUN_TIMEOUT)
+    assert [r.rerun for r in rows_of(at, session.FACTORY_TF).records] == [1, 2]
+    check_results_block(at, "factory_tf_results", session.FACTORY_TF)
+    # the other recipe's table is untouched
+    assert rows_of(at, session.FACTORY_FULL).records == full_rows
+
+
+def test_restart_reproduces_first_run(app):
+    at = app.switch_page(PAGES["restart"]).run()
+    at.button(key="restart_run_cell").click().run(timeout=RUN_TIMEOUT)
+    at.button(key="restart_run_cell").click().run(timeout=RUN_TIMEOUT)
+    assert any("appears here" in text for text in alerts(at.main))
+    at.button(key="restart_kernel").click().run(timeout=RUN_TIMEOUT)
+    at.button(key="restart_run_cell").click().run(timeout=RUN_TIMEOUT)
+    assert not exceptions(at)
+    runs = rows_of(at, session.RESTART).runs
+    first = runs[0].generation
+    assert [(r.generation - first, r.record.rerun) for r in runs] == [(0, 1), (0, 2), (1, 1)]
+    check_results_block(at, "restart_results", session.RESTART)
+    frame = elements(find_block(at.main, "restart_results"), "dataframe")[0].value
+    assert frame["kernel start"].tolist() == [r.generation for r in runs]
+    check = restart_check(runs)
+    assert check is not None and check.reproduces
+    assert runs[2].record.before_sha256 == runs[0].record.before_sha256
+    shown = alerts(find_block(at.main, "restart_check"))
+    assert len(shown) == 1 and "reproduces the first run before it" in shown[0] and "does not" not in shown[0]
+
+
+def test_whole_story_fills_every_page(app):
+    at = app
+    at.button(key="run_story").click().run(timeout=RUN_TIMEOUT * 2)
+    assert not exceptions(at)
+    results = at.session_state[session.RESULTS]
+    for slot in (session.DRIFT, session.FACTORY_TF, session.FACTORY_FULL):
+        assert len(results[slot].runs) == RERUNS
+    assert len(results[session.RESTART].runs) == RERUNS + 1
+    for page, key, slot in [
+        ("drift", "drift_results", session.DRIFT),
+        ("factory", "factory_tf_results", session.FACTORY_TF),
+        ("factory", "factory_full_results", session.FACTORY_FULL),
+        ("restart", "restart_results", session.RESTART),
+    ]:
+        at.switch_page(PAGES[page]).run()
+        check_results_block(at, key, slot)
+    # the sidebar card now reports what the kernel said about itself
+    card = " ".join(m.value for m in at.sidebar.markdown)
+    versions = at.session_state[session.NOTEBOOK].versions
+    assert versions.tensorflow in card and versions.keras in card
+
+
+def _kill_when_busy(kernel, delay: float = 0.5) -> threading.Thread:
+    """Kill the kernel process hard (what an out-of-memory kill does) once it is busy training."""
+
+    def killer() -> None:
+        deadline = time.monotonic() + 120
+        while kernel.state != "busy" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(delay)
+        os.kill(kernel.pid, signal.SIGKILL)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_kernel_death_is_shown_plainly_and_session_recovers(app):
+    at = app
+    at.number_input(key="epochs").set_value(50).run()  # a longer cell, so it can be killed mid-run
+    at.switch_page(PAGES["drift"]).run()
+    at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
+    assert [r.rerun for r in rows_of(at, session.DRIFT).records] == [1]
+
+    killer = _kill_when_busy(at.session_state[session.NOTEBOOK].kernel)
+    at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
+    killer.join(timeout=30)
+    assert not exceptions(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "died" in errors[0] and "Traceback" not in errors[0]
+    assert [r.rerun for r in rows_of(at, session.DRIFT).records] == [1]  # the table is kept as it was
+
+    # the next click starts a fresh kernel by itself; the table starts over from rerun 1
+    at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
+    assert not at.error and not exceptions(at)
+    assert [r.rerun for r in rows_of(at, session.DRIFT).records] == [1]
+    assert any("restarted first" in text for text in alerts(at.main))
+    assert at.session_state[session.NOTEBOOK].kernel.state == "idle"
+
+
+def test_no_tensorflow_in_this_process():
+    assert "tensorflow" not in sys.modules and "keras" not in sys.modules

@@ -1,0 +1,127 @@
+"""The plain modules behind the pages: tables, charts, diff, restart check, settings handling."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lab_ui import session
+from repro_core import cells
+from repro_core.records import KernelVersions, RunRecord
+from repro_core.settings import StoryParams
+from repro_core.views import (
+    TABLE_COLUMNS,
+    KernelRun,
+    article_diff,
+    article_reference_frame,
+    chart_frames,
+    records_frame,
+    rerun_chart,
+    restart_check,
+    stateless_initializers,
+    verdict_banner,
+)
+
+
+def record(rerun: int, before: float, after: float, sb: str, sa: str) -> RunRecord:
+    return RunRecord("global-model", rerun, before, after, sb * 64, sa * 64, 1.25, "3.11", "2.21.0", "3.15.1", "keras3", "lab-python")
+
+
+CHAIN = [record(1, -0.5, -0.4, "a", "b"), record(2, -0.4, -0.3, "b", "c"), record(3, -0.3, -0.2, "c", "d")]
+STABLE = [record(1, 3.5, 3.7, "e", "f"), record(2, 3.5, 3.7, "e", "f")]
+
+
+def test_table_columns_and_check_marks():
+    frame = records_frame(STABLE + [record(3, 1.0, 2.0, "x", "y")])
+    assert list(frame.columns) == TABLE_COLUMNS
+    assert frame["same as rerun 1"].tolist() == [True, True, False]
+    assert frame["before sha256"].tolist()[0] == "e" * 12
+    with_kernel = records_frame(STABLE, [1, 2])
+    assert list(with_kernel.columns) == ["kernel start"] + TABLE_COLUMNS
+    assert list(records_frame([]).columns) == TABLE_COLUMNS
+
+
+def test_chart_holds_every_sum_and_the_hand_overs():
+    points, handovers = chart_frames(CHAIN)
+    assert len(points) == 6 and len(handovers) == 2
+    assert handovers["identical"].tolist() == [True, True]
+    assert (handovers["after"] == handovers["next_before"]).all()
+    spec = rerun_chart(CHAIN, "t").to_dict()
+    text = json.dumps(spec)
+    assert '"format": ".13f"' in text
+    assert '"bind": "legend"' in text
+    values = [row["sum"] for rows in spec["datasets"].values() for row in rows if "sum" in row]
+    assert sorted(values) == sorted([-0.5, -0.4, -0.4, -0.3, -0.3, -0.2])
+
+
+def test_verdict_banner_follows_records():
+    assert verdict_banner(CHAIN)[2] == "drift-chain"
+    assert verdict_banner(STABLE)[0] == "success"
+    assert verdict_banner(CHAIN[:1])[2] == "single-run"
+
+
+def test_diff_and_reference():
+    diff = article_diff(StoryParams())
+    assert diff.startswith("--- article cell")
+    assert "lr=0.001" in diff and "learning_rate=0.001" in diff
+    reference = article_reference_frame("factory-tf-seed")
+    assert reference["before sum"].tolist() == [b for b, _ in cells.ARTICLE_FIGURES["factory-tf-seed"]]
+
+
+def test_restart_check_compares_first_rows_of_kernel_starts():
+    a1, a2 = record(1, 5.0, 5.3, "p", "q"), record(2, 0.4, 0.6, "r", "s")
+    assert restart_check([KernelRun(a1, 1), KernelRun(a2, 1)]) is None
+    check = restart_check([KernelRun(a1, 1), KernelRun(a2, 1), KernelRun(record(1, 5.0, 5.3, "p", "q"), 2)])
+    assert check.reproduces and check.before.generation == 1 and check.after.generation == 2
+    check = restart_check([KernelRun(a1, 1), KernelRun(a2, 2)])
+    assert not check.reproduces
+
+
+def test_version_branch():
+    def versions(tf: str, keras: str) -> KernelVersions:
+        return KernelVersions(python="3.8", tensorflow=tf, keras=keras, engine="keras2", kernelspec="k")
+
+    assert stateless_initializers(None) is None
+    assert stateless_initializers(versions("2.9.3", "2.9.0")) is False
+    assert stateless_initializers(versions("2.10.0", "2.10.0")) is True
+    assert stateless_initializers(versions("2.21.0", "3.15.1")) is True
+
+
+def test_settings_validation_keeps_previous_on_error():
+    state: dict = {}
+    assert session.apply_settings(state, 7, 2, 5, "keras3") is None
+    assert state[session.PARAMS] == StoryParams(seed=7, reruns=2, epochs=5)
+    for bad in [(-1, 2, 5, "keras3"), (7, 11, 5, "keras3"), (7, 2, 5, "jax"), (7.5, 2, 5, "keras3"), (None, 2, 5, "keras3")]:
+        error = session.apply_settings(state, *bad)
+        assert error
+        assert state[session.PARAMS] == StoryParams(seed=7, reruns=2, epochs=5)
+
+
+@pytest.mark.parametrize(
+    ("change", "keeps_notebook"), [({"reruns": 4}, True), ({"seed": 9}, False), ({"epochs": 3}, False), ({"engine": "tf_keras"}, False)]
+)
+def test_settings_change_retires_notebook_when_cells_change(change, keeps_notebook):
+    state: dict = {}
+    session.apply_settings(state, 1234, 3, 10, "keras3")
+    book = session.get_notebook(state)  # not started: no kernel process yet
+    values = {"seed": 1234, "reruns": 3, "epochs": 10, "engine": "keras3", **change}
+    session.apply_settings(state, values["seed"], values["reruns"], values["epochs"], values["engine"])
+    assert (session.peek_notebook(state) is book) == keeps_notebook
+    assert session.get_notebook(state).params == state[session.PARAMS]
+    session.close_notebook(state)
+
+
+def test_rows_start_over_on_rerun_one_or_new_settings():
+    state: dict = {}
+    session.apply_settings(state, 1234, 3, 10, "keras3")
+    rows, fresh = session.add_cell_run(state, session.DRIFT, KernelRun(CHAIN[0], 1))
+    assert fresh and len(rows.runs) == 1
+    rows, fresh = session.add_cell_run(state, session.DRIFT, KernelRun(CHAIN[1], 1))
+    assert not fresh and len(rows.runs) == 2
+    rows, fresh = session.add_cell_run(state, session.DRIFT, KernelRun(CHAIN[0], 2))
+    assert fresh and len(rows.runs) == 1
+    session.apply_settings(state, 99, 3, 10, "keras3")
+    assert session.is_stale(session.get_rows(state, session.DRIFT), state[session.PARAMS])
+    rows, fresh = session.add_cell_run(state, session.DRIFT, KernelRun(CHAIN[1], 1))
+    assert fresh and rows.params.seed == 99
