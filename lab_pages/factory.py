@@ -28,7 +28,7 @@ status_area = st.container()
 tf_col, full_col = st.columns(2, gap="large")
 with tf_col:
     st.subheader("tf.random.set_seed (the post's fix)")
-    ui.code_block(cells.scenario_cell("factory-tf-seed", current))
+    ui.code_block(cells.scenario_cell("factory-tf-seed", current), wrap=True)
     tf_one = st.button("Run cell", key="factory_tf_run_cell", icon=":material/play_arrow:")
     tf_status = st.container()
     tf_view = ui.ResultsView(session.FACTORY_TF, "factory_tf_results", chart_title="factory + tf.random.set_seed")
@@ -37,7 +37,7 @@ with tf_col:
         ui.reference_table("factory-tf-seed")
 with full_col:
     st.subheader("keras.utils.set_random_seed")
-    ui.code_block(cells.scenario_cell("factory-full-seed", current))
+    ui.code_block(cells.scenario_cell("factory-full-seed", current), wrap=True)
     full_one = st.button("Run cell", key="factory_full_run_cell", icon=":material/play_arrow:")
     full_status = st.container()
     full_view = ui.ResultsView(session.FACTORY_FULL, "factory_full_results", chart_title="factory + keras.utils.set_random_seed")
@@ -96,8 +96,8 @@ st.caption("Expectations come from the version; the verdict banners above come o
 
 st.subheader("The post's cell, and the one run here")
 st.markdown(
-    "Same recipe; the lab writes `learning_rate=` because Keras 3 rejects the old `lr=` argument, "
-    "and it records a SHA-256 fingerprint next to each sum."
+    "Same steps in the same order. The lab writes `learning_rate=` because Keras 3 rejects the old `lr=` argument, "
+    "its checksum helper also records a SHA-256 fingerprint next to each sum, and the rest is formatting and names."
 )
 st.code(article_diff(current), language="diff")
 

@@ -31,6 +31,10 @@ with status_area:
     if restart:
         ui.restart_kernel()
 
+st.caption(
+    "The verdict above judges all rows together, across kernel starts; the box below compares the first run "
+    "of the newest kernel start with the first run of the start before it."
+)
 rows = session.get_rows(st.session_state, session.RESTART)
 check = restart_check(rows.runs) if rows is not None else None
 with st.container(key="restart_check"):

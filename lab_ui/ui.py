@@ -11,7 +11,6 @@ from contextlib import contextmanager
 import streamlit as st
 
 from lab_ui import session
-from repro_core import cells
 from repro_core.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError
 from repro_core.records import RunRecord
 from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
@@ -40,10 +39,6 @@ COLUMN_CONFIG = {
     COL_SECONDS: st.column_config.NumberColumn(COL_SECONDS, format="%.2f", help="Wall time of the cell in the kernel"),
     COL_SAME: st.column_config.CheckboxColumn(COL_SAME, help="Same SHA-256 fingerprints before and after training as the first row"),
 }
-
-
-def state():
-    return st.session_state
 
 
 def params() -> StoryParams:
@@ -303,15 +298,13 @@ def notebook() -> Notebook:
     return session.get_notebook(st.session_state)
 
 
-def code_block(source: str, caption: str = "") -> None:
+def code_block(source: str, caption: str = "", wrap: bool = False) -> None:
+    """A cell's exact source (wrap long lines in narrow columns)."""
     if caption:
         st.caption(caption)
-    st.code(source, language="python")
+    st.code(source, language="python", wrap_lines=wrap)
 
 
 def next_page(path: str, label: str) -> None:
     st.divider()
     st.page_link(path, label=label, icon=":material/arrow_forward:")
-
-
-ARTICLE_CELL = cells.ARTICLE_FACTORY_CELL

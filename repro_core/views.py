@@ -32,7 +32,7 @@ TABLE_COLUMNS = [COL_RERUN, COL_BEFORE, COL_AFTER, COL_BEFORE_SHA, COL_AFTER_SHA
 
 SERIES_BEFORE = "before training"
 SERIES_AFTER = "after training"
-SERIES_HANDOVER = "hand-over: after k → before k+1"
+SERIES_HANDOVER = "after k → before k+1"
 SERIES = [SERIES_BEFORE, SERIES_AFTER, SERIES_HANDOVER]
 
 # How each verdict is announced: (banner kind, headline). The explanation is records.VERDICTS.
@@ -133,7 +133,7 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
     color = alt.Color(
         "series:N",
         scale=alt.Scale(domain=SERIES, range=["#1f77b4", "#d62728", "#7f7f7f"]),
-        legend=alt.Legend(title="click to highlight", orient="bottom"),
+        legend=alt.Legend(title="click to highlight", orient="bottom", labelLimit=0),
     )
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.15))
     x_axis = alt.Axis(title="rerun (in table order)", tickMinStep=1, format="d")
