@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 import time
 
@@ -177,5 +176,19 @@ def test_kernel_death_is_shown_plainly_and_session_recovers(app):
     assert at.session_state[session.NOTEBOOK].kernel.state == "idle"
 
 
-def test_no_tensorflow_in_this_process():
-    assert "tensorflow" not in sys.modules and "keras" not in sys.modules
+def test_engine_switch_starts_a_tf_keras_kernel_and_labels_old_rows(app):
+    at = app.switch_page(PAGES["drift"]).run()
+    at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
+    keras3_book = at.session_state[session.NOTEBOOK]
+    assert keras3_book.versions.engine == "keras3"
+    at.selectbox(key="engine").set_value("tf_keras").run()
+    # the old kernel is closed; the rows made under Keras 3 are labelled, not passed off as current
+    assert keras3_book.kernel.state == "shut down"
+    assert any("older settings" in text for text in alerts(find_block(at.main, "drift_results")))
+    assert any("not started yet" in c.value for c in at.sidebar.caption)
+    at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
+    assert not exceptions(at)
+    records = rows_of(at, session.DRIFT).records
+    assert [r.rerun for r in records] == [1] and records[0].engine == "tf_keras"
+    assert at.session_state[session.NOTEBOOK].versions.engine == "tf_keras"
+    check_results_block(at, "drift_results", session.DRIFT)
