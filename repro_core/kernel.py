@@ -11,6 +11,7 @@ import ast
 import os
 import queue
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -209,8 +210,9 @@ class LabKernel:
 
     def kill(self) -> None:
         """Kill the process hard (what an out-of-memory kill does); used by fault tests and pages."""
-        if self._manager is not None and self._manager.has_kernel:
-            self._manager.kill_kernel()
+        pid = self.pid
+        if pid is not None:
+            os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
     def _cleanup(self) -> None:
         if self._client is not None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
 
 import pytest
@@ -67,7 +65,7 @@ def test_a_cell_over_its_timeout_is_interrupted_and_the_kernel_stays_usable(kern
 def test_a_killed_kernel_raises_kernel_died():
     with LabKernel() as k:
         k.run_cell("x = 1")
-        os.kill(k.pid, signal.SIGKILL)
+        k.kill()
         with pytest.raises(KernelDied):
             k.run_cell("x + 1", timeout=30)
         assert k.state == "dead"
