@@ -170,6 +170,27 @@ def compare_rows(where: str, dom_rows: list[dict[str, str]], expected: list[tupl
     return problems
 
 
+def expected_verdict(records: list[dict]) -> str:
+    """The verdict the CLI's fingerprints imply (re-derived here, not imported from the app)."""
+    if len(records) < 2:
+        return "single-run"
+    first = records[0]
+    if all(r["before_sha256"] == first["before_sha256"] and r["after_sha256"] == first["after_sha256"] for r in records):
+        return "stable"
+    if all(a["after_sha256"] == b["before_sha256"] for a, b in zip(records, records[1:], strict=False)):
+        return "drift-chain"
+    return "drift"
+
+
+def check_verdict(page, where: str, container_key: str, records: list[dict]) -> list[str]:
+    """The results container's verdict banner names the verdict the fingerprints imply."""
+    name = expected_verdict(records)
+    text = page.locator(f".st-key-{container_key}").inner_text()
+    if f"({name})" not in text:
+        return [f"{where}: expected verdict '{name}' in the results box, it says: {text[:300]!r}"]
+    return []
+
+
 def show(title: str, rows: list[dict[str, str]]) -> None:
     print(f"\n[{title}] read from the page:")
     for row in rows:
@@ -236,6 +257,7 @@ def test_walkthrough_follows_links_and_matches_cli(page, app_url, cli_reference,
             set_sidebar_number(page, "reruns", RERUNS)
             dom = run_many_and_read(page, "drift_run_many", "drift_results")
             problems += compare_rows("drift (global-model)", dom, numbered(cli_reference.rows("global-model")))
+            problems += check_verdict(page, "drift", "drift_results", cli_reference.rows("global-model"))
         elif name == "factory":
             run = button(page, "factory_run_many")
             run.wait_for(state="visible")
@@ -249,6 +271,8 @@ def test_walkthrough_follows_links_and_matches_cli(page, app_url, cli_reference,
                 dom = read_grid(box)
                 show(scenario, dom)
                 problems += compare_rows(f"factory ({scenario})", dom, numbered(cli_reference.rows(scenario)))
+                key = "factory_tf_results" if scenario == "factory-tf-seed" else "factory_full_results"
+                problems += check_verdict(page, f"factory ({scenario})", key, cli_reference.rows(scenario))
         elif name == "restart":
             problems += restart_sequence(page, cli_reference)
         assert not exception_texts(page), f"page '{name}' shows an exception after running"
