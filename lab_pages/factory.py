@@ -25,23 +25,30 @@ run_both = st.button(
 )
 status_area = st.container()
 
+
+
+def recipe_column(slot: str, scenario: str, key: str, title: str, chart_title: str) -> tuple[bool, object, ui.ResultsView]:
+    """One recipe: its exact cell, its own Run cell button, and its results (table, chart, verdict)."""
+    st.subheader(title)
+    ui.code_block(cells.scenario_cell(scenario, current), wrap=True)
+    clicked = st.button("Run cell", key=f"{key}_run_cell", icon=":material/play_arrow:")
+    status = st.container()
+    view = ui.ResultsView(slot, f"{key}_results", chart_title=chart_title)
+    view.draw()
+    return clicked, status, view
+
+
 tf_col, full_col = st.columns(2, gap="large")
 with tf_col:
-    st.subheader("tf.random.set_seed (the post's fix)")
-    ui.code_block(cells.scenario_cell("factory-tf-seed", current), wrap=True)
-    tf_one = st.button("Run cell", key="factory_tf_run_cell", icon=":material/play_arrow:")
-    tf_status = st.container()
-    tf_view = ui.ResultsView(session.FACTORY_TF, "factory_tf_results", chart_title="factory + tf.random.set_seed")
-    tf_view.draw()
+    tf_one, tf_status, tf_view = recipe_column(
+        session.FACTORY_TF, "factory-tf-seed", "factory_tf", "tf.random.set_seed (the post's fix)", "factory + tf.random.set_seed"
+    )
     with st.container(border=True):
         ui.reference_table("factory-tf-seed")
 with full_col:
-    st.subheader("keras.utils.set_random_seed")
-    ui.code_block(cells.scenario_cell("factory-full-seed", current), wrap=True)
-    full_one = st.button("Run cell", key="factory_full_run_cell", icon=":material/play_arrow:")
-    full_status = st.container()
-    full_view = ui.ResultsView(session.FACTORY_FULL, "factory_full_results", chart_title="factory + keras.utils.set_random_seed")
-    full_view.draw()
+    full_one, full_status, full_view = recipe_column(
+        session.FACTORY_FULL, "factory-full-seed", "factory_full", "keras.utils.set_random_seed", "factory + keras.utils.set_random_seed"
+    )
 
 if tf_one:
     with tf_status:
