@@ -21,12 +21,10 @@ left, right, _ = st.columns([1, 1, 3])
 run_one = left.button(
     "Run cell", key="drift_run_cell", icon=":material/play_arrow:", help="One more Shift-Enter on this cell, in the session's kernel"
 )
-run_many = right.button(
-    f"Run {current.reruns} times",
-    key="drift_run_many",
-    icon=":material/replay:",
-    help="Restart the kernel, run the setup cell, then this cell N times (the same rows as the command line)",
-)
+with right:
+    run_many = ui.run_many_button(
+        "drift_run_many", current.reruns, "Restart the kernel, run the setup cell, then this cell N times (the same rows as the command line)"
+    )
 status_area = st.container()
 view = ui.ResultsView(session.DRIFT, "drift_results", chart_title="Global model: sums before and after each rerun")
 view.draw()

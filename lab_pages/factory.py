@@ -17,11 +17,8 @@ Both run in the session's kernel; each recipe is its own notebook (switching rec
 """
 )
 
-run_both = st.button(
-    f"Run {current.reruns} times",
-    key="factory_run_many",
-    icon=":material/replay:",
-    help="For each recipe: restart the kernel, run the setup cell, then the recipe's cell N times",
+run_both = ui.run_many_button(
+    "factory_run_many", current.reruns, "For each recipe: restart the kernel, run the setup cell, then the recipe's cell N times"
 )
 status_area = st.container()
 

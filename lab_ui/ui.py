@@ -305,6 +305,11 @@ def code_block(source: str, caption: str = "", wrap: bool = False) -> None:
     st.code(source, language="python", wrap_lines=wrap)
 
 
+def run_many_button(key: str, reruns: int, help_text: str) -> bool:
+    """The "Run N times" button (label carries N; browser tests find it by its key)."""
+    return st.button(f"Run {reruns} times", key=key, icon=":material/replay:", help=help_text)
+
+
 def next_page(path: str, label: str) -> None:
     st.divider()
     st.page_link(path, label=label, icon=":material/arrow_forward:")
