@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from repro_core import cells
 from repro_core.kernel import DEFAULT_KERNEL, CellResult, LabKernel, kernel_environment
@@ -37,9 +37,13 @@ class Notebook:
     so a page's rows never depend on what another page ran before it.
     """
 
-    def __init__(self, params: StoryParams, kernel_name: str = DEFAULT_KERNEL, hash_seed: int | None = None) -> None:
+    def __init__(
+        self, params: StoryParams, kernel_name: str = DEFAULT_KERNEL, hash_seed: int | None = None, kernel: LabKernel | None = None
+    ) -> None:
+        """`kernel`: an already started kernel (a pool's warm spare) to use as is for the first setup."""
         self.params = params
-        self.kernel = LabKernel(kernel_name, kernel_environment(params.engine, hash_seed))
+        self.kernel = kernel if kernel is not None else LabKernel(kernel_name, kernel_environment(params.engine, hash_seed))
+        self._pristine = kernel is not None  # started, but no setup cell has run in it yet
         self.versions: KernelVersions | None = None
         self.cells_run: list[CellResult] = []
         self._setup_generation = -1
@@ -53,11 +57,15 @@ class Notebook:
     def reset(self, on_status: OnStatus | None = None) -> KernelVersions:
         """Start or restart the kernel, then run the setup and environment cells."""
         say = on_status or (lambda _text: None)
-        say("starting kernel" if self.kernel.generation == 0 else "restarting kernel")
-        if self.kernel.generation == 0 and self.kernel.state == "not started":
+        if self._pristine and self.kernel.state == "idle":
+            say("using a warm kernel")
+        elif self.kernel.generation == 0 and self.kernel.state == "not started":
+            say("starting kernel")
             self.kernel.start()
         else:
+            say("restarting kernel")
             self.kernel.restart()
+        self._pristine = False
         say("running the setup cell (imports TensorFlow)")
         self.cells_run = [self.kernel.run_cell(cells.setup_cell(self.params), timeout=SETUP_TIMEOUT)]
         probe = self.kernel.run_cell(cells.ENVIRONMENT_CELL, {"env": "lab_environment"}, timeout=SETUP_TIMEOUT)
@@ -91,6 +99,15 @@ class Notebook:
         self.cells_run.append(result)
         self._reruns[scenario] = rerun
         return make_record(scenario, rerun, result, versions)
+
+    def configure(self, params: StoryParams) -> None:
+        """New settings for the same engine: the next run re-runs the setup cell in a restarted kernel."""
+        if params.engine != self.params.engine:
+            raise ValueError("a different engine needs a kernel started for it; close this notebook and open a new one")
+        cells_change = replace(params, reruns=self.params.reruns) != self.params  # reruns alone changes no cell
+        self.params = params
+        if cells_change:
+            self._setup_generation = -1
 
     def reruns_done(self, scenario: str) -> int:
         """How many times `scenario`'s cell has run since the last setup."""
