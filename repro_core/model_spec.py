@@ -1,0 +1,234 @@
+"""A visitor's own model, as validated data: what the "Your model" audit builds, trains and compares.
+
+Nothing a visitor types is ever executed: every value passes here first, numbers are
+normalised to int/float, and names (activation, optimizer, engine, layer kind) must come
+from fixed allow-lists. `repro_core.audit` turns a validated ModelSpec into cell source.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+KINDS = ("dense", "dropout")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear", "softmax", "elu", "gelu")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+ENGINES = ("keras3", "tf_keras")
+
+RECIPES: dict[str, str] = {
+    "none": "No seeding at all: each rerun builds a new model from the factory, compiles and fits it.",
+    "tf-seed": "tf.random.set_seed before each rerun (the article's fix), then a new model from the factory.",
+    "full-seed": "keras.utils.set_random_seed (Python, NumPy, TF) before each rerun, then a new model from the factory.",
+}
+
+UNITS_MAX = 512
+RATE_MAX = 0.9
+LAYERS_MAX = 12
+LR_MAX = 1.0
+BATCH_MAX = 1024
+EPOCHS_MAX = 50
+SPLIT_MAX = 0.5
+SAMPLES_MAX = 5000
+FEATURES_MAX = 64
+DATA_SEED_MAX = 2**31 - 1
+JSON_MAX_BYTES = 100_000
+
+LAYER_KEYS = {"dense": ("kind", "units", "activation"), "dropout": ("kind", "rate")}
+SPEC_KEYS = (
+    "layers", "optimizer", "learning_rate", "batch_size", "epochs", "shuffle", "validation_split",
+    "samples", "features", "data_seed", "op_determinism", "engine",
+)  # fmt: skip
+
+
+def _whole(name: str, value: object, low: int, high: int) -> int:
+    """An int (or an integral float, as widgets give); never a bool, text, NaN or infinity."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a whole number, got {_short(value)}")
+    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+        raise ValueError(f"{name} must be a whole number, got {_short(value)}")
+    number = int(value)
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {_short(number)}")
+    return number
+
+
+def _real(name: str, value: object, low: float, high: float, low_open: bool = False) -> float:
+    """A finite float in [low, high] (or (low, high] when low_open); bools, text and NaN rejected."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {_short(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is far too large, got {_short(value)}") from None
+    too_low = number <= low if low_open else number < low
+    if not math.isfinite(number) or too_low or number > high:
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name} must be in {bracket}{low:g}, {high:g}], got {_short(value)}")
+    return number
+
+
+def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {_short(value)}")
+    return value
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {_short(value)}")
+    return value
+
+
+def _short(value: object) -> str:
+    """A bounded repr for error messages (hostile input may be huge)."""
+    try:
+        text = repr(value)
+    except Exception:  # a hostile object's __repr__ must not escape as another exception
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer: dense (units, activation) or dropout (rate). Fields of the other kind must stay at their defaults."""
+
+    kind: str
+    units: int | None = None
+    activation: str | None = None
+    rate: float | None = None
+
+    def __post_init__(self) -> None:
+        kind = _choice("layer kind", self.kind, KINDS)
+        if kind == "dense":
+            if self.rate is not None:
+                raise ValueError("a dense layer has no dropout rate")
+            object.__setattr__(self, "units", _whole("dense units", self.units, 1, UNITS_MAX))
+            activation = "linear" if self.activation is None else self.activation
+            object.__setattr__(self, "activation", _choice("activation", activation, ACTIVATIONS))
+        else:
+            if self.units is not None or self.activation is not None:
+                raise ValueError("a dropout layer has no units or activation")
+            object.__setattr__(self, "rate", _real("dropout rate", self.rate, 0.0, RATE_MAX))
+
+    def to_dict(self) -> dict[str, object]:
+        if self.kind == "dense":
+            return {"kind": "dense", "units": self.units, "activation": self.activation}
+        return {"kind": "dropout", "rate": self.rate}
+
+    @classmethod
+    def from_dict(cls, obj: object) -> LayerSpec:
+        if not isinstance(obj, Mapping):
+            raise ValueError(f"each layer must be an object, got {_short(obj)}")
+        kind = _choice("layer kind", obj.get("kind"), KINDS)
+        allowed = LAYER_KEYS[kind]
+        unknown = [key for key in obj if key not in allowed]
+        if unknown:
+            raise ValueError(f"unknown key(s) for a {kind} layer: {_short(unknown)}; allowed: {', '.join(allowed)}")
+        if kind == "dense":
+            return cls("dense", units=obj.get("units"), activation=obj.get("activation", "linear"))
+        return cls("dropout", rate=obj.get("rate"))
+
+
+DEFAULT_LAYERS = (LayerSpec("dense", units=8, activation="relu"), LayerSpec("dense", units=4, activation="relu"))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Your model and its training settings. A final Dense(1) output layer is always added (regression, MSE loss)."""
+
+    layers: tuple[LayerSpec, ...] = field(default=DEFAULT_LAYERS)
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    batch_size: int = 16
+    epochs: int = 3
+    shuffle: bool = True
+    validation_split: float = 0.0
+    samples: int = 64
+    features: int = 4
+    data_seed: int = 0
+    op_determinism: bool = False
+    engine: str = "keras3"
+
+    def __post_init__(self) -> None:
+        layers = self.layers
+        if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)):
+            raise ValueError(f"layers must be a list of layers, got {_short(layers)}")
+        if not 1 <= len(layers) <= LAYERS_MAX:
+            raise ValueError(f"a model needs between 1 and {LAYERS_MAX} layers, got {len(layers)}")
+        if not all(isinstance(layer, LayerSpec) for layer in layers):
+            raise ValueError("layers must be LayerSpec objects (use ModelSpec.from_dict for plain data)")
+        object.__setattr__(self, "layers", tuple(layers))
+        object.__setattr__(self, "optimizer", _choice("optimizer", self.optimizer, OPTIMIZERS))
+        object.__setattr__(self, "learning_rate", _real("learning rate", self.learning_rate, 0.0, LR_MAX, low_open=True))
+        object.__setattr__(self, "batch_size", _whole("batch size", self.batch_size, 1, BATCH_MAX))
+        object.__setattr__(self, "epochs", _whole("epochs", self.epochs, 1, EPOCHS_MAX))
+        object.__setattr__(self, "shuffle", _flag("shuffle", self.shuffle))
+        object.__setattr__(self, "validation_split", _real("validation split", self.validation_split, 0.0, SPLIT_MAX))
+        object.__setattr__(self, "samples", _whole("samples", self.samples, 1, SAMPLES_MAX))
+        object.__setattr__(self, "features", _whole("features", self.features, 1, FEATURES_MAX))
+        object.__setattr__(self, "data_seed", _whole("data seed", self.data_seed, 0, DATA_SEED_MAX))
+        object.__setattr__(self, "op_determinism", _flag("op determinism", self.op_determinism))
+        object.__setattr__(self, "engine", _choice("engine", self.engine, ENGINES))
+        if self.validation_split > 0:
+            train = math.ceil(self.samples * (1.0 - self.validation_split))  # how Keras splits: the last samples validate
+            if train < 1 or self.samples - train < 1:
+                raise ValueError(f"validation split {self.validation_split!r} of {self.samples} samples leaves no validation samples; "
+                                 "use more samples or a split of 0")  # fmt: skip
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "layers": [layer.to_dict() for layer in self.layers],
+            "optimizer": self.optimizer,
+            "learning_rate": self.learning_rate,
+            "batch_size": self.batch_size,
+            "epochs": self.epochs,
+            "shuffle": self.shuffle,
+            "validation_split": self.validation_split,
+            "samples": self.samples,
+            "features": self.features,
+            "data_seed": self.data_seed,
+            "op_determinism": self.op_determinism,
+            "engine": self.engine,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, obj: object) -> ModelSpec:
+        """Strict: an object with known keys only (missing keys take defaults); raises ValueError, nothing else."""
+        if not isinstance(obj, Mapping):
+            raise ValueError(f"a model spec must be a JSON object, got {_short(obj)}")
+        unknown = [key for key in obj if key not in SPEC_KEYS]
+        if unknown:
+            raise ValueError(f"unknown key(s) in model spec: {_short(unknown)}; allowed: {', '.join(SPEC_KEYS)}")
+        values = dict(obj)
+        if "layers" in values:
+            layers = values["layers"]
+            if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)):
+                raise ValueError(f"layers must be a list of layers, got {_short(layers)}")
+            if not 1 <= len(layers) <= LAYERS_MAX:
+                raise ValueError(f"a model needs between 1 and {LAYERS_MAX} layers, got {len(layers)}")
+            values["layers"] = tuple(LayerSpec.from_dict(layer) for layer in layers)
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ModelSpec:
+        """Parse JSON text (at most 100 kB) into a validated spec; every failure is a one-line ValueError."""
+        if isinstance(text, str):
+            text = text.encode("utf-8", errors="replace")
+        if not isinstance(text, bytes):
+            raise ValueError("model spec JSON must be text")
+        if len(text) > JSON_MAX_BYTES:
+            raise ValueError(f"model spec JSON is larger than {JSON_MAX_BYTES // 1000} kB")
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise ValueError(f"model spec is not valid JSON: {str(exc).splitlines()[0][:120]}") from None
+        return cls.from_dict(obj)
+
+
+def check_recipe(recipe: object) -> str:
+    return _choice("recipe", recipe, tuple(RECIPES))
