@@ -23,8 +23,12 @@ NOTEBOOK_NUMPY_SEED = 123
 NOTEBOOK_PYTHON_SEED = 123
 
 
-def setup_cell(params: StoryParams) -> str:
-    """Imports, the start-of-notebook seeding block, data, the model factory, the checksum and the global model."""
+def setup_cell(params: StoryParams, *, dropout: bool = False) -> str:
+    """Imports, the start-of-notebook seeding block, data, the model factory, the checksum and the global model.
+
+    `dropout=True` (the recipe matrix) adds a Dropout(0.5) layer after the first Dense layer.
+    """
+    dropout_line = '    net.add(layers.Dropout(0.5))  # a second source of randomness\n' if dropout else ""
     return f'''# Start of the notebook: seed every generator, as the article recommends.
 import os
 os.environ["PYTHONHASHSEED"] = "0"  # only affects processes started later, not this kernel
@@ -49,7 +53,7 @@ def MLP():
     """A fresh 2-3-1 dense network, built for inputs of shape (10, 3)."""
     net = keras.Sequential()
     net.add(layers.Dense(2, activation="relu"))
-    net.add(layers.Dense(3, activation="relu"))
+{dropout_line}    net.add(layers.Dense(3, activation="relu"))
     net.add(layers.Dense(1, activation="sigmoid"))
     net.build(input_shape=[10, 3])
     return net
@@ -77,18 +81,25 @@ model = MLP()  # the global model that the "global-model" cell keeps re-fitting
 '''
 
 
-def _train_lines(params: StoryParams) -> str:
-    """Compile, checksum, fit, checksum: the article's training step with its Adam settings."""
+def _train_lines(params: StoryParams, shuffle: bool | None = None) -> str:
+    """Compile, checksum, fit, checksum: the article's training step with its Adam settings.
+
+    `shuffle=None` leaves fit's default (shuffle=True) implicit, as in the article; True/False spell it out.
+    """
+    shuffle_arg = "" if shuffle is None else f", shuffle={bool(shuffle)!r}"
     return f'''optimizer = keras.optimizers.Adam(learning_rate={float(params.learning_rate)!r}, beta_1=0.9, beta_2=0.999, epsilon=1e-08)
 model.compile(loss="mse", optimizer=optimizer, metrics=["accuracy"])
 weight_checksum(model, "before training")
-history = model.fit(x, y, epochs={params.epochs}, batch_size={params.batch_size}, validation_split=0.1, verbose=0)
+history = model.fit(x, y, epochs={params.epochs}, batch_size={params.batch_size}, validation_split=0.1, verbose=0{shuffle_arg})
 weight_checksum(model, "after training")
 '''
 
 
-def scenario_cell(scenario: str, params: StoryParams) -> str:
-    """The cell re-run once per rerun of `scenario` (fresh-kernel re-runs the factory-tf-seed cell)."""
+def scenario_cell(scenario: str, params: StoryParams, *, shuffle: bool | None = None) -> str:
+    """The cell re-run once per rerun of `scenario` (fresh-kernel re-runs the factory-tf-seed cell).
+
+    `shuffle` (the recipe matrix): None keeps the article's fit call; True/False pass shuffle= explicitly.
+    """
     if scenario == "global-model":
         head = f"# Re-run this cell: reseed TensorFlow, then compile and fit the SAME model again.\ntf.random.set_seed({params.seed})\n"
     elif scenario in ("factory-tf-seed", "fresh-kernel"):
@@ -103,7 +114,7 @@ def scenario_cell(scenario: str, params: StoryParams) -> str:
         )
     else:
         raise ValueError(f"unknown scenario {scenario!r}")
-    return head + _train_lines(params)
+    return head + _train_lines(params, shuffle)
 
 
 # The article's own training cell (factory version), quoted for the diff view and for
