@@ -1,4 +1,4 @@
-"""`python -m repro_core story ...`: the article's scenarios from the command line.
+"""`python -m repro_core story ...`: the article's scenarios from the command line (`audit`: your own model).
 
 Records go to stdout (table, json or csv); progress goes to stderr; bad values exit 2
 with one line and no traceback.
@@ -13,7 +13,9 @@ import sys
 import time
 from collections.abc import Sequence
 
+from repro_core.audit import run_audit
 from repro_core.kernel import DEFAULT_KERNEL, KernelError, check_kernel_name
+from repro_core.model_spec import JSON_MAX_BYTES, RECIPES, ModelSpec, check_recipe
 from repro_core.records import RECORD_FIELDS, VERDICTS, RunRecord, format_sum
 from repro_core.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
 from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SCENARIOS, SEED_MAX, StoryParams
@@ -65,7 +67,61 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("first", help="a report written by `story --report` or downloaded from the app")
     compare.add_argument("second", help="the report to compare it with")
+    audit = commands.add_parser(
+        "audit",
+        help="audit your own model (a JSON spec): re-run one seeding recipe N times and show which layers' weights moved",
+        description="Build the model described by a JSON spec (see examples/model.json), re-run one recipe cell N times "
+        "in a fresh kernel and print every rerun's checksums, the verdict and each layer's largest difference from rerun 1. "
+        "Recipes: " + "; ".join(f"{name}: {text}" for name, text in RECIPES.items()),
+    )
+    audit.add_argument("--spec", required=True, metavar="FILE", help="the model spec, a JSON file of at most 100 kB")
+    audit.add_argument("--recipe", default="full-seed", help="none, tf-seed or full-seed (default full-seed)")
+    audit.add_argument("--reruns", type=int, default=2, help=f"how many times the recipe cell is re-run (1-{RERUNS_MAX}, default 2)")
+    audit.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL})")
+    audit.add_argument("--format", choices=["table", "json"], default="table", help="output format (default table)")
     return parser
+
+
+def _audit(args: argparse.Namespace, progress) -> int:
+    """`audit`: validate the spec and options before any kernel starts (exit 2 with one line when bad)."""
+    try:
+        with open(args.spec, "rb") as handle:
+            spec = ModelSpec.from_json(handle.read(JSON_MAX_BYTES + 1))
+        recipe = check_recipe(args.recipe)
+        if not 1 <= args.reruns <= RERUNS_MAX:
+            raise ValueError(f"reruns must be between 1 and {RERUNS_MAX}, got {args.reruns}")
+        check_kernel_name(args.kernel)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = run_audit(spec, recipe, args.reruns, args.kernel, on_status=progress)
+    except KernelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if args.format == "json":
+        json.dump(result.as_dict(), sys.stdout, indent=2)
+        print()
+    else:
+        v = result.versions
+        print(f"audit, recipe {recipe}  [Python {v.python}, TensorFlow {v.tensorflow}, {v.engine} {v.keras}, "
+              f"op determinism {'on' if v.op_determinism else 'off'}, kernel {v.kernelspec}]")  # fmt: skip
+        print(f"  {'rerun':>5}  {'before sum':>17}  {'after sum':>17}  {'before sha256':<12}  {'after sha256':<12}  seconds")
+        for r in result.records:
+            print(f"  {r.rerun:>5}  {format_sum(r.before_sum):>17}  {format_sum(r.after_sum):>17}  "
+                  f"{r.before_sha256[:12]}  {r.after_sha256[:12]}  {r.seconds:7.2f}")  # fmt: skip
+        print(f"  {'layer':<12} {'weight':<8} {'shape':<10} {'max |d| before':>15} {'max |d| after':>15}")
+        for row in result.table:
+            shape = "x".join(str(n) for n in row["shape"])
+            print(f"  {row['layer']:<12} {row['weight']:<8} {shape:<10} {row['max_abs_diff_before']:>15.6g} {row['max_abs_diff_after']:>15.6g}")
+        print(f"  verdict: {result.verdict}")
+    if result.error:
+        print(f"error: {result.error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
@@ -135,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "compare":
         return _compare(args.first, args.second)
+    if args.command == "audit":
+        audit_started = time.monotonic()
+        return _audit(args, lambda text: print(f"[{time.monotonic() - audit_started:6.1f}s] {text}", file=sys.stderr, flush=True))
     try:
         params, scenarios = _params(args)
     except ValueError as exc:
