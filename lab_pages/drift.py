@@ -33,6 +33,7 @@ with status_area:
         ui.run_cell(session.DRIFT, view)
     if run_many:
         ui.run_many(session.DRIFT, view)
+ui.export_buttons(session.DRIFT, title="Rerun drift: the global model's cell, re-run in one kernel")
 
 st.markdown(
     """

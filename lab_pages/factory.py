@@ -67,6 +67,12 @@ if run_both:
             ui.run_many(session.FACTORY_FULL, full_view, tick)
         bar.empty()
 
+tf_exports, full_exports = st.columns(2, gap="large")
+with tf_exports:
+    ui.export_buttons(session.FACTORY_TF, title="Factory + tf.random.set_seed (the post's fix)")
+with full_exports:
+    ui.export_buttons(session.FACTORY_FULL, title="Factory + keras.utils.set_random_seed")
+
 st.subheader("Why the verdicts come out this way")
 book = session.peek_notebook(st.session_state)
 versions = book.versions if book is not None else None

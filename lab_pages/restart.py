@@ -30,6 +30,8 @@ with status_area:
         ui.restart_run_cell(view)
     if restart:
         ui.restart_kernel()
+ui.export_buttons(session.RESTART, title="Restart the kernel: the cells of every kernel start, one after another")
+st.caption("The notebook export lists every kernel start's cells in order; to reproduce a restart, restart the kernel before each setup cell.")
 
 st.caption(
     "The verdict above judges all rows together, across kernel starts; the box below compares the first run "

@@ -6,9 +6,11 @@ Works on any MutableMapping (st.session_state in the app, a dict in tests): no S
 from __future__ import annotations
 
 import weakref
-from collections.abc import MutableMapping
+from collections.abc import Collection, MutableMapping
 from dataclasses import dataclass, field, replace
 
+from repro_core.kernel import DEFAULT_KERNEL, CellResult
+from repro_core.records import KernelVersions
 from repro_core.settings import StoryParams
 from repro_core.story import Notebook
 from repro_core.views import KernelRun
@@ -17,6 +19,7 @@ PARAMS = "lab_params"
 NOTEBOOK = "lab_notebook"
 RESULTS = "lab_results"
 SETTINGS_ERROR = "lab_settings_error"
+KERNEL = "lab_kernel"  # the kernelspec the session's notebook runs in (sidebar widget key "kernel")
 
 # Widget keys of the sidebar (browser tests rely on them).
 WIDGET_KEYS = ("seed", "reruns", "epochs", "engine")
@@ -42,10 +45,32 @@ class PageRows:
     params: StoryParams
     runs: list[KernelRun] = field(default_factory=list)
     how: str = ""  # "run cell", "run N times", "whole story"
+    # The cells that produced the rows, per kernel start: ((id of notebook, kernel generation), the
+    # notebook's cells_run at the latest row: setup cell, environment cell, each scenario cell).
+    kernel_starts: list[tuple[tuple[int, int], list[CellResult]]] = field(default_factory=list)
+    versions: KernelVersions | None = None  # what the kernel reported when the latest row was made
+    kernel_name: str = DEFAULT_KERNEL
 
     @property
     def records(self):
         return [run.record for run in self.runs]
+
+    @property
+    def cells(self) -> list[CellResult]:
+        """Every cell executed for these rows, in order, across kernel starts."""
+        return [cell for _token, cells in self.kernel_starts for cell in cells]
+
+
+def note_cells(rows: PageRows, book: Notebook) -> None:
+    """Remember the cells that produced the rows so far (call after each row is added)."""
+    token = (id(book), book.kernel.generation)
+    snapshot = list(book.cells_run)
+    if rows.kernel_starts and rows.kernel_starts[-1][0] == token:
+        rows.kernel_starts[-1] = (token, snapshot)
+    else:
+        rows.kernel_starts.append((token, snapshot))
+    rows.versions = book.versions
+    rows.kernel_name = book.kernel_name
 
 
 def cell_settings(params: StoryParams) -> tuple:
@@ -88,6 +113,20 @@ def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: 
     return None
 
 
+def current_kernel(state: MutableMapping) -> str:
+    return state.get(KERNEL, DEFAULT_KERNEL)
+
+
+def apply_kernel(state: MutableMapping, name: object, available: Collection[str]) -> str | None:
+    """Make `name` the session's kernelspec; a change closes the notebook (the next run starts the new kernel)."""
+    if not isinstance(name, str) or name not in available:
+        return f"unknown kernel {name!r}"
+    if name != current_kernel(state):
+        state[KERNEL] = name
+        close_notebook(state)
+    return None
+
+
 def _register(book: Notebook) -> None:
     _LIVE.add(book)
     weakref.finalize(book, book.kernel.shutdown)
@@ -97,11 +136,11 @@ def get_notebook(state: MutableMapping) -> Notebook:
     """The session's notebook, created on first use for the current settings (its kernel starts lazily)."""
     params = current_params(state)
     book: Notebook | None = state.get(NOTEBOOK)
-    if book is not None and cell_settings(book.params) != cell_settings(params):
+    if book is not None and (cell_settings(book.params) != cell_settings(params) or book.kernel_name != current_kernel(state)):
         close_notebook(state)
         book = None
     if book is None:
-        book = Notebook(params)
+        book = Notebook(params, current_kernel(state))
         _register(book)
         state[NOTEBOOK] = book
     elif book.params != params:

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 import streamlit as st
 
 from lab_ui import session
-from repro_core.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError
+from lab_ui.exports import export_buttons as export_buttons  # pages call ui.export_buttons(...)
+from repro_core.kernel import DEFAULT_KERNEL, CellError, CellTimeout, KernelDied, KernelError, KernelStartError, available_kernels
 from repro_core.records import RunRecord
 from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.story import Notebook, run_scenario
@@ -61,6 +62,15 @@ def sidebar() -> StoryParams:
         st.selectbox("Keras engine", engines, index=engines.index(session.DEFAULTS.engine), key="engine",
                      format_func=lambda name: session.ENGINE_LABELS.get(name, name),
                      help=" · ".join(ENGINES.values()))  # fmt: skip
+        kernels = kernel_choices()
+        names = list(kernels) or [DEFAULT_KERNEL]
+        st.selectbox("Kernel", names, index=names.index(DEFAULT_KERNEL) if DEFAULT_KERNEL in names else 0, key="kernel",
+                     format_func=lambda name: kernels.get(name, name),
+                     help="The Jupyter kernelspec the cells run in; changing it shuts down the session's kernel, "
+                     "and the next run starts the chosen one.")  # fmt: skip
+        kernel_error = session.apply_kernel(st.session_state, st.session_state.get("kernel"), names)
+        if kernel_error:
+            st.error(f"Kernel not changed: {kernel_error}.")
         error = session.apply_settings(
             st.session_state,
             st.session_state.get("seed"),
@@ -71,6 +81,12 @@ def sidebar() -> StoryParams:
         if error:
             st.error(f"Settings not applied: {error}. Still using {settings_label(current)}.")
     return session.current_params(st.session_state)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def kernel_choices() -> dict[str, str]:
+    """Installed kernelspecs plus lab-python: {name: display name}."""
+    return available_kernels()
 
 
 def env_card(key: str = "env_card") -> None:
@@ -192,6 +208,7 @@ def run_cell(slot: str, view: ResultsView) -> None:
     with kernel_guard(), st.status(f"Running the {scenario} cell", expanded=False) as status:
         record = book.run(scenario, on_status=_status_callback(status))
         rows, started_over = session.add_cell_run(st.session_state, slot, KernelRun(record, book.kernel.generation))
+        session.note_cells(rows, book)
         view.draw(rows)
         status.update(label=f"Rerun {record.rerun} done in {record.seconds:.2f} s", state="complete")
     if started_over and generation_before not in (0, book.kernel.generation):
@@ -208,6 +225,7 @@ def run_many(slot: str, view: ResultsView, progress: Callable[[RunRecord], None]
 
     def on_record(record: RunRecord) -> None:
         rows.runs.append(KernelRun(record, book.kernel.generation))
+        session.note_cells(rows, book)
         if progress is not None:
             progress(record)
         view.draw(rows)
@@ -244,6 +262,7 @@ def restart_run_cell(view: ResultsView) -> None:
             book.reset(_status_callback(status))
         record = book.run(scenario, on_status=_status_callback(status))
         rows = session.append_run(st.session_state, slot, KernelRun(record, book.kernel.generation))
+        session.note_cells(rows, book)
         view.draw(rows)
         status.update(label=f"Kernel start #{book.kernel.generation}, rerun {record.rerun}: done in {record.seconds:.2f} s", state="complete")
     if note:
@@ -278,6 +297,7 @@ def run_whole_story() -> dict[str, str]:
 
             def on_record(record: RunRecord, rows=rows, scenario=scenario) -> None:
                 rows.runs.append(KernelRun(record, book.kernel.generation))
+                session.note_cells(rows, book)
                 tick(f"{scenario} rerun {record.rerun}")
 
             run_scenario(scenario, current, notebook=book, on_record=on_record, on_status=say)
@@ -288,6 +308,7 @@ def run_whole_story() -> dict[str, str]:
             for _ in range(current.reruns if restart == 0 else 1):
                 record = book.run(scenario, on_status=say)
                 rows.runs.append(KernelRun(record, book.kernel.generation))
+                session.note_cells(rows, book)
                 tick(f"kernel start #{book.kernel.generation}, rerun {record.rerun}")
         status.update(label="The whole story has run", state="complete")
     bar.empty()

@@ -1,0 +1,45 @@
+"""Compare reports: two uploaded JSON reports side by side, fingerprint by fingerprint."""
+
+import streamlit as st
+
+from repro_core.exports import compare, report_summary
+from repro_core.report import MAX_REPORT_BYTES, Report, parse_report
+
+st.title("Compare reports")
+st.markdown(
+    """
+Download a report (JSON) under any page's results, or write one with
+`python -m repro_core story --report mine.json`, on two machines or two kernels. Upload both here:
+reruns are paired by scenario and rerun number, and their SHA-256 fingerprints are compared.
+"""
+)
+
+
+def read_report(column, label: str, key: str) -> Report | None:
+    """An uploader; the parsed report, or None (with an st.error for a file that is not a valid report)."""
+    with column:
+        upload = st.file_uploader(label, type=["json"], key=key, help=f"A lab report, at most {MAX_REPORT_BYTES:,} bytes")
+        if upload is None:
+            return None
+        try:
+            report = parse_report(upload.read(MAX_REPORT_BYTES + 1))
+        except ValueError as exc:
+            st.error(f"**{upload.name}** cannot be read: {exc}", icon=":material/error:")
+            return None
+        with st.container(border=True, key=f"{key}_summary"):
+            for name, value in report_summary(report):
+                st.markdown(f"**{name}:** {value}")
+        return report
+
+
+left, right = st.columns(2, gap="large")
+a = read_report(left, "Report A", "compare_a")
+b = read_report(right, "Report B", "compare_b")
+
+with st.container(key="compare_result"):
+    if a is None or b is None:
+        st.info("Upload two reports to compare them.")
+    else:
+        frame, (kind, text) = compare(a, b)
+        getattr(st, kind)(text)
+        st.dataframe(frame, width="stretch", hide_index=True)

@@ -1,0 +1,69 @@
+"""Download buttons under a page's results: the table as CSV, the JSON report, the exact cells as .ipynb.
+
+Any page can call `ui.export_buttons(...)` with a result slot, a PageRows, or plain records (+ cells).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from lab_ui import session
+from repro_core.exports import notebook_text, records_csv, report_text
+from repro_core.kernel import CellResult
+from repro_core.records import KernelVersions, RunRecord
+from repro_core.settings import StoryParams
+
+
+def export_buttons(
+    source: str | session.PageRows | Sequence[RunRecord],
+    key: str | None = None,
+    *,
+    cells: Sequence[CellResult] | None = None,
+    params: StoryParams | None = None,
+    versions: KernelVersions | None = None,
+    kernel_name: str | None = None,
+    file_stem: str | None = None,
+    title: str = "",
+) -> bool:
+    """Three st.download_button's in a keyed container (CSS class st-key-<key>_exports); False when there is nothing yet.
+
+    `source`: a result slot name (e.g. session.DRIFT), a PageRows, or records. With records, pass
+    `cells` (CellResult list, e.g. Notebook.cells_run) to offer the notebook, and `params`/`versions`
+    for the report (defaults: the session's current settings, versions reported by the records' kernel).
+    Widget keys: <key>_csv, <key>_json, <key>_ipynb (key defaults to the slot name or "export").
+    """
+    rows: session.PageRows | None = None
+    if isinstance(source, str):
+        rows = session.get_rows(st.session_state, source)
+        key = key or source
+    elif isinstance(source, session.PageRows):
+        rows = source
+    key = key or "export"
+    if rows is not None:
+        records = rows.records
+        cells = rows.cells if cells is None else cells
+        params = params or rows.params
+        versions = versions or rows.versions
+        kernel_name = kernel_name or rows.kernel_name
+    else:
+        records = list(source) if not isinstance(source, str) else []
+    if not records:
+        return False
+    params = params or session.current_params(st.session_state)
+    kernel_name = kernel_name or records[0].kernelspec or session.current_kernel(st.session_state)
+    stem = file_stem or f"keras-lab-{key}"
+    display = f"{kernel_name} (Python {records[0].python}, TensorFlow {records[0].tensorflow})"
+    with st.container(key=f"{key}_exports", horizontal=True):
+        st.download_button("Table (CSV)", records_csv(records), file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv",
+                           icon=":material/table:", on_click="ignore", help="Every row, full SHA-256 fingerprints")  # fmt: skip
+        st.download_button("Report (JSON)", report_text(records, params, kernel_name, versions), file_name=f"{stem}.json",
+                           mime="application/json", key=f"{key}_json", icon=":material/description:", on_click="ignore",
+                           help="Schema-versioned report: upload it on the Compare page, or `python -m repro_core compare`")  # fmt: skip
+        if cells:
+            book = notebook_text(cells, kernel_name, display, title or f"Keras Reproducibility Lab: {key}")
+            st.download_button("Notebook (.ipynb)", book, file_name=f"{stem}.ipynb", mime="application/x-ipynb+json",
+                               key=f"{key}_ipynb", icon=":material/code:", on_click="ignore",
+                               help="The exact cells that ran, with the kernel output; Run All in a fresh kernel to check the checksums")  # fmt: skip
+    return True

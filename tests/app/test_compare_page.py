@@ -1,0 +1,70 @@
+"""The Compare page in AppTest: two uploaded reports side by side; bad files give st.error, never an exception."""
+
+from __future__ import annotations
+
+import json
+
+from app_helpers import alerts, elements, exceptions, find_block
+from conftest import APP
+from streamlit.testing.v1 import AppTest
+
+from repro_core.records import KernelVersions, RunRecord
+from repro_core.report import MAX_REPORT_BYTES, build_report, report_json
+
+COMPARE = "lab_pages/compare.py"
+VERSIONS = KernelVersions(python="3.11.7", tensorflow="2.21.0", keras="3.15.1", engine="keras3", kernelspec="lab-python")
+
+
+def record(rerun: int, before: str, after: str, engine: str = "keras3") -> RunRecord:
+    return RunRecord(scenario="factory-full-seed", rerun=rerun, before_sum=1.5, after_sum=2.5, before_sha256=before * 64,
+                     after_sha256=after * 64, seconds=1.0, python="3.11.7", tensorflow="2.21.0", keras="3.15.1",
+                     engine=engine, kernelspec="lab-python")  # fmt: skip
+
+
+def report_bytes(records) -> bytes:
+    return report_json(build_report(records, {"seed": 1234, "reruns": len(records)}, VERSIONS)).encode()
+
+
+def upload(at, key: str, name: str, data: bytes):
+    at.file_uploader(key=key).set_value((name, data, "application/json"))
+    return at
+
+
+def open_compare():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    return at.switch_page(COMPARE).run()
+
+
+def test_two_reports_are_compared_side_by_side():
+    at = open_compare()
+    assert not exceptions(at)
+    assert [u.label for u in at.get("file_uploader")] == ["Report A", "Report B"]
+    upload(at, "compare_a", "a.json", report_bytes([record(1, "a", "b"), record(2, "a", "b")]))
+    upload(at, "compare_b", "b.json", report_bytes([record(1, "a", "b"), record(2, "a", "c", "tf_keras")])).run()
+    assert not exceptions(at)
+    result = find_block(at.main, "compare_result")
+    shown = alerts(result)
+    assert len(shown) == 1 and shown[0].startswith("**1 of 2 reruns differ**")
+    frame = elements(result, "dataframe")[0].value
+    assert frame[["rerun", "before same?", "after same?"]].values.tolist() == [[1, "yes", "yes"], [2, "yes", "no"]]
+    for key, expected in (("compare_a_summary", "stable"), ("compare_b_summary", "drift")):
+        text = " ".join(m.value for m in elements(find_block(at.main, key), "markdown"))
+        assert "TensorFlow 2.21.0" in text and f"factory-full-seed: {expected}" in text
+
+
+def test_bad_files_show_an_error_and_nothing_crashes():
+    at = open_compare()
+    good = report_bytes([record(1, "a", "b")])
+    cases = {
+        "garbage.json": (b"{not json", "not valid JSON"),
+        "other.json": (json.dumps({"schema": "something-else"}).encode(), "not a Keras Reproducibility Lab report"),
+        "future.json": (json.dumps({"schema": "keras-reproducibility-lab/report", "schema_version": 2}).encode(), "unsupported report version"),
+        "huge.json": (b" " * (MAX_REPORT_BYTES + 10), "at most"),
+    }
+    upload(at, "compare_b", "good.json", good)
+    for name, (data, fragment) in cases.items():
+        upload(at, "compare_a", name, data).run()
+        assert not exceptions(at), name
+        errors = [e.value for e in at.error]
+        assert len(errors) == 1 and name in errors[0] and fragment in errors[0], errors
+        assert alerts(find_block(at.main, "compare_result")) == ["Upload two reports to compare them."]

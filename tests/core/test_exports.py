@@ -1,0 +1,67 @@
+"""Pure export builders and the Compare page's table (no kernel, no TensorFlow)."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+
+from repro_core.exports import (
+    COL_AFTER_SAME,
+    COL_BEFORE_SAME,
+    compare,
+    comparison_banner,
+    notebook_text,
+    records_csv,
+    records_from_csv,
+    report_summary,
+    report_text,
+)
+from repro_core.kernel import CellResult
+from repro_core.records import KernelVersions, RunRecord
+from repro_core.report import build_report, compare_reports, parse_report
+from repro_core.settings import StoryParams
+
+VERSIONS = KernelVersions(python="3.11.7", tensorflow="2.21.0", keras="3.15.1", engine="keras3", kernelspec="lab-python")
+
+
+def record(scenario: str, rerun: int, before: str, after: str, total: float = 0.1 + 0.2) -> RunRecord:
+    return RunRecord(scenario=scenario, rerun=rerun, before_sum=total, after_sum=-total / 3, before_sha256=before * 64,
+                     after_sha256=after * 64, seconds=1.2345, python="3.11.7", tensorflow="2.21.0", keras="3.15.1",
+                     engine="keras3", kernelspec="lab-python")  # fmt: skip
+
+
+RECORDS = [record("global-model", 1, "a", "b"), record("global-model", 2, "b", "c", 1 / 7)]
+
+
+def test_csv_round_trips_exactly():
+    assert records_from_csv(records_csv(RECORDS)) == RECORDS
+
+
+def test_report_text_parses_back_with_settings_and_kernel():
+    report = parse_report(report_text(RECORDS, StoryParams(reruns=2, epochs=2), "lab-python", VERSIONS))
+    assert report.records == RECORDS
+    assert report.settings["reruns"] == 2 and report.settings["kernel"] == "lab-python"
+    assert report.kernel["tensorflow"] == "2.21.0"
+    assert report.verdicts() == {"global-model": "drift-chain"}
+
+
+def test_notebook_text_is_a_valid_notebook_with_outputs():
+    cells = [CellResult(code="print('x')\n", stdout="x\n", stderr="")]
+    book = nbformat.reads(notebook_text(cells, "lab-python", "Python", "title"), as_version=4)
+    assert book.metadata.kernelspec.name == "lab-python"
+    assert [c.source for c in book.cells if c.cell_type == "code"] == ["print('x')"]
+
+
+def test_comparison_frame_and_banner():
+    a = build_report(RECORDS, {}, VERSIONS)
+    other = [RECORDS[0], record("global-model", 2, "b", "d"), record("factory-tf-seed", 1, "e", "f")]
+    b = build_report(other, {}, VERSIONS)
+    frame, (kind, text) = compare(a, b)
+    assert frame[["scenario", "rerun"]].values.tolist() == [["factory-tf-seed", 1], ["global-model", 1], ["global-model", 2]]
+    assert frame[COL_BEFORE_SAME].tolist() == ["only in one report", "yes", "yes"]
+    assert frame[COL_AFTER_SAME].tolist() == ["only in one report", "yes", "no"]
+    assert kind == "error" and text.startswith("**2 of 3 reruns differ**")
+    assert comparison_banner(compare_reports(a, a))[1].startswith("**0 of 2 reruns differ**")
+    assert dict(report_summary(a))["Kernel"].startswith("lab-python · Python 3.11.7 · TensorFlow 2.21.0")
+    json.dumps(frame.to_dict())  # plain values only
