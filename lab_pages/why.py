@@ -79,4 +79,4 @@ if book is not None and book.versions is not None:
     v = book.versions
     st.caption(f"Your session's kernel reports TensorFlow {v.tensorflow}, Keras {v.keras} ({v.engine}), Python {v.python}.")
 
-ui.next_page("lab_pages/home.py", "Back to Home")
+ui.next_page("lab_pages/matrix.py", "Next: Recipe matrix")

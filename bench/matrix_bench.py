@@ -1,0 +1,44 @@
+"""Recipe matrix: the whole grid (12 combinations) sequential vs parallel kernels, in one run.
+
+Run by hand (not in CI):  python bench/matrix_bench.py [--reruns 2] [--epochs 3] [--parallelism N]
+Prints both wall times and parallel/sequential (target <= 0.65 on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from repro_core.matrix import MatrixOptions, default_parallelism, run_matrix  # noqa: E402
+
+
+def timed(options: MatrixOptions, parallelism: int) -> tuple[float, list[str]]:
+    started = time.monotonic()
+    result = run_matrix(options, parallelism=parallelism)
+    return time.monotonic() - started, [f"{r.combination.name}: {r.verdict}" for r in result.results]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reruns", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--parallelism", type=int, default=default_parallelism())
+    args = parser.parse_args()
+    options = MatrixOptions(reruns=args.reruns, epochs=args.epochs)
+    print(f"{len(options.combinations())} combinations, reruns {options.reruns}, epochs {options.epochs}", flush=True)
+    sequential, verdicts_seq = timed(options, 1)
+    print(f"sequential (parallelism 1): {sequential:.1f} s", flush=True)
+    parallel, verdicts_par = timed(options, args.parallelism)
+    print(f"parallel (parallelism {args.parallelism}): {parallel:.1f} s", flush=True)
+    print(f"ratio parallel/sequential: {parallel / sequential:.2f} (target <= 0.65)")
+    print("same verdicts both ways:", verdicts_seq == verdicts_par)
+    for line in verdicts_par:
+        print("  " + line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The recipe matrix as a table and an Altair heatmap (plain pandas/Altair; no Streamlit, no TensorFlow)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+from repro_core.matrix import CombinationResult
+from repro_core.views import short
+
+COL_STRATEGY = "strategy"
+COL_RESEED = "reseed"
+COL_RECIPE = "recipe"
+COL_ENGINE = "engine"
+COL_VERDICT = "verdict"
+COL_DELTA_BEFORE = "max |Δ| before"
+COL_DELTA_AFTER = "max |Δ| after"
+COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
+COL_SECONDS = "seconds"
+MATRIX_COLUMNS = [COL_RECIPE, COL_STRATEGY, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]
+
+VERDICT_COLORS = {"stable": "#2ca02c", "drift-chain": "#d62728", "drift": "#ff7f0e", "single-run": "#1f77b4", "error": "#7f7f7f"}
+
+
+def fingerprint_text(result: CombinationResult) -> str:
+    return " | ".join(f"{short(r.before_sha256)}→{short(r.after_sha256)}" for r in result.records)
+
+
+def matrix_frame(results: Sequence[CombinationResult]) -> pd.DataFrame:
+    """One row per combination, in the order given; verdicts come from records.verdict()."""
+    rows = [
+        {
+            COL_RECIPE: result.combination.label,
+            COL_STRATEGY: result.combination.strategy,
+            COL_RESEED: result.combination.reseed,
+            COL_ENGINE: result.combination.engine,
+            COL_VERDICT: result.verdict,
+            COL_DELTA_BEFORE: float(result.max_delta_before),
+            COL_DELTA_AFTER: float(result.max_delta_after),
+            COL_FINGERPRINTS: fingerprint_text(result),
+            COL_SECONDS: float(result.seconds),
+        }
+        for result in results
+    ]
+    return pd.DataFrame(rows, columns=MATRIX_COLUMNS)
+
+
+def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
+    """Rows strategy+reseed, columns engine, colour the verdict; the tooltip shows verdict, max |Δ| and fingerprints."""
+    data = frame.rename(
+        columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_FINGERPRINTS: "fingerprints"}
+    )
+    color = alt.Color(
+        f"{COL_VERDICT}:N",
+        scale=alt.Scale(domain=list(VERDICT_COLORS), range=list(VERDICT_COLORS.values())),
+        legend=alt.Legend(title="verdict", orient="bottom"),
+    )
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{COL_ENGINE}:N", title="engine", axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y(f"{COL_RECIPE}:N", title="strategy + reseed", sort=list(dict.fromkeys(data[COL_RECIPE]))),
+    )
+    tooltip = [
+        alt.Tooltip(f"{COL_RECIPE}:N", title="recipe"),
+        alt.Tooltip(f"{COL_ENGINE}:N", title="engine"),
+        alt.Tooltip(f"{COL_VERDICT}:N", title="verdict"),
+        alt.Tooltip("delta_before:Q", title="max |Δ| before", format=".3g"),
+        alt.Tooltip("delta_after:Q", title="max |Δ| after", format=".3g"),
+        alt.Tooltip("fingerprints:N", title="fingerprints"),
+    ]
+    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(color=color, tooltip=tooltip)
+    labels = base.mark_text(fontSize=13, color="white").encode(text=f"{COL_VERDICT}:N", tooltip=tooltip)
+    return alt.layer(cells, labels).properties(height=max(60, 44 * data[COL_RECIPE].nunique()))
