@@ -1,0 +1,69 @@
+"""The Compare page in Chromium: upload two CLI reports (Keras 3 vs tf_keras), then a malformed file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lab_browser import REPO_ROOT, exception_texts, wait_for_app_run
+
+from repro_core.exports import comparison_banner
+from repro_core.report import compare_reports, parse_report, report_json
+
+CLI_TIMEOUT_S = 600
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> dict[str, Path]:
+    """Two reports from `story --report` (keras3 and tf_keras), written back through repro_core.report."""
+    folder = tmp_path_factory.mktemp("reports")
+    procs = {}
+    for engine in ("keras3", "tf_keras"):
+        raw = folder / f"cli-{engine}.json"
+        command = [sys.executable, "-m", "repro_core", "story", "--scenario", "factory-full-seed", "--reruns", "2", "--epochs", "2",
+                   "--engine", engine, "--format", "json", "--report", str(raw)]  # fmt: skip
+        procs[engine] = (raw, subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+    paths = {}
+    for engine, (raw, proc) in procs.items():
+        _, err = proc.communicate(timeout=CLI_TIMEOUT_S)
+        assert proc.returncode == 0, err[-2000:]
+        path = folder / f"{engine}.json"
+        path.write_text(report_json(parse_report(raw.read_bytes())), encoding="utf-8")
+        paths[engine] = path
+    return paths
+
+
+def upload(page, key: str, path: Path) -> None:
+    page.locator(f".st-key-{key} input[type=file]").set_input_files(str(path))
+    wait_for_app_run(page)
+
+
+def test_compare_two_reports_then_a_malformed_file(page, app_url, reports, tmp_path, screenshot_dir):
+    a, b = parse_report(reports["keras3"].read_bytes()), parse_report(reports["tf_keras"].read_bytes())
+    rows = compare_reports(a, b)
+    _, banner = comparison_banner(rows)
+    expected = banner.split("**")[1]  # "N of M reruns differ"
+
+    page.goto(f"{app_url}/compare")
+    wait_for_app_run(page)
+    page.get_by_role("heading", name="Compare reports").wait_for()
+    upload(page, "compare_a", reports["keras3"])
+    upload(page, "compare_b", reports["tf_keras"])
+    result = page.locator(".st-key-compare_result")
+    result.get_by_text(expected).wait_for(timeout=30_000)
+    assert expected.endswith("of 2 reruns differ")
+    assert "tf_keras" in page.locator(".st-key-compare_b_summary").inner_text()
+    assert "keras3" in page.locator(".st-key-compare_a_summary").inner_text()
+    assert result.locator("[data-testid='stDataFrame']").count() == 1
+    assert not exception_texts(page)
+    page.screenshot(path=str(screenshot_dir / "compare-two-reports.png"), full_page=True)
+
+    bad = tmp_path / "broken.json"
+    bad.write_bytes(b'{"schema": "keras-reproducibility-lab/report", oops')
+    upload(page, "compare_a", bad)
+    page.get_by_text("broken.json cannot be read").wait_for(timeout=30_000)
+    assert "not valid JSON" in page.locator("[data-testid='stAlert']").filter(has_text="broken.json").inner_text()
+    result.get_by_text("Upload two reports to compare them.").wait_for()
+    assert not exception_texts(page)
