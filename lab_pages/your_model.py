@@ -1,0 +1,183 @@
+"""Your model: describe a small dense network, pick a seeding recipe, and audit which weights move between reruns."""
+
+from __future__ import annotations
+
+import weakref
+
+import streamlit as st
+
+from lab_ui import ui
+from repro_core.audit import AuditKernel, recipe_cell, run_audit, setup_cell
+from repro_core.audit_views import diff_heatmap, layer_table, layers_from_rows
+from repro_core.model_spec import (
+    ACTIVATIONS,
+    BATCH_MAX,
+    DATA_SEED_MAX,
+    EPOCHS_MAX,
+    FEATURES_MAX,
+    KINDS,
+    LAYERS_MAX,
+    OPTIMIZERS,
+    RECIPES,
+    SAMPLES_MAX,
+    ModelSpec,
+)
+from repro_core.records import RunRecord
+from repro_core.settings import RERUNS_MAX
+from repro_core.views import records_frame, verdict_banner
+
+KERNEL = "model_audit_kernel"  # session_state: this page's AuditKernel
+RESULT = "model_result"  # session_state: the last AuditResult
+DEFAULT = ModelSpec()
+
+
+def audit_kernel() -> AuditKernel:
+    book = st.session_state.get(KERNEL)
+    if book is None:
+        book = AuditKernel()
+        weakref.finalize(book, book.close)  # session ends -> kernel shut down
+        st.session_state[KERNEL] = book
+    return book
+
+
+st.title("Your model")
+st.markdown(
+    """
+Describe a small dense network and how it is trained, pick a seeding recipe, and the lab re-runs the
+training cell in a fresh kernel. It then compares **every layer's weights** with rerun 1, inside the
+kernel. Each rerun builds a **new** model from the factory. Nothing you type here is run as code:
+the values are checked, and the cell below is built only from those checked values.
+"""
+)
+
+# -- the model ------------------------------------------------------------------------------------------
+st.subheader("Layers")
+st.caption(f"Dense or dropout layers, in order (1 to {LAYERS_MAX}); a Dense(1) output layer is always added. Loss: mean squared error.")
+n_layers = st.number_input("Number of layers", value=len(DEFAULT.layers), step=1, key="model_n_layers", help=f"1 to {LAYERS_MAX}")
+layer_rows: list[dict] = []
+shown = int(n_layers) if isinstance(n_layers, (int, float)) and 1 <= n_layers <= LAYERS_MAX else min(max(len(DEFAULT.layers), 1), LAYERS_MAX)
+for index in range(shown):
+    preset = DEFAULT.layers[index].to_dict() if index < len(DEFAULT.layers) else {"kind": "dense", "units": 4, "activation": "relu"}
+    kind_col, units_col, act_col, rate_col = st.columns(4)
+    kind = kind_col.selectbox(f"Layer {index + 1}", KINDS, index=KINDS.index(preset["kind"]), key=f"model_kind_{index}")
+    units = units_col.number_input("units", value=int(preset.get("units", 4)), step=1, key=f"model_units_{index}", disabled=kind != "dense")
+    activation = act_col.selectbox(
+        "activation", ACTIVATIONS, index=ACTIVATIONS.index(preset.get("activation", "relu")), key=f"model_act_{index}", disabled=kind != "dense"
+    )
+    rate = rate_col.number_input(
+        "dropout rate", value=float(preset.get("rate", 0.2)), step=0.05, key=f"model_rate_{index}", disabled=kind != "dropout"
+    )
+    layer_rows.append({"kind": kind, "units": units, "activation": activation, "rate": rate})
+
+st.subheader("Training and data")
+left, middle, right = st.columns(3)
+optimizer = left.selectbox("Optimizer", OPTIMIZERS, key="model_optimizer")
+learning_rate = left.number_input("Learning rate", value=DEFAULT.learning_rate, format="%.5f", step=0.0005, key="model_lr", help="in (0, 1]")
+batch_size = left.number_input("Batch size", value=DEFAULT.batch_size, step=1, key="model_batch", help=f"1 to {BATCH_MAX}")
+epochs = left.number_input("Epochs", value=DEFAULT.epochs, step=1, key="model_epochs", help=f"1 to {EPOCHS_MAX}")
+shuffle = middle.toggle("Shuffle in fit", value=DEFAULT.shuffle, key="model_shuffle", help="fit(shuffle=True) uses tf.random.shuffle")
+validation_split = middle.number_input("Validation split", value=DEFAULT.validation_split, step=0.05, key="model_split", help="0 to 0.5")
+samples = middle.number_input("Samples", value=DEFAULT.samples, step=1, key="model_samples", help=f"1 to {SAMPLES_MAX}")
+features = middle.number_input("Features", value=DEFAULT.features, step=1, key="model_features", help=f"1 to {FEATURES_MAX}")
+data_seed = right.number_input("Data seed", value=DEFAULT.data_seed, step=1, key="model_data_seed", help=f"RandomState seed, 0 to {DATA_SEED_MAX}")
+op_determinism = right.toggle(
+    "Op determinism",
+    value=DEFAULT.op_determinism,
+    key="model_op_determinism",
+    help="Start the kernel with TF_DETERMINISTIC_OPS=1 and call tf.config.experimental.enable_op_determinism(). "
+    "It cannot be switched off in a running kernel, so changing it restarts the kernel.",
+)
+engine = right.selectbox("Keras engine", ["keras3", "tf_keras"], key="model_engine")
+recipe = st.radio("Recipe (run before each rerun)", list(RECIPES), index=2, key="model_recipe", horizontal=True, captions=list(RECIPES.values()))
+reruns = st.number_input("Reruns", value=2, step=1, key="model_reruns", help=f"1 to {RERUNS_MAX}")
+
+spec: ModelSpec | None = None
+error = ""
+try:
+    if not isinstance(n_layers, (int, float)) or isinstance(n_layers, bool) or not 1 <= n_layers <= LAYERS_MAX or n_layers != int(n_layers):
+        raise ValueError(f"number of layers must be between 1 and {LAYERS_MAX}, got {n_layers!r}")
+    if isinstance(reruns, bool) or not isinstance(reruns, (int, float)) or not 1 <= reruns <= RERUNS_MAX or reruns != int(reruns):
+        raise ValueError(f"reruns must be between 1 and {RERUNS_MAX}, got {reruns!r}")
+    spec = ModelSpec(
+        layers=layers_from_rows(layer_rows), optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs,
+        shuffle=shuffle, validation_split=validation_split, samples=samples, features=features, data_seed=data_seed,
+        op_determinism=op_determinism, engine=engine,
+    )  # fmt: skip
+except ValueError as exc:
+    error = str(exc)
+    st.error(f"Not a valid model: {error}", icon=":material/error:")
+
+# -- op determinism: a running kernel cannot switch it, so restart it with the new environment --------------
+book = audit_kernel()
+if spec is not None and book.kernel is not None and book.op_determinism is not None and book.op_determinism != spec.op_determinism:
+    with ui.kernel_guard():
+        book.start_for(spec)
+    how = "with `TF_DETERMINISTIC_OPS=1`." if spec.op_determinism else "without `TF_DETERMINISTIC_OPS` (it cannot be turned off in a running kernel)."
+    st.info(f"Op determinism is now **{'on' if spec.op_determinism else 'off'}**: the audit kernel was restarted {how}")
+if book.kernel is not None:
+    st.caption(
+        f"Audit kernel: {book.kernel.state}, started with op determinism **{'on' if book.op_determinism else 'off'}** "
+        f"({book.engine}); every audit restarts it for a fresh notebook."
+    )
+
+if spec is not None:
+    st.subheader("The cell that runs before each rerun")
+    ui.code_block(recipe_cell(spec, recipe), "The exact cell the kernel executes (copy it into your notebook after the setup cell):")
+    with st.expander("Setup cell (run once per audit, in a freshly started kernel)"):
+        ui.code_block(setup_cell(spec))
+    if spec.op_determinism and recipe == "none":
+        st.warning("Op determinism with recipe none: TensorFlow refuses unseeded random ops, so expect the cell to raise (unless shuffle is off).")
+
+run = st.button("Run audit", key="model_run", icon=":material/play_arrow:", disabled=spec is None, help="Start a fresh kernel and run the audit")
+results = st.container(key="model_results")
+if run and spec is not None:
+    total = int(reruns)
+    bar = st.progress(0.0, text="Starting")
+    done: list[RunRecord] = []
+    notes: list[str] = []
+
+    def on_record(record: RunRecord) -> None:
+        done.append(record)
+        bar.progress(len(done) / total, text=f"{len(done)} of {total} reruns done")
+
+    with ui.kernel_guard(), st.status(f"Auditing with recipe {recipe}", expanded=False) as status:
+
+        def on_status(text: str) -> None:
+            if text.startswith("op determinism is now"):
+                notes.append(text)
+            status.update(label=text[:1].upper() + text[1:])
+
+        st.session_state[RESULT] = run_audit(spec, recipe, total, on_record=on_record, on_status=on_status, audit_kernel=book)
+        status.update(label=f"Audit done: {len(done)} rerun(s)", state="complete")
+    bar.empty()
+    for note in notes:
+        st.info(note[:1].upper() + note[1:] + ".")
+
+result = st.session_state.get(RESULT)
+with results:
+    if result is None:
+        st.caption("No audit yet: press Run audit.")
+    else:
+        if spec is not None and (result.spec != spec or result.recipe != recipe):
+            st.warning("These results were computed with other settings; run the audit again to refresh.")
+        if result.versions is not None:
+            v = result.versions
+            st.caption(
+                f"Kernel: Python {v.python} · TensorFlow {v.tensorflow} · {v.engine} {v.keras} · "
+                f"op determinism **{'on' if v.op_determinism else 'off'}** (reported by the kernel) · recipe **{result.recipe}**"
+            )
+        if result.error:
+            st.error(result.error, icon=":material/error:")
+        if result.records:
+            kind, text, _name = verdict_banner(result.records)
+            getattr(st, kind)(text)
+            st.dataframe(records_frame(result.records), hide_index=True, width="stretch", key="model_records")
+        if result.table:
+            st.markdown("**Every layer's weights compared with rerun 1** (largest absolute difference over all reruns)")
+            st.dataframe(layer_table(result.table), hide_index=True, width="stretch", key="model_table")
+        if result.diffs:
+            names = list(result.diffs)
+            pick = st.selectbox("Weight for the heatmap", names, index=names.index(result.default_layer), key="model_layer_pick")
+            st.altair_chart(diff_heatmap(result.diffs[pick], f"{pick}: rerun 2 − rerun 1 after training (at most 64 × 64)"), width="stretch")
+        elif result.records and len(result.records) < 2:
+            st.caption("One rerun only: nothing to compare yet.")

@@ -1,0 +1,68 @@
+"""Tables and the heatmap of the "Your model" audit (plain pandas/Altair; no Streamlit, no TensorFlow)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+from repro_core.model_spec import LayerSpec
+
+TABLE_COLUMNS = ["layer", "weight", "shape", "max |Δ| before training", "max |Δ| after training", "identical"]
+LAYER_COLUMNS = ["kind", "units", "activation", "rate"]
+
+
+def layer_table(rows: Sequence[dict]) -> pd.DataFrame:
+    """The in-kernel per-weight table: largest |difference| from rerun 1 over all reruns."""
+    data = [
+        {
+            "layer": row["layer"],
+            "weight": row["weight"],
+            "shape": " × ".join(str(int(n)) for n in row["shape"]),
+            "max |Δ| before training": float(row["max_abs_diff_before"]),
+            "max |Δ| after training": float(row["max_abs_diff_after"]),
+            "identical": float(row["max_abs_diff_before"]) == 0.0 and float(row["max_abs_diff_after"]) == 0.0,
+        }
+        for row in rows
+    ]
+    return pd.DataFrame(data, columns=TABLE_COLUMNS)
+
+
+def diff_frame(matrix: Sequence[Sequence[float]]) -> pd.DataFrame:
+    """Long form of a difference matrix: one row per cell (row index = input unit, column = output unit)."""
+    return pd.DataFrame(
+        [{"input": i, "unit": j, "difference": float(value)} for i, row in enumerate(matrix) for j, value in enumerate(row)],
+        columns=["input", "unit", "difference"],
+    )
+
+
+def diff_heatmap(matrix: Sequence[Sequence[float]], title: str = "") -> alt.Chart:
+    """Rerun 2 minus rerun 1, cell by cell; a diverging scale centred on zero (all zero = one flat colour)."""
+    frame = diff_frame(matrix)
+    largest = float(frame["difference"].abs().max()) if not frame.empty else 0.0
+    domain = [-largest, largest] if largest > 0 else [-1.0, 1.0]
+    return (
+        alt.Chart(frame, title=title)
+        .mark_rect()
+        .encode(
+            x=alt.X("unit:O", title="output unit"),
+            y=alt.Y("input:O", title="input (row)"),
+            color=alt.Color("difference:Q", scale=alt.Scale(scheme="redblue", domain=domain, domainMid=0), title="rerun 2 − rerun 1"),
+            tooltip=["input", "unit", alt.Tooltip("difference:Q", format=".3e")],
+        )
+    )
+
+
+def layers_from_rows(rows: Sequence[dict]) -> tuple[LayerSpec, ...]:
+    """Widget rows -> LayerSpecs; only the fields of each row's kind are used (ValueError when invalid)."""
+    layers = []
+    for index, row in enumerate(rows, start=1):
+        try:
+            if row.get("kind") == "dropout":
+                layers.append(LayerSpec("dropout", rate=row.get("rate")))
+            else:
+                layers.append(LayerSpec(row.get("kind"), units=row.get("units"), activation=row.get("activation")))
+        except ValueError as exc:
+            raise ValueError(f"layer {index}: {exc}") from None
+    return tuple(layers)
