@@ -13,7 +13,8 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from repro_core.kernel import DEFAULT_KERNEL, KernelError, LabKernel, kernel_environment
@@ -55,19 +56,28 @@ class _Lease:
     kernel_name: str
     engine: str
     last_used: float
+    active: int = 0  # clicks running with this kernel right now; never preempted while > 0
 
 
 class KernelPool:
     """Hands each session its own Notebook, never more than `cap` kernels alive (the spare included)."""
 
     def __init__(
-        self, cap: int, warm_spare: bool = True, idle_seconds: float = 900.0, spare_kernel: str = DEFAULT_KERNEL, spare_engine: str = "keras3"
+        self,
+        cap: int,
+        warm_spare: bool = True,
+        idle_seconds: float = 900.0,
+        spare_kernel: str = DEFAULT_KERNEL,
+        spare_engine: str = "keras3",
+        preempt_seconds: float = 30.0,
     ) -> None:
+        """`preempt_seconds`: while visitors wait, a session idle this long gives its kernel to them."""
         if cap < 1:
             raise ValueError("the pool needs room for at least one kernel")
         self.cap = cap
         self.warm_spare = warm_spare
         self.idle_seconds = idle_seconds
+        self.preempt_seconds = preempt_seconds
         self._spare_key = (spare_kernel, spare_engine)
         self._lock = threading.Condition()
         self._leases: dict[str, _Lease] = {}
@@ -165,6 +175,8 @@ class KernelPool:
                         stale, self._spare = self._spare, None
                         self._stop_async(stale.shutdown)
                         continue
+                    if first and self._stopping == 0 and self._preempt_idle():
+                        continue
                     position = list(self._queue).index(ticket) + 1
                     if on_wait is not None and position != last_told:
                         last_told = position
@@ -203,6 +215,42 @@ class KernelPool:
         self._refill_spare_async()
         return notebook
 
+    def _preempt_idle(self) -> bool:
+        """Free the kernel of the longest-idle session not in a click, if idle past preempt_seconds. Lock held."""
+        now = time.monotonic()
+        idle = [(lease.last_used, sid) for sid, lease in self._leases.items()
+                if lease.active == 0 and now - lease.last_used > self.preempt_seconds]  # fmt: skip
+        if not idle:
+            return False
+        _, session_id = min(idle)
+        lease = self._leases.pop(session_id)
+        self._stop_async(lease.notebook.close)
+        return True
+
+    def holds(self, session_id: str, notebook: Notebook | None) -> bool:
+        """Does `session_id` still lease exactly this notebook (not preempted, reaped or released)?"""
+        with self._lock:
+            lease = self._leases.get(session_id)
+            return lease is not None and lease.notebook is notebook
+
+    @contextmanager
+    def lease(
+        self, session_id: str, params: StoryParams, kernel_name: str = DEFAULT_KERNEL, on_wait: Callable[[int], None] | None = None
+    ) -> Iterator[Notebook]:
+        """Acquire for one click: the kernel cannot be preempted until the block ends."""
+        notebook = self.acquire(session_id, params, kernel_name, on_wait)
+        with self._lock:
+            lease = self._leases.get(session_id)
+            if lease is not None:
+                lease.active += 1
+        try:
+            yield notebook
+        finally:
+            with self._lock:
+                if lease is not None:
+                    lease.active -= 1
+                    lease.last_used = time.monotonic()
+
     def touch(self, session_id: str) -> None:
         with self._lock:
             if session_id in self._leases:
@@ -238,7 +286,7 @@ class KernelPool:
         """Release sessions idle for longer than `idle_seconds`; returns their ids."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            idle = [sid for sid, lease in self._leases.items() if now - lease.last_used > self.idle_seconds]
+            idle = [sid for sid, lease in self._leases.items() if lease.active == 0 and now - lease.last_used > self.idle_seconds]
         for session_id in idle:
             self.release(session_id)
         return idle

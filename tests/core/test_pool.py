@@ -112,3 +112,20 @@ def test_cap_settings(monkeypatch):
             cap_from_environment()
     with pytest.raises(ValueError):
         KernelPool(cap=0, warm_spare=False)
+
+
+def test_waiting_visitors_get_the_kernel_of_an_idle_session_but_never_of_a_busy_one():
+    from repro_core.pool import PoolTimeout
+
+    pool = KernelPool(cap=1, warm_spare=False, preempt_seconds=0.3)
+    try:
+        with pool.lease("busy", PARAMS) as book:
+            with pytest.raises(PoolTimeout):
+                pool.acquire("other", PARAMS, timeout=2)
+            assert pool.holds("busy", book)
+        time.sleep(0.5)  # "busy" is idle now
+        other = pool.acquire("other", PARAMS, timeout=60)
+        assert not pool.holds("busy", book) and pool.holds("other", other)
+        assert pool.max_live_seen <= 1
+    finally:
+        pool.shutdown()
