@@ -1,0 +1,79 @@
+"""AppTest of the "Your model" page: loads without a kernel, a tiny audit fills verdict/table/heatmap, bad values give st.error."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import alerts, chart_data, elements, exceptions, find_block
+from conftest import APP, RUN_TIMEOUT
+from streamlit.testing.v1 import AppTest
+
+PAGE = "lab_pages/your_model.py"
+
+
+def close(at: AppTest) -> None:
+    book = at.session_state.get("model_audit_kernel", None)
+    if book is not None:
+        book.close()
+
+
+@pytest.fixture
+def page():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(PAGE).run()
+    try:
+        yield at
+    finally:
+        close(at)
+
+
+def test_page_loads_without_starting_a_kernel(page):
+    assert not exceptions(page)
+    assert [t.value for t in page.title] == ["Your model"]
+    assert page.button(key="model_run") is not None
+    assert any("keras.utils.set_random_seed(1234)" in c.value for c in page.code)
+    book = page.session_state["model_audit_kernel"]
+    assert book.kernel is None
+
+
+def test_tiny_audit_fills_verdict_table_and_heatmap(page):
+    at = page
+    at.number_input(key="model_n_layers").set_value(1).run()
+    at.number_input(key="model_units_0").set_value(3)
+    at.number_input(key="model_samples").set_value(16)
+    at.number_input(key="model_features").set_value(2)
+    at.number_input(key="model_epochs").set_value(1).run()
+    assert not exceptions(at) and not alerts(at.main)
+    at.button(key="model_run").click().run(timeout=RUN_TIMEOUT)
+    assert not exceptions(at)
+    block = find_block(at.main, "model_results")
+    texts = alerts(block)
+    assert any("Verdict" in text and "(stable)" in text for text in texts), texts
+    records, table = (frame.value for frame in elements(block, "dataframe"))
+    assert len(records) == 2
+    assert list(table["layer"]) == ["l1_dense", "l1_dense", "output", "output"] and table["identical"].all()
+    assert at.selectbox(key="model_layer_pick").value == "l1_dense/kernel"
+    _spec, frames = chart_data(elements(block, "vega_lite_chart")[0])
+    assert len(frames[0]) == 2 * 3 and set(frames[0]["difference"]) == {0.0}
+
+
+@pytest.mark.parametrize(
+    "key, value, fragment",
+    [
+        ("model_epochs", 500, "epochs must be between 1 and 50"),
+        ("model_units_0", 0, "dense units must be between 1 and 512"),
+        ("model_split", 0.9, "validation split"),
+        ("model_n_layers", 40, "number of layers"),
+        ("model_reruns", 0, "reruns"),
+    ],
+)
+def test_invalid_values_show_an_error_and_the_page_stays_usable(page, key, value, fragment):
+    at = page
+    at.session_state[key] = value
+    at.run()
+    assert not exceptions(at)
+    errors = [e.value for e in at.error]
+    assert any(fragment in text for text in errors), errors
+    assert at.button(key="model_run").disabled
+    at.session_state[key] = {"model_epochs": 3, "model_units_0": 8, "model_split": 0.0, "model_n_layers": 2, "model_reruns": 2}[key]
+    at.run()
+    assert not exceptions(at) and not at.error and not at.button(key="model_run").disabled
