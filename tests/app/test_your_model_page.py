@@ -55,6 +55,16 @@ def test_tiny_audit_fills_verdict_table_and_heatmap(page):
     _spec, frames = chart_data(elements(block, "vega_lite_chart")[0])
     assert len(frames[0]) == 2 * 3 and set(frames[0]["difference"]) == {0.0}
 
+    # turning op determinism on restarts the (idle) audit kernel with TF_DETERMINISTIC_OPS=1, and the page says so
+    book = at.session_state["model_audit_kernel"]
+    pid = book.kernel.pid
+    at.toggle(key="model_op_determinism").set_value(True).run()
+    assert not exceptions(at)
+    assert any("Op determinism is now **on**" in text and "restarted" in text for text in (i.value for i in at.info))
+    assert book.kernel.pid != pid and book.kernel.env.get("TF_DETERMINISTIC_OPS") == "1" and book.op_determinism is True
+    assert any("enable_op_determinism()" in c.value for c in at.code)
+    assert any("other settings" in w.value for w in at.warning)  # the old results are marked stale
+
 
 @pytest.mark.parametrize(
     "key, value, fragment",
