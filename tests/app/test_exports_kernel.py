@@ -75,3 +75,20 @@ def test_kernel_picker_runs_factory_in_tf29(app, require):
     page_text = " ".join(m.value for m in at.markdown)
     assert "older than 2.10" in page_text and "TensorFlow **2.9" in page_text
     assert "Since Keras 2.10" not in page_text
+
+
+def test_restart_page_exports_every_kernel_start(app):
+    at = app
+    at.number_input(key="epochs").set_value(1).run()
+    at = at.switch_page(PAGES["restart"]).run()
+    at.button(key="restart_run_cell").click().run(timeout=RUN_TIMEOUT)
+    at.button(key="restart_kernel").click().run(timeout=RUN_TIMEOUT)
+    at.button(key="restart_run_cell").click().run(timeout=RUN_TIMEOUT)
+    assert not exceptions(at)
+    rows = at.session_state[session.RESULTS][session.RESTART]
+    assert [(run.generation, run.record.rerun) for run in rows.runs] == [(1, 1), (2, 1)]
+    assert len(rows.kernel_starts) == 2 and [len(cells) for _token, cells in rows.kernel_starts] == [3, 3]
+    assert [b.label for b in at.get("download_button")] == ["Table (CSV)", "Report (JSON)", "Notebook (.ipynb)"]
+    book = nbformat.reads(notebook_text(rows.cells, rows.kernel_name, "lab", "restart"), as_version=4)
+    printed = [m for out in stdout_of(book) for m in SHA_PREFIX.findall(out)]
+    assert printed == [p for r in rows.records for p in (r.before_sha256[:12], r.after_sha256[:12])]
