@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
-
 import streamlit as st
 
 from lab_ui import ui
@@ -34,8 +32,7 @@ DEFAULT = ModelSpec()
 def audit_kernel() -> AuditKernel:
     book = st.session_state.get(KERNEL)
     if book is None:
-        book = AuditKernel()
-        weakref.finalize(book, book.close)  # session ends -> kernel shut down
+        book = AuditKernel()  # its kernel is shut down when the session's state is dropped
         st.session_state[KERNEL] = book
     return book
 

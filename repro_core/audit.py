@@ -8,6 +8,7 @@ Per-layer differences are computed inside the kernel and read back through user_
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -221,6 +222,8 @@ class AuditKernel:
     def __init__(self, kernel_name: str = DEFAULT_KERNEL) -> None:
         self.kernel_name = kernel_name
         self.kernel: LabKernel | None = None
+        self._live: list[LabKernel] = []  # the running kernel, shared with the finalizer (which must not hold self)
+        weakref.finalize(self, _shutdown_all, self._live)  # garbage collected (session ended) or interpreter exit
         self.op_determinism: bool | None = None  # what the running kernel was started with
         self.engine: str | None = None
 
@@ -233,16 +236,21 @@ class AuditKernel:
                 if spec.op_determinism
                 else "without TF_DETERMINISTIC_OPS (it cannot be switched off in a running kernel)"
             )
-        if self.kernel is not None:
-            self.kernel.shutdown()
-        self.kernel = LabKernel(self.kernel_name, kernel_env(spec)).start()
+        self.close()
+        self.kernel = LabKernel(self.kernel_name, kernel_env(spec))
+        self._live.append(self.kernel)
+        self.kernel.start()
         self.op_determinism, self.engine = spec.op_determinism, spec.engine
         return note
 
     def close(self) -> None:
-        if self.kernel is not None:
-            self.kernel.shutdown()
-            self.kernel = None
+        _shutdown_all(self._live)
+        self.kernel = None
+
+
+def _shutdown_all(live: list[LabKernel]) -> None:
+    while live:
+        live.pop().shutdown()
 
 
 def run_audit(
