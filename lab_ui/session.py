@@ -201,9 +201,10 @@ def add_cell_run(state: MutableMapping, slot: str, run: KernelRun) -> tuple[Page
 
 
 def append_run(state: MutableMapping, slot: str, run: KernelRun) -> PageRows:
-    """Append a run, keeping rows from earlier kernel starts (the restart page); start over on new settings."""
+    """Append a run, keeping rows from earlier kernel starts (the restart page); start over on new settings or another kernelspec."""
     rows = get_rows(state, slot)
-    if rows is None or cell_settings(rows.params) != cell_settings(current_params(state)):
+    other_kernel = rows is not None and bool(rows.kernel_starts) and rows.kernel_name != current_kernel(state)
+    if rows is None or other_kernel or cell_settings(rows.params) != cell_settings(current_params(state)):
         rows = start_rows(state, slot, "run cell")
     rows.runs.append(run)
     return rows
