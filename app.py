@@ -21,6 +21,9 @@ PAGES = [
     st.Page("lab_pages/compare.py", title="Compare reports", icon=":material/compare_arrows:", url_path="compare"),
 ]
 
+if ui.hosting().hosted:
+    st.set_option("client.showErrorDetails", "none")  # visitors of a public demo see no paths or tracebacks
+ui.connect_pool()
 page = st.navigation(PAGES)
 ui.sidebar()
 with st.sidebar:

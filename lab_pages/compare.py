@@ -2,8 +2,11 @@
 
 import streamlit as st
 
+from lab_ui import ui
 from repro_core.exports import compare, report_summary
 from repro_core.report import MAX_REPORT_BYTES, Report, parse_report
+
+LIMIT = min(MAX_REPORT_BYTES, ui.hosting().upload_bytes)  # tighter on a hosted demo
 
 st.title("Compare reports")
 st.markdown(
@@ -18,11 +21,11 @@ reruns are paired by scenario and rerun number, and their SHA-256 fingerprints a
 def read_report(column, label: str, key: str) -> Report | None:
     """An uploader; the parsed report, or None (with an st.error for a file that is not a valid report)."""
     with column:
-        upload = st.file_uploader(label, type=["json"], key=key, help=f"A lab report, at most {MAX_REPORT_BYTES:,} bytes")
+        upload = st.file_uploader(label, type=["json"], key=key, help=f"A lab report, at most {LIMIT:,} bytes")
         if upload is None:
             return None
         try:
-            report = parse_report(upload.read(MAX_REPORT_BYTES + 1))
+            report = parse_report(upload.read(LIMIT + 1), max_bytes=LIMIT)
         except ValueError as exc:
             st.error(f"**{upload.name}** cannot be read: {exc}", icon=":material/error:")
             return None

@@ -5,11 +5,14 @@ Works on any MutableMapping (st.session_state in the app, a dict in tests): no S
 
 from __future__ import annotations
 
+import uuid
 import weakref
-from collections.abc import Collection, MutableMapping
+from collections.abc import Callable, Collection, Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from repro_core.kernel import DEFAULT_KERNEL, CellResult
+from repro_core.pool import KernelPool
 from repro_core.records import KernelVersions
 from repro_core.settings import StoryParams
 from repro_core.story import Notebook
@@ -20,6 +23,9 @@ NOTEBOOK = "lab_notebook"
 RESULTS = "lab_results"
 SETTINGS_ERROR = "lab_settings_error"
 KERNEL = "lab_kernel"  # the kernelspec the session's notebook runs in (sidebar widget key "kernel")
+SESSION_ID = "lab_session_id"
+SESSION_TOKEN = "lab_session_token"  # dropped with the session; its finalizer gives the kernel back to the pool
+PREEMPTED = "lab_kernel_preempted"
 
 # Widget keys of the sidebar (browser tests rely on them).
 WIDGET_KEYS = ("seed", "reruns", "epochs", "engine")
@@ -132,6 +138,51 @@ def _register(book: Notebook) -> None:
     weakref.finalize(book, book.kernel.shutdown)
 
 
+# The shared kernel pool (the app sets it; without one, each session simply owns a kernel).
+_POOL: KernelPool | None = None
+_CELL_TIMEOUT: float | None = None
+
+
+def use_pool(pool: KernelPool | None, cell_timeout: float | None = None) -> None:
+    global _POOL, _CELL_TIMEOUT
+    _POOL, _CELL_TIMEOUT = pool, cell_timeout
+
+
+class _SessionToken:
+    """Lives in the session state only: when Streamlit drops the session, its finalizer frees the kernel."""
+
+
+def session_id(state: MutableMapping) -> str:
+    if SESSION_ID not in state:
+        state[SESSION_ID] = uuid.uuid4().hex
+    if SESSION_TOKEN not in state and _POOL is not None:
+        token = _SessionToken()
+        weakref.finalize(token, _POOL.release, state[SESSION_ID])
+        state[SESSION_TOKEN] = token
+    return state[SESSION_ID]
+
+
+@contextmanager
+def click(state: MutableMapping, on_wait: Callable[[int], None] | None = None) -> Iterator[Notebook]:
+    """The session's notebook for one click. With a pool: wait for a kernel if the server is full
+    (on_wait gets the queue position) and keep it from being given away until the click ends."""
+    if _POOL is None:
+        yield get_notebook(state)
+        return
+    params = current_params(state)
+    previous: Notebook | None = state.get(NOTEBOOK)
+    if previous is not None and (cell_settings(previous.params) != cell_settings(params) or previous.kernel_name != current_kernel(state)):
+        close_notebook(state)
+        previous = None
+    with _POOL.lease(session_id(state), params, current_kernel(state), on_wait) as book:
+        if previous is not None and book is not previous:
+            state[PREEMPTED] = True
+        if _CELL_TIMEOUT is not None:
+            book.cell_timeout = _CELL_TIMEOUT
+        state[NOTEBOOK] = book
+        yield book
+
+
 def get_notebook(state: MutableMapping) -> Notebook:
     """The session's notebook, created on first use for the current settings (its kernel starts lazily)."""
     params = current_params(state)
@@ -154,13 +205,17 @@ def peek_notebook(state: MutableMapping) -> Notebook | None:
 
 def close_notebook(state: MutableMapping) -> None:
     book: Notebook | None = state.pop(NOTEBOOK, None)
-    if book is not None:
+    if book is not None and _POOL is not None and SESSION_ID in state:
+        _POOL.release(state[SESSION_ID])
+    elif book is not None:
         book.close()
         _LIVE.discard(book)
 
 
 def shutdown_all() -> None:
-    """Shut down every live notebook's kernel in this process."""
+    """Shut down every live notebook's kernel in this process (pooled ones too)."""
+    if _POOL is not None:
+        _POOL.release_all()
     for book in list(_LIVE):
         book.close()
         _LIVE.discard(book)

@@ -5,14 +5,18 @@ Never imports TensorFlow: runs happen in the session's Jupyter kernel through re
 
 from __future__ import annotations
 
+import atexit
+import functools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import streamlit as st
 
 from lab_ui import session
 from lab_ui.exports import export_buttons as export_buttons  # pages call ui.export_buttons(...)
+from repro_core.hosting import HostingSettings, check_budget, hosting_from_environment
 from repro_core.kernel import DEFAULT_KERNEL, CellError, CellTimeout, KernelDied, KernelError, KernelStartError, available_kernels
+from repro_core.pool import KernelPool
 from repro_core.records import RunRecord
 from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.story import Notebook, run_scenario
@@ -85,8 +89,11 @@ def sidebar() -> StoryParams:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def kernel_choices() -> dict[str, str]:
-    """Installed kernelspecs plus lab-python: {name: display name}."""
-    return available_kernels()
+    """Installed kernelspecs plus lab-python: {name: display name}; only the bundled kernel on a hosted demo."""
+    kernels = available_kernels()
+    if not hosting().allow_kernel_picker:
+        kernels = {DEFAULT_KERNEL: kernels[DEFAULT_KERNEL]}
+    return kernels
 
 
 def env_card(key: str = "env_card") -> None:
@@ -199,9 +206,79 @@ def _status_callback(status) -> Callable[[str], None]:
     return say
 
 
-def run_cell(slot: str, view: ResultsView) -> None:
+# -- the session's kernel, from the shared pool ------------------------------------------------------
+@st.cache_resource
+def hosting() -> HostingSettings:
+    return hosting_from_environment()
+
+
+@st.cache_resource
+def kernel_pool() -> KernelPool:
+    """One pool for every session of this server: a cap on live kernels, a warm spare, a fair queue, a reaper."""
+    settings = hosting()
+    pool = KernelPool(cap=settings.max_kernels, idle_seconds=settings.idle_seconds, preempt_seconds=settings.preempt_seconds)
+    pool.start_reaper()
+    atexit.register(pool.shutdown)
+    return pool
+
+
+def connect_pool() -> None:
+    """Called by app.py on every run: the session layer takes its kernels from the shared pool."""
+    session.use_pool(kernel_pool(), hosting().cell_timeout)
+
+
+@contextmanager
+def session_kernel(budget: bool = False) -> Iterator[Notebook | None]:
+    """The session's notebook for one click, or None after a plain error message (budget, queue timeout, start failure)."""
+    if budget:
+        try:
+            check_budget(session.current_params(st.session_state), hosting())
+        except ValueError as exc:
+            st.error(str(exc), icon=":material/error:")
+            yield None
+            return
+    waiting = st.empty()
+
+    def on_wait(position: int) -> None:
+        waiting.info(
+            f"All {kernel_pool().cap} kernels of this server are busy: you are number {position} in the queue. "
+            "Your run starts as soon as one is free.",
+            icon=":material/hourglass_top:",
+        )
+
+    with ExitStack() as stack:
+        try:
+            book = stack.enter_context(session.click(st.session_state, on_wait))
+        except KernelError as exc:
+            waiting.empty()
+            st.error(error_message(exc), icon=":material/error:")
+            yield None
+            return
+        waiting.empty()
+        if st.session_state.pop(session.PREEMPTED, False):
+            st.info("While you were idle another visitor needed a kernel, so yours was shut down; this run starts a fresh one.")
+        yield book
+
+
+def _with_session_kernel(default: object, budget: bool = False):
+    """Run the decorated click handler with the session's kernel as its first argument."""
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs):
+            with session_kernel(budget) as book:
+                if book is None:
+                    return default
+                return handler(book, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@_with_session_kernel(None)
+def run_cell(book: Notebook, slot: str, view: ResultsView) -> None:
     """One more Shift-Enter on the slot's scenario cell in the session's kernel; adds a row."""
-    book = session.get_notebook(st.session_state)
     scenario = session.SCENARIO_OF[slot]
     generation_before = book.kernel.generation
     started_over = False
@@ -215,9 +292,9 @@ def run_cell(slot: str, view: ResultsView) -> None:
         st.info("The kernel was restarted first (it last ran a different cell, or it had stopped), so this table starts over at rerun 1.")
 
 
-def run_many(slot: str, view: ResultsView, progress: Callable[[RunRecord], None] | None = None) -> bool:
+@_with_session_kernel(False, budget=True)
+def run_many(book: Notebook, slot: str, view: ResultsView, progress: Callable[[RunRecord], None] | None = None) -> bool:
     """run_scenario from a restarted kernel: the same rows as the CLI for these settings; replaces the table."""
-    book = session.get_notebook(st.session_state)
     current = session.current_params(st.session_state)
     scenario = session.SCENARIO_OF[slot]
     rows = session.start_rows(st.session_state, slot, f"run {current.reruns} times")
@@ -236,13 +313,13 @@ def run_many(slot: str, view: ResultsView, progress: Callable[[RunRecord], None]
     return outcome.ok
 
 
-def restart_run_cell(view: ResultsView) -> None:
+@_with_session_kernel(None)
+def restart_run_cell(book: Notebook, view: ResultsView) -> None:
     """The restart page's Run cell: the factory-tf-seed cell, rows kept across kernel starts.
 
     If the kernel has been running something else since this page's last row (another page,
     new settings), it is restarted first, so each kernel start's first row is a rerun 1.
     """
-    book = session.get_notebook(st.session_state)
     slot = session.RESTART
     scenario = session.SCENARIO_OF[slot]
     rows = session.get_rows(st.session_state, slot)
@@ -269,17 +346,17 @@ def restart_run_cell(view: ResultsView) -> None:
         st.info(note)
 
 
-def restart_kernel() -> None:
+@_with_session_kernel(None)
+def restart_kernel(book: Notebook) -> None:
     """Really restart the session's kernel and run the setup cell again."""
-    book = session.get_notebook(st.session_state)
     with kernel_guard(), st.status("Restarting the kernel", expanded=False) as status:
         book.reset(_status_callback(status))
         status.update(label=f"Kernel restarted: this is kernel start #{book.kernel.generation}; the setup cell has run", state="complete")
 
 
-def run_whole_story() -> dict[str, str]:
+@_with_session_kernel({}, budget=True)
+def run_whole_story(book: Notebook) -> dict[str, str]:
     """Fill every page's results in one go: drift, both factory recipes, and a restart sequence."""
-    book = session.get_notebook(st.session_state)
     current = session.current_params(st.session_state)
     total = 4 * current.reruns + 1
     bar = st.progress(0.0, text="Starting")
@@ -313,10 +390,6 @@ def run_whole_story() -> dict[str, str]:
         status.update(label="The whole story has run", state="complete")
     bar.empty()
     return {slot: verdict_banner(found.records)[2] for slot, found in session.all_results(st.session_state).items() if found.runs}
-
-
-def notebook() -> Notebook:
-    return session.get_notebook(st.session_state)
 
 
 def code_block(source: str, caption: str = "", wrap: bool = False) -> None:

@@ -22,6 +22,7 @@ class HostingSettings:
     click_budget: int  # reruns x epochs allowed for one click
     cell_timeout: float  # seconds before a cell is interrupted
     idle_seconds: float  # a session idle this long gives its kernel back
+    preempt_seconds: float  # while others wait, a session idle this long gives its kernel to them
     upload_bytes: int
     allow_kernel_picker: bool
 
@@ -40,7 +41,7 @@ def _number(name: str, default: float, low: float, high: float) -> float:
 
 
 def hosting_from_environment() -> HostingSettings:
-    """Read REPRO_HOSTED, REPRO_MAX_KERNELS, REPRO_CLICK_BUDGET, REPRO_CELL_TIMEOUT, REPRO_IDLE_SECONDS."""
+    """Read REPRO_HOSTED, REPRO_MAX_KERNELS, REPRO_CLICK_BUDGET, REPRO_CELL_TIMEOUT, REPRO_IDLE_SECONDS, REPRO_PREEMPT_SECONDS."""
     hosted = os.environ.get("REPRO_HOSTED", "").strip().lower() in TRUE
     cap_default = min(3, default_cap()) if hosted else default_cap()
     return HostingSettings(
@@ -49,6 +50,7 @@ def hosting_from_environment() -> HostingSettings:
         click_budget=int(_number("REPRO_CLICK_BUDGET", 100 if hosted else 500, 1, 10_000)),
         cell_timeout=_number("REPRO_CELL_TIMEOUT", 120 if hosted else 300, 5, 3600),
         idle_seconds=_number("REPRO_IDLE_SECONDS", 600 if hosted else 3600, 10, 86_400),
+        preempt_seconds=_number("REPRO_PREEMPT_SECONDS", 30 if hosted else 120, 0, 86_400),
         upload_bytes=200_000 if hosted else 1_000_000,
         allow_kernel_picker=not hosted,
     )

@@ -291,6 +291,23 @@ class KernelPool:
             self.release(session_id)
         return idle
 
+    def release_all(self) -> None:
+        """Shut every session's kernel down (the pool stays usable)."""
+        with self._lock:
+            sessions = list(self._leases)
+        for session_id in sessions:
+            self.release(session_id)
+
+    def start_reaper(self, every: float = 30.0) -> None:
+        """Reap idle sessions in a background thread until the pool is shut down."""
+
+        def loop() -> None:
+            while not self._closed:
+                time.sleep(every)
+                self.reap()
+
+        threading.Thread(target=loop, name="kernel-pool-reaper", daemon=True).start()
+
     def shutdown(self) -> None:
         with self._lock:
             self._closed = True

@@ -44,6 +44,7 @@ class Notebook:
         self.params = params
         self.kernel = kernel if kernel is not None else LabKernel(kernel_name, kernel_environment(params.engine, hash_seed))
         self._pristine = kernel is not None  # started, but no setup cell has run in it yet
+        self.cell_timeout = CELL_TIMEOUT  # a hosted server may set a tighter one
         self.versions: KernelVersions | None = None
         self.cells_run: list[CellResult] = []
         self._setup_generation = -1
@@ -95,7 +96,7 @@ class Notebook:
         if on_status:
             on_status(f"{scenario}: rerun {rerun}")
         source = code if code is not None else cells.scenario_cell(scenario, self.params)
-        result = self.kernel.run_cell(source, {"checksums": "checksums"}, timeout=CELL_TIMEOUT)
+        result = self.kernel.run_cell(source, {"checksums": "checksums"}, timeout=self.cell_timeout)
         self.cells_run.append(result)
         self._reruns[scenario] = rerun
         return make_record(scenario, rerun, result, versions)

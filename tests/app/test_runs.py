@@ -182,7 +182,10 @@ def test_engine_switch_starts_a_tf_keras_kernel_and_labels_old_rows(app):
     keras3_book = at.session_state[session.NOTEBOOK]
     assert keras3_book.versions.engine == "keras3"
     at.selectbox(key="engine").set_value("tf_keras").run()
-    # the old kernel is closed; the rows made under Keras 3 are labelled, not passed off as current
+    # the old kernel is closed (the pool shuts it down in the background); the Keras 3 rows are labelled, not passed off as current
+    deadline = time.monotonic() + 30
+    while keras3_book.kernel.state != "shut down" and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert keras3_book.kernel.state == "shut down"
     assert any("older settings" in text for text in alerts(find_block(at.main, "drift_results")))
     assert any("not started yet" in c.value for c in at.sidebar.caption)
