@@ -80,7 +80,8 @@ def wait_for_health(base_url: str, proc: subprocess.Popen, timeout: float = HEAL
 class StreamlitServer:
     """`python -m streamlit run <script>` on a free port; use as a context manager."""
 
-    def __init__(self, script: str | Path, cwd: str | Path, log_name: str = "streamlit-server.log") -> None:
+    def __init__(self, script: str | Path, cwd: str | Path, log_name: str = "streamlit-server.log", env: dict[str, str] | None = None) -> None:
+        self.env = {**os.environ, **(env or {})}
         self.script = str(script)
         self.cwd = str(cwd)
         self.port = free_port()
@@ -110,7 +111,7 @@ class StreamlitServer:
         log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self._log = log
         # Own process group, so stop() can end the server and any kernels it started.
-        self.proc = subprocess.Popen(command, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_for_health(self.base_url, self.proc)
         except BaseException:
@@ -266,6 +267,22 @@ def exact_float(text: str) -> float | None:
     if match is None or (len(match.group(1)) <= 13 and not match.group(2)):
         return None
     return float(cleaned)
+
+
+def kernel_pids(server_pid: int) -> list[int]:
+    """Jupyter kernels started by the server process (its children running ipykernel_launcher)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == server_pid and b"ipykernel_launcher" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 def process_rss_mb(pid: int) -> float:
