@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from repro_core.kernel import DEFAULT_KERNEL, CellResult
 from repro_core.pool import KernelPool
 from repro_core.records import KernelVersions
-from repro_core.settings import StoryParams
+from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams, whole_number
 from repro_core.story import Notebook
 from repro_core.views import KernelRun
 
@@ -117,6 +117,27 @@ def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: 
         else:
             book.params = new
     return None
+
+
+WIDGET_RANGES = {"seed": ("Seed", 0, SEED_MAX), "reruns": ("Reruns", 1, RERUNS_MAX), "epochs": ("Epochs", 1, EPOCHS_MAX)}
+
+
+def sanitize_widget_state(state: MutableMapping) -> list[str]:
+    """Drop sidebar widget values that a widget could not hold (set through session_state, say),
+    before the widgets are drawn; return one plain message per value dropped."""
+    messages = []
+    for key, (label, low, high) in WIDGET_RANGES.items():
+        if key in state:
+            try:
+                whole_number(label.lower(), state[key], low, high)
+            except ValueError as exc:
+                del state[key]
+                messages.append(f"{label} not changed: {exc}.")
+    if "engine" in state and state["engine"] not in ENGINES:
+        value = state["engine"]
+        del state["engine"]
+        messages.append(f"Keras engine not changed: {value!r} is not one of {', '.join(ENGINES)}.")
+    return messages
 
 
 def current_kernel(state: MutableMapping) -> str:

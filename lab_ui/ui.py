@@ -54,8 +54,11 @@ def params() -> StoryParams:
 def sidebar() -> StoryParams:
     """The run settings shared by every lab page; returns the current valid settings."""
     current = session.current_params(st.session_state)
+    dropped = session.sanitize_widget_state(st.session_state)
     with st.sidebar:
         st.subheader("Run settings")
+        for message in dropped:
+            st.error(message, icon=":material/error:")
         st.number_input("Seed", min_value=0, max_value=SEED_MAX, value=session.DEFAULTS.seed, step=1, key="seed",
                         help="The TensorFlow/Keras seed used by the cells (the article uses 1234).")  # fmt: skip
         st.number_input("Reruns", min_value=1, max_value=RERUNS_MAX, value=session.DEFAULTS.reruns, step=1, key="reruns",

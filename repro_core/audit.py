@@ -16,7 +16,7 @@ from repro_core import cells
 from repro_core.kernel import DEFAULT_KERNEL, CellError, LabKernel, kernel_environment
 from repro_core.model_spec import ACTIVATIONS, OPTIMIZERS, RECIPES, ModelSpec, check_recipe
 from repro_core.records import KernelVersions, RunRecord, verdict
-from repro_core.settings import RERUNS_MAX, _whole
+from repro_core.settings import RERUNS_MAX, whole_number
 
 RECIPE_SEED = 1234  # the article's seed, used by the tf-seed and full-seed recipes
 DIFF_CAP = 64  # heatmaps show at most DIFF_CAP x DIFF_CAP differences per weight
@@ -270,7 +270,7 @@ def run_audit(
     if not isinstance(spec, ModelSpec):
         raise ValueError("spec must be a ModelSpec")
     recipe = check_recipe(recipe)
-    reruns = _whole("reruns", reruns, 1, RERUNS_MAX)
+    reruns = whole_number("reruns", reruns, 1, RERUNS_MAX)
     say = on_status or (lambda _text: None)
     own = audit_kernel is None
     book = audit_kernel or AuditKernel(kernel_name)

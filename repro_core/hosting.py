@@ -48,7 +48,7 @@ def hosting_from_environment() -> HostingSettings:
         hosted=hosted,
         max_kernels=cap_from_environment(cap_default),
         click_budget=int(_number("REPRO_CLICK_BUDGET", 100 if hosted else 500, 1, 10_000)),
-        cell_timeout=_number("REPRO_CELL_TIMEOUT", 120 if hosted else 300, 5, 3600),
+        cell_timeout=_number("REPRO_CELL_TIMEOUT", 120 if hosted else 300, 0.5, 3600),
         idle_seconds=_number("REPRO_IDLE_SECONDS", 600 if hosted else 3600, 10, 86_400),
         preempt_seconds=_number("REPRO_PREEMPT_SECONDS", 30 if hosted else 120, 0, 86_400),
         upload_bytes=200_000 if hosted else 1_000_000,

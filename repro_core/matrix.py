@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from repro_core import cells
 from repro_core.kernel import DEFAULT_KERNEL
 from repro_core.records import KernelVersions, RunRecord, verdict
-from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, StoryParams, _whole
+from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, StoryParams, whole_number
 from repro_core.story import CELL_TIMEOUT, Notebook, make_record
 
 STRATEGIES: dict[str, str] = {
@@ -89,8 +89,8 @@ class MatrixOptions:
     reseeds: tuple[str, ...] = tuple(RESEEDS)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "reruns", _whole("reruns", self.reruns, 1, RERUNS_MAX))
-        object.__setattr__(self, "epochs", _whole("epochs", self.epochs, 1, EPOCHS_MAX))
+        object.__setattr__(self, "reruns", whole_number("reruns", self.reruns, 1, RERUNS_MAX))
+        object.__setattr__(self, "epochs", whole_number("epochs", self.epochs, 1, EPOCHS_MAX))
         for name in ("shuffle", "dropout"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
@@ -246,7 +246,7 @@ OnResult = Callable[[CombinationResult, int, int], None]
 
 
 def check_parallelism(parallelism: object) -> int:
-    return _whole("parallelism", parallelism, 1, PARALLELISM_MAX)
+    return whole_number("parallelism", parallelism, 1, PARALLELISM_MAX)
 
 
 def default_parallelism() -> int:

@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from repro_core.settings import short_repr, whole_number
+
 KINDS = ("dense", "dropout")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear", "softmax", "elu", "gelu")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -42,52 +44,31 @@ SPEC_KEYS = (
 )  # fmt: skip
 
 
-def _whole(name: str, value: object, low: int, high: int) -> int:
-    """An int (or an integral float, as widgets give); never a bool, text, NaN or infinity."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a whole number, got {_short(value)}")
-    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
-        raise ValueError(f"{name} must be a whole number, got {_short(value)}")
-    number = int(value)
-    if not low <= number <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {_short(number)}")
-    return number
-
-
 def _real(name: str, value: object, low: float, high: float, low_open: bool = False) -> float:
     """A finite float in [low, high] (or (low, high] when low_open); bools, text and NaN rejected."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {_short(value)}")
+        raise ValueError(f"{name} must be a number, got {short_repr(value)}")
     try:
         number = float(value)
     except OverflowError:
-        raise ValueError(f"{name} is far too large, got {_short(value)}") from None
+        raise ValueError(f"{name} is far too large, got {short_repr(value)}") from None
     too_low = number <= low if low_open else number < low
     if not math.isfinite(number) or too_low or number > high:
         bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must be in {bracket}{low:g}, {high:g}], got {_short(value)}")
+        raise ValueError(f"{name} must be in {bracket}{low:g}, {high:g}], got {short_repr(value)}")
     return number
 
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {_short(value)}")
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {short_repr(value)}")
     return value
 
 
 def _flag(name: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, got {_short(value)}")
+        raise ValueError(f"{name} must be true or false, got {short_repr(value)}")
     return value
-
-
-def _short(value: object) -> str:
-    """A bounded repr for error messages (hostile input may be huge)."""
-    try:
-        text = repr(value)
-    except Exception:  # a hostile object's __repr__ must not escape as another exception
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)
@@ -104,7 +85,7 @@ class LayerSpec:
         if kind == "dense":
             if self.rate is not None:
                 raise ValueError("a dense layer has no dropout rate")
-            object.__setattr__(self, "units", _whole("dense units", self.units, 1, UNITS_MAX))
+            object.__setattr__(self, "units", whole_number("dense units", self.units, 1, UNITS_MAX))
             activation = "linear" if self.activation is None else self.activation
             object.__setattr__(self, "activation", _choice("activation", activation, ACTIVATIONS))
         else:
@@ -120,12 +101,12 @@ class LayerSpec:
     @classmethod
     def from_dict(cls, obj: object) -> LayerSpec:
         if not isinstance(obj, Mapping):
-            raise ValueError(f"each layer must be an object, got {_short(obj)}")
+            raise ValueError(f"each layer must be an object, got {short_repr(obj)}")
         kind = _choice("layer kind", obj.get("kind"), KINDS)
         allowed = LAYER_KEYS[kind]
         unknown = [key for key in obj if key not in allowed]
         if unknown:
-            raise ValueError(f"unknown key(s) for a {kind} layer: {_short(unknown)}; allowed: {', '.join(allowed)}")
+            raise ValueError(f"unknown key(s) for a {kind} layer: {short_repr(unknown)}; allowed: {', '.join(allowed)}")
         if kind == "dense":
             return cls("dense", units=obj.get("units"), activation=obj.get("activation", "linear"))
         return cls("dropout", rate=obj.get("rate"))
@@ -154,7 +135,7 @@ class ModelSpec:
     def __post_init__(self) -> None:
         layers = self.layers
         if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)):
-            raise ValueError(f"layers must be a list of layers, got {_short(layers)}")
+            raise ValueError(f"layers must be a list of layers, got {short_repr(layers)}")
         if not 1 <= len(layers) <= LAYERS_MAX:
             raise ValueError(f"a model needs between 1 and {LAYERS_MAX} layers, got {len(layers)}")
         if not all(isinstance(layer, LayerSpec) for layer in layers):
@@ -162,13 +143,13 @@ class ModelSpec:
         object.__setattr__(self, "layers", tuple(layers))
         object.__setattr__(self, "optimizer", _choice("optimizer", self.optimizer, OPTIMIZERS))
         object.__setattr__(self, "learning_rate", _real("learning rate", self.learning_rate, 0.0, LR_MAX, low_open=True))
-        object.__setattr__(self, "batch_size", _whole("batch size", self.batch_size, 1, BATCH_MAX))
-        object.__setattr__(self, "epochs", _whole("epochs", self.epochs, 1, EPOCHS_MAX))
+        object.__setattr__(self, "batch_size", whole_number("batch size", self.batch_size, 1, BATCH_MAX))
+        object.__setattr__(self, "epochs", whole_number("epochs", self.epochs, 1, EPOCHS_MAX))
         object.__setattr__(self, "shuffle", _flag("shuffle", self.shuffle))
         object.__setattr__(self, "validation_split", _real("validation split", self.validation_split, 0.0, SPLIT_MAX))
-        object.__setattr__(self, "samples", _whole("samples", self.samples, 1, SAMPLES_MAX))
-        object.__setattr__(self, "features", _whole("features", self.features, 1, FEATURES_MAX))
-        object.__setattr__(self, "data_seed", _whole("data seed", self.data_seed, 0, DATA_SEED_MAX))
+        object.__setattr__(self, "samples", whole_number("samples", self.samples, 1, SAMPLES_MAX))
+        object.__setattr__(self, "features", whole_number("features", self.features, 1, FEATURES_MAX))
+        object.__setattr__(self, "data_seed", whole_number("data seed", self.data_seed, 0, DATA_SEED_MAX))
         object.__setattr__(self, "op_determinism", _flag("op determinism", self.op_determinism))
         object.__setattr__(self, "engine", _choice("engine", self.engine, ENGINES))
         if self.validation_split > 0:
@@ -200,15 +181,15 @@ class ModelSpec:
     def from_dict(cls, obj: object) -> ModelSpec:
         """Strict: an object with known keys only (missing keys take defaults); raises ValueError, nothing else."""
         if not isinstance(obj, Mapping):
-            raise ValueError(f"a model spec must be a JSON object, got {_short(obj)}")
+            raise ValueError(f"a model spec must be a JSON object, got {short_repr(obj)}")
         unknown = [key for key in obj if key not in SPEC_KEYS]
         if unknown:
-            raise ValueError(f"unknown key(s) in model spec: {_short(unknown)}; allowed: {', '.join(SPEC_KEYS)}")
+            raise ValueError(f"unknown key(s) in model spec: {short_repr(unknown)}; allowed: {', '.join(SPEC_KEYS)}")
         values = dict(obj)
         if "layers" in values:
             layers = values["layers"]
             if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)):
-                raise ValueError(f"layers must be a list of layers, got {_short(layers)}")
+                raise ValueError(f"layers must be a list of layers, got {short_repr(layers)}")
             if not 1 <= len(layers) <= LAYERS_MAX:
                 raise ValueError(f"a model needs between 1 and {LAYERS_MAX} layers, got {len(layers)}")
             values["layers"] = tuple(LayerSpec.from_dict(layer) for layer in layers)

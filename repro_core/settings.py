@@ -23,15 +23,24 @@ EPOCHS_MAX = 50
 BATCH_MAX = 64
 
 
-def _whole(name: str, value: object, low: int, high: int) -> int:
-    """Accept ints (and integral floats such as 3.0 from a widget); reject bools, text and NaN."""
+def short_repr(value: object) -> str:
+    """A bounded repr for error messages (hostile input may be huge, or have a hostile __repr__)."""
+    try:
+        text = repr(value)
+    except Exception:  # e.g. an int too long to print: the message must still be a plain ValueError
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def whole_number(name: str, value: object, low: int, high: int) -> int:
+    """An int (or an integral float, as widgets give); never a bool, text, NaN or infinity."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        raise ValueError(f"{name} must be a whole number, got {short_repr(value)}")
     if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        raise ValueError(f"{name} must be a whole number, got {short_repr(value)}")
     number = int(value)
     if not low <= number <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {number}")
+        raise ValueError(f"{name} must be between {low} and {high}, got {short_repr(number)}")
     return number
 
 
@@ -51,10 +60,10 @@ class StoryParams:
     engine: str = "keras3"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "seed", _whole("seed", self.seed, 0, SEED_MAX))
-        object.__setattr__(self, "reruns", _whole("reruns", self.reruns, 1, RERUNS_MAX))
-        object.__setattr__(self, "epochs", _whole("epochs", self.epochs, 1, EPOCHS_MAX))
-        object.__setattr__(self, "batch_size", _whole("batch size", self.batch_size, 1, BATCH_MAX))
+        object.__setattr__(self, "seed", whole_number("seed", self.seed, 0, SEED_MAX))
+        object.__setattr__(self, "reruns", whole_number("reruns", self.reruns, 1, RERUNS_MAX))
+        object.__setattr__(self, "epochs", whole_number("epochs", self.epochs, 1, EPOCHS_MAX))
+        object.__setattr__(self, "batch_size", whole_number("batch size", self.batch_size, 1, BATCH_MAX))
         rate = self.learning_rate
         if isinstance(rate, bool) or not isinstance(rate, (int, float)):
             raise ValueError(f"learning rate must be a number, got {rate!r}")

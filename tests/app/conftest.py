@@ -24,9 +24,8 @@ PAGES = {
 
 
 def close_kernel(at: AppTest) -> None:
-    book = at.session_state.get(session.NOTEBOOK, None)
-    if book is not None:
-        book.close()
+    """Give back every kernel: tests run one at a time, so this is the test's own (pooled or not)."""
+    session.shutdown_all()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def test_environment_overrides_are_validated(monkeypatch):
     monkeypatch.setenv("REPRO_CELL_TIMEOUT", "soon")
     with pytest.raises(ValueError, match="REPRO_CELL_TIMEOUT must be a number"):
         hosting_from_environment()
-    monkeypatch.setenv("REPRO_CELL_TIMEOUT", "1")
+    monkeypatch.setenv("REPRO_CELL_TIMEOUT", "0.1")
     with pytest.raises(ValueError, match="between"):
         hosting_from_environment()
 

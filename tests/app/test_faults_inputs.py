@@ -1,0 +1,78 @@
+"""Bad input and faults over the UI: each gets a plain message, no traceback, and the session stays usable."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import exceptions
+from conftest import PAGES, RUN_TIMEOUT
+
+from lab_ui import session, ui
+
+
+def rows_of(at, slot: str):
+    results = at.session_state.get(session.RESULTS, {})
+    return results.get(slot)
+
+
+@pytest.fixture
+def hosting_env(monkeypatch):
+    """Set REPRO_* variables for one test; the cached hosting settings are re-read before and after."""
+
+    def set_env(**values: str) -> None:
+        for key, value in values.items():
+            monkeypatch.setenv(key, value)
+        ui.hosting.clear()
+
+    yield set_env
+    monkeypatch.undo()
+    ui.hosting.clear()
+
+
+@pytest.mark.parametrize("key, value", [("reruns", 99), ("epochs", -5), ("seed", 2**40)])
+def test_out_of_range_widget_values_never_reach_the_kernel(app, key, value):
+    """Streamlit refuses a number outside the widget's min/max (the browser enforces it too; the widget falls
+    back to its default): the settings the kernel gets stay in range."""
+    app.number_input(key=key).set_value(value).run()
+    assert not exceptions(app) and not app.error
+    params = app.session_state[session.PARAMS]
+    low, high = session.WIDGET_RANGES[key][1:]
+    assert low <= getattr(params, key) <= high and getattr(params, key) != value
+
+
+def test_bad_values_that_reach_the_script_get_one_message_each():
+    """Values written to the session state directly (not through a widget) are checked before the widgets draw."""
+    state = {"reruns": 99, "epochs": 2.5, "seed": "1; import os", "engine": "jax", session.PARAMS: session.DEFAULTS}
+    messages = session.sanitize_widget_state(state)
+    assert len(messages) == 4
+    assert any("between 1 and 10" in m for m in messages) and any("whole number" in m for m in messages)
+    assert any("'jax'" in m for m in messages) and all("Traceback" not in m for m in messages)
+    assert not {"reruns", "epochs", "seed", "engine"} & set(state)
+    assert session.apply_settings(state, float("nan"), 3, 10, "keras3") is not None
+    assert state[session.PARAMS] == session.DEFAULTS
+
+
+def test_a_click_over_the_budget_is_refused_before_any_kernel_starts(app, hosting_env):
+    hosting_env(REPRO_CLICK_BUDGET="19")  # reruns 2 x epochs 10 = 20
+    at = app.switch_page(PAGES["drift"]).run()
+    at.button(key="drift_run_many").click().run(timeout=RUN_TIMEOUT)
+    assert not exceptions(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "2 reruns x 10 epochs = 20" in errors[0] and "budget of 19" in errors[0]
+    assert rows_of(at, session.DRIFT) is None or not rows_of(at, session.DRIFT).runs
+    assert session.NOTEBOOK not in at.session_state
+
+
+def test_a_cell_over_its_time_is_interrupted_and_the_next_click_works(app, hosting_env):
+    hosting_env(REPRO_CELL_TIMEOUT="0.5")  # one rerun takes about a second; the setup cell has its own limit
+    at = app.switch_page(PAGES["drift"]).run()
+    at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
+    assert not exceptions(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "Timed out" in errors[0] and "interrupted" in errors[0]
+    book = at.session_state[session.NOTEBOOK]
+    assert book.kernel.state == "idle"
+    hosting_env(REPRO_CELL_TIMEOUT="300")
+    at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
+    assert not at.error and not exceptions(at)
+    assert len(rows_of(at, session.DRIFT).runs) == 1
+    assert at.session_state[session.NOTEBOOK].kernel.state == "idle"
