@@ -64,7 +64,7 @@ def test_matrix_matches_the_single_scenarios():
     assert matrix.get("global", "tf", "keras3").max_delta_before > 0.0
 
 
-def test_dropout_is_not_fixed_by_reseeding_a_reused_model_but_shuffle_is():
+def test_dropout_drifts_past_any_reseed_of_a_reused_model_while_shuffle_changes_nothing_here():
     """What reseeding controls once the initial weights are made identical by other means.
 
     The 'restored' strategy re-fits the setup's model after `model.set_weights(<setup weights>)`, so
