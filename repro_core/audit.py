@@ -101,21 +101,7 @@ def make_optimizer():
     return {_OPTIMIZER_SOURCE[spec.optimizer]}(learning_rate={float(spec.learning_rate)!r})
 
 
-checksums = {{}}
-audit_weights = []  # one entry per rerun: {{"before": [...], "after": [...]}} of (layer, weight, array)
-
-
-def weight_checksum(net, label):
-    """The article's sum of all weights, plus a SHA-256 over every weight's dtype, shape and bytes."""
-    weights = net.get_weights()
-    total = sum(w.sum() for w in weights)
-    digest = hashlib.sha256()
-    for w in weights:
-        digest.update((str(w.dtype) + str(w.shape)).encode())
-        digest.update(np.ascontiguousarray(w).tobytes())
-    checksums[label] = {{"sum": float(total), "sha256": digest.hexdigest()}}
-    print("summary of trainable variables %s: %.13f  sha256 %s" % (label, total, digest.hexdigest()[:12]))
-    return total
+{cells.CHECKSUM_CELL_SOURCE}audit_weights = []  # one entry per rerun: {{"before": [...], "after": [...]}} of (layer, weight, array)
 
 
 def keep_weights(net, stage):

@@ -23,6 +23,24 @@ NOTEBOOK_NUMPY_SEED = 123
 NOTEBOOK_PYTHON_SEED = 123
 
 
+# The checksum helper every lab notebook defines (the story's and the audit's setup cells).
+CHECKSUM_CELL_SOURCE = '''checksums = {}
+
+
+def weight_checksum(net, label):
+    """The article's sum of all weights, plus a SHA-256 over every weight's dtype, shape and bytes."""
+    weights = net.get_weights()
+    total = sum(w.sum() for w in weights)
+    digest = hashlib.sha256()
+    for w in weights:
+        digest.update((str(w.dtype) + str(w.shape)).encode())
+        digest.update(np.ascontiguousarray(w).tobytes())
+    checksums[label] = {"sum": float(total), "sha256": digest.hexdigest()}
+    print("summary of trainable variables %s: %.13f  sha256 %s" % (label, total, digest.hexdigest()[:12]))
+    return total
+'''
+
+
 def setup_cell(params: StoryParams, *, dropout: bool = False) -> str:
     """Imports, the start-of-notebook seeding block, data, the model factory, the checksum and the global model.
 
@@ -59,21 +77,7 @@ def MLP():
     return net
 
 
-checksums = {{}}
-
-
-def weight_checksum(net, label):
-    """The article's sum of all weights, plus a SHA-256 over every weight's dtype, shape and bytes."""
-    weights = net.get_weights()
-    total = sum(w.sum() for w in weights)
-    digest = hashlib.sha256()
-    for w in weights:
-        digest.update((str(w.dtype) + str(w.shape)).encode())
-        digest.update(np.ascontiguousarray(w).tobytes())
-    checksums[label] = {{"sum": float(total), "sha256": digest.hexdigest()}}
-    print("summary of trainable variables %s: %.13f  sha256 %s" % (label, total, digest.hexdigest()[:12]))
-    return total
-
+{CHECKSUM_CELL_SOURCE}
 
 summarize_keras_trainable_variables = weight_checksum  # the article's name for it
 

@@ -11,7 +11,8 @@ import csv
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from repro_core.audit import run_audit
 from repro_core.kernel import DEFAULT_KERNEL, KernelError, check_kernel_name
@@ -20,6 +21,8 @@ from repro_core.records import RECORD_FIELDS, VERDICTS, RunRecord, format_sum
 from repro_core.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
 from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SCENARIOS, SEED_MAX, StoryParams
 from repro_core.story import ScenarioResult, run_story
+
+T = TypeVar("T")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -94,14 +97,9 @@ def _audit(args: argparse.Namespace, progress) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        result = run_audit(spec, recipe, args.reruns, args.kernel, on_status=progress)
-    except KernelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    result, failed = _guarded(lambda: run_audit(spec, recipe, args.reruns, args.kernel, on_status=progress))
+    if failed is not None:
+        return failed
     if args.format == "json":
         json.dump(result.as_dict(), sys.stdout, indent=2)
         print()
@@ -186,6 +184,18 @@ def _compare(first: str, second: str) -> int:
     return 1 if differ else 0
 
 
+def _guarded(task: Callable[[], T]) -> tuple[T | None, int | None]:
+    """Run the kernels' part of a command: (result, None), or (None, exit status) after a one-line message."""
+    try:
+        return task(), None
+    except KernelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None, 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return None, 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -204,14 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     def progress(text: str) -> None:
         print(f"[{time.monotonic() - started:6.1f}s] {text}", file=sys.stderr, flush=True)
 
-    try:
-        results = run_story(params, scenarios, args.kernel, on_status=progress)
-    except KernelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    results, failed = _guarded(lambda: run_story(params, scenarios, args.kernel, on_status=progress))
+    if failed is not None:
+        return failed
     try:
         if args.format == "table":
             _print_table(results)
