@@ -22,10 +22,12 @@ def hosting_env(monkeypatch):
         for key, value in values.items():
             monkeypatch.setenv(key, value)
         ui.hosting.clear()
+        ui.kernel_choices.clear()
 
     yield set_env
     monkeypatch.undo()
     ui.hosting.clear()
+    ui.kernel_choices.clear()
 
 
 @pytest.mark.parametrize("key, value", [("reruns", 99), ("epochs", -5), ("seed", 2**40)])
@@ -76,3 +78,11 @@ def test_a_cell_over_its_time_is_interrupted_and_the_next_click_works(app, hosti
     assert not at.error and not exceptions(at)
     assert len(rows_of(at, session.DRIFT).runs) == 1
     assert at.session_state[session.NOTEBOOK].kernel.state == "idle"
+
+
+def test_hosted_mode_offers_only_the_bundled_kernel(app, hosting_env):
+    assert len(app.selectbox(key="kernel").options) >= 1
+    hosting_env(REPRO_HOSTED="1")
+    app.run()
+    assert not exceptions(app)
+    assert len(app.selectbox(key="kernel").options) == 1 and app.selectbox(key="kernel").value == "lab-python"
