@@ -183,6 +183,15 @@ def session_id(state: MutableMapping) -> str:
     return state[SESSION_ID]
 
 
+def _current_notebook(state: MutableMapping, params: StoryParams) -> Notebook | None:
+    """The session's notebook if it still fits the settings and kernel; an outdated one is closed first."""
+    book: Notebook | None = state.get(NOTEBOOK)
+    if book is not None and (cell_settings(book.params) != cell_settings(params) or book.kernel_name != current_kernel(state)):
+        close_notebook(state)
+        return None
+    return book
+
+
 @contextmanager
 def click(state: MutableMapping, on_wait: Callable[[int], None] | None = None) -> Iterator[Notebook]:
     """The session's notebook for one click. With a pool: wait for a kernel if the server is full
@@ -191,10 +200,7 @@ def click(state: MutableMapping, on_wait: Callable[[int], None] | None = None) -
         yield get_notebook(state)
         return
     params = current_params(state)
-    previous: Notebook | None = state.get(NOTEBOOK)
-    if previous is not None and (cell_settings(previous.params) != cell_settings(params) or previous.kernel_name != current_kernel(state)):
-        close_notebook(state)
-        previous = None
+    previous = _current_notebook(state, params)
     with _POOL.lease(session_id(state), params, current_kernel(state), on_wait) as book:
         if previous is not None and book is not previous:
             state[PREEMPTED] = True
@@ -207,10 +213,7 @@ def click(state: MutableMapping, on_wait: Callable[[int], None] | None = None) -
 def get_notebook(state: MutableMapping) -> Notebook:
     """The session's notebook, created on first use for the current settings (its kernel starts lazily)."""
     params = current_params(state)
-    book: Notebook | None = state.get(NOTEBOOK)
-    if book is not None and (cell_settings(book.params) != cell_settings(params) or book.kernel_name != current_kernel(state)):
-        close_notebook(state)
-        book = None
+    book = _current_notebook(state, params)
     if book is None:
         book = Notebook(params, current_kernel(state))
         _register(book)
