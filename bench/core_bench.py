@@ -20,8 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro_core import Notebook, StoryParams, cells  # noqa: E402
-from repro_core.kernel import kernel_environment  # noqa: E402
+from repro_core.experiments.story import Notebook  # noqa: E402
+from repro_core.kernels.kernel import kernel_environment  # noqa: E402
+from repro_core.recipes import cells  # noqa: E402
+from repro_core.recipes.settings import StoryParams  # noqa: E402
 
 BARE = r"""
 import json, os, sys, time

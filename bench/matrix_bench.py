@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro_core.matrix import MatrixOptions, default_parallelism, run_matrix  # noqa: E402
+from repro_core.experiments.matrix import MatrixOptions, default_parallelism, run_matrix  # noqa: E402
 
 
 def timed(options: MatrixOptions, parallelism: int) -> tuple[float, list[str]]:

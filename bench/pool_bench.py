@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro_core import StoryParams  # noqa: E402
-from repro_core.pool import KernelPool  # noqa: E402
+from repro_core.kernels.pool import KernelPool  # noqa: E402
+from repro_core.recipes.settings import StoryParams  # noqa: E402
 
 
 def first_row_seconds(warm: bool) -> tuple[float, str]:

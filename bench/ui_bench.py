@@ -53,7 +53,8 @@ st.write("A hello-world Streamlit page, the baseline of the lab's UI benchmark."
 
 BARE_RERUN = """
 import json, sys, time
-from repro_core import StoryParams, cells
+from repro_core.recipes import cells
+from repro_core.recipes.settings import StoryParams
 
 params = StoryParams(seed=1234, reruns=3, epochs=10, engine="keras3")
 scope = {}

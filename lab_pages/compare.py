@@ -3,8 +3,8 @@
 import streamlit as st
 
 from lab_ui import ui
-from repro_core.exports import compare, report_summary
-from repro_core.report import MAX_REPORT_BYTES, Report, parse_report
+from repro_core.results.exports import compare, report_summary
+from repro_core.results.report import MAX_REPORT_BYTES, Report, parse_report
 
 LIMIT = min(MAX_REPORT_BYTES, ui.hosting().upload_bytes)  # tighter on a hosted demo
 

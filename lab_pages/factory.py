@@ -3,8 +3,8 @@
 import streamlit as st
 
 from lab_ui import session, ui
-from repro_core import cells
-from repro_core.views import article_diff, stateless_initializers
+from repro_core.recipes import cells
+from repro_core.views.story import article_diff, stateless_initializers
 
 current = ui.params()
 st.title("Factory + reseed")

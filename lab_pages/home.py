@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lab_ui import session, ui
-from repro_core.views import VERDICT_BANNERS
+from repro_core.views.story import VERDICT_BANNERS
 
 st.title("Keras Reproducibility Lab")
 st.markdown(

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from lab_ui import ui
-from repro_core.kernel import KernelError
-from repro_core.matrix import PARALLELISM_MAX, RESEEDS, STRATEGIES, MatrixOptions, default_parallelism, run_matrix
-from repro_core.matrix_views import matrix_frame, matrix_heatmap
-from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX
+from repro_core.experiments.matrix import PARALLELISM_MAX, RESEEDS, STRATEGIES, MatrixOptions, default_parallelism, run_matrix
+from repro_core.kernels.kernel import KernelError
+from repro_core.recipes.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX
+from repro_core.views.matrix import matrix_frame, matrix_heatmap
 
 RESULT_KEY = "matrix_result"
 

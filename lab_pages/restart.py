@@ -3,8 +3,8 @@
 import streamlit as st
 
 from lab_ui import session, ui
-from repro_core import cells
-from repro_core.views import restart_check
+from repro_core.recipes import cells
+from repro_core.views.story import restart_check
 
 current = ui.params()
 st.title("Restart the kernel")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lab_ui import session, ui
-from repro_core import cells
+from repro_core.recipes import cells
 
 current = ui.params()
 book = session.peek_notebook(st.session_state)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lab_ui import ui
-from repro_core.audit import AuditKernel, recipe_cell, run_audit, setup_cell
-from repro_core.audit_views import diff_heatmap, layer_table, layers_from_rows
-from repro_core.model_spec import (
+from repro_core.experiments.audit import AuditKernel, recipe_cell, run_audit, setup_cell
+from repro_core.recipes.model_spec import (
     ACTIVATIONS,
     BATCH_MAX,
     DATA_SEED_MAX,
@@ -20,9 +19,10 @@ from repro_core.model_spec import (
     SAMPLES_MAX,
     ModelSpec,
 )
-from repro_core.records import RunRecord
-from repro_core.settings import RERUNS_MAX
-from repro_core.views import records_frame, verdict_banner
+from repro_core.recipes.settings import RERUNS_MAX
+from repro_core.results.records import RunRecord
+from repro_core.views.audit import diff_heatmap, layer_table, layers_from_rows
+from repro_core.views.story import records_frame, verdict_banner
 
 KERNEL = "model_audit_kernel"  # session_state: this page's AuditKernel
 RESULT = "model_result"  # session_state: the last AuditResult

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 import streamlit as st
 
 from lab_ui import session
-from repro_core.exports import notebook_text, records_csv, report_text
-from repro_core.kernel import CellResult
-from repro_core.records import KernelVersions, RunRecord
-from repro_core.settings import StoryParams
+from repro_core.kernels.kernel import CellResult
+from repro_core.recipes.settings import StoryParams
+from repro_core.results.exports import notebook_text, records_csv, report_text
+from repro_core.results.records import KernelVersions, RunRecord
 
 
 def export_buttons(

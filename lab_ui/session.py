@@ -11,12 +11,12 @@ from collections.abc import Callable, Collection, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from repro_core.kernel import DEFAULT_KERNEL, CellResult
-from repro_core.pool import KernelPool
-from repro_core.records import KernelVersions
-from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams, whole_number
-from repro_core.story import Notebook
-from repro_core.views import KernelRun
+from repro_core.experiments.story import Notebook
+from repro_core.kernels.kernel import DEFAULT_KERNEL, CellResult
+from repro_core.kernels.pool import KernelPool
+from repro_core.recipes.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams, whole_number
+from repro_core.results.records import KernelVersions
+from repro_core.views.story import KernelRun
 
 PARAMS = "lab_params"
 NOTEBOOK = "lab_notebook"

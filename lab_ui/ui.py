@@ -14,13 +14,13 @@ import streamlit as st
 
 from lab_ui import session
 from lab_ui.exports import export_buttons as export_buttons  # pages call ui.export_buttons(...)
-from repro_core.hosting import HostingSettings, check_budget, hosting_from_environment
-from repro_core.kernel import DEFAULT_KERNEL, CellError, CellTimeout, KernelDied, KernelError, KernelStartError, available_kernels
-from repro_core.pool import KernelPool
-from repro_core.records import RunRecord
-from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
-from repro_core.story import Notebook, run_scenario
-from repro_core.views import (
+from repro_core.experiments.story import Notebook, run_scenario
+from repro_core.kernels.hosting import HostingSettings, check_budget, hosting_from_environment
+from repro_core.kernels.kernel import DEFAULT_KERNEL, CellError, CellTimeout, KernelDied, KernelError, KernelStartError, available_kernels
+from repro_core.kernels.pool import KernelPool
+from repro_core.recipes.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
+from repro_core.results.records import RunRecord
+from repro_core.views.story import (
     ARTICLE_LABEL,
     COL_AFTER,
     COL_BEFORE,

@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from repro_core.audit import run_audit
-from repro_core.kernel import DEFAULT_KERNEL, KernelError, check_kernel_name
-from repro_core.model_spec import JSON_MAX_BYTES, RECIPES, ModelSpec, check_recipe
-from repro_core.records import RECORD_FIELDS, VERDICTS, RunRecord, format_sum
-from repro_core.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
-from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SCENARIOS, SEED_MAX, StoryParams
-from repro_core.story import ScenarioResult, run_story
+from repro_core.experiments.audit import run_audit
+from repro_core.experiments.story import ScenarioResult, run_story
+from repro_core.kernels.kernel import DEFAULT_KERNEL, KernelError, check_kernel_name
+from repro_core.recipes.model_spec import JSON_MAX_BYTES, RECIPES, ModelSpec, check_recipe
+from repro_core.recipes.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SCENARIOS, SEED_MAX, StoryParams
+from repro_core.results.records import RECORD_FIELDS, VERDICTS, RunRecord, format_sum
+from repro_core.results.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
 
 T = TypeVar("T")
 

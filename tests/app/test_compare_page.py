@@ -8,8 +8,8 @@ from app_helpers import alerts, elements, exceptions, find_block
 from conftest import APP
 from streamlit.testing.v1 import AppTest
 
-from repro_core.records import KernelVersions, RunRecord
-from repro_core.report import MAX_REPORT_BYTES, build_report, report_json
+from repro_core.results.records import KernelVersions, RunRecord
+from repro_core.results.report import MAX_REPORT_BYTES, build_report, report_json
 
 COMPARE = "lab_pages/compare.py"
 VERSIONS = KernelVersions(python="3.11.7", tensorflow="2.21.0", keras="3.15.1", engine="keras3", kernelspec="lab-python")

@@ -11,10 +11,10 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from lab_ui import session
-from repro_core.exports import notebook_text, records_csv, records_from_csv, report_text
-from repro_core.kernel import DEFAULT_KERNEL, LabKernelSpecManager, available_kernels
-from repro_core.records import verdict
-from repro_core.report import parse_report
+from repro_core.kernels.kernel import DEFAULT_KERNEL, LabKernelSpecManager, available_kernels
+from repro_core.results.exports import notebook_text, records_csv, records_from_csv, report_text
+from repro_core.results.records import verdict
+from repro_core.results.report import parse_report
 
 TF29 = "repro-tf29"
 SHA_PREFIX = re.compile(r"sha256[^0-9a-f]*([0-9a-f]{12})\b")

@@ -11,9 +11,9 @@ from app_helpers import alerts, chart_data, elements, exceptions, find_block
 from conftest import PAGES, RERUNS, RUN_TIMEOUT
 
 from lab_ui import session
-from repro_core.records import VERDICTS, verdict
-from repro_core.story import run_scenario
-from repro_core.views import restart_check
+from repro_core.experiments.story import run_scenario
+from repro_core.results.records import VERDICTS, verdict
+from repro_core.views.story import restart_check
 
 
 def rows_of(at, slot: str):

@@ -6,7 +6,7 @@ import gc
 import time
 
 from lab_ui import session
-from repro_core.pool import KernelPool
+from repro_core.kernels.pool import KernelPool
 
 
 def test_a_session_that_is_gone_gives_its_kernel_back():

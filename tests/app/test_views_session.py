@@ -7,10 +7,10 @@ import json
 import pytest
 
 from lab_ui import session
-from repro_core import cells
-from repro_core.records import KernelVersions, RunRecord
-from repro_core.settings import StoryParams
-from repro_core.views import (
+from repro_core.recipes import cells
+from repro_core.recipes.settings import StoryParams
+from repro_core.results.records import KernelVersions, RunRecord
+from repro_core.views.story import (
     TABLE_COLUMNS,
     KernelRun,
     article_diff,

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from lab_browser import REPO_ROOT, exception_texts, wait_for_app_run
 
-from repro_core.exports import comparison_banner
-from repro_core.report import compare_reports, parse_report, report_json
+from repro_core.results.exports import comparison_banner
+from repro_core.results.report import compare_reports, parse_report, report_json
 
 CLI_TIMEOUT_S = 600
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> dict[str, Path]:
-    """Two reports from `story --report` (keras3 and tf_keras), written back through repro_core.report."""
+    """Two reports from `story --report` (keras3 and tf_keras), written back through repro_core.results.report."""
     folder = tmp_path_factory.mktemp("reports")
     procs = {}
     for engine in ("keras3", "tf_keras"):

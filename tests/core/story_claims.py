@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from repro_core.story import ScenarioResult
+from repro_core.experiments.story import ScenarioResult
 
 
 def fingerprints(result: ScenarioResult) -> list[tuple[str, str]]:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from repro_core.audit import AuditKernel, recipe_cell, run_audit, setup_cell
-from repro_core.model_spec import LayerSpec, ModelSpec
+from repro_core.experiments.audit import AuditKernel, recipe_cell, run_audit, setup_cell
+from repro_core.recipes.model_spec import LayerSpec, ModelSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ModelSpec(

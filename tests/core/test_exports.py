@@ -6,7 +6,9 @@ import json
 
 import nbformat
 
-from repro_core.exports import (
+from repro_core.kernels.kernel import CellResult
+from repro_core.recipes.settings import StoryParams
+from repro_core.results.exports import (
     COL_AFTER_SAME,
     COL_BEFORE_SAME,
     compare,
@@ -17,10 +19,8 @@ from repro_core.exports import (
     report_summary,
     report_text,
 )
-from repro_core.kernel import CellResult
-from repro_core.records import KernelVersions, RunRecord
-from repro_core.report import build_report, compare_reports, parse_report
-from repro_core.settings import StoryParams
+from repro_core.results.records import KernelVersions, RunRecord
+from repro_core.results.report import build_report, compare_reports, parse_report
 
 VERSIONS = KernelVersions(python="3.11.7", tensorflow="2.21.0", keras="3.15.1", engine="keras3", kernelspec="lab-python")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from repro_core.hosting import check_budget, hosting_from_environment
-from repro_core.settings import StoryParams
+from repro_core.kernels.hosting import check_budget, hosting_from_environment
+from repro_core.recipes.settings import StoryParams
 
 KEYS = ("REPRO_HOSTED", "REPRO_MAX_KERNELS", "REPRO_CLICK_BUDGET", "REPRO_CELL_TIMEOUT", "REPRO_IDLE_SECONDS", "REPRO_PREEMPT_SECONDS")
 

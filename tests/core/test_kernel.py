@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from repro_core.kernel import CellError, CellTimeout, KernelDied, LabKernel, kernel_environment
+from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, LabKernel, kernel_environment
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from repro_core import cells
-from repro_core.matrix import Combination, MatrixOptions, check_parallelism, combination_cell, run_matrix
-from repro_core.settings import StoryParams
-from repro_core.story import run_story
+from repro_core.experiments.matrix import Combination, MatrixOptions, check_parallelism, combination_cell, run_matrix
+from repro_core.experiments.story import run_story
+from repro_core.recipes import cells
+from repro_core.recipes.settings import StoryParams
 
 SMALL = {"reruns": 2, "epochs": 2, "engines": ("keras3",)}
 

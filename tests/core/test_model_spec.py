@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from repro_core.audit import recipe_cell, setup_cell
-from repro_core.model_spec import JSON_MAX_BYTES, SPEC_KEYS, LayerSpec, ModelSpec
+from repro_core.experiments.audit import recipe_cell, setup_cell
+from repro_core.recipes.model_spec import JSON_MAX_BYTES, SPEC_KEYS, LayerSpec, ModelSpec
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from repro_core import cells
-from repro_core.records import RunRecord, same_as_first, verdict
-from repro_core.settings import SCENARIOS, StoryParams
+from repro_core.recipes import cells
+from repro_core.recipes.settings import SCENARIOS, StoryParams
+from repro_core.results.records import RunRecord, same_as_first, verdict
 
 
 def test_defaults_are_the_articles():

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from repro_core import Notebook, StoryParams
-from repro_core.pool import KernelPool, cap_from_environment, default_cap
+from repro_core.experiments.story import Notebook
+from repro_core.kernels.pool import KernelPool, cap_from_environment, default_cap
+from repro_core.recipes.settings import StoryParams
 
 PARAMS = StoryParams(reruns=1, epochs=2)
 
@@ -115,7 +116,7 @@ def test_cap_settings(monkeypatch):
 
 
 def test_waiting_visitors_get_the_kernel_of_an_idle_session_but_never_of_a_busy_one():
-    from repro_core.pool import PoolTimeout
+    from repro_core.kernels.pool import PoolTimeout
 
     pool = KernelPool(cap=1, warm_spare=False, preempt_seconds=0.3)
     try:

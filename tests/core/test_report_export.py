@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from repro_core import Notebook, StoryParams
-from repro_core.kernel import DEFAULT_KERNEL, LabKernelSpecManager
-from repro_core.notebook_export import notebook_from_cells, notebook_json
-from repro_core.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
+from repro_core.experiments.story import Notebook
+from repro_core.kernels.kernel import DEFAULT_KERNEL, LabKernelSpecManager
+from repro_core.recipes.settings import StoryParams
+from repro_core.results.notebook_export import notebook_from_cells, notebook_json
+from repro_core.results.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from story_claims import assert_modern_tensorflow_story
 
-from repro_core import CellError, Notebook, StoryParams, run_story
-from repro_core.cells import ARTICLE_FACTORY_CELL
+from repro_core.experiments.story import Notebook, run_story
+from repro_core.kernels.kernel import CellError
+from repro_core.recipes.cells import ARTICLE_FACTORY_CELL
+from repro_core.recipes.settings import StoryParams
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from story_claims import assert_modern_tensorflow_story
 
-from repro_core import Notebook, StoryParams, run_story, verdict
-from repro_core.cells import ARTICLE_FACTORY_CELL
+from repro_core.experiments.story import Notebook, run_story
+from repro_core.recipes.cells import ARTICLE_FACTORY_CELL
+from repro_core.recipes.settings import StoryParams
+from repro_core.results.records import verdict
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from repro_core.model_spec import LayerSpec
+from repro_core.recipes.model_spec import LayerSpec
 
 TABLE_COLUMNS = ["layer", "weight", "shape", "max |Δ| before training", "max |Δ| after training", "identical"]
 LAYER_COLUMNS = ["kind", "units", "activation", "rate"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from repro_core.pool import cap_from_environment, default_cap
-from repro_core.settings import StoryParams
+from repro_core.kernels.pool import cap_from_environment, default_cap
+from repro_core.recipes.settings import StoryParams
 
 TRUE = {"1", "true", "yes", "on"}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from repro_core import cells
-from repro_core.kernel import DEFAULT_KERNEL, CellResult, LabKernel, kernel_environment
-from repro_core.records import KernelVersions, RunRecord, verdict
-from repro_core.settings import SCENARIOS, StoryParams
+from repro_core.kernels.kernel import DEFAULT_KERNEL, CellResult, LabKernel, kernel_environment
+from repro_core.recipes import cells
+from repro_core.recipes.settings import SCENARIOS, StoryParams
+from repro_core.results.records import KernelVersions, RunRecord, verdict
 
 CELL_TIMEOUT = 300.0
 SETUP_TIMEOUT = 180.0

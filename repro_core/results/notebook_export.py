@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from repro_core.kernel import CellResult
+from repro_core.kernels.kernel import CellResult
 
 
 def notebook_from_cells(

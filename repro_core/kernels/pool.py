@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from repro_core.kernel import DEFAULT_KERNEL, KernelError, LabKernel, kernel_environment
-from repro_core.settings import StoryParams
-from repro_core.story import Notebook
+from repro_core.experiments.story import Notebook
+from repro_core.kernels.kernel import DEFAULT_KERNEL, KernelError, LabKernel, kernel_environment
+from repro_core.recipes.settings import StoryParams
 
 KERNEL_MB = 800  # measured peak of one TensorFlow kernel (facts.md §5)
 WARM_CELL = "import numpy\nimport tensorflow\nfrom tensorflow import keras\nkeras.layers.Dense\n"

@@ -2,7 +2,7 @@
 cell N times in a freshly started kernel, and report which weights moved between reruns.
 
 Cells are generated from validated values only: numbers via int()/repr(float()), names from the
-allow-lists in `repro_core.model_spec`. The string a page shows is the string the kernel executes.
+allow-lists in `repro_core.recipes.model_spec`. The string a page shows is the string the kernel executes.
 Per-layer differences are computed inside the kernel and read back through user_expressions.
 """
 
@@ -12,11 +12,11 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from repro_core import cells
-from repro_core.kernel import DEFAULT_KERNEL, CellError, LabKernel, kernel_environment
-from repro_core.model_spec import ACTIVATIONS, OPTIMIZERS, RECIPES, ModelSpec, check_recipe
-from repro_core.records import KernelVersions, RunRecord, verdict
-from repro_core.settings import RERUNS_MAX, whole_number
+from repro_core.kernels.kernel import DEFAULT_KERNEL, CellError, LabKernel, kernel_environment
+from repro_core.recipes import cells
+from repro_core.recipes.model_spec import ACTIVATIONS, OPTIMIZERS, RECIPES, ModelSpec, check_recipe
+from repro_core.recipes.settings import RERUNS_MAX, whole_number
+from repro_core.results.records import KernelVersions, RunRecord, verdict
 
 RECIPE_SEED = 1234  # the article's seed, used by the tf-seed and full-seed recipes
 DIFF_CAP = 64  # heatmaps show at most DIFF_CAP x DIFF_CAP differences per weight

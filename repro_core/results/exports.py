@@ -12,11 +12,11 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from repro_core.kernel import CellResult
-from repro_core.notebook_export import notebook_from_cells, notebook_json
-from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord
-from repro_core.report import Comparison, Report, build_report, compare_reports, report_json
-from repro_core.settings import StoryParams
+from repro_core.kernels.kernel import CellResult
+from repro_core.recipes.settings import StoryParams
+from repro_core.results.notebook_export import notebook_from_cells, notebook_json
+from repro_core.results.records import RECORD_FIELDS, KernelVersions, RunRecord
+from repro_core.results.report import Comparison, Report, build_report, compare_reports, report_json
 
 COL_SCENARIO = "scenario"
 COL_RERUN = "rerun"

@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from repro_core import cells
-from repro_core.kernel import DEFAULT_KERNEL
-from repro_core.records import KernelVersions, RunRecord, verdict
-from repro_core.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, StoryParams, whole_number
-from repro_core.story import CELL_TIMEOUT, Notebook, make_record
+from repro_core.experiments.story import CELL_TIMEOUT, Notebook, make_record
+from repro_core.kernels.kernel import DEFAULT_KERNEL
+from repro_core.recipes import cells
+from repro_core.recipes.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, StoryParams, whole_number
+from repro_core.results.records import KernelVersions, RunRecord, verdict
 
 STRATEGIES: dict[str, str] = {
     "global": "one model built in the setup cell, re-fitted every rerun",

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
-from repro_core import cells
-from repro_core.records import KernelVersions, RunRecord, verdict
-from repro_core.settings import StoryParams
+from repro_core.recipes import cells
+from repro_core.recipes.settings import StoryParams
+from repro_core.results.records import KernelVersions, RunRecord, verdict
 
 SHA_CHARS = 12
 
@@ -178,7 +178,7 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
 
 def verdict_banner(records: Sequence[RunRecord]) -> tuple[str, str, str]:
     """(kind, headline, verdict) for the rows given, computed with records.verdict()."""
-    from repro_core.records import VERDICTS
+    from repro_core.results.records import VERDICTS
 
     name = verdict(list(records))
     kind, headline = VERDICT_BANNERS[name]

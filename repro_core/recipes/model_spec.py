@@ -2,7 +2,7 @@
 
 Nothing a visitor types is ever executed: every value passes here first, numbers are
 normalised to int/float, and names (activation, optimizer, engine, layer kind) must come
-from fixed allow-lists. `repro_core.audit` turns a validated ModelSpec into cell source.
+from fixed allow-lists. `repro_core.experiments.audit` turns a validated ModelSpec into cell source.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from repro_core.settings import short_repr, whole_number
+from repro_core.recipes.settings import short_repr, whole_number
 
 KINDS = ("dense", "dropout")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear", "softmax", "elu", "gelu")

@@ -8,7 +8,7 @@ Cells must run on Python >= 3.8 and TensorFlow 2.9 (Keras 2) up to 2.21 (Keras 3
 
 from __future__ import annotations
 
-from repro_core.settings import StoryParams
+from repro_core.recipes.settings import StoryParams
 
 ARTICLE_TF_VERSION = "2.9"
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 
-from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord, verdict
+from repro_core.results.records import RECORD_FIELDS, KernelVersions, RunRecord, verdict
 
 SCHEMA = "keras-reproducibility-lab/report"
 SCHEMA_VERSION = 1

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from repro_core.matrix import CombinationResult
-from repro_core.views import short
+from repro_core.experiments.matrix import CombinationResult
+from repro_core.views.story import short
 
 COL_STRATEGY = "strategy"
 COL_RESEED = "reseed"
