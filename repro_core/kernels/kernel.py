@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import KernelManager
 
-# The default kernel: this very interpreter running ipykernel, no `jupyter kernelspec install` needed.
-DEFAULT_KERNEL = "lab-python"
+from repro_core.kernels.environment import DEFAULT_KERNEL, kernel_environment
+
 STARTUP_TIMEOUT = 60.0
 INTERRUPT_GRACE = 5.0
 OUTPUT_LIMIT = 100_000  # characters of stdout/stderr kept per cell
@@ -108,21 +108,6 @@ def check_kernel_name(name: str) -> str:
         choices = ", ".join(available_kernels())
         raise ValueError(f"unknown kernelspec {name!r}; installed: {choices}") from None
     return name
-
-
-def kernel_environment(engine: str = "keras3", hash_seed: int | None = None) -> dict[str, str]:
-    """The environment a kernel starts with: explicit about the engine, the hash seed and TF's logging."""
-    env = dict(os.environ)
-    env.pop("TF_USE_LEGACY_KERAS", None)
-    env.pop("PYTHONHASHSEED", None)
-    if engine == "tf_keras":
-        env["TF_USE_LEGACY_KERAS"] = "1"
-    if hash_seed is not None:
-        env["PYTHONHASHSEED"] = str(int(hash_seed))
-    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
-    env["JUPYTER_PLATFORM_DIRS"] = "1"
-    return env
 
 
 def _parse_expression(name: str, reply: dict) -> object:

@@ -163,6 +163,7 @@ def _op_determinism():
 
 lab_environment = {
     "python": platform.python_version(),
+    "numpy": np.__version__,
     "tensorflow": tf.__version__,
     "keras": _keras_engine()[1],
     "engine": _keras_engine()[0],

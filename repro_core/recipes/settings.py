@@ -5,10 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-ENGINES: dict[str, str] = {
-    "keras3": "Keras 3 (TensorFlow's default since 2.16)",
-    "tf_keras": "tf_keras (Keras 2, TF_USE_LEGACY_KERAS=1)",
-}
+from repro_core.kernels.environment import ENGINES
 
 SCENARIOS: dict[str, str] = {
     "global-model": "One model built in the setup cell; each rerun reseeds TensorFlow, compiles and fits it.",

@@ -26,6 +26,7 @@ class KernelVersions:
     op_determinism: bool = False
     platform: str = ""
     hash_randomization: bool = True
+    numpy: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,20 @@ import json
 import math
 import platform
 import re
+import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
+from pathlib import Path
 
 from repro_core.results.records import RECORD_FIELDS, KernelVersions, RunRecord, verdict
 
 SCHEMA = "keras-reproducibility-lab/report"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 adds the lab commit, an error field, and numpy among the kernel versions
+READABLE_VERSIONS = (1, 2)
 MAX_REPORT_BYTES = 1_000_000
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+_COMMIT = re.compile(r"^([0-9a-f]{40}|)$")
 _TEXT_FIELDS = {"scenario", "python", "tensorflow", "keras", "engine", "kernelspec"}
 
 
@@ -30,6 +34,8 @@ class Report:
     machine: dict[str, str]
     records: list[RunRecord]
     created: str = ""
+    lab_commit: str = ""  # the lab's git commit that produced the report, when known
+    error: str = ""  # why a run produced no records (e.g. a release that would not install)
 
     def verdicts(self) -> dict[str, str]:
         by_scenario: dict[str, list[RunRecord]] = {}
@@ -52,13 +58,28 @@ def machine_info() -> dict[str, str]:
     return {"platform": platform.platform(), "cpu": cpu}
 
 
-def build_report(records: Sequence[RunRecord], settings: Mapping[str, object], versions: KernelVersions | None) -> Report:
+def lab_commit() -> str:
+    """The git commit of the lab's checkout (empty outside a git checkout)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and _COMMIT.match(commit) else ""
+
+
+def build_report(
+    records: Sequence[RunRecord], settings: Mapping[str, object], versions: KernelVersions | None, error: str = ""
+) -> Report:
     return Report(
         settings=dict(settings),
         kernel=asdict(versions) if versions else {},
         machine=machine_info(),
         records=list(records),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        lab_commit=lab_commit(),
+        error=error,
     )
 
 
@@ -67,6 +88,8 @@ def report_json(report: Report) -> str:
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "created": report.created,
+        "lab_commit": report.lab_commit,
+        "error": report.error,
         "settings": report.settings,
         "kernel": report.kernel,
         "machine": report.machine,
@@ -115,8 +138,8 @@ def parse_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Report
         raise ValueError(f"the file is not valid JSON ({type(exc).__name__})") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise ValueError("the file is not a Keras Reproducibility Lab report (no matching 'schema')")
-    if document.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(f"unsupported report version {document.get('schema_version')!r}; this lab reads version {SCHEMA_VERSION}")
+    if document.get("schema_version") not in READABLE_VERSIONS:
+        raise ValueError(f"unsupported report version {document.get('schema_version')!r}; this lab reads versions 1 and 2")
     records = document.get("records")
     if not isinstance(records, list):
         raise ValueError("'records' must be a list")
@@ -130,6 +153,8 @@ def parse_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Report
         machine=machine,
         records=[_record(item, i) for i, item in enumerate(records)],
         created=str(document.get("created", ""))[:40],
+        lab_commit=commit if _COMMIT.match(commit := str(document.get("lab_commit", ""))) else "",
+        error=str(document.get("error") or "")[:2000],
     )
 
 

@@ -58,7 +58,7 @@ def test_bad_files_show_an_error_and_nothing_crashes():
     cases = {
         "garbage.json": (b"{not json", "not valid JSON"),
         "other.json": (json.dumps({"schema": "something-else"}).encode(), "not a Keras Reproducibility Lab report"),
-        "future.json": (json.dumps({"schema": "keras-reproducibility-lab/report", "schema_version": 2}).encode(), "unsupported report version"),
+        "future.json": (json.dumps({"schema": "keras-reproducibility-lab/report", "schema_version": 99}).encode(), "unsupported report version"),
         "huge.json": (b" " * (MAX_REPORT_BYTES + 10), "at most"),
     }
     upload(at, "compare_b", "good.json", good)

@@ -1,0 +1,69 @@
+"""What a kernel is started as, and the environment it gets: built from an allow-list, never copied.
+
+Hosts export their secrets as environment variables (Streamlit Community Cloud does so for root-level
+secrets), and a visitor's kernel runs the visitor's cells, so a kernel sees only what it needs to run:
+where programs and its home are, the locale, a temp dir, the Jupyter/IPython dirs, and the lab's own
+switches (Keras engine, hash seed, quiet TensorFlow logging).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_KERNEL = "lab-python"  # this very interpreter running ipykernel (see kernels.kernel)
+
+ENGINES: dict[str, str] = {
+    "keras3": "Keras 3 (TensorFlow's default since 2.16)",
+    "tf_keras": "tf_keras (Keras 2, TF_USE_LEGACY_KERAS=1)",
+}
+
+# Copied from the server's environment when present; everything else is left out.
+PASSED_THROUGH = (
+    "PATH", "HOME", "LANG", "LANGUAGE", "TMPDIR", "TEMP", "TMP",
+    "JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
+)  # fmt: skip
+PASSED_PREFIXES = ("LC_",)
+
+
+@dataclass(frozen=True)
+class KernelKind:
+    """What a kernel is started as. Kernels of different kinds are never swapped for one another.
+
+    `engine` and `hash_seed` are fixed when the interpreter starts (TF_USE_LEGACY_KERAS is read when
+    TensorFlow is imported, PYTHONHASHSEED at start-up), so they belong to the kernel, not to a cell.
+    """
+
+    kernelspec: str = DEFAULT_KERNEL
+    engine: str = "keras3"
+    hash_seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.hash_seed is not None and (isinstance(self.hash_seed, bool) or not isinstance(self.hash_seed, int)
+                                           or not 0 <= self.hash_seed <= 4294967295):  # fmt: skip
+            raise ValueError(f"hash seed must be a whole number from 0 to 4294967295, got {self.hash_seed!r}")
+
+
+def lab_variables(engine: str = "keras3", hash_seed: int | None = None) -> dict[str, str]:
+    """The lab's own variables: the Keras engine, the hash seed (if any), and quiet logging."""
+    env = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PLATFORM_DIRS": "1"}
+    if engine == "tf_keras":
+        env["TF_USE_LEGACY_KERAS"] = "1"
+    if hash_seed is not None:
+        env["PYTHONHASHSEED"] = str(int(hash_seed))
+    return env
+
+
+def kernel_environment(engine: str = "keras3", hash_seed: int | None = None, server: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The whole environment a kernel starts with: the allow-listed server variables plus the lab's own."""
+    source = os.environ if server is None else server
+    env = {name: value for name, value in source.items() if name in PASSED_THROUGH or name.startswith(PASSED_PREFIXES)}
+    env.update(lab_variables(engine, hash_seed))
+    return env
+
+
+def environment_of(kind: KernelKind, server: Mapping[str, str] | None = None) -> dict[str, str]:
+    return kernel_environment(kind.engine, kind.hash_seed, server)
