@@ -20,8 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro_core.experiments.story import Notebook  # noqa: E402
-from repro_core.kernels.kernel import kernel_environment  # noqa: E402
+from repro_core.experiments.story import story_notebook  # noqa: E402
+from repro_core.kernels.environment import KernelKind, kernel_environment  # noqa: E402
+from repro_core.kernels.pool import private_pool  # noqa: E402
 from repro_core.recipes import cells  # noqa: E402
 from repro_core.recipes.settings import StoryParams  # noqa: E402
 
@@ -41,7 +42,7 @@ print(json.dumps({"times": times, "fingerprints": fingerprints}))
 
 
 def bare_run(params: StoryParams) -> dict:
-    payload = json.dumps([cells.setup_cell(params), cells.scenario_cell("factory-full-seed", params), params.reruns])
+    payload = json.dumps([cells.story_setup_cell(params), cells.scenario_cell("factory-full-seed", params), params.reruns])
     done = subprocess.run(
         [sys.executable, "-c", BARE], input=payload, capture_output=True, text=True, check=True, env=kernel_environment(params.engine)
     )
@@ -49,18 +50,17 @@ def bare_run(params: StoryParams) -> dict:
 
 
 def kernel_run(params: StoryParams) -> dict:
-    book = Notebook(params)
-    try:
+    cell = cells.scenario_cell("factory-full-seed", params)
+    with private_pool() as pool, pool.lease("bench", KernelKind(engine=params.engine)) as [kernel]:
+        book = story_notebook(params).attach(kernel)
         book.reset()
         times, fingerprints = [], []
         for _ in range(params.reruns):
             started = time.perf_counter()
-            record = book.run("factory-full-seed")
+            record, _ = book.run(cell, "factory-full-seed")
             times.append(time.perf_counter() - started)
             fingerprints.append(record.after_sha256)
         return {"times": times, "fingerprints": fingerprints}
-    finally:
-        book.close()
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Recipe matrix: the whole grid (12 combinations) sequential vs parallel kernels, in one run.
+"""Recipe matrix: the whole grid (12 recipes) on one kernel vs several parallel kernels, in one run.
 
 Run by hand (not in CI):  python bench/matrix_bench.py [--reruns 2] [--epochs 3] [--parallelism N]
 Prints both wall times and parallel/sequential (target <= 0.65 on 2 cores).
@@ -13,23 +13,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro_core.experiments.matrix import MatrixOptions, default_parallelism, run_matrix  # noqa: E402
+from repro_core.experiments.matrix import MatrixOptions, run_matrix  # noqa: E402
 
 
 def timed(options: MatrixOptions, parallelism: int) -> tuple[float, list[str]]:
     started = time.monotonic()
     result = run_matrix(options, parallelism=parallelism)
-    return time.monotonic() - started, [f"{r.combination.name}: {r.verdict}" for r in result.results]
+    return time.monotonic() - started, [f"{r.recipe.name}: {r.verdict}" for r in result.results]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reruns", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--parallelism", type=int, default=default_parallelism())
+    parser.add_argument("--parallelism", type=int, default=2)
     args = parser.parse_args()
     options = MatrixOptions(reruns=args.reruns, epochs=args.epochs)
-    print(f"{len(options.combinations())} combinations, reruns {options.reruns}, epochs {options.epochs}", flush=True)
+    print(f"{len(options.recipes())} recipes, reruns {options.reruns}, epochs {options.epochs}", flush=True)
     sequential, verdicts_seq = timed(options, 1)
     print(f"sequential (parallelism 1): {sequential:.1f} s", flush=True)
     parallel, verdicts_par = timed(options, args.parallelism)

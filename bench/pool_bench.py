@@ -16,6 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from repro_core.experiments.story import run_scenario, story_notebook  # noqa: E402
+from repro_core.kernels.environment import KernelKind  # noqa: E402
 from repro_core.kernels.pool import KernelPool  # noqa: E402
 from repro_core.recipes.settings import StoryParams  # noqa: E402
 
@@ -27,7 +29,9 @@ def first_row_seconds(warm: bool) -> tuple[float, str]:
             while pool.stats()["spare"] == 0:
                 time.sleep(0.1)
         started = time.perf_counter()
-        record = pool.acquire("visitor", StoryParams()).run("factory-tf-seed")
+        params = StoryParams(reruns=1)
+        with pool.lease("visitor", KernelKind()) as [kernel]:
+            record = run_scenario(story_notebook(params).attach(kernel), "factory-tf-seed", params).records[0]
         return time.perf_counter() - started, record.after_sha256
     finally:
         pool.shutdown()

@@ -59,7 +59,7 @@ from repro_core.recipes.settings import StoryParams
 params = StoryParams(seed=1234, reruns=3, epochs=10, engine="keras3")
 scope = {}
 t0 = time.perf_counter()
-exec(cells.setup_cell(params), scope)          # imports tensorflow, builds the global model
+exec(cells.story_setup_cell(params), scope)          # imports tensorflow, builds the global model
 setup = time.perf_counter() - t0
 cell = cells.scenario_cell("global-model", params)  # the drift page's cell: compile + fit 10 epochs
 exec(cell, scope)                               # warm-up rerun

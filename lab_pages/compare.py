@@ -44,5 +44,5 @@ with st.container(key="compare_result"):
         st.info("Upload two reports to compare them.")
     else:
         frame, (kind, text) = compare(a, b)
-        getattr(st, kind)(text)
+        getattr(st, ui.ALERTS[kind])(text)
         st.dataframe(frame, width="stretch", hide_index=True)

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from lab_ui import session, ui
-from repro_core.views.story import VERDICT_BANNERS
+from repro_core.results.records import verdict
+from repro_core.views.story import VERDICT_HEADLINES
 
 st.title("Keras Reproducibility Lab")
 st.markdown(
@@ -44,7 +45,7 @@ if st.button("Run the whole story", key="run_story", type="primary", icon=":mate
         st.success("Every page now shows the rows just computed. Verdicts, computed from those rows:")
 
 results = session.all_results(st.session_state)
-if any(rows.runs for rows in results.values()):
+if any(rows.records for rows in results.values()):
     st.subheader("Results so far")
     targets = {
         session.DRIFT: ("lab_pages/drift.py", "Rerun drift: global model"),
@@ -54,12 +55,12 @@ if any(rows.runs for rows in results.values()):
     }
     for slot, (path, label) in targets.items():
         rows = results.get(slot)
-        if rows is None or not rows.runs:
+        if rows is None or not rows.records:
             continue
-        kind, _text, name = ui.verdict_banner(rows.records)
-        headline = VERDICT_BANNERS[name][1]
+        name = verdict(rows.records)
+        headline = VERDICT_HEADLINES[name]
         cols = st.columns([3, 2])
         cols[0].page_link(path, label=label, icon=":material/table_chart:")
-        cols[1].markdown(f"**{headline}** ({name}, {len(rows.runs)} rows)")
+        cols[1].markdown(f"**{headline}** ({name}, {len(rows.records)} rows)")
 
 ui.next_page("lab_pages/seed.py", "Next: Seed the notebook")

@@ -1,38 +1,46 @@
-"""Recipe matrix: model strategy x reseed x engine, each combination in its own kernel, in parallel."""
+"""Recipe matrix: a grid over recipes (model x reseed x engine), each in a fresh kernel leased from the pool."""
 
 import streamlit as st
 
-from lab_ui import ui
-from repro_core.experiments.matrix import PARALLELISM_MAX, RESEEDS, STRATEGIES, MatrixOptions, default_parallelism, run_matrix
+from lab_ui import session, ui
+from repro_core.experiments.matrix import DEFAULT_MODELS, PARALLELISM_MAX, MatrixOptions, run_matrix
+from repro_core.kernels.environment import ENGINES
 from repro_core.kernels.kernel import KernelError
-from repro_core.recipes.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX
+from repro_core.recipes.recipe import MODELS, RESEEDS
+from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX
 from repro_core.views.matrix import matrix_frame, matrix_heatmap
 
 RESULT_KEY = "matrix_result"
 
 current = ui.params()
+cap = session.pool().cap
 st.title("Recipe matrix")
 st.markdown(
     """
-Every combination of **how the model is made** (one global model re-fitted, or a new model from the factory),
-**how the cell reseeds** (not at all, `tf.random.set_seed`, or `keras.utils.set_random_seed`) and **which Keras runs it**.
-Each combination gets its own freshly started kernel: setup cell, then its cell re-run N times. The verdict comes from
-the SHA-256 fingerprints; max |Δ| is the largest absolute difference of any weight between rerun k and rerun 1,
-computed inside the kernel. Two more randomness sources can be switched on for the whole grid.
+A recipe is **how the model is made** (one global model re-fitted, a new model from the factory, or the global model
+with its first weights put back), **how the cell reseeds** (not at all, `tf.random.set_seed`, or
+`keras.utils.set_random_seed`) and **which Keras runs it**. Each recipe gets a freshly started kernel: setup cell, then
+its cell re-run N times. The verdict comes from the SHA-256 fingerprints; max |Δ| is the largest absolute difference of
+any weight between rerun k and rerun 1, computed inside the kernel. Two more randomness sources can be switched on.
 """
 )
-for name, text in {**STRATEGIES, **RESEEDS}.items():
+for name, text in {**MODELS, **RESEEDS}.items():
     st.caption(f"**{name}** — {text}")
 
 left, right = st.columns(2)
 with left:
+    st.multiselect("Models", list(MODELS), default=list(DEFAULT_MODELS), key="matrix_models")
+    st.multiselect("Engines", list(ENGINES), default=list(ENGINES), key="matrix_engines",
+                   help=f"The sidebar's engine is {current.engine}; the matrix runs every engine ticked here.")  # fmt: skip
     st.toggle("fit(shuffle=True)", value=False, key="matrix_shuffle", help="Off passes shuffle=False explicitly.")
     st.toggle("Dropout(0.5) after the first Dense layer", value=False, key="matrix_dropout")
-    st.multiselect("Engines", list(ENGINES), default=list(ENGINES), key="matrix_engines")
 with right:
-    st.number_input("Kernels in parallel", min_value=1, max_value=PARALLELISM_MAX, value=default_parallelism(), step=1, key="matrix_parallelism")
-    st.number_input("Reruns per combination", min_value=1, max_value=RERUNS_MAX, value=2, step=1, key="matrix_reruns")
-    st.number_input("Epochs", min_value=1, max_value=EPOCHS_MAX, value=3, step=1, key="matrix_epochs")
+    st.number_input("Kernels in parallel (at most)", min_value=1, max_value=PARALLELISM_MAX, value=min(2, cap), step=1,
+                    key="matrix_parallelism",
+                    help=f"This server lends at most {cap} kernels at once to all visitors; the matrix gets as many as are free.")  # fmt: skip
+    st.number_input(f"Reruns per recipe (sidebar: {current.reruns})", min_value=1, max_value=RERUNS_MAX, value=2, step=1, key="matrix_reruns")
+    st.number_input(f"Epochs per rerun (sidebar: {current.epochs})", min_value=1, max_value=EPOCHS_MAX, value=3, step=1, key="matrix_epochs")
+st.caption(f"Seed **{current.seed}** from the sidebar. Reruns and epochs are the matrix's own (a grid trains many models).")
 
 clicked = st.button("Run matrix", key="matrix_run", icon=":material/grid_view:", type="primary")
 status_area = st.container()
@@ -47,16 +55,22 @@ if clicked:
                 shuffle=bool(st.session_state.get("matrix_shuffle")),
                 dropout=bool(st.session_state.get("matrix_dropout")),
                 engines=tuple(st.session_state.get("matrix_engines") or ()),
+                models=tuple(st.session_state.get("matrix_models") or ()),
             )
-            total = len(options.combinations())
-            bar = st.progress(0.0, text=f"Starting {total} kernels, {st.session_state.get('matrix_parallelism')} at a time")
+            total = len(options.recipes())
+            bar = st.progress(0.0, text=f"{total} recipes, up to {st.session_state.get('matrix_parallelism')} kernels at a time")
             status = st.empty()
 
             def tick(result, done: int, total: int) -> None:
-                bar.progress(done / total, text=f"{done} of {total} combinations")
-                status.caption(f"Finished {result.combination.name}: {result.verdict} ({result.seconds:.1f} s)")
+                bar.progress(done / total, text=f"{done} of {total} recipes")
+                status.caption(f"Finished {result.recipe.name}: {result.verdict} ({result.seconds:.1f} s)")
 
-            st.session_state[RESULT_KEY] = run_matrix(options, parallelism=st.session_state.get("matrix_parallelism"), on_result=tick)
+            on_wait = ui.queue_notice()
+            st.session_state[RESULT_KEY] = run_matrix(
+                options, st.session_state.get("matrix_parallelism"), tick, session.current_kernel(st.session_state),
+                pool=session.pool(), owner=ui.owner(), on_wait=on_wait,
+            )  # fmt: skip
+            on_wait.clear()
             bar.empty()
             status.empty()
         except (KernelError, ValueError) as exc:
@@ -68,15 +82,15 @@ if matrix is None:
 else:
     opts = matrix.options
     st.caption(
-        f"{len(matrix.results)} combinations · reruns {opts.reruns} · epochs {opts.epochs} · seed {opts.seed} · "
+        f"{len(matrix.results)} recipes on {matrix.kernels_used} kernel(s) · reruns {opts.reruns} · epochs {opts.epochs} · seed {opts.seed} · "
         f"shuffle {'on' if opts.shuffle else 'off'} · dropout {'on' if opts.dropout else 'off'} · {matrix.seconds:.1f} s"
     )
     frame = matrix_frame(matrix.results)
     st.altair_chart(matrix_heatmap(frame), key="matrix_heatmap")
     st.dataframe(frame, key="matrix_table", hide_index=True, width="stretch")
-    with st.expander("The cells each combination re-ran"):
+    with st.expander("The cells each recipe re-ran"):
         for result in matrix.results:
-            st.markdown(f"**{result.combination.name}**")
+            st.markdown(f"**{result.recipe.name}**")
             ui.code_block(result.cell, wrap=True)
 
 ui.next_page("lab_pages/home.py", "Back to Home")

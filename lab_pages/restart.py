@@ -15,7 +15,7 @@ counters, every layer built so far. Restarting the kernel throws all of it away 
 cell again, like "Restart & Run All". Run the cell a few times, restart, run it once more, and compare.
 """
 )
-ui.code_block(cells.scenario_cell("factory-tf-seed", current), "The cell (the post's fix), exactly as executed:")
+ui.code_block(cells.scenario_cell("restart", current), "The cell (the post's fix), exactly as executed:")
 
 left, right, _ = st.columns([1, 1, 3])
 run_one = left.button("Run cell", key="restart_run_cell", icon=":material/play_arrow:")
@@ -27,7 +27,7 @@ view = ui.ResultsView(session.RESTART, "restart_results", with_kernel=True, char
 view.draw()
 with status_area:
     if run_one:
-        ui.restart_run_cell(view)
+        ui.run_cell(session.RESTART, view)
     if restart:
         ui.restart_kernel()
 ui.export_buttons(session.RESTART, title="Restart the kernel: the cells of every kernel start, one after another")
@@ -38,16 +38,16 @@ st.caption(
     "of the newest kernel start with the first run of the start before it."
 )
 rows = session.get_rows(st.session_state, session.RESTART)
-check = restart_check(rows.runs) if rows is not None else None
+check = restart_check(rows.records) if rows is not None else None
 with st.container(key="restart_check"):
     if check is None:
         st.info("Run the cell, restart the kernel, then run the cell again: the comparison appears here.")
     else:
         before, after = check.before, check.after
         detail = (
-            f"kernel start #{after.generation}, rerun {after.record.rerun}: before {after.record.before_sum:.13f}, "
-            f"after {after.record.after_sum:.13f} — vs kernel start #{before.generation}, rerun {before.record.rerun}: "
-            f"before {before.record.before_sum:.13f}, after {before.record.after_sum:.13f}"
+            f"kernel start #{after.kernel_start}, rerun {after.rerun}: before {after.before_sum:.13f}, "
+            f"after {after.after_sum:.13f} — vs kernel start #{before.kernel_start}, rerun {before.rerun}: "
+            f"before {before.before_sum:.13f}, after {before.after_sum:.13f}"
         )
         if check.reproduces:
             st.success(f"**The first run after the restart reproduces the first run before it** (same SHA-256 fingerprints). {detail}")

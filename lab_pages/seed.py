@@ -17,7 +17,7 @@ block, plus the data, the model factory `MLP()`, a checksum helper and one globa
 This is the exact text the kernel executes (the seed comes from the sidebar).
 """
 )
-ui.code_block(cells.setup_cell(current))
+ui.code_block(cells.story_setup_cell(current))
 
 if versions is None:
     hash_line = "not known yet — the kernel has not started. Run the setup cell below, or any cell on the next pages."
@@ -69,7 +69,7 @@ if st.button("Run the setup cell", key="seed_run_setup", help="Start (or restart
     book = session.peek_notebook(st.session_state)
     if book is not None and book.versions is not None:
         st.success(
-            f"Setup cell done in kernel start #{book.kernel.generation}: hash randomization is "
+            f"Setup cell done in kernel start #{book.kernel_starts}: hash randomization is "
             f"{'on' if book.versions.hash_randomization else 'off'}, TensorFlow {book.versions.tensorflow}."
         )
 

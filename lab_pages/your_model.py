@@ -1,49 +1,30 @@
-"""Your model: describe a small dense network, pick a seeding recipe, and audit which weights move between reruns."""
+"""Your model: describe a small dense network, pick a recipe, and audit which weights move between reruns."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from lab_ui import ui
-from repro_core.experiments.audit import AuditKernel, recipe_cell, run_audit, setup_cell
-from repro_core.recipes.model_spec import (
-    ACTIVATIONS,
-    BATCH_MAX,
-    DATA_SEED_MAX,
-    EPOCHS_MAX,
-    FEATURES_MAX,
-    KINDS,
-    LAYERS_MAX,
-    OPTIMIZERS,
-    RECIPES,
-    SAMPLES_MAX,
-    ModelSpec,
-)
-from repro_core.recipes.settings import RERUNS_MAX
+from lab_ui import session, ui
+from repro_core.experiments.audit import Audit, run_audit
+from repro_core.kernels.environment import ENGINES
+from repro_core.recipes.model_spec import ACTIVATIONS, FEATURES_MAX, KINDS, LAYERS_MAX, OPTIMIZERS, SAMPLES_MAX, ModelSpec
+from repro_core.recipes.recipe import MODELS, RESEEDS
+from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, RERUNS_MAX, SEED_MAX
 from repro_core.results.records import RunRecord
 from repro_core.views.audit import diff_heatmap, layer_table, layers_from_rows
-from repro_core.views.story import records_frame, verdict_banner
+from repro_core.views.story import records_frame
 
-KERNEL = "model_audit_kernel"  # session_state: this page's AuditKernel
 RESULT = "model_result"  # session_state: the last AuditResult
 DEFAULT = ModelSpec()
-
-
-def audit_kernel() -> AuditKernel:
-    book = st.session_state.get(KERNEL)
-    if book is None:
-        book = AuditKernel()  # its kernel is shut down when the session's state is dropped
-        st.session_state[KERNEL] = book
-    return book
-
+current = ui.params()
 
 st.title("Your model")
 st.markdown(
     """
-Describe a small dense network and how it is trained, pick a seeding recipe, and the lab re-runs the
-training cell in a fresh kernel. It then compares **every layer's weights** with rerun 1, inside the
-kernel. Each rerun builds a **new** model from the factory. Nothing you type here is run as code:
-the values are checked, and the cell below is built only from those checked values.
+Describe a small dense network and how it is trained, pick a recipe (how the cell reseeds and makes the model),
+and the lab re-runs the training cell in a fresh kernel. It then compares **every layer's weights** with rerun 1,
+inside the kernel. Nothing you type here is run as code: the values are checked, and the cells below are built only
+from those checked values.
 """
 )
 
@@ -71,103 +52,89 @@ left, middle, right = st.columns(3)
 optimizer = left.selectbox("Optimizer", OPTIMIZERS, key="model_optimizer")
 learning_rate = left.number_input("Learning rate", value=DEFAULT.learning_rate, format="%.5f", step=0.0005, key="model_lr", help="in (0, 1]")
 batch_size = left.number_input("Batch size", value=DEFAULT.batch_size, step=1, key="model_batch", help=f"1 to {BATCH_MAX}")
-epochs = left.number_input("Epochs", value=DEFAULT.epochs, step=1, key="model_epochs", help=f"1 to {EPOCHS_MAX}")
+epochs = left.number_input(f"Epochs (sidebar: {current.epochs})", value=DEFAULT.epochs, step=1, key="model_epochs",
+                           help=f"1 to {EPOCHS_MAX}; your model's own, apart from the story's epochs in the sidebar")  # fmt: skip
 shuffle = middle.toggle("Shuffle in fit", value=DEFAULT.shuffle, key="model_shuffle", help="fit(shuffle=True) uses tf.random.shuffle")
 validation_split = middle.number_input("Validation split", value=DEFAULT.validation_split, step=0.05, key="model_split", help="0 to 0.5")
 samples = middle.number_input("Samples", value=DEFAULT.samples, step=1, key="model_samples", help=f"1 to {SAMPLES_MAX}")
 features = middle.number_input("Features", value=DEFAULT.features, step=1, key="model_features", help=f"1 to {FEATURES_MAX}")
-data_seed = right.number_input("Data seed", value=DEFAULT.data_seed, step=1, key="model_data_seed", help=f"RandomState seed, 0 to {DATA_SEED_MAX}")
+data_seed = right.number_input("Data seed", value=DEFAULT.data_seed, step=1, key="model_data_seed", help=f"RandomState seed, 0 to {SEED_MAX}")
 op_determinism = right.toggle(
     "Op determinism",
     value=DEFAULT.op_determinism,
     key="model_op_determinism",
-    help="Start the kernel with TF_DETERMINISTIC_OPS=1 and call tf.config.experimental.enable_op_determinism(). "
-    "It cannot be switched off in a running kernel, so changing it restarts the kernel.",
+    help="The setup cell calls tf.config.experimental.enable_op_determinism(). It cannot be switched off in a running "
+    "kernel, which is one reason every audit runs in a fresh kernel.",
 )
-engine = right.selectbox("Keras engine", ["keras3", "tf_keras"], key="model_engine")
-recipe = st.radio("Recipe (run before each rerun)", list(RECIPES), index=2, key="model_recipe", horizontal=True, captions=list(RECIPES.values()))
-reruns = st.number_input("Reruns", value=2, step=1, key="model_reruns", help=f"1 to {RERUNS_MAX}")
+engines = list(ENGINES)
+engine = right.selectbox(f"Keras engine (sidebar: {current.engine})", engines, index=engines.index(current.engine), key="model_engine")
+reseed_col, model_col, reruns_col = st.columns([3, 3, 1])
+reseed = reseed_col.radio("How the cell reseeds", list(RESEEDS), index=2, key="model_reseed", captions=list(RESEEDS.values()))
+model_way = model_col.radio("How the model is made", list(MODELS), index=1, key="model_way", captions=list(MODELS.values()))
+reruns = reruns_col.number_input(f"Reruns (sidebar: {current.reruns})", value=2, step=1, key="model_reruns", help=f"1 to {RERUNS_MAX}")
+st.caption(f"The reseed line uses the sidebar's seed, **{current.seed}**.")
 
-spec: ModelSpec | None = None
+audit: Audit | None = None
 error = ""
 try:
     if not isinstance(n_layers, (int, float)) or isinstance(n_layers, bool) or not 1 <= n_layers <= LAYERS_MAX or n_layers != int(n_layers):
         raise ValueError(f"number of layers must be between 1 and {LAYERS_MAX}, got {n_layers!r}")
-    if isinstance(reruns, bool) or not isinstance(reruns, (int, float)) or not 1 <= reruns <= RERUNS_MAX or reruns != int(reruns):
-        raise ValueError(f"reruns must be between 1 and {RERUNS_MAX}, got {reruns!r}")
     spec = ModelSpec(
         layers=layers_from_rows(layer_rows), optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs,
         shuffle=shuffle, validation_split=validation_split, samples=samples, features=features, data_seed=data_seed,
         op_determinism=op_determinism, engine=engine,
     )  # fmt: skip
+    audit = Audit(spec, reseed=reseed, model=model_way, reruns=reruns, seed=current.seed)
 except ValueError as exc:
     error = str(exc)
     st.error(f"Not a valid model: {error}", icon=":material/error:")
 
-# -- op determinism: a running kernel cannot switch it, so restart it with the new environment --------------
-book = audit_kernel()
-if spec is not None and book.kernel is not None and book.op_determinism is not None and book.op_determinism != spec.op_determinism:
-    with ui.kernel_guard():
-        book.start_for(spec)
-    how = "with `TF_DETERMINISTIC_OPS=1`." if spec.op_determinism else "without `TF_DETERMINISTIC_OPS` (it cannot be turned off in a running kernel)."
-    st.info(f"Op determinism is now **{'on' if spec.op_determinism else 'off'}**: the audit kernel was restarted {how}")
-if book.kernel is not None:
-    st.caption(
-        f"Audit kernel: {book.kernel.state}, started with op determinism **{'on' if book.op_determinism else 'off'}** "
-        f"({book.engine}); every audit restarts it for a fresh notebook."
-    )
-
-if spec is not None:
+if audit is not None:
     st.subheader("The cell that runs before each rerun")
-    ui.code_block(recipe_cell(spec, recipe), "The exact cell the kernel executes (copy it into your notebook after the setup cell):")
-    with st.expander("Setup cell (run once per audit, in a freshly started kernel)"):
-        ui.code_block(setup_cell(spec))
-    if spec.op_determinism and recipe == "none":
-        st.warning("Op determinism with recipe none: TensorFlow refuses unseeded random ops, so expect the cell to raise (unless shuffle is off).")
+    ui.code_block(audit.cell(), "The exact cell the kernel executes (copy it into your notebook after the setup cell):")
+    with st.expander("Setup cells (run once per audit, in a freshly started kernel)"):
+        for source in audit.setup():
+            ui.code_block(source)
+    if audit.spec.op_determinism and audit.reseed == "none":
+        st.warning("Op determinism with reseed none: TensorFlow refuses unseeded random ops, so expect the cell to raise (unless shuffle is off).")
 
-run = st.button("Run audit", key="model_run", icon=":material/play_arrow:", disabled=spec is None, help="Start a fresh kernel and run the audit")
+run = st.button("Run audit", key="model_run", icon=":material/play_arrow:", disabled=audit is None, help="Lease a fresh kernel and run the audit")
 results = st.container(key="model_results")
-if run and spec is not None:
-    total = int(reruns)
+if run and audit is not None:
     bar = st.progress(0.0, text="Starting")
     done: list[RunRecord] = []
-    notes: list[str] = []
 
     def on_record(record: RunRecord) -> None:
         done.append(record)
-        bar.progress(len(done) / total, text=f"{len(done)} of {total} reruns done")
+        bar.progress(len(done) / audit.reruns, text=f"{len(done)} of {audit.reruns} reruns done")
 
-    with ui.kernel_guard(), st.status(f"Auditing with recipe {recipe}", expanded=False) as status:
-
-        def on_status(text: str) -> None:
-            if text.startswith("op determinism is now"):
-                notes.append(text)
-            status.update(label=text[:1].upper() + text[1:])
-
-        st.session_state[RESULT] = run_audit(spec, recipe, total, on_record=on_record, on_status=on_status, audit_kernel=book)
+    on_wait = ui.queue_notice()
+    with ui.kernel_guard(), st.status(f"Auditing with recipe {audit.recipe.label}", expanded=False) as status:
+        st.session_state[RESULT] = run_audit(
+            audit, session.current_kernel(st.session_state), on_record, ui.status_callback(status),
+            pool=session.pool(), owner=ui.owner(), on_wait=on_wait,
+        )  # fmt: skip
         status.update(label=f"Audit done: {len(done)} rerun(s)", state="complete")
+    on_wait.clear()
     bar.empty()
-    for note in notes:
-        st.info(note[:1].upper() + note[1:] + ".")
 
 result = st.session_state.get(RESULT)
 with results:
     if result is None:
         st.caption("No audit yet: press Run audit.")
     else:
-        if spec is not None and (result.spec != spec or result.recipe != recipe):
+        if audit is not None and result.audit != audit:
             st.warning("These results were computed with other settings; run the audit again to refresh.")
         if result.versions is not None:
             v = result.versions
             st.caption(
                 f"Kernel: Python {v.python} · TensorFlow {v.tensorflow} · {v.engine} {v.keras} · "
-                f"op determinism **{'on' if v.op_determinism else 'off'}** (reported by the kernel) · recipe **{result.recipe}**"
+                f"op determinism **{'on' if v.op_determinism else 'off'}** (reported by the kernel) · recipe **{result.audit.recipe.label}**"
             )
         if result.error:
             st.error(result.error, icon=":material/error:")
         if result.records:
-            kind, text, _name = verdict_banner(result.records)
-            getattr(st, kind)(text)
+            ui.verdict_alert(result.records)
             st.dataframe(records_frame(result.records), hide_index=True, width="stretch", key="model_records")
         if result.table:
             st.markdown("**Every layer's weights compared with rerun 1** (largest absolute difference over all reruns)")

@@ -30,7 +30,7 @@ def export_buttons(
     """Three st.download_button's in a keyed container (CSS class st-key-<key>_exports); False when there is nothing yet.
 
     `source`: a result slot name (e.g. session.DRIFT), a PageRows, or records. With records, pass
-    `cells` (CellResult list, e.g. Notebook.cells_run) to offer the notebook, and `params`/`versions`
+    `cells` (CellResult list, e.g. Notebook.log) to offer the notebook, and `params`/`versions`
     for the report (defaults: the session's current settings, versions reported by the records' kernel).
     Widget keys: <key>_csv, <key>_json, <key>_ipynb (key defaults to the slot name or "export").
     """

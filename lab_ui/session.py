@@ -1,22 +1,26 @@
-"""Per-session state of the lab: settings, the session's notebook (one kernel), and each page's rows.
+"""Per-session state of the lab: settings, the session's notebook, each page's rows, and its kernel lease.
 
 Works on any MutableMapping (st.session_state in the app, a dict in tests): no Streamlit import.
+Every kernel comes from the one pool (`use_pool`; without one, a pool of this process's own), leased
+per click with the session id as owner; the pool is the only place kernels are shut down.
 """
 
 from __future__ import annotations
 
 import uuid
 import weakref
-from collections.abc import Callable, Collection, Iterator, MutableMapping
+from collections.abc import Collection, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from repro_core.experiments.story import Notebook
-from repro_core.kernels.kernel import DEFAULT_KERNEL, CellResult
-from repro_core.kernels.pool import KernelPool
-from repro_core.recipes.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams, whole_number
-from repro_core.results.records import KernelVersions
-from repro_core.views.story import KernelRun
+from repro_core.experiments.notebook import Notebook
+from repro_core.experiments.story import story_notebook
+from repro_core.kernels.environment import DEFAULT_KERNEL, ENGINES, KernelKind
+from repro_core.kernels.kernel import CellResult
+from repro_core.kernels.pool import KernelPool, OnWait
+from repro_core.recipes import cells
+from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams, whole_number
+from repro_core.results.records import KernelVersions, RunRecord
 
 PARAMS = "lab_params"
 NOTEBOOK = "lab_notebook"
@@ -27,8 +31,6 @@ SESSION_ID = "lab_session_id"
 SESSION_TOKEN = "lab_session_token"  # dropped with the session; its finalizer gives the kernel back to the pool
 PREEMPTED = "lab_kernel_preempted"
 
-# Widget keys of the sidebar (browser tests rely on them).
-WIDGET_KEYS = ("seed", "reruns", "epochs", "engine")
 DEFAULTS = StoryParams(seed=1234, reruns=3, epochs=10, engine="keras3")
 ENGINE_LABELS = {"keras3": "Keras 3", "tf_keras": "tf_keras"}
 
@@ -37,29 +39,22 @@ DRIFT = "drift"
 FACTORY_TF = "factory_tf"
 FACTORY_FULL = "factory_full"
 RESTART = "restart"
-SCENARIO_OF = {DRIFT: "global-model", FACTORY_TF: "factory-tf-seed", FACTORY_FULL: "factory-full-seed", RESTART: "factory-tf-seed"}
-
-# Notebooks still alive in this process; each one's kernel is shut down when it is garbage
-# collected (session ended) or, at the latest, when the interpreter exits (weakref.finalize runs atexit).
-_LIVE: weakref.WeakSet[Notebook] = weakref.WeakSet()
+SCENARIO_OF = {DRIFT: "global-model", FACTORY_TF: "factory-tf-seed", FACTORY_FULL: "factory-full-seed", RESTART: "restart"}
+SLOT_OF = {scenario: slot for slot, scenario in SCENARIO_OF.items()}
 
 
 @dataclass
 class PageRows:
-    """A page's table: the runs (with their kernel start) and the settings they were made with."""
+    """A page's table: the records (each knows its kernel start) and the settings they were made with."""
 
     params: StoryParams
-    runs: list[KernelRun] = field(default_factory=list)
+    records: list[RunRecord] = field(default_factory=list)
     how: str = ""  # "run cell", "run N times", "whole story"
-    # The cells that produced the rows, per kernel start: ((id of notebook, kernel generation), the
-    # notebook's cells_run at the latest row: setup cell, environment cell, each scenario cell).
+    # The cells that produced the rows, per kernel start: ((id of notebook, its kernel start), the cells
+    # that kernel start ran up to the latest row: setup cell, environment cell, each scenario cell).
     kernel_starts: list[tuple[tuple[int, int], list[CellResult]]] = field(default_factory=list)
     versions: KernelVersions | None = None  # what the kernel reported when the latest row was made
     kernel_name: str = DEFAULT_KERNEL
-
-    @property
-    def records(self):
-        return [run.record for run in self.runs]
 
     @property
     def cells(self) -> list[CellResult]:
@@ -69,8 +64,8 @@ class PageRows:
 
 def note_cells(rows: PageRows, book: Notebook) -> None:
     """Remember the cells that produced the rows so far (call after each row is added)."""
-    token = (id(book), book.kernel.generation)
-    snapshot = list(book.cells_run)
+    token = (id(book), book.kernel_starts)
+    snapshot = list(book.log[book.start_index :])
     if rows.kernel_starts and rows.kernel_starts[-1][0] == token:
         rows.kernel_starts[-1] = (token, snapshot)
     else:
@@ -96,8 +91,8 @@ def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: 
     """Validate the sidebar's values through StoryParams and make them current.
 
     Returns an error message (and keeps the previous valid settings) when they are invalid.
-    A change of seed, epochs or engine retires the session's notebook: its setup cell embeds
-    the seed, its kernel was started for the engine. A change of reruns keeps it.
+    A change of seed or epochs changes the setup and recipe cells, so the notebook's next run restarts
+    its kernel; a change of engine gives the kernel back at once (it was started for the other engine).
     """
     old = current_params(state)
     try:
@@ -110,12 +105,8 @@ def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: 
     if new == old:
         return None
     state[PARAMS] = new
-    book: Notebook | None = state.get(NOTEBOOK)
-    if book is not None:
-        if cell_settings(new) != cell_settings(old):
-            close_notebook(state)
-        else:
-            book.params = new
+    if new.engine != old.engine:
+        close_notebook(state)
     return None
 
 
@@ -154,12 +145,7 @@ def apply_kernel(state: MutableMapping, name: object, available: Collection[str]
     return None
 
 
-def _register(book: Notebook) -> None:
-    _LIVE.add(book)
-    weakref.finalize(book, book.kernel.shutdown)
-
-
-# The shared kernel pool (the app sets it; without one, each session simply owns a kernel).
+# The shared kernel pool: the app sets it once per server; tests and scripts get one of this process's own.
 _POOL: KernelPool | None = None
 _CELL_TIMEOUT: float | None = None
 
@@ -169,58 +155,55 @@ def use_pool(pool: KernelPool | None, cell_timeout: float | None = None) -> None
     _POOL, _CELL_TIMEOUT = pool, cell_timeout
 
 
+def pool() -> KernelPool:
+    global _POOL
+    if _POOL is None:
+        _POOL = KernelPool(cap=2, warm_spare=False)
+    return _POOL
+
+
 class _SessionToken:
     """Lives in the session state only: when Streamlit drops the session, its finalizer frees the kernel."""
 
 
 def session_id(state: MutableMapping) -> str:
+    """The session's owner name in the pool; the first call also arranges its kernel's release when the session ends."""
     if SESSION_ID not in state:
         state[SESSION_ID] = uuid.uuid4().hex
-    if SESSION_TOKEN not in state and _POOL is not None:
+    if SESSION_TOKEN not in state:
         token = _SessionToken()
-        weakref.finalize(token, _POOL.release, state[SESSION_ID])
+        weakref.finalize(token, pool().release, state[SESSION_ID])
         state[SESSION_TOKEN] = token
     return state[SESSION_ID]
 
 
-def _current_notebook(state: MutableMapping, params: StoryParams) -> Notebook | None:
-    """The session's notebook if it still fits the settings and kernel; an outdated one is closed first."""
+def kernel_kind(state: MutableMapping, engine: str | None = None) -> KernelKind:
+    return KernelKind(current_kernel(state), engine or current_params(state).engine)
+
+
+def get_notebook(state: MutableMapping) -> Notebook:
+    """The session's story notebook, set up for the current settings (a change of settings re-runs its setup)."""
+    params = current_params(state)
     book: Notebook | None = state.get(NOTEBOOK)
-    if book is not None and (cell_settings(book.params) != cell_settings(params) or book.kernel_name != current_kernel(state)):
-        close_notebook(state)
-        return None
+    if book is None:
+        book = story_notebook(params)
+        state[NOTEBOOK] = book
+    book.configure([cells.story_setup_cell(params)])
     return book
 
 
 @contextmanager
-def click(state: MutableMapping, on_wait: Callable[[int], None] | None = None) -> Iterator[Notebook]:
-    """The session's notebook for one click. With a pool: wait for a kernel if the server is full
-    (on_wait gets the queue position) and keep it from being given away until the click ends."""
-    if _POOL is None:
-        yield get_notebook(state)
-        return
-    params = current_params(state)
-    previous = _current_notebook(state, params)
-    with _POOL.lease(session_id(state), params, current_kernel(state), on_wait) as book:
-        if previous is not None and book is not previous:
+def click(state: MutableMapping, on_wait: OnWait | None = None) -> Iterator[Notebook]:
+    """The session's notebook on a kernel leased for one click: wait for one if the server is full (on_wait
+    gets the queue place); the kernel cannot be given away until the click ends, and is kept for the next."""
+    book = get_notebook(state)
+    with pool().lease(session_id(state), kernel_kind(state), on_wait=on_wait) as leased:
+        if book.kernel is not None and book.kernel is not leased[0] and book.versions is not None:
             state[PREEMPTED] = True
+        book.attach(leased[0])
         if _CELL_TIMEOUT is not None:
             book.cell_timeout = _CELL_TIMEOUT
-        state[NOTEBOOK] = book
         yield book
-
-
-def get_notebook(state: MutableMapping) -> Notebook:
-    """The session's notebook, created on first use for the current settings (its kernel starts lazily)."""
-    params = current_params(state)
-    book = _current_notebook(state, params)
-    if book is None:
-        book = Notebook(params, current_kernel(state))
-        _register(book)
-        state[NOTEBOOK] = book
-    elif book.params != params:
-        book.params = params
-    return book
 
 
 def peek_notebook(state: MutableMapping) -> Notebook | None:
@@ -228,21 +211,15 @@ def peek_notebook(state: MutableMapping) -> Notebook | None:
 
 
 def close_notebook(state: MutableMapping) -> None:
-    book: Notebook | None = state.pop(NOTEBOOK, None)
-    if book is not None and _POOL is not None and SESSION_ID in state:
-        _POOL.release(state[SESSION_ID])
-    elif book is not None:
-        book.close()
-        _LIVE.discard(book)
+    """Forget the session's notebook and give its kernel back to the pool."""
+    state.pop(NOTEBOOK, None)
+    if SESSION_ID in state:
+        pool().release(state[SESSION_ID])
 
 
 def shutdown_all() -> None:
-    """Shut down every live notebook's kernel in this process (pooled ones too)."""
-    if _POOL is not None:
-        _POOL.release_all()
-    for book in list(_LIVE):
-        book.close()
-        _LIVE.discard(book)
+    """Give back every kept kernel of this process's pool (tests call it between tests)."""
+    pool().release_all()
 
 
 def all_results(state: MutableMapping) -> dict[str, PageRows]:
@@ -263,30 +240,25 @@ def start_rows(state: MutableMapping, slot: str, how: str) -> PageRows:
     return rows
 
 
-def add_cell_run(state: MutableMapping, slot: str, run: KernelRun) -> tuple[PageRows, bool]:
+def add_row(state: MutableMapping, slot: str, record: RunRecord) -> tuple[PageRows, bool]:
     """Add one "Run cell" result to a page's table; returns (rows, started_over).
 
-    The table starts over when the record is rerun 1 (a fresh notebook: first run, new
-    settings, or the kernel was restarted), or when the table was made with other settings.
+    The table starts over when it was made with other settings or another kernelspec, and, except on the
+    restart page (whose rows span kernel starts), when the record is a rerun 1 (a fresh kernel start).
     """
     rows = get_rows(state, slot)
     params = current_params(state)
-    started_over = rows is None or run.record.rerun == 1 or cell_settings(rows.params) != cell_settings(params)
+    started_over = (
+        rows is None
+        or cell_settings(rows.params) != cell_settings(params)
+        or (bool(rows.kernel_starts) and rows.kernel_name != current_kernel(state))
+        or (record.rerun == 1 and slot != RESTART)
+    )
     if started_over:
         rows = start_rows(state, slot, "run cell")
-    rows.runs.append(run)
+    rows.records.append(record)
     rows.params = replace(rows.params, reruns=params.reruns)
     return rows, started_over
-
-
-def append_run(state: MutableMapping, slot: str, run: KernelRun) -> PageRows:
-    """Append a run, keeping rows from earlier kernel starts (the restart page); start over on new settings or another kernelspec."""
-    rows = get_rows(state, slot)
-    other_kernel = rows is not None and bool(rows.kernel_starts) and rows.kernel_name != current_kernel(state)
-    if rows is None or other_kernel or cell_settings(rows.params) != cell_settings(current_params(state)):
-        rows = start_rows(state, slot, "run cell")
-    rows.runs.append(run)
-    return rows
 
 
 def is_stale(rows: PageRows | None, params: StoryParams) -> bool:

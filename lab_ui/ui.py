@@ -1,6 +1,6 @@
 """Streamlit-side helpers shared by the lab's pages: sidebar, environment card, results views, runs.
 
-Never imports TensorFlow: runs happen in the session's Jupyter kernel through repro_core.
+Never imports TensorFlow: runs happen in kernels leased from the server's pool, through repro_core.
 """
 
 from __future__ import annotations
@@ -14,11 +14,15 @@ import streamlit as st
 
 from lab_ui import session
 from lab_ui.exports import export_buttons as export_buttons  # pages call ui.export_buttons(...)
-from repro_core.experiments.story import Notebook, run_scenario
+from repro_core.experiments.notebook import Notebook
+from repro_core.experiments.story import run_scenario, run_scenarios
+from repro_core.kernels.environment import DEFAULT_KERNEL, ENGINES
 from repro_core.kernels.hosting import HostingSettings, check_budget, hosting_from_environment
-from repro_core.kernels.kernel import DEFAULT_KERNEL, CellError, CellTimeout, KernelDied, KernelError, KernelStartError, available_kernels
+from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError, available_kernels
 from repro_core.kernels.pool import KernelPool
-from repro_core.recipes.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
+from repro_core.recipes import cells
+from repro_core.recipes.recipe import WHOLE_STORY
+from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.results.records import RunRecord
 from repro_core.views.story import (
     ARTICLE_LABEL,
@@ -28,13 +32,25 @@ from repro_core.views.story import (
     COL_RERUN,
     COL_SAME,
     COL_SECONDS,
-    KernelRun,
     article_reference_frame,
     records_frame,
     rerun_chart,
     settings_label,
-    verdict_banner,
+    verdict_text,
 )
+
+# The alert each verdict or comparison outcome is shown with (the core names outcomes, this module colours them).
+ALERTS = {
+    "stable": "success", "drift-chain": "error", "drift": "warning", "single-run": "info", "error": "error",
+    "same": "success", "different": "error", "empty": "warning",
+}  # fmt: skip
+
+
+def verdict_alert(records, where=None) -> None:
+    """Show the verdict of `records` as a coloured alert, in `where` (e.g. an st.empty) or on the page."""
+    name, text = verdict_text(records)
+    getattr(where or st, ALERTS[name])(text)
+
 
 COLUMN_CONFIG = {
     COL_KERNEL: st.column_config.NumberColumn(COL_KERNEL, format="%d", help="Which start of the session's kernel the row came from"),
@@ -103,7 +119,7 @@ def env_card(key: str = "env_card") -> None:
     """What the session's kernel reports about itself (nothing is guessed before it has started)."""
     book = session.peek_notebook(st.session_state)
     versions = book.versions if book is not None else None
-    kernel_state = book.kernel.state if book is not None else "not started"
+    kernel_state = book.kernel.state if book is not None and book.kernel is not None else "not started"
     with st.container(border=True, key=key):
         st.markdown("**Kernel environment**")
         if versions is None:
@@ -117,8 +133,8 @@ def env_card(key: str = "env_card") -> None:
                 f"Device: **{versions.devices}** · op determinism: **{'on' if versions.op_determinism else 'off'}** · "
                 f"hash randomization: **{'on' if versions.hash_randomization else 'off'}**"
             )
-        generation = book.kernel.generation if book is not None else 0
-        st.caption(f"Kernel state: **{kernel_state}** · kernel start #{generation}")
+        starts = book.kernel_starts if book is not None else 0
+        st.caption(f"Kernel state: **{kernel_state}** · kernel start #{starts}")
 
 
 # -- errors ---------------------------------------------------------------------------------------------
@@ -172,23 +188,21 @@ class ResultsView:
     def draw(self, rows: session.PageRows | None = None) -> None:
         if rows is None:
             rows = session.get_rows(st.session_state, self.slot)
-        if rows is None or not rows.runs:
+        if rows is None or not rows.records:
             self._caption.caption("No rows yet: run the cell.")
             self._verdict.empty()
             self._table.empty()
             self._chart.empty()
             return
         current = session.current_params(st.session_state)
-        label = f"{len(rows.runs)} row(s) from the session's kernel · {settings_label(rows.params)}"
+        label = f"{len(rows.records)} row(s) from the session's kernel · {settings_label(rows.params)}"
         if session.is_stale(rows, current):
             self._caption.warning(f"These rows were computed with older settings ({settings_label(rows.params)}); run again to refresh.")
         else:
             self._caption.caption(label)
         records = rows.records
-        kind, text, _name = verdict_banner(records)
-        getattr(self._verdict, kind)(text)
-        generations = [run.generation for run in rows.runs] if self.with_kernel else None
-        frame = records_frame(records, generations)
+        verdict_alert(records, self._verdict)
+        frame = records_frame(records, self.with_kernel)
         self._table.dataframe(frame, width="stretch", hide_index=True, column_config=COLUMN_CONFIG)
         self._chart.altair_chart(rerun_chart(records, self.chart_title), theme="streamlit", width="stretch")
 
@@ -202,14 +216,14 @@ def reference_table(scenario: str) -> None:
     st.dataframe(frame, width="stretch", hide_index=True, column_config=COLUMN_CONFIG, key=f"reference_{scenario}")
 
 
-def _status_callback(status) -> Callable[[str], None]:
+def status_callback(status) -> Callable[[str], None]:
     def say(text: str) -> None:
         status.update(label=text[:1].upper() + text[1:])
 
     return say
 
 
-# -- the session's kernel, from the shared pool ------------------------------------------------------
+# -- kernels, from the server's one pool ---------------------------------------------------------------
 @st.cache_resource
 def hosting() -> HostingSettings:
     return hosting_from_environment()
@@ -217,7 +231,7 @@ def hosting() -> HostingSettings:
 
 @st.cache_resource
 def kernel_pool() -> KernelPool:
-    """One pool for every session of this server: a cap on live kernels, a warm spare, a fair queue, a reaper."""
+    """One pool for every session and page of this server: a cap on live kernels, a fair queue, a reaper."""
     settings = hosting()
     pool = KernelPool(cap=settings.max_kernels, idle_seconds=settings.idle_seconds, preempt_seconds=settings.preempt_seconds)
     pool.start_reaper()
@@ -230,6 +244,26 @@ def connect_pool() -> None:
     session.use_pool(kernel_pool(), hosting().cell_timeout)
 
 
+def queue_notice() -> Callable[[int], None]:
+    """An on_wait callback that tells the visitor their place in the server's queue (every page uses it)."""
+    waiting = st.empty()
+
+    def on_wait(position: int) -> None:
+        waiting.info(
+            f"All {session.pool().cap} kernels of this server are busy: you are number {position} in the queue. "
+            "Your run starts as soon as one is free.",
+            icon=":material/hourglass_top:",
+        )
+
+    on_wait.clear = waiting.empty  # type: ignore[attr-defined]
+    return on_wait
+
+
+def owner() -> str:
+    """This session's name in the pool."""
+    return session.session_id(st.session_state)
+
+
 @contextmanager
 def session_kernel(budget: bool = False) -> Iterator[Notebook | None]:
     """The session's notebook for one click, or None after a plain error message (budget, queue timeout, start failure)."""
@@ -240,31 +274,24 @@ def session_kernel(budget: bool = False) -> Iterator[Notebook | None]:
             st.error(str(exc), icon=":material/error:")
             yield None
             return
-    waiting = st.empty()
-
-    def on_wait(position: int) -> None:
-        waiting.info(
-            f"All {kernel_pool().cap} kernels of this server are busy: you are number {position} in the queue. "
-            "Your run starts as soon as one is free.",
-            icon=":material/hourglass_top:",
-        )
-
+    on_wait = queue_notice()
     with ExitStack() as stack:
         try:
             book = stack.enter_context(session.click(st.session_state, on_wait))
         except KernelError as exc:
-            waiting.empty()
+            on_wait.clear()
             st.error(error_message(exc), icon=":material/error:")
             yield None
             return
-        waiting.empty()
+        on_wait.clear()
         if st.session_state.pop(session.PREEMPTED, False):
-            st.info("While you were idle another visitor needed a kernel, so yours was shut down; this run starts a fresh one.")
+            st.info("Your previous kernel was given back to the server's pool (idle while others waited, or the matrix or "
+                    "audit needed fresh kernels), so this run starts a fresh one.")  # fmt: skip
         yield book
 
 
 def _with_session_kernel(default: object, budget: bool = False):
-    """Run the decorated click handler with the session's kernel as its first argument."""
+    """Run the decorated click handler with the session's notebook as its first argument."""
 
     def decorate(handler):
         @functools.wraps(handler)
@@ -279,120 +306,85 @@ def _with_session_kernel(default: object, budget: bool = False):
     return decorate
 
 
+def _add_record(rows: session.PageRows, book: Notebook, record: RunRecord) -> None:
+    rows.records.append(record)
+    session.note_cells(rows, book)
+
+
 @_with_session_kernel(None)
 def run_cell(book: Notebook, slot: str, view: ResultsView) -> None:
-    """One more Shift-Enter on the slot's scenario cell in the session's kernel; adds a row."""
+    """One more Shift-Enter on the slot's cell in the session's kernel; adds a row.
+
+    The restart page keeps its rows across kernel starts: if the kernel has run that cell for someone else since
+    the page's last row (the factory page runs the same cell), it is restarted first, so each start begins at rerun 1.
+    """
     scenario = session.SCENARIO_OF[slot]
-    generation_before = book.kernel.generation
-    started_over = False
-    with kernel_guard(), st.status(f"Running the {scenario} cell", expanded=False) as status:
-        record = book.run(scenario, on_status=_status_callback(status))
-        rows, started_over = session.add_cell_run(st.session_state, slot, KernelRun(record, book.kernel.generation))
+    current = session.current_params(st.session_state)
+    cell = cells.scenario_cell(scenario, current)
+    rows = session.get_rows(st.session_state, slot)
+    starts_before = book.kernel_starts
+    with kernel_guard() as outcome, st.status(f"Running the {scenario} cell", expanded=False) as status:
+        this_start = sum(r.kernel_start == book.kernel_starts for r in rows.records) if rows is not None else 0
+        if slot == session.RESTART and book.cell == cell and book.reruns != this_start:
+            book.reset(status_callback(status))
+        record, _ = book.run(cell, scenario, on_status=status_callback(status))
+        rows, _started_over = session.add_row(st.session_state, slot, record)
         session.note_cells(rows, book)
         view.draw(rows)
-        status.update(label=f"Rerun {record.rerun} done in {record.seconds:.2f} s", state="complete")
-    if started_over and generation_before not in (0, book.kernel.generation):
-        st.info("The kernel was restarted first (it last ran a different cell, or it had stopped), so this table starts over at rerun 1.")
+        status.update(label=f"Kernel start #{record.kernel_start}, rerun {record.rerun}: done in {record.seconds:.2f} s", state="complete")
+    if outcome.ok and starts_before not in (0, book.kernel_starts):
+        st.info("The kernel was restarted first (it had run other cells, or it had stopped), so this kernel start begins at rerun 1.")
 
 
 @_with_session_kernel(False, budget=True)
 def run_many(book: Notebook, slot: str, view: ResultsView, progress: Callable[[RunRecord], None] | None = None) -> bool:
-    """run_scenario from a restarted kernel: the same rows as the CLI for these settings; replaces the table."""
+    """The scenario from a restarted kernel: the same rows as the CLI for these settings; replaces the table."""
     current = session.current_params(st.session_state)
     scenario = session.SCENARIO_OF[slot]
     rows = session.start_rows(st.session_state, slot, f"run {current.reruns} times")
     view.draw(rows)
 
     def on_record(record: RunRecord) -> None:
-        rows.runs.append(KernelRun(record, book.kernel.generation))
-        session.note_cells(rows, book)
+        _add_record(rows, book, record)
         if progress is not None:
             progress(record)
         view.draw(rows)
 
     with kernel_guard() as outcome, st.status(f"{scenario}: restarting the kernel, then {current.reruns} reruns") as status:
-        run_scenario(scenario, current, notebook=book, on_record=on_record, on_status=_status_callback(status))
+        run_scenario(book, scenario, current, on_record, status_callback(status))
         status.update(label=f"{scenario}: {current.reruns} reruns done", state="complete")
     return outcome.ok
-
-
-@_with_session_kernel(None)
-def restart_run_cell(book: Notebook, view: ResultsView) -> None:
-    """The restart page's Run cell: the factory-tf-seed cell, rows kept across kernel starts.
-
-    If the kernel has been running something else since this page's last row (another page,
-    new settings), it is restarted first, so each kernel start's first row is a rerun 1.
-    """
-    slot = session.RESTART
-    scenario = session.SCENARIO_OF[slot]
-    rows = session.get_rows(st.session_state, slot)
-    usable = rows is not None and not session.is_stale(rows, session.current_params(st.session_state))
-    this_start = [run for run in rows.runs if run.generation == book.kernel.generation] if usable else []
-    consistent = (
-        book.versions is not None
-        and book.kernel.state == "idle"
-        and book.scenario in (None, scenario)
-        and book.reruns_done(scenario) == len(this_start)
-    )
-    note = ""
-    with kernel_guard(), st.status(f"Running the {scenario} cell", expanded=False) as status:
-        if not consistent:
-            if book.versions is not None:
-                note = "The kernel had run other cells since this page's last row, so it was restarted first."
-            book.reset(_status_callback(status))
-        record = book.run(scenario, on_status=_status_callback(status))
-        rows = session.append_run(st.session_state, slot, KernelRun(record, book.kernel.generation))
-        session.note_cells(rows, book)
-        view.draw(rows)
-        status.update(label=f"Kernel start #{book.kernel.generation}, rerun {record.rerun}: done in {record.seconds:.2f} s", state="complete")
-    if note:
-        st.info(note)
 
 
 @_with_session_kernel(None)
 def restart_kernel(book: Notebook) -> None:
     """Really restart the session's kernel and run the setup cell again."""
     with kernel_guard(), st.status("Restarting the kernel", expanded=False) as status:
-        book.reset(_status_callback(status))
-        status.update(label=f"Kernel restarted: this is kernel start #{book.kernel.generation}; the setup cell has run", state="complete")
+        book.reset(status_callback(status))
+        status.update(label=f"Kernel restarted: this is kernel start #{book.kernel_starts}; the setup cell has run", state="complete")
 
 
 @_with_session_kernel({}, budget=True)
 def run_whole_story(book: Notebook) -> dict[str, str]:
-    """Fill every page's results in one go: drift, both factory recipes, and a restart sequence."""
+    """Fill every page's results in one go: repro_core's whole story (drift, both factory recipes, the restart sequence)."""
     current = session.current_params(st.session_state)
-    total = 4 * current.reruns + 1
+    total = len(WHOLE_STORY) * current.reruns + 1
     bar = st.progress(0.0, text="Starting")
-    done = [0]
+    for slot in session.SCENARIO_OF:
+        session.start_rows(st.session_state, slot, "whole story")
 
-    def tick(text: str) -> None:
-        done[0] += 1
-        bar.progress(min(done[0] / total, 1.0), text=f"{done[0]} of {total} cell runs · {text}")
+    def on_record(record: RunRecord) -> None:
+        rows = session.get_rows(st.session_state, session.SLOT_OF[record.scenario])
+        _add_record(rows, book, record)
+        done = sum(len(found.records) for found in session.all_results(st.session_state).values())
+        bar.progress(min(done / total, 1.0), text=f"{done} of {total} cell runs · {record.scenario} rerun {record.rerun}")
 
     with kernel_guard(), st.status("Running the whole story", expanded=False) as status:
-        say = _status_callback(status)
-        for slot in (session.DRIFT, session.FACTORY_TF, session.FACTORY_FULL):
-            scenario = session.SCENARIO_OF[slot]
-            rows = session.start_rows(st.session_state, slot, "whole story")
-
-            def on_record(record: RunRecord, rows=rows, scenario=scenario) -> None:
-                rows.runs.append(KernelRun(record, book.kernel.generation))
-                session.note_cells(rows, book)
-                tick(f"{scenario} rerun {record.rerun}")
-
-            run_scenario(scenario, current, notebook=book, on_record=on_record, on_status=say)
-        rows = session.start_rows(st.session_state, session.RESTART, "whole story")
-        scenario = session.SCENARIO_OF[session.RESTART]
-        for restart in range(2):
-            book.reset(say)
-            for _ in range(current.reruns if restart == 0 else 1):
-                record = book.run(scenario, on_status=say)
-                rows.runs.append(KernelRun(record, book.kernel.generation))
-                session.note_cells(rows, book)
-                tick(f"kernel start #{book.kernel.generation}, rerun {record.rerun}")
+        results = run_scenarios(book, current, WHOLE_STORY, on_record, status_callback(status))
         status.update(label="The whole story has run", state="complete")
-    bar.empty()
-    return {slot: verdict_banner(found.records)[2] for slot, found in session.all_results(st.session_state).items() if found.runs}
+        bar.empty()
+        return {session.SLOT_OF[result.scenario]: result.verdict for result in results}
+    return {}
 
 
 def code_block(source: str, caption: str = "", wrap: bool = False) -> None:

@@ -14,11 +14,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from repro_core.experiments.audit import run_audit
+from repro_core.experiments.audit import Audit, run_audit
 from repro_core.experiments.story import ScenarioResult, run_story
-from repro_core.kernels.kernel import DEFAULT_KERNEL, KernelError, check_kernel_name
-from repro_core.recipes.model_spec import JSON_MAX_BYTES, RECIPES, ModelSpec, check_recipe
-from repro_core.recipes.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, SCENARIOS, SEED_MAX, StoryParams
+from repro_core.kernels.environment import DEFAULT_KERNEL, ENGINES
+from repro_core.kernels.kernel import KernelError, check_kernel_name
+from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
+from repro_core.recipes.recipe import MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
+from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.results.records import RECORD_FIELDS, VERDICTS, RunRecord, format_sum
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
 
@@ -42,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         "story",
         help="run the article's scenarios and print every rerun's checksums and each scenario's verdict",
         description="Run the article's scenarios, each re-run N times, and print the records and verdicts. "
-        "Scenarios: " + "; ".join(f"{name}: {text}" for name, text in SCENARIOS.items()),
+        "Scenarios: " + "; ".join(f"{name}: {s.description}" for name, s in SCENARIOS.items()),
     )
     story.add_argument("--reruns", type=int, default=3, help=f"how many times each scenario's cell is re-run (1-{RERUNS_MAX}, default 3)")
     story.add_argument(
@@ -58,8 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     story.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL}: this Python interpreter)")
     story.add_argument(
         "--scenario", action="append", dest="scenarios", metavar="NAME",
-        help=f"a scenario to run; repeat for several (default: all of {', '.join(SCENARIOS)})",
+        help=f"a scenario to run; repeat for several (default: {', '.join(STORY_SCENARIOS)}; also: restart)",
     )
+    story.add_argument("--whole-story", action="store_true",
+                       help=f"run what the app's Home page runs: {', '.join(WHOLE_STORY)}")  # fmt: skip
     story.add_argument("--format", choices=["table", "json", "csv"], default="table", help="output format for the records (default table)")
     story.add_argument("--report", metavar="FILE", help="also write a schema-versioned JSON report (for `compare` or the app's Compare page)")
     compare = commands.add_parser(
@@ -75,10 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="audit your own model (a JSON spec): re-run one seeding recipe N times and show which layers' weights moved",
         description="Build the model described by a JSON spec (see examples/model.json), re-run one recipe cell N times "
         "in a fresh kernel and print every rerun's checksums, the verdict and each layer's largest difference from rerun 1. "
-        "Recipes: " + "; ".join(f"{name}: {text}" for name, text in RECIPES.items()),
+        "Reseeds: " + "; ".join(f"{name}: {text}" for name, text in RESEEDS.items()),
     )
     audit.add_argument("--spec", required=True, metavar="FILE", help="the model spec, a JSON file of at most 100 kB")
-    audit.add_argument("--recipe", default="full-seed", help="none, tf-seed or full-seed (default full-seed)")
+    audit.add_argument("--reseed", default="full", help=f"how the cell reseeds: {', '.join(RESEEDS)} (default full)")
+    audit.add_argument("--model", default="factory", help=f"how the model is made: {', '.join(MODELS)} (default factory)")
+    audit.add_argument("--seed", type=int, default=1234, help="the seed the reseed line uses (default 1234)")
     audit.add_argument("--reruns", type=int, default=2, help=f"how many times the recipe cell is re-run (1-{RERUNS_MAX}, default 2)")
     audit.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL})")
     audit.add_argument("--format", choices=["table", "json"], default="table", help="output format (default table)")
@@ -90,14 +96,12 @@ def _audit(args: argparse.Namespace, progress) -> int:
     try:
         with open(args.spec, "rb") as handle:
             spec = ModelSpec.from_json(handle.read(JSON_MAX_BYTES + 1))
-        recipe = check_recipe(args.recipe)
-        if not 1 <= args.reruns <= RERUNS_MAX:
-            raise ValueError(f"reruns must be between 1 and {RERUNS_MAX}, got {args.reruns}")
+        audit = Audit(spec, reseed=args.reseed, model=args.model, reruns=args.reruns, seed=args.seed)
         check_kernel_name(args.kernel)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result, failed = _guarded(lambda: run_audit(spec, recipe, args.reruns, args.kernel, on_status=progress))
+    result, failed = _guarded(lambda: run_audit(audit, args.kernel, on_status=progress))
     if failed is not None:
         return failed
     if args.format == "json":
@@ -105,12 +109,8 @@ def _audit(args: argparse.Namespace, progress) -> int:
         print()
     else:
         v = result.versions
-        print(f"audit, recipe {recipe}  [Python {v.python}, TensorFlow {v.tensorflow}, {v.engine} {v.keras}, "
-              f"op determinism {'on' if v.op_determinism else 'off'}, kernel {v.kernelspec}]")  # fmt: skip
-        print(f"  {'rerun':>5}  {'before sum':>17}  {'after sum':>17}  {'before sha256':<12}  {'after sha256':<12}  seconds")
-        for r in result.records:
-            print(f"  {r.rerun:>5}  {format_sum(r.before_sum):>17}  {format_sum(r.after_sum):>17}  "
-                  f"{r.before_sha256[:12]}  {r.after_sha256[:12]}  {r.seconds:7.2f}")  # fmt: skip
+        print(f"audit, recipe {audit.recipe.label}  [{_kernel_line(v)}, op determinism {'on' if v.op_determinism else 'off'}]")
+        _print_rows(result.records)
         print(f"  {'layer':<12} {'weight':<8} {'shape':<10} {'max |d| before':>15} {'max |d| after':>15}")
         for row in result.table:
             shape = "x".join(str(n) for n in row["shape"])
@@ -127,24 +127,34 @@ def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
     if args.engine not in ENGINES:
         raise ValueError(f"unknown engine {args.engine!r}; choose keras3 or tf_keras")
     params = StoryParams(seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine)
-    scenarios = args.scenarios or list(SCENARIOS)
+    if args.whole_story and args.scenarios:
+        raise ValueError("--whole-story runs a fixed list of scenarios; leave out --scenario")
+    scenarios = list(WHOLE_STORY if args.whole_story else args.scenarios or STORY_SCENARIOS)
     for name in scenarios:
-        if name not in SCENARIOS:
-            raise ValueError(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
+        check_scenario(name)
     check_kernel_name(args.kernel)
     return params, scenarios
 
 
+def _kernel_line(v) -> str:
+    return f"Python {v.python}, TensorFlow {v.tensorflow}, {v.engine} {v.keras}, kernel {v.kernelspec}"
+
+
+def _print_rows(records: Sequence[RunRecord]) -> None:
+    """The records as a fixed-width table; a kernel column when they come from more than one kernel start."""
+    starts = len({r.kernel_start for r in records}) > 1
+    kernel = f"{'kernel':>6}  " if starts else ""
+    print(f"  {kernel}{'rerun':>5}  {'before sum':>17}  {'after sum':>17}  {'before sha256':<12}  {'after sha256':<12}  seconds")
+    for r in records:
+        kernel = f"{r.kernel_start:>6}  " if starts else ""
+        print(f"  {kernel}{r.rerun:>5}  {format_sum(r.before_sum):>17}  {format_sum(r.after_sum):>17}  "
+              f"{r.before_sha256[:12]}  {r.after_sha256[:12]}  {r.seconds:7.2f}")  # fmt: skip
+
+
 def _print_table(results: Sequence[ScenarioResult]) -> None:
     for result in results:
-        v = result.versions
-        print(f"{result.scenario}  [Python {v.python}, TensorFlow {v.tensorflow}, {v.engine} {v.keras}, kernel {v.kernelspec}]")
-        print(f"  {'rerun':>5}  {'before sum':>17}  {'after sum':>17}  {'before sha256':<12}  {'after sha256':<12}  seconds")
-        for r in result.records:
-            print(
-                f"  {r.rerun:>5}  {format_sum(r.before_sum):>17}  {format_sum(r.after_sum):>17}  "
-                f"{r.before_sha256[:12]}  {r.after_sha256[:12]}  {r.seconds:7.2f}"
-            )
+        print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
+        _print_rows(result.records)
         print(f"  verdict: {result.verdict} ({VERDICTS[result.verdict]})\n")
 
 

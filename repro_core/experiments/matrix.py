@@ -1,78 +1,33 @@
-"""The recipe matrix: model strategy x reseed x engine, each combination in its own kernel.
+"""The recipe matrix: a grid over recipes (model x reseed x engine), each in a freshly started kernel.
 
-Every combination re-runs one cell N times in a freshly started kernel (setup cell first),
-exactly like a single scenario, and additionally measures inside the kernel the largest
-absolute weight difference between each rerun and rerun 1 (before and after training).
-Two extra randomness sources can be switched on for the whole grid: `fit(shuffle=True)`
-(off means `shuffle=False` is passed explicitly) and a Dropout(0.5) layer in the MLP.
+Every recipe re-runs its cell N times after the setup and recorder cells, exactly like a story scenario,
+and the recorder measures inside the kernel the largest weight difference between each rerun and rerun 1.
+Two extra randomness sources can be switched on for the whole grid: `fit(shuffle=True)` (off passes
+`shuffle=False` explicitly) and a Dropout(0.5) layer in the network.
 
-Independent combinations run in parallel kernels (one thread per running kernel; each
-thread owns its Notebook and its jupyter_client connection). Nothing here imports TensorFlow.
+Kernels come from the pool: the matrix asks for up to `parallelism` of them per engine and runs as many
+recipes side by side as it is given (one thread per kernel, each with its own notebook).
 """
 
 from __future__ import annotations
 
-import os
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from repro_core.experiments.story import CELL_TIMEOUT, Notebook, make_record
-from repro_core.kernels.kernel import DEFAULT_KERNEL
+from repro_core.experiments.notebook import Notebook, OnStatus
+from repro_core.kernels.environment import DEFAULT_KERNEL, ENGINES, KernelKind
+from repro_core.kernels.kernel import LabKernel
+from repro_core.kernels.pool import KernelPool, OnWait, private_pool
 from repro_core.recipes import cells
-from repro_core.recipes.settings import ENGINES, EPOCHS_MAX, RERUNS_MAX, StoryParams, whole_number
+from repro_core.recipes.recipe import MODELS, RESEEDS, Recipe
+from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, StoryParams, choice, flag, whole_number
 from repro_core.results.records import KernelVersions, RunRecord, verdict
 
-STRATEGIES: dict[str, str] = {
-    "global": "one model built in the setup cell, re-fitted every rerun",
-    "factory": "a new model from the factory every rerun",
-}
-# Not part of the default grid: the global model with its weights restored to the setup's initial
-# weights every rerun, so the initial weights are identical by means other than seeding.
-EXTRA_STRATEGIES: dict[str, str] = {
-    "restored": "the global model, its weights reset with set_weights() to the setup's initial weights every rerun",
-}
-RESEEDS: dict[str, str] = {
-    "none": "no reseeding in the cell",
-    "tf": "tf.random.set_seed(seed)",
-    "full": "keras.utils.set_random_seed(seed) (Python, NumPy and TensorFlow)",
-}
 PARALLELISM_MAX = 8
-
-# The existing story scenarios whose cells the matrix reuses byte for byte (shuffle on, no dropout).
-SCENARIO_OF: dict[tuple[str, str], str] = {
-    ("global", "tf"): "global-model",
-    ("factory", "tf"): "factory-tf-seed",
-    ("factory", "full"): "factory-full-seed",
-}
-
-# Run once after the setup cell: wraps the checksum helper so every checksum also keeps a copy of the
-# weights, and defines the in-kernel max |w_k - w_1| read back through user_expressions.
-RECORDER_CELL = '''# Recipe matrix: keep every rerun's weights so the largest difference to rerun 1 is computed here.
-matrix_weights = {"before training": [], "after training": []}
-matrix_initial_weights = [np.array(w, copy=True) for w in model.get_weights()]
-_matrix_plain_checksum = weight_checksum
-
-
-def weight_checksum(net, label):
-    matrix_weights.setdefault(label, []).append([np.array(w, copy=True) for w in net.get_weights()])
-    return _matrix_plain_checksum(net, label)
-
-
-def matrix_max_delta(label):
-    """max |w_k - w_1| over every weight array and every rerun k (0.0 with fewer than two reruns)."""
-    runs = matrix_weights.get(label, [])
-    largest = 0.0
-    for run in runs[1:]:
-        for first, other in zip(runs[0], run):
-            if first.size:
-                largest = max(largest, float(np.max(np.abs(other.astype("float64") - first.astype("float64")))))
-    return largest
-'''
-
-DELTA_EXPRESSIONS = {"before": "matrix_max_delta('before training')", "after": "matrix_max_delta('after training')"}
+DEFAULT_MODELS = ("global", "factory")  # "restored" is offered, not part of the default grid
 
 
 @dataclass(frozen=True)
@@ -85,212 +40,162 @@ class MatrixOptions:
     shuffle: bool = False
     dropout: bool = False
     engines: tuple[str, ...] = tuple(ENGINES)
-    strategies: tuple[str, ...] = tuple(STRATEGIES)
+    models: tuple[str, ...] = DEFAULT_MODELS
     reseeds: tuple[str, ...] = tuple(RESEEDS)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reruns", whole_number("reruns", self.reruns, 1, RERUNS_MAX))
         object.__setattr__(self, "epochs", whole_number("epochs", self.epochs, 1, EPOCHS_MAX))
-        for name in ("shuffle", "dropout"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        for name, allowed in (("engines", ENGINES), ("strategies", {**STRATEGIES, **EXTRA_STRATEGIES}), ("reseeds", RESEEDS)):
+        flag("shuffle", self.shuffle)
+        flag("dropout", self.dropout)
+        for name, allowed in (("engines", ENGINES), ("models", MODELS), ("reseeds", RESEEDS)):
             values = getattr(self, name)
-            if isinstance(values, str):
-                values = (values,)
-            values = tuple(dict.fromkeys(values))
+            values = tuple(dict.fromkeys((values,) if isinstance(values, str) else values))
             if not values:
                 raise ValueError(f"choose at least one of the {name}: {', '.join(allowed)}")
-            unknown = [v for v in values if v not in allowed]
-            if unknown:
-                raise ValueError(f"unknown {name} {unknown[0]!r}; choose from {', '.join(allowed)}")
-            object.__setattr__(self, name, values)
+            object.__setattr__(self, name, tuple(choice(name[:-1], value, allowed) for value in values))
         self.params("keras3")  # validates the seed
 
     def params(self, engine: str) -> StoryParams:
         return StoryParams(seed=self.seed, reruns=self.reruns, epochs=self.epochs, engine=engine)
 
-    def combinations(self) -> list[Combination]:
-        return [Combination(s, r, e) for s in self.strategies for r in self.reseeds for e in self.engines]
+    def recipes(self) -> list[Recipe]:
+        return [Recipe(m, r, e) for m in self.models for r in self.reseeds for e in self.engines]
 
+    def cell(self, recipe: Recipe) -> str:
+        """The cell a recipe re-runs: shuffle on keeps the article's fit call (its default), off says shuffle=False."""
+        training = cells.article_training(self.params(recipe.engine), None if self.shuffle else False)
+        return cells.recipe_cell(recipe, training, self.seed)
 
-@dataclass(frozen=True)
-class Combination:
-    """One cell of the matrix: how the model is made, how the cell reseeds, which Keras runs it."""
-
-    strategy: str
-    reseed: str
-    engine: str
-
-    def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES and self.strategy not in EXTRA_STRATEGIES:
-            raise ValueError(f"unknown strategy {self.strategy!r}")
-        if self.reseed not in RESEEDS:
-            raise ValueError(f"unknown reseed {self.reseed!r}")
-        if self.engine not in ENGINES:
-            raise ValueError(f"unknown engine {self.engine!r}")
-
-    @property
-    def label(self) -> str:
-        return f"{self.strategy}+{self.reseed}"
-
-    @property
-    def name(self) -> str:
-        return f"{self.strategy}+{self.reseed} on {self.engine}"
-
-
-MatrixCell = Combination  # the name the page and the issue use
+    def setup(self, engine: str) -> list[str]:
+        return [cells.setup_cell(cells.ArticleModel(self.seed, self.dropout), engine), cells.RECORDER_CELL]
 
 
 @dataclass
-class CombinationResult:
-    """What one combination's kernel produced."""
+class RecipeResult:
+    """What one recipe's kernel produced."""
 
-    combination: Combination
+    recipe: Recipe
     records: list[RunRecord]
     versions: KernelVersions | None
     max_delta_before: float
     max_delta_after: float
     seconds: float
     cell: str = ""
-    error: str = ""
 
     @property
     def verdict(self) -> str:
-        return verdict(self.records) if not self.error else "error"
+        return verdict(self.records)
 
 
 @dataclass
 class MatrixResult:
     options: MatrixOptions
-    results: list[CombinationResult] = field(default_factory=list)
+    results: list[RecipeResult] = field(default_factory=list)
     seconds: float = 0.0
+    kernels_used: int = 0  # the most kernels the pool gave this matrix at once
 
-    def get(self, strategy: str, reseed: str, engine: str) -> CombinationResult:
+    def get(self, model: str, reseed: str, engine: str) -> RecipeResult:
         for result in self.results:
-            c = result.combination
-            if (c.strategy, c.reseed, c.engine) == (strategy, reseed, engine):
+            if result.recipe == Recipe(model, reseed, engine):
                 return result
-        raise KeyError((strategy, reseed, engine))
+        raise KeyError((model, reseed, engine))
 
 
-def _reseed_line(reseed: str, seed: int) -> str:
-    if reseed == "tf":
-        return f"tf.random.set_seed({int(seed)})\n"
-    if reseed == "full":
-        return f"keras.utils.set_random_seed({int(seed)})\n"
-    return ""
-
-
-def combination_cell(combination: Combination, options: MatrixOptions) -> str:
-    """The cell re-run by a combination; where a story scenario has the same recipe its cell is reused."""
-    params = options.params(combination.engine)
-    shuffle = None if options.shuffle else False  # on: fit's default, as in the article's cell
-    scenario = SCENARIO_OF.get((combination.strategy, combination.reseed))
-    if scenario is not None:
-        return cells.scenario_cell(scenario, params, shuffle=shuffle)
-    reseed = _reseed_line(combination.reseed, params.seed)
-    if combination.strategy == "global":
-        head = f"# Recipe matrix: global model, reseed {combination.reseed}; compile and fit the SAME model again.\n{reseed}"
-    elif combination.strategy == "factory":
-        head = f"# Recipe matrix: reseed {combination.reseed}, then build a NEW model, compile and fit it.\n{reseed}model = MLP()\n"
-    else:
-        head = (
-            f"# Recipe matrix: reseed {combination.reseed}, reset the global model's weights to the setup's, compile and fit.\n"
-            f"{reseed}model.set_weights(matrix_initial_weights)\n"
-        )
-    return head + cells._train_lines(params, shuffle)
-
-
-def run_combination(
-    combination: Combination,
-    options: MatrixOptions,
-    kernel_name: str = DEFAULT_KERNEL,
-    stop: threading.Event | None = None,
-) -> CombinationResult:
-    """Start a kernel, run the setup (with dropout if asked) and the recorder, then the cell `reruns` times."""
-    started = time.monotonic()
-    params = options.params(combination.engine)
-    code = combination_cell(combination, options)
-    book = Notebook(params, kernel_name)
-    records: list[RunRecord] = []
-    try:
-        book.kernel.start()
-        book.kernel.run_cell(cells.setup_cell(params, dropout=options.dropout), timeout=CELL_TIMEOUT)
-        probe = book.kernel.run_cell(cells.ENVIRONMENT_CELL, {"env": "lab_environment"}, timeout=CELL_TIMEOUT)
-        versions = KernelVersions(kernelspec=book.kernel.kernel_name, **probe.values["env"])
-        book.kernel.run_cell(RECORDER_CELL, timeout=CELL_TIMEOUT)
-        deltas: dict[str, object] = {"before": 0.0, "after": 0.0}
-        for rerun in range(1, options.reruns + 1):
-            if stop is not None and stop.is_set():
-                break
-            last = rerun == options.reruns
-            result = book.kernel.run_cell(code, {"checksums": "checksums", **(DELTA_EXPRESSIONS if last else {})}, timeout=CELL_TIMEOUT)
-            records.append(make_record(combination.name, rerun, result, versions))
-            if last:
-                deltas = result.values
-        return CombinationResult(
-            combination=combination,
-            records=records,
-            versions=versions,
-            max_delta_before=float(deltas["before"]),
-            max_delta_after=float(deltas["after"]),
-            seconds=round(time.monotonic() - started, 3),
-            cell=code,
-        )
-    finally:
-        book.close()
-
-
-OnResult = Callable[[CombinationResult, int, int], None]
+OnResult = Callable[[RecipeResult, int, int], None]
 
 
 def check_parallelism(parallelism: object) -> int:
     return whole_number("parallelism", parallelism, 1, PARALLELISM_MAX)
 
 
-def default_parallelism() -> int:
-    return max(1, min(PARALLELISM_MAX, os.cpu_count() or 1))
+def run_recipe(book: Notebook, recipe: Recipe, options: MatrixOptions, on_status: OnStatus | None = None) -> RecipeResult:
+    """Set up the notebook's kernel afresh, then re-run the recipe's cell `reruns` times."""
+    started = time.monotonic()
+    code = options.cell(recipe)
+    book.configure(options.setup(recipe.engine))
+    book.reset(on_status)
+    records, values = [], {}
+    for rerun in range(1, options.reruns + 1):
+        expressions = cells.RECORDER_EXPRESSIONS if rerun == options.reruns else None
+        record, values = book.run(code, recipe.name, expressions, on_status)
+        records.append(record)
+    return RecipeResult(
+        recipe=recipe,
+        records=records,
+        versions=book.versions,
+        max_delta_before=float(values["delta_before"]),
+        max_delta_after=float(values["delta_after"]),
+        seconds=round(time.monotonic() - started, 3),
+        cell=code,
+    )
+
+
+def _run_side_by_side(kernels: Sequence[LabKernel], todo: Sequence[Recipe], options: MatrixOptions, done: Callable[[RecipeResult], None]) -> None:
+    """One thread per kernel takes recipes from a shared queue; the first failure stops the rest and is re-raised."""
+    waiting: queue.SimpleQueue[Recipe] = queue.SimpleQueue()
+    for recipe in todo:
+        waiting.put(recipe)
+    failures: list[BaseException] = []
+    finished: queue.SimpleQueue[RecipeResult] = queue.SimpleQueue()
+
+    def work(kernel: LabKernel) -> None:
+        book = Notebook(options.setup(todo[0].engine)).attach(kernel)
+        while not failures:
+            try:
+                recipe = waiting.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                finished.put(run_recipe(book, recipe, options))
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+                failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,), name="matrix", daemon=True) for k in kernels]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads) or not finished.empty():
+        try:
+            done(finished.get(timeout=0.2))  # callbacks run in the calling thread (a Streamlit page needs that)
+        except queue.Empty:
+            continue
+    if failures:
+        raise failures[0]
 
 
 def run_matrix(
     options: MatrixOptions,
-    parallelism: int | None = None,
+    parallelism: int = 2,
     on_result: OnResult | None = None,
     kernel_name: str = DEFAULT_KERNEL,
-    combinations: Iterable[Combination] | None = None,
+    recipes: Sequence[Recipe] | None = None,
+    pool: KernelPool | None = None,
+    owner: str = "matrix",
+    on_wait: OnWait | None = None,
 ) -> MatrixResult:
-    """Run every combination (or the ones given), up to `parallelism` kernels at a time.
+    """Run every recipe (or the ones given), engine by engine, on up to `parallelism` kernels leased from the pool.
 
-    `on_result(result, done, total)` is called from the calling thread as each combination
-    finishes. Results come back in grid order. The first kernel failure is re-raised after
-    the running combinations finish; combinations not yet started are skipped.
+    `on_result(result, done, total)` is called from the calling thread as each recipe finishes. Results
+    come back in grid order. A kernel failure is re-raised once the running recipes have stopped.
     """
-    workers = check_parallelism(default_parallelism() if parallelism is None else parallelism)
-    chosen: Sequence[Combination] = list(combinations) if combinations is not None else options.combinations()
+    workers = check_parallelism(parallelism)
+    chosen = list(recipes) if recipes is not None else options.recipes()
     if not chosen:
-        raise ValueError("no combinations to run")
+        raise ValueError("no recipes to run")
     started = time.monotonic()
-    stop = threading.Event()
-    done: dict[Combination, CombinationResult] = {}
-    failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="matrix") as pool:
-        futures = {pool.submit(run_combination, c, options, kernel_name, stop): c for c in chosen}
-        for future in as_completed(futures):
-            try:
-                result = future.result()
-            except BaseException as exc:  # noqa: BLE001 - re-raised below, after the other kernels are done
-                if failure is None:
-                    failure = exc
-                stop.set()
-                for other in futures:
-                    other.cancel()
-                continue
-            if stop.is_set():
-                continue
-            done[futures[future]] = result
-            if on_result is not None:
-                on_result(result, len(done), len(chosen))
-    if failure is not None:
-        raise failure
-    return MatrixResult(options=options, results=[done[c] for c in chosen], seconds=round(time.monotonic() - started, 3))
+    results: dict[Recipe, RecipeResult] = {}
+    used = 0
+
+    def done(result: RecipeResult) -> None:
+        results[result.recipe] = result
+        if on_result is not None:
+            on_result(result, len(results), len(chosen))
+
+    with private_pool(pool, cap=workers) as kernels:
+        for engine in dict.fromkeys(recipe.engine for recipe in chosen):
+            todo = [recipe for recipe in chosen if recipe.engine == engine]
+            kind = KernelKind(kernel_name, engine)
+            with kernels.lease(owner, kind, count=min(workers, len(todo)), keep=False, on_wait=on_wait) as leased:
+                used = max(used, len(leased))
+                _run_side_by_side(leased, todo, options, done)
+    return MatrixResult(options, [results[r] for r in chosen], round(time.monotonic() - started, 3), used)

@@ -1,20 +1,22 @@
-"""The article's story as runs: a notebook (kernel + setup cell) re-running one scenario cell."""
+"""The article's story as runs: each scenario is a preset recipe re-run in a notebook, from a fresh kernel.
+
+`run_scenarios` works on a notebook whose kernel the caller leased (a page's click); `run_story` is the
+command line's way in: it leases a kernel from a pool of its own and runs the same sequence.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
-from repro_core.kernels.kernel import DEFAULT_KERNEL, CellResult, LabKernel, kernel_environment
+from repro_core.experiments.notebook import Notebook, OnRecord, OnStatus
+from repro_core.kernels.environment import DEFAULT_KERNEL, KernelKind
+from repro_core.kernels.kernel import CellResult
+from repro_core.kernels.pool import KernelPool, private_pool
 from repro_core.recipes import cells
-from repro_core.recipes.settings import SCENARIOS, StoryParams
+from repro_core.recipes.recipe import STORY_SCENARIOS, check_scenario
+from repro_core.recipes.settings import StoryParams
 from repro_core.results.records import KernelVersions, RunRecord, verdict
-
-CELL_TIMEOUT = 300.0
-SETUP_TIMEOUT = 180.0
-
-OnRecord = Callable[[RunRecord], None]
-OnStatus = Callable[[str], None]
 
 
 @dataclass
@@ -22,165 +24,64 @@ class ScenarioResult:
     scenario: str
     records: list[RunRecord]
     versions: KernelVersions
+    cells: list[CellResult] = field(default_factory=list)  # every cell run for these records, kernel start by kernel start
 
     @property
     def verdict(self) -> str:
         return verdict(self.records)
 
 
-class Notebook:
-    """A session's notebook: one kernel, its setup cell, and scenario cells re-run on demand.
-
-    `run(scenario)` is Shift-Enter on that scenario's cell; `reset()` is "restart the kernel
-    and run the setup cell". Each scenario is its own notebook: running a different
-    scenario's cell than the one this kernel has been re-running restarts the kernel first,
-    so a page's rows never depend on what another page ran before it.
-    """
-
-    def __init__(
-        self, params: StoryParams, kernel_name: str = DEFAULT_KERNEL, hash_seed: int | None = None, kernel: LabKernel | None = None
-    ) -> None:
-        """`kernel`: an already started kernel (a pool's warm spare) to use as is for the first setup."""
-        self.params = params
-        self.kernel = kernel if kernel is not None else LabKernel(kernel_name, kernel_environment(params.engine, hash_seed))
-        self._pristine = kernel is not None  # started, but no setup cell has run in it yet
-        self.cell_timeout = CELL_TIMEOUT  # a hosted server may set a tighter one
-        self.versions: KernelVersions | None = None
-        self.cells_run: list[CellResult] = []
-        self._setup_generation = -1
-        self._reruns: dict[str, int] = {}
-        self.scenario: str | None = None  # the scenario this kernel generation has been running
-
-    @property
-    def kernel_name(self) -> str:
-        return self.kernel.kernel_name
-
-    def reset(self, on_status: OnStatus | None = None) -> KernelVersions:
-        """Start or restart the kernel, then run the setup and environment cells."""
-        say = on_status or (lambda _text: None)
-        if self._pristine and self.kernel.state == "idle":
-            say("using a warm kernel")
-        elif self.kernel.generation == 0 and self.kernel.state == "not started":
-            say("starting kernel")
-            self.kernel.start()
-        else:
-            say("restarting kernel")
-            self.kernel.restart()
-        self._pristine = False
-        say("running the setup cell (imports TensorFlow)")
-        self.cells_run = [self.kernel.run_cell(cells.setup_cell(self.params), timeout=SETUP_TIMEOUT)]
-        probe = self.kernel.run_cell(cells.ENVIRONMENT_CELL, {"env": "lab_environment"}, timeout=SETUP_TIMEOUT)
-        self.cells_run.append(probe)
-        env = probe.values["env"]
-        self.versions = KernelVersions(kernelspec=self.kernel.kernel_name, **env)
-        self._setup_generation = self.kernel.generation
-        self._reruns = {}
-        self.scenario = None
-        return self.versions
-
-    def ensure_ready(self, on_status: OnStatus | None = None) -> KernelVersions:
-        """Run the setup if this kernel generation has not had it (first use, or after a crash/restart)."""
-        if self._setup_generation != self.kernel.generation or self.kernel.state in ("dead", "not started") or self.versions is None:
-            return self.reset(on_status)
-        return self.versions
-
-    def run(self, scenario: str, code: str | None = None, on_status: OnStatus | None = None) -> RunRecord:
-        """Run the scenario's cell once more in this kernel (or `code`, e.g. the article's own cell)."""
-        if scenario not in SCENARIOS or scenario == "fresh-kernel":
-            raise ValueError(f"scenario {scenario!r} cannot be re-run inside one kernel")
-        versions = self.ensure_ready(on_status)
-        if self.scenario not in (None, scenario):
-            versions = self.reset(on_status)
-        self.scenario = scenario
-        rerun = self._reruns.get(scenario, 0) + 1
-        if on_status:
-            on_status(f"{scenario}: rerun {rerun}")
-        source = code if code is not None else cells.scenario_cell(scenario, self.params)
-        result = self.kernel.run_cell(source, {"checksums": "checksums"}, timeout=self.cell_timeout)
-        self.cells_run.append(result)
-        self._reruns[scenario] = rerun
-        return make_record(scenario, rerun, result, versions)
-
-    def configure(self, params: StoryParams) -> None:
-        """New settings for the same engine: the next run re-runs the setup cell in a restarted kernel."""
-        if params.engine != self.params.engine:
-            raise ValueError("a different engine needs a kernel started for it; close this notebook and open a new one")
-        cells_change = replace(params, reruns=self.params.reruns) != self.params  # reruns alone changes no cell
-        self.params = params
-        if cells_change:
-            self._setup_generation = -1
-
-    def reruns_done(self, scenario: str) -> int:
-        """How many times `scenario`'s cell has run since the last setup."""
-        return self._reruns.get(scenario, 0)
-
-    def close(self) -> None:
-        self.kernel.shutdown()
-
-
-def make_record(scenario: str, rerun: int, result: CellResult, versions: KernelVersions) -> RunRecord:
-    sums = result.values["checksums"]
-    before, after = sums["before training"], sums["after training"]
-    return RunRecord(
-        scenario=scenario,
-        rerun=rerun,
-        before_sum=float(before["sum"]),
-        after_sum=float(after["sum"]),
-        before_sha256=str(before["sha256"]),
-        after_sha256=str(after["sha256"]),
-        seconds=round(result.seconds, 4),
-        python=versions.python,
-        tensorflow=versions.tensorflow,
-        keras=versions.keras,
-        engine=versions.engine,
-        kernelspec=versions.kernelspec,
-    )
+def story_notebook(params: StoryParams) -> Notebook:
+    """A notebook whose setup cell is the article's, for these settings."""
+    return Notebook([cells.story_setup_cell(params)])
 
 
 def run_scenario(
-    scenario: str,
-    params: StoryParams,
-    kernel_name: str = DEFAULT_KERNEL,
-    notebook: Notebook | None = None,
-    on_record: OnRecord | None = None,
-    on_status: OnStatus | None = None,
+    book: Notebook, scenario: str, params: StoryParams, on_record: OnRecord | None = None, on_status: OnStatus | None = None
 ) -> ScenarioResult:
-    """Run `params.reruns` reruns of `scenario` from a freshly (re)started kernel.
-
-    Pass `notebook` to reuse a session's kernel (it is restarted first); otherwise a
-    kernel is started for this call and shut down at the end.
-    """
-    if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
-    own = notebook is None
-    book = notebook or Notebook(params, kernel_name)
+    """`params.reruns` reruns of `scenario` from a restarted kernel (or one new kernel per rerun, or a restart at the end)."""
+    preset = check_scenario(scenario)
+    cell = cells.scenario_cell(scenario, params)
+    book.configure([cells.story_setup_cell(params)])
+    first_cell = len(book.log)
+    book.reset(on_status)
+    first_start = book.kernel_starts
     records: list[RunRecord] = []
-    try:
-        for index in range(params.reruns):
-            if scenario == "fresh-kernel" or index == 0:
-                book.reset(on_status)
-            inner = "factory-tf-seed" if scenario == "fresh-kernel" else scenario
-            record = book.run(inner, on_status=on_status)
-            record = RunRecord(**{**record.as_dict(), "scenario": scenario, "rerun": index + 1})
-            records.append(record)
-            if on_record:
-                on_record(record)
-        return ScenarioResult(scenario, records, book.versions)
-    finally:
-        if own:
-            book.close()
+
+    def run_once(rerun: int | None = None) -> None:
+        record, _ = book.run(cell, scenario, on_status=on_status)
+        record = replace(record, rerun=rerun or record.rerun, kernel_start=record.kernel_start - first_start + 1)
+        records.append(record)
+        if on_record:
+            on_record(record)
+
+    for index in range(params.reruns):
+        if preset.restart_every_rerun and index > 0:
+            book.reset(on_status)
+        run_once(index + 1 if preset.restart_every_rerun else None)
+    if preset.restart_then_once:
+        book.reset(on_status)
+        run_once()
+    return ScenarioResult(scenario, records, book.versions, list(book.log[first_cell:]))
+
+
+def run_scenarios(
+    book: Notebook, params: StoryParams, scenarios: Iterable[str], on_record: OnRecord | None = None, on_status: OnStatus | None = None
+) -> list[ScenarioResult]:
+    """Every scenario in turn in this notebook's kernel (restarted between): the Home page's whole story, the CLI's story."""
+    return [run_scenario(book, name, params, on_record, on_status) for name in scenarios]
 
 
 def run_story(
     params: StoryParams,
-    scenarios: Iterable[str] = tuple(SCENARIOS),
+    scenarios: Iterable[str] = STORY_SCENARIOS,
     kernel_name: str = DEFAULT_KERNEL,
     on_record: OnRecord | None = None,
     on_status: OnStatus | None = None,
+    pool: KernelPool | None = None,
+    owner: str = "story",
 ) -> list[ScenarioResult]:
-    """Every requested scenario, one after another, sharing one kernel process (restarted between)."""
-    book = Notebook(params, kernel_name)
-    try:
-        return [run_scenario(name, params, notebook=book, on_record=on_record, on_status=on_status) for name in scenarios]
-    finally:
-        book.close()
+    """The scenarios in one kernel leased from `pool` (or from a pool of this call's own)."""
+    names = [check_scenario(name).name for name in scenarios]
+    with private_pool(pool) as kernels, kernels.lease(owner, KernelKind(kernel_name, params.engine), keep=False) as leased:
+        return run_scenarios(story_notebook(params).attach(leased[0]), params, names, on_record, on_status)

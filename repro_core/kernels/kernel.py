@@ -132,6 +132,7 @@ class LabKernel:
         self.kernel_name = check_kernel_name(kernel_name)
         self.env = env if env is not None else kernel_environment()
         self.generation = 0
+        self.pristine = False  # started and no cell run since (a warm spare's import-only cell aside)
         self._lock = threading.RLock()
         self._state = "not started"
         self._dir = tempfile.mkdtemp(prefix="repro-k-")
@@ -178,6 +179,7 @@ class LabKernel:
                 self._cleanup()
                 raise KernelStartError(f"kernel {self.kernel_name!r} did not start: {exc}") from exc
             self.generation += 1
+            self.pristine = True
             self._state = "idle"
             return self
 
@@ -242,6 +244,7 @@ class LabKernel:
                 self._state = "dead"
                 raise KernelDied(f"kernel {self.kernel_name!r} has died; restart it")
             self._state = "busy"
+            self.pristine = False
             started = time.monotonic()
             msg_id = self._client.execute(code, user_expressions=expressions or {}, allow_stdin=False, store_history=True)
             stdout: list[str] = []

@@ -1,9 +1,12 @@
-"""A shared pool of kernels for many visitors on a small box.
+"""The one owner of every kernel a server (or a command) starts: a hard cap, a fair queue, one cleanup path.
 
-One TensorFlow kernel peaks near 800 MB, so a hosted demo caps the number of live kernels.
-Visitors beyond the cap wait in a first-come-first-served queue and can be told their place.
-One warm spare (TensorFlow already imported) lets the next visitor skip the import.
-Idle sessions are reaped so their kernels go back to the budget.
+A TensorFlow kernel is a large process, so a hosted demo caps how many are alive at once, across every
+session and page. Whoever asks for kernels gets a lease: at least one kernel, and up to as many as
+asked for while there is room. Visitors beyond the cap wait first come, first served and are told their
+place. An owner may keep one kernel between clicks (the story's "re-run the cell" needs the same
+kernel); everything else is shut down when its lease ends. Idle owners are reaped, and while others
+wait, an owner idle past a grace period gives its kept kernel to them (never one running a cell).
+A used kernel is never handed to another owner: it holds its visitor's state.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from repro_core.experiments.story import Notebook
-from repro_core.kernels.kernel import DEFAULT_KERNEL, KernelError, LabKernel, kernel_environment
-from repro_core.recipes.settings import StoryParams
+from repro_core.kernels.environment import KernelKind, environment_of
+from repro_core.kernels.kernel import KernelError, LabKernel
 
-KERNEL_MB = 800  # measured peak of one TensorFlow kernel (facts.md §5)
+KERNEL_MB = 800  # measured peak of one spawned TensorFlow kernel (facts.md §5)
 WARM_CELL = "import numpy\nimport tensorflow\nfrom tensorflow import keras\nkeras.layers.Dense\n"
+
+OnWait = Callable[[int], None]  # told the owner's place in the queue (1 = next)
 
 
 def default_cap(reserve_mb: int = 600) -> int:
@@ -51,36 +55,36 @@ class PoolTimeout(KernelError):
 
 
 @dataclass
-class _Lease:
-    notebook: Notebook
-    kernel_name: str
-    engine: str
+class _Kept:
+    """The kernel an owner keeps between clicks."""
+
+    kernel: LabKernel
+    kind: KernelKind
     last_used: float
-    active: int = 0  # clicks running with this kernel right now; never preempted while > 0
+    active: int = 0  # clicks running with it right now; never preempted or reaped while > 0
 
 
 class KernelPool:
-    """Hands each session its own Notebook, never more than `cap` kernels alive (the spare included)."""
+    """Never more than `cap` kernels alive: kept, lent for a click, the warm spare, starting or stopping."""
 
     def __init__(
         self,
         cap: int,
         warm_spare: bool = True,
         idle_seconds: float = 900.0,
-        spare_kernel: str = DEFAULT_KERNEL,
-        spare_engine: str = "keras3",
         preempt_seconds: float = 30.0,
+        spare_kind: KernelKind | None = None,
     ) -> None:
-        """`preempt_seconds`: while visitors wait, a session idle this long gives its kernel to them."""
         if cap < 1:
             raise ValueError("the pool needs room for at least one kernel")
         self.cap = cap
         self.warm_spare = warm_spare
         self.idle_seconds = idle_seconds
         self.preempt_seconds = preempt_seconds
-        self._spare_key = (spare_kernel, spare_engine)
+        self.spare_kind = spare_kind or KernelKind()  # the kind most visitors start with: the bundled kernel, Keras 3
         self._lock = threading.Condition()
-        self._leases: dict[str, _Lease] = {}
+        self._kept: dict[str, _Kept] = {}
+        self._lent: dict[object, list[LabKernel]] = {}  # per lease: kernels lent for one click, besides a kept one
         self._spare: LabKernel | None = None
         self._starting = 0  # kernels being started (they count against the cap already)
         self._stopping = 0  # kernels being shut down (they still count until they are gone)
@@ -91,215 +95,206 @@ class KernelPool:
         if warm_spare:
             self._refill_spare_async()
 
-    # -- counting -------------------------------------------------------------------------------------------
+    # -- counting --------------------------------------------------------------------------------------------
     @property
     def live(self) -> int:
-        return len(self._leases) + (1 if self._spare is not None else 0) + self._starting + self._stopping
+        lent = sum(len(kernels) for kernels in self._lent.values())
+        return len(self._kept) + lent + (self._spare is not None) + self._starting + self._stopping
 
     def _note_live(self) -> None:
         self.max_live_seen = max(self.max_live_seen, self.live)
 
-    def queue_position(self, ticket: int) -> int:
-        with self._lock:
-            return list(self._queue).index(ticket) + 1 if ticket in self._queue else 0
-
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"cap": self.cap, "live": self.live, "sessions": len(self._leases), "waiting": len(self._queue),
-                    "spare": int(self._spare is not None), "max_live_seen": self.max_live_seen}  # fmt: skip
+            return {"cap": self.cap, "live": self.live, "kept": len(self._kept), "lent": sum(map(len, self._lent.values())),
+                    "waiting": len(self._queue), "spare": int(self._spare is not None), "max_live_seen": self.max_live_seen}  # fmt: skip
 
-    # -- the spare -------------------------------------------------------------------------------------------
-    def _refill_spare_async(self) -> None:
-        """Start a warm spare in the background, only when nobody waits and there is room."""
-        with self._lock:
-            if self._closed or not self.warm_spare or self._spare is not None or self._queue or self.live >= self.cap:
-                return
-            self._starting += 1
-            self._note_live()
-        threading.Thread(target=self._start_spare, name="kernel-pool-spare", daemon=True).start()
-
-    def _start_spare(self) -> None:
-        kernel_name, engine = self._spare_key
-        kernel = LabKernel(kernel_name, kernel_environment(engine))
-        try:
-            kernel.start()
-            kernel.run_cell(WARM_CELL, timeout=180)
-        except KernelError:
-            kernel.shutdown()
-            kernel = None
-        with self._lock:
-            self._starting -= 1
-            if kernel is not None and not self._closed and self._spare is None:
-                self._spare = kernel
-                kernel = None
-            self._lock.notify_all()
-        if kernel is not None:
-            kernel.shutdown()
-
-    # -- sessions ---------------------------------------------------------------------------------------------
-    def acquire(
-        self,
-        session_id: str,
-        params: StoryParams,
-        kernel_name: str = DEFAULT_KERNEL,
-        on_wait: Callable[[int], None] | None = None,
-        timeout: float = 600.0,
-    ) -> Notebook:
-        """This session's notebook: its existing one, the warm spare, or a new kernel once there is room."""
-        with self._lock:
-            lease = self._leases.get(session_id)
-            if lease is not None and (lease.kernel_name, lease.engine) == (kernel_name, params.engine):
-                lease.last_used = time.monotonic()
-                lease.notebook.configure(params)
-                return lease.notebook
-        if lease is not None:
-            self.release(session_id)  # other kernel or engine: give the old kernel back first
-        ticket = next(self._tickets)
-        deadline = time.monotonic() + timeout
-        spare: LabKernel | None = None
-        with self._lock:
-            self._queue.append(ticket)
-            last_told = -1
-            try:
-                while True:
-                    if self._closed:
-                        raise PoolTimeout("the kernel pool is shut down")
-                    first = self._queue[0] == ticket
-                    wants_spare = self._spare is not None and self._spare_key == (kernel_name, params.engine)
-                    if first and wants_spare:
-                        spare, self._spare = self._spare, None
-                        break
-                    if first and self.live < self.cap:
-                        break
-                    if first and self._spare is not None:  # room is held by a spare of the wrong kind: drop it
-                        stale, self._spare = self._spare, None
-                        self._stop_async(stale.shutdown)
-                        continue
-                    if first and self._stopping == 0 and self._preempt_idle():
-                        continue
-                    position = list(self._queue).index(ticket) + 1
-                    if on_wait is not None and position != last_told:
-                        last_told = position
-                        self._lock.release()
-                        try:
-                            on_wait(position)
-                        finally:
-                            self._lock.acquire()
-                        continue
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise PoolTimeout(f"no kernel became free within {timeout:.0f} s; please try again")
-                    self._lock.wait(timeout=min(remaining, 0.5))
-            finally:
-                self._queue.remove(ticket)
-                self._lock.notify_all()
-            took_spare = spare is not None
-            if not took_spare:
-                self._starting += 1
-            self._note_live()
-        if spare is None:
-            spare = LabKernel(kernel_name, kernel_environment(params.engine))
-            try:
-                spare.start()
-            except KernelError:
-                with self._lock:
-                    self._starting -= 1
-                    self._lock.notify_all()
-                raise
-        notebook = Notebook(params, kernel_name, kernel=spare)
-        with self._lock:
-            if not took_spare:
-                self._starting -= 1
-            self._leases[session_id] = _Lease(notebook, kernel_name, params.engine, time.monotonic())
-            self._note_live()
-        self._refill_spare_async()
-        return notebook
-
-    def _preempt_idle(self) -> bool:
-        """Free the kernel of the longest-idle session not in a click, if idle past preempt_seconds. Lock held."""
-        now = time.monotonic()
-        idle = [(lease.last_used, sid) for sid, lease in self._leases.items()
-                if lease.active == 0 and now - lease.last_used > self.preempt_seconds]  # fmt: skip
-        if not idle:
-            return False
-        _, session_id = min(idle)
-        lease = self._leases.pop(session_id)
-        self._stop_async(lease.notebook.close)
-        return True
-
-    def holds(self, session_id: str, notebook: Notebook | None) -> bool:
-        """Does `session_id` still lease exactly this notebook (not preempted, reaped or released)?"""
-        with self._lock:
-            lease = self._leases.get(session_id)
-            return lease is not None and lease.notebook is notebook
-
+    # -- leases ----------------------------------------------------------------------------------------------
     @contextmanager
     def lease(
-        self, session_id: str, params: StoryParams, kernel_name: str = DEFAULT_KERNEL, on_wait: Callable[[int], None] | None = None
-    ) -> Iterator[Notebook]:
-        """Acquire for one click: the kernel cannot be preempted until the block ends."""
-        notebook = self.acquire(session_id, params, kernel_name, on_wait)
-        with self._lock:
-            lease = self._leases.get(session_id)
-            if lease is not None:
-                lease.active += 1
+        self, owner: str, kind: KernelKind, count: int = 1, keep: bool = True, on_wait: OnWait | None = None, timeout: float = 600.0
+    ) -> Iterator[list[LabKernel]]:
+        """Kernels of `kind` for one click of `owner`: at least one, up to `count` while there is room.
+
+        With `keep`, the first kernel stays the owner's after the click and is handed back on its next
+        lease of the same kind (unless it was preempted or reaped meanwhile). Without it, every kernel
+        is shut down when the block ends, and a kernel the owner kept is given back first. Kernels are
+        started (a kept one that died is restarted) before they are yielded.
+        """
+        if count < 1:
+            raise ValueError("a lease needs at least one kernel")
+        token = object()  # this lease's lent kernels, apart from any other lease of the same owner
+        kept = self._take_kept(owner, kind) if keep else None
+        if kept is None:
+            self.release(owner)
+        kernels: list[LabKernel] = [] if kept is None else [kept.kernel]
         try:
-            yield notebook
+            fresh, spare = self._reserve(token, kind, count - len(kernels), need=not kernels, on_wait=on_wait, timeout=timeout)
+            if fresh or spare is not None:
+                kernels += self._start_all(token, kind, fresh, spare)
+            if keep and kept is None:
+                kept = self._keep(owner, token, kind, kernels[0])
+            if kept is not None and kept.kernel.state in ("dead", "not started"):
+                kept.kernel.restart()
+            yield kernels
         finally:
             with self._lock:
-                if lease is not None:
-                    lease.active -= 1
-                    lease.last_used = time.monotonic()
+                if kept is not None:
+                    kept.active -= 1
+                    kept.last_used = time.monotonic()
+                self._stop_async(self._lent.pop(token, []))
+            self._refill_spare_async()
 
-    def touch(self, session_id: str) -> None:
+    def _take_kept(self, owner: str, kind: KernelKind) -> _Kept | None:
+        """The owner's kept kernel, pinned for this click, if it is of `kind`; one of another kind is given back."""
         with self._lock:
-            if session_id in self._leases:
-                self._leases[session_id].last_used = time.monotonic()
+            kept = self._kept.get(owner)
+            if kept is not None and kept.kind == kind:
+                kept.active += 1
+                kept.last_used = time.monotonic()
+                return kept
+        if kept is not None:
+            self.release(owner)
+        return None
 
-    def replace_dead(self, session_id: str) -> None:
-        """Forget a session whose kernel died, so its next acquire gets a fresh one."""
-        self.release(session_id)
+    def _reserve(
+        self, token: object, kind: KernelKind, wanted: int, need: bool, on_wait: OnWait | None, timeout: float
+    ) -> tuple[int, LabKernel | None]:
+        """Room for up to `wanted` kernels: (how many to start, a warm spare to use). Waits in the queue if `need`."""
+        if wanted <= 0:
+            return 0, None
+        with self._lock:
+            if need:
+                self._wait_for_room(kind, on_wait, time.monotonic() + timeout, timeout)
+            spare = None
+            if self._spare is not None and self.spare_kind == kind:
+                spare, self._spare = self._spare, None
+                self._lent[token] = [spare]
+            fresh = min(wanted - (spare is not None), max(0, self.cap - self.live))
+            self._starting += fresh
+            self._note_live()
+            return fresh, spare
 
-    def _stop_async(self, stop: Callable[[], None]) -> None:
-        """Shut a kernel down in the background; it counts as live until it is gone. Call with the lock held."""
-        self._stopping += 1
+    def _wait_for_room(self, kind: KernelKind, on_wait: OnWait | None, deadline: float, timeout: float) -> None:
+        """Queue until first in line with room (or a matching spare). Lock held."""
+        ticket = next(self._tickets)
+        self._queue.append(ticket)
+        last_told = -1
+        try:
+            while True:
+                if self._closed:
+                    raise PoolTimeout("the kernel pool is shut down")
+                first = self._queue[0] == ticket
+                if first and (self.live < self.cap or (self._spare is not None and self.spare_kind == kind)):
+                    return
+                if first and self._spare is not None:  # room is held by a spare of another kind: drop it
+                    stale, self._spare = self._spare, None
+                    self._stop_async([stale])
+                    continue
+                if first and self._stopping == 0 and self._preempt_idle():
+                    continue
+                position = list(self._queue).index(ticket) + 1
+                if on_wait is not None and position != last_told:
+                    last_told = position
+                    self._lock.release()
+                    try:
+                        on_wait(position)
+                    finally:
+                        self._lock.acquire()
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise PoolTimeout(f"no kernel became free within {timeout:.0f} s; please try again")
+                self._lock.wait(timeout=min(remaining, 0.5))
+        finally:
+            self._queue.remove(ticket)
+            self._lock.notify_all()
 
-        def run() -> None:
+    def _start_all(self, token: object, kind: KernelKind, fresh: int, spare: LabKernel | None) -> list[LabKernel]:
+        """Start the reserved kernels; they are lent to this lease. At least one must come up."""
+        kernels = [LabKernel(kind.kernelspec, environment_of(kind)) for _ in range(fresh)]
+        errors: list[KernelError] = []
+        for kernel in kernels:
             try:
-                stop()
+                kernel.start()
+            except KernelError as exc:
+                errors.append(exc)
+        with self._lock:
+            self._starting -= fresh
+            self._lent.setdefault(token, []).extend(kernels)
+            self._lock.notify_all()
+        started = ([spare] if spare is not None else []) + [k for k in kernels if k.state == "idle"]
+        if not started:
+            raise errors[0] if errors else KernelError("no kernel could be started")
+        return started
+
+    def _keep(self, owner: str, token: object, kind: KernelKind, kernel: LabKernel) -> _Kept:
+        with self._lock:
+            self._lent[token].remove(kernel)
+            kept = self._kept[owner] = _Kept(kernel, kind, time.monotonic(), active=1)
+            return kept
+
+    def holds(self, owner: str, kernel: LabKernel | None) -> bool:
+        """Does `owner` still keep exactly this kernel (not preempted, reaped or released)?"""
+        with self._lock:
+            kept = self._kept.get(owner)
+            return kept is not None and kept.kernel is kernel
+
+    # -- giving kernels back ---------------------------------------------------------------------------------
+    def _preempt_idle(self) -> bool:
+        """Free the kept kernel of the longest-idle owner not in a click, if idle past preempt_seconds. Lock held."""
+        now = time.monotonic()
+        idle = [(kept.last_used, owner) for owner, kept in self._kept.items()
+                if kept.active == 0 and now - kept.last_used > self.preempt_seconds]  # fmt: skip
+        if not idle:
+            return False
+        _, owner = min(idle)
+        self._stop_async([self._kept.pop(owner).kernel])
+        return True
+
+    def _stop_async(self, kernels: list[LabKernel]) -> None:
+        """Shut kernels down in the background; they count as live until they are gone. Lock held."""
+        if not kernels:
+            return
+        self._stopping += len(kernels)
+
+        def run(kernel: LabKernel) -> None:
+            try:
+                kernel.shutdown()
             finally:
                 with self._lock:
                     self._stopping -= 1
                     self._lock.notify_all()
                 self._refill_spare_async()
 
-        threading.Thread(target=run, name="kernel-pool-stop", daemon=True).start()
+        for kernel in kernels:
+            threading.Thread(target=run, args=(kernel,), name="kernel-pool-stop", daemon=True).start()
 
-    def release(self, session_id: str) -> None:
-        """Shut the session's kernel down (a used kernel holds its visitor's state; it is never handed on)."""
+    def release(self, owner: str) -> None:
+        """Shut down the kernel `owner` keeps (a used kernel holds its visitor's state; it is never handed on)."""
         with self._lock:
-            lease = self._leases.pop(session_id, None)
-            if lease is not None:
-                self._stop_async(lease.notebook.close)
+            kept = self._kept.pop(owner, None)
+            if kept is not None:
+                self._stop_async([kept.kernel])
 
     def reap(self, now: float | None = None) -> list[str]:
-        """Release sessions idle for longer than `idle_seconds`; returns their ids."""
+        """Release owners idle for longer than `idle_seconds`; returns them."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            idle = [sid for sid, lease in self._leases.items() if lease.active == 0 and now - lease.last_used > self.idle_seconds]
-        for session_id in idle:
-            self.release(session_id)
+            idle = [owner for owner, kept in self._kept.items() if kept.active == 0 and now - kept.last_used > self.idle_seconds]
+        for owner in idle:
+            self.release(owner)
         return idle
 
     def release_all(self) -> None:
-        """Shut every session's kernel down (the pool stays usable)."""
+        """Shut every kept kernel down (the pool stays usable)."""
         with self._lock:
-            sessions = list(self._leases)
-        for session_id in sessions:
-            self.release(session_id)
+            owners = list(self._kept)
+        for owner in owners:
+            self.release(owner)
 
     def start_reaper(self, every: float = 30.0) -> None:
-        """Reap idle sessions in a background thread until the pool is shut down."""
+        """Reap idle owners in a background thread until the pool is shut down."""
 
         def loop() -> None:
             while not self._closed:
@@ -311,10 +306,51 @@ class KernelPool:
     def shutdown(self) -> None:
         with self._lock:
             self._closed = True
-            leases, self._leases = list(self._leases.values()), {}
-            spare, self._spare = self._spare, None
+            kernels = [kept.kernel for kept in self._kept.values()] + [k for lent in self._lent.values() for k in lent]
+            self._kept, self._lent = {}, {}
+            if self._spare is not None:
+                kernels.append(self._spare)
+                self._spare = None
             self._lock.notify_all()
-        for lease in leases:
-            lease.notebook.close()
-        if spare is not None:
-            spare.shutdown()
+        for kernel in kernels:
+            kernel.shutdown()
+
+    # -- the warm spare --------------------------------------------------------------------------------------
+    def _refill_spare_async(self) -> None:
+        """Start a warm spare in the background, only when nobody waits and there is room."""
+        with self._lock:
+            if self._closed or not self.warm_spare or self._spare is not None or self._queue or self.live >= self.cap:
+                return
+            self._starting += 1
+            self._note_live()
+        threading.Thread(target=self._start_spare, name="kernel-pool-spare", daemon=True).start()
+
+    def _start_spare(self) -> None:
+        kernel: LabKernel | None = LabKernel(self.spare_kind.kernelspec, environment_of(self.spare_kind))
+        try:
+            kernel.start()
+            kernel.run_cell(WARM_CELL, timeout=180)
+            kernel.pristine = True  # the warm cell only imported modules: no random state was touched
+        except KernelError:
+            kernel.shutdown()
+            kernel = None
+        with self._lock:
+            self._starting -= 1
+            if kernel is not None and not self._closed and self._spare is None:
+                self._spare, kernel = kernel, None
+            self._lock.notify_all()
+        if kernel is not None:
+            kernel.shutdown()
+
+
+@contextmanager
+def private_pool(pool: KernelPool | None = None, cap: int = 1) -> Iterator[KernelPool]:
+    """The pool given, or one of this command's own (no spare) that is shut down afterwards."""
+    if pool is not None:
+        yield pool
+        return
+    own = KernelPool(cap=cap, warm_spare=False)
+    try:
+        yield own
+    finally:
+        own.shutdown()

@@ -1,13 +1,21 @@
-"""The notebook cells the lab shows and runs.
+"""Every notebook cell the lab shows and runs, generated from validated values only.
 
-Each function returns one cell's source. The exact string returned is what a page
-displays and what the kernel executes; all variable parts are validated numbers
-from `StoryParams`, formatted with int()/repr(float()), so no visitor text reaches code.
-Cells must run on Python >= 3.8 and TensorFlow 2.9 (Keras 2) up to 2.21 (Keras 3 or tf_keras).
+Each function returns one cell's source. The exact string returned is what a page displays and what
+the kernel executes. Variable parts are validated numbers (formatted with int()/repr(float())) or
+names looked up in allow-lists, so no visitor text reaches code. Cells must run on Python >= 3.8 and
+TensorFlow 2.9 (Keras 2) up to 2.21 (Keras 3 or tf_keras).
+
+A notebook is: the setup cell (engine, imports, data, the model factory `MLP()`, the checksum helper,
+the global model), the environment cell (what the kernel runs), optionally the recorder cell (keeps
+every rerun's weights), then one recipe cell re-run N times.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from repro_core.recipes.model_spec import ACTIVATIONS, OPTIMIZERS, ModelSpec
+from repro_core.recipes.recipe import SCENARIOS, Recipe
 from repro_core.recipes.settings import StoryParams
 
 ARTICLE_TF_VERSION = "2.9"
@@ -21,9 +29,46 @@ ARTICLE_FIGURES = {
 # Seeds of the start-of-notebook block, as in the article.
 NOTEBOOK_NUMPY_SEED = 123
 NOTEBOOK_PYTHON_SEED = 123
+DIFF_CAP = 64  # weight-difference matrices read back at most DIFF_CAP x DIFF_CAP
+
+# Allow-listed name -> the exact source text put into a cell (never the visitor's string itself).
+_OPTIMIZER_SOURCE = {"adam": "keras.optimizers.Adam", "sgd": "keras.optimizers.SGD", "rmsprop": "keras.optimizers.RMSprop"}
+_ACTIVATION_SOURCE = {name: repr(name) for name in ACTIVATIONS}
+assert set(_OPTIMIZER_SOURCE) == set(OPTIMIZERS)
 
 
-# The checksum helper every lab notebook defines (the story's and the audit's setup cells).
+@dataclass(frozen=True)
+class ArticleModel:
+    """The article's 2-3-1 network on three samples of three ones; `dropout` adds a Dropout(0.5) (the matrix)."""
+
+    seed: int = 1234  # the TensorFlow seed of the start-of-notebook block
+    dropout: bool = False
+
+
+@dataclass(frozen=True)
+class Training:
+    """How the recipe cell compiles and fits: every value already validated."""
+
+    optimizer: str  # the optimizer expression's exact source
+    epochs: int
+    batch_size: int
+    validation_split: float
+    shuffle: bool | None = None  # None leaves fit's default (shuffle=True) implicit, as in the article
+    metrics: bool = False
+
+
+def article_training(params: StoryParams, shuffle: bool | None = None) -> Training:
+    """The article's training step: Adam with its beta/epsilon, a 10 % validation split, accuracy reported."""
+    optimizer = f"keras.optimizers.Adam(learning_rate={float(params.learning_rate)!r}, beta_1=0.9, beta_2=0.999, epsilon=1e-08)"
+    return Training(optimizer, int(params.epochs), int(params.batch_size), 0.1, shuffle, metrics=True)
+
+
+def spec_training(spec: ModelSpec) -> Training:
+    optimizer = f"{_OPTIMIZER_SOURCE[spec.optimizer]}(learning_rate={float(spec.learning_rate)!r})"
+    return Training(optimizer, int(spec.epochs), int(spec.batch_size), float(spec.validation_split), bool(spec.shuffle))
+
+
+# The checksum helper every lab notebook defines.
 CHECKSUM_CELL_SOURCE = '''checksums = {}
 
 
@@ -41,15 +86,27 @@ def weight_checksum(net, label):
 '''
 
 
-def setup_cell(params: StoryParams, *, dropout: bool = False) -> str:
-    """Imports, the start-of-notebook seeding block, data, the model factory, the checksum and the global model.
+def engine_preamble(engine: str, hash_seed: int | None = None) -> str:
+    """The first lines of every setup cell: the Keras engine and the hash seed the kernel was started with.
 
-    `dropout=True` (the recipe matrix) adds a Dropout(0.5) layer after the first Dense layer.
+    TF_USE_LEGACY_KERAS is read when TensorFlow is first imported, so the cell sets it before the import;
+    the kernel is started with the same value, so a re-run of an already set-up kernel agrees too.
     """
-    dropout_line = '    net.add(layers.Dropout(0.5))  # a second source of randomness\n' if dropout else ""
-    return f'''# Start of the notebook: seed every generator, as the article recommends.
-import os
-os.environ["PYTHONHASHSEED"] = "0"  # only affects processes started later, not this kernel
+    lines = ["import os"]
+    if engine == "tf_keras":
+        lines.append('os.environ["TF_USE_LEGACY_KERAS"] = "1"  # tf.keras is tf_keras (Keras 2); read when TensorFlow is first imported')
+    else:
+        lines.append('os.environ.pop("TF_USE_LEGACY_KERAS", None)  # tf.keras is Keras 3 (TensorFlow >= 2.16) or TF\'s own Keras 2')
+    if hash_seed is None:
+        lines.append("# The kernel was started without PYTHONHASHSEED: hash randomisation is on.")
+    else:
+        lines.append(f"# The kernel was started with PYTHONHASHSEED={int(hash_seed)} (it only takes effect at interpreter start).")
+    return "\n".join(lines) + "\n"
+
+
+def _article_model_lines(model: ArticleModel) -> str:
+    dropout_line = "    net.add(layers.Dropout(0.5))  # a second source of randomness\n" if model.dropout else ""
+    return f'''os.environ["PYTHONHASHSEED"] = "0"  # the article's line: only affects processes started later, not this kernel
 
 import hashlib
 import random
@@ -58,9 +115,10 @@ import tensorflow as tf
 from tensorflow import keras  # Keras 3, or tf_keras when TF_USE_LEGACY_KERAS=1
 from tensorflow.keras import layers
 
+# Start of the notebook: seed every generator, as the article recommends.
 np.random.seed({NOTEBOOK_NUMPY_SEED})
 random.seed({NOTEBOOK_PYTHON_SEED})
-tf.random.set_seed({params.seed})
+tf.random.set_seed({int(model.seed)})
 
 # Three samples of three ones, three targets.
 x = tf.ones((3, 3))
@@ -75,50 +133,161 @@ def MLP():
     net.add(layers.Dense(1, activation="sigmoid"))
     net.build(input_shape=[10, 3])
     return net
+'''
 
+
+def layer_name(index: int, kind: str) -> str:
+    """Stable names (Keras auto-names count up per process: dense, dense_1, ...), so reruns line up."""
+    return f"l{int(index)}_{'dense' if kind == 'dense' else 'dropout'}"
+
+
+def _spec_model_lines(spec: ModelSpec) -> str:
+    layer_lines = []
+    for index, layer in enumerate(spec.layers, start=1):
+        name = repr(layer_name(index, layer.kind))
+        if layer.kind == "dense":
+            layer_lines.append(f"    net.add(layers.Dense({int(layer.units)}, activation={_ACTIVATION_SOURCE[layer.activation]}, name={name}))")
+        else:
+            layer_lines.append(f"    net.add(layers.Dropout({float(layer.rate)!r}, name={name}))")
+    layer_lines.append('    net.add(layers.Dense(1, name="output"))')
+    determinism = (
+        "# Op determinism on: deterministic kernels, and unseeded random ops refused. It cannot be switched off again.\n"
+        "tf.config.experimental.enable_op_determinism()\n"
+        if spec.op_determinism
+        else "# Op determinism: off.\n"
+    )
+    n, k, seed = int(spec.samples), int(spec.features), int(spec.data_seed)
+    layers_text = "\n".join(layer_lines)
+    return f'''import hashlib
+import random
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras  # Keras 3, or tf_keras when TF_USE_LEGACY_KERAS=1
+from tensorflow.keras import layers
+
+{determinism}
+# Data: {n} samples of {k} features from NumPy's RandomState({seed}).
+data_rng = np.random.RandomState({seed})
+x = data_rng.normal(size=({n}, {k})).astype("float32")
+true_w = data_rng.normal(size=({k},))
+y = (np.tanh(x @ true_w) + 0.1 * data_rng.normal(size=({n},))).astype("float32")
+
+
+def MLP():
+    """A NEW model from your spec, plus a Dense(1) output."""
+    net = keras.Sequential(name="your_model")
+    net.add(keras.Input(shape=({k},)))
+{layers_text}
+    return net
+'''
+
+
+def setup_cell(model: ArticleModel | ModelSpec, engine: str, hash_seed: int | None = None) -> str:
+    """The first cell of every lab notebook: engine, imports, data, the factory MLP(), the checksum, the global model."""
+    body = _article_model_lines(model) if isinstance(model, ArticleModel) else _spec_model_lines(model)
+    return f'''{engine_preamble(engine, hash_seed)}{body}
 
 {CHECKSUM_CELL_SOURCE}
-
 summarize_keras_trainable_variables = weight_checksum  # the article's name for it
 
-model = MLP()  # the global model that the "global-model" cell keeps re-fitting
+model = MLP()  # the global model that the "global" recipes keep re-fitting
 '''
 
 
-def _train_lines(params: StoryParams, shuffle: bool | None = None) -> str:
-    """Compile, checksum, fit, checksum: the article's training step with its Adam settings.
+def story_setup_cell(params: StoryParams, dropout: bool = False) -> str:
+    """The story's setup cell: the article's network and seeding block, for these settings."""
+    return setup_cell(ArticleModel(params.seed, dropout), params.engine)
 
-    `shuffle=None` leaves fit's default (shuffle=True) implicit, as in the article; True/False spell it out.
-    """
-    shuffle_arg = "" if shuffle is None else f", shuffle={bool(shuffle)!r}"
-    return f'''optimizer = keras.optimizers.Adam(learning_rate={float(params.learning_rate)!r}, beta_1=0.9, beta_2=0.999, epsilon=1e-08)
-model.compile(loss="mse", optimizer=optimizer, metrics=["accuracy"])
-weight_checksum(model, "before training")
-history = model.fit(x, y, epochs={params.epochs}, batch_size={params.batch_size}, validation_split=0.1, verbose=0{shuffle_arg})
-weight_checksum(model, "after training")
+
+_RESEED_LINE = {"none": "", "tf": "tf.random.set_seed({seed})\n", "full": "keras.utils.set_random_seed({seed})\n"}
+_RESEED_WORDS = {"none": "no reseeding", "tf": "reseed TensorFlow", "full": "seed Python, NumPy and TensorFlow together"}
+_MODEL_LINE = {"global": "", "factory": "model = MLP()\n", "restored": "model.set_weights(initial_weights)\n"}
+_MODEL_WORDS = {
+    "global": "then compile and fit the SAME model again",
+    "factory": "then build a NEW model, compile and fit it",
+    "restored": "reset the global model's weights to the setup's (kept by the recorder cell), compile and fit",
+}
+
+
+def recipe_cell(recipe: Recipe, training: Training, seed: int) -> str:
+    """The cell re-run once per rerun: the recipe's reseed and model lines, then compile, checksum, fit, checksum."""
+    head = f"{_RESEED_WORDS[recipe.reseed][:1].upper()}{_RESEED_WORDS[recipe.reseed][1:]}, {_MODEL_WORDS[recipe.model]}."
+    if (recipe.model, recipe.reseed) == ("factory", "tf"):
+        head = "The article's fix: " + head[:1].lower() + head[1:]
+    elif recipe.model == "global":
+        head = "Re-run this cell: " + head[:1].lower() + head[1:]
+    metrics = ', metrics=["accuracy"]' if training.metrics else ""
+    shuffle = "" if training.shuffle is None else f", shuffle={bool(training.shuffle)!r}"
+    return (
+        f"# {head}\n"
+        + _RESEED_LINE[recipe.reseed].format(seed=int(seed))
+        + _MODEL_LINE[recipe.model]
+        + f"optimizer = {training.optimizer}\n"
+        + f'model.compile(loss="mse", optimizer=optimizer{metrics})\n'
+        + 'weight_checksum(model, "before training")\n'
+        + f"history = model.fit(x, y, epochs={int(training.epochs)}, batch_size={int(training.batch_size)}, "
+        + f"validation_split={float(training.validation_split)!r}, verbose=0{shuffle})\n"
+        + 'weight_checksum(model, "after training")\n'
+    )
+
+
+def scenario_cell(scenario: str, params: StoryParams, shuffle: bool | None = None) -> str:
+    """A story scenario's cell: its recipe on the sidebar's engine, trained as in the article."""
+    return recipe_cell(SCENARIOS[scenario].recipe(params.engine), article_training(params, shuffle), params.seed)
+
+
+# Run after the setup cell by the matrix and the audit: every checksum also keeps a copy of each layer's
+# weights, so differences between reruns are computed here, inside the kernel, and read back as numbers.
+RECORDER_CELL = f'''# Keep every rerun's weights, so the differences to rerun 1 are computed in the kernel.
+kept_weights = {{"before training": [], "after training": []}}
+initial_weights = [np.array(w, copy=True) for w in model.get_weights()]
+_plain_checksum = weight_checksum
+
+
+def weight_checksum(net, label):
+    """The checksum as before, plus a copy of every layer's weights: (layer, weight, array)."""
+    kept = []
+    for layer in net.layers:
+        for variable, value in zip(layer.weights, layer.get_weights()):
+            kept.append((layer.name, variable.name.split("/")[-1].split(":")[0], np.array(value, copy=True)))
+    kept_weights.setdefault(label, []).append(kept)
+    return _plain_checksum(net, label)
+
+
+def _largest(one, two):
+    return float(np.max(np.abs(two.astype("float64") - one.astype("float64")), initial=0.0))
+
+
+def max_abs_diff(label):
+    """max |w_k - w_1| over every weight and every rerun k (0.0 with fewer than two reruns)."""
+    runs = kept_weights.get(label, [])
+    return max([_largest(a[2], b[2]) for run in runs[1:] for a, b in zip(runs[0], run)], default=0.0)
+
+
+def weight_table():
+    """Per weight of rerun 1: layer, weight, shape, and the largest |difference| from rerun 1 before and after training."""
+    rows = []
+    for index, (layer_name, weight_name, value) in enumerate((kept_weights["after training"] or [[]])[0]):
+        row = {{"layer": layer_name, "weight": weight_name, "shape": list(value.shape)}}
+        for stage in ("before", "after"):
+            runs = kept_weights[stage + " training"]
+            row["max_abs_diff_" + stage] = max([_largest(runs[0][index][2], run[index][2]) for run in runs[1:]], default=0.0)
+        rows.append(row)
+    return rows
+
+
+def weight_diffs(label="after training", cap={DIFF_CAP}):
+    """Per weight: rerun 2 minus rerun 1 as a matrix (1-D weights as one row), at most cap x cap."""
+    runs = kept_weights.get(label, [])
+    if len(runs) < 2:
+        return {{}}
+    found = {{}}
+    for (layer_name, weight_name, one), (_, _, two) in zip(runs[0], runs[1]):
+        diff = (two.astype("float64") - one.astype("float64")).reshape(one.shape[0], -1) if one.ndim > 1 else (two - one).reshape(1, -1)
+        found[layer_name + "/" + weight_name] = [[float(v) for v in row[:cap]] for row in diff[:cap]]
+    return found
 '''
-
-
-def scenario_cell(scenario: str, params: StoryParams, *, shuffle: bool | None = None) -> str:
-    """The cell re-run once per rerun of `scenario` (fresh-kernel re-runs the factory-tf-seed cell).
-
-    `shuffle` (the recipe matrix): None keeps the article's fit call; True/False pass shuffle= explicitly.
-    """
-    if scenario == "global-model":
-        head = f"# Re-run this cell: reseed TensorFlow, then compile and fit the SAME model again.\ntf.random.set_seed({params.seed})\n"
-    elif scenario in ("factory-tf-seed", "fresh-kernel"):
-        head = (
-            "# The article's fix: reseed TensorFlow, then build a NEW model, compile and fit it.\n"
-            f"tf.random.set_seed({params.seed})\nmodel = MLP()\n"
-        )
-    elif scenario == "factory-full-seed":
-        head = (
-            "# Seed Python, NumPy and TensorFlow together, then build a NEW model, compile and fit it.\n"
-            f"keras.utils.set_random_seed({params.seed})\nmodel = MLP()\n"
-        )
-    else:
-        raise ValueError(f"unknown scenario {scenario!r}")
-    return head + _train_lines(params, shuffle)
+RECORDER_EXPRESSIONS = {"delta_before": "max_abs_diff('before training')", "delta_after": "max_abs_diff('after training')"}
 
 
 # The article's own training cell (factory version), quoted for the diff view and for

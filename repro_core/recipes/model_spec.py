@@ -12,29 +12,20 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from repro_core.recipes.settings import short_repr, whole_number
+from repro_core.kernels.environment import ENGINES
+from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, SEED_MAX, choice, flag, real_number, short_repr, whole_number
 
 KINDS = ("dense", "dropout")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear", "softmax", "elu", "gelu")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
-ENGINES = ("keras3", "tf_keras")
-
-RECIPES: dict[str, str] = {
-    "none": "No seeding at all: each rerun builds a new model from the factory, compiles and fits it.",
-    "tf-seed": "tf.random.set_seed before each rerun (the article's fix), then a new model from the factory.",
-    "full-seed": "keras.utils.set_random_seed (Python, NumPy, TF) before each rerun, then a new model from the factory.",
-}
 
 UNITS_MAX = 512
 RATE_MAX = 0.9
 LAYERS_MAX = 12
 LR_MAX = 1.0
-BATCH_MAX = 1024
-EPOCHS_MAX = 50
 SPLIT_MAX = 0.5
 SAMPLES_MAX = 5000
 FEATURES_MAX = 64
-DATA_SEED_MAX = 2**31 - 1
 JSON_MAX_BYTES = 100_000
 
 LAYER_KEYS = {"dense": ("kind", "units", "activation"), "dropout": ("kind", "rate")}
@@ -42,33 +33,6 @@ SPEC_KEYS = (
     "layers", "optimizer", "learning_rate", "batch_size", "epochs", "shuffle", "validation_split",
     "samples", "features", "data_seed", "op_determinism", "engine",
 )  # fmt: skip
-
-
-def _real(name: str, value: object, low: float, high: float, low_open: bool = False) -> float:
-    """A finite float in [low, high] (or (low, high] when low_open); bools, text and NaN rejected."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {short_repr(value)}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise ValueError(f"{name} is far too large, got {short_repr(value)}") from None
-    too_low = number <= low if low_open else number < low
-    if not math.isfinite(number) or too_low or number > high:
-        bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must be in {bracket}{low:g}, {high:g}], got {short_repr(value)}")
-    return number
-
-
-def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {short_repr(value)}")
-    return value
-
-
-def _flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, got {short_repr(value)}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -81,17 +45,17 @@ class LayerSpec:
     rate: float | None = None
 
     def __post_init__(self) -> None:
-        kind = _choice("layer kind", self.kind, KINDS)
+        kind = choice("layer kind", self.kind, KINDS)
         if kind == "dense":
             if self.rate is not None:
                 raise ValueError("a dense layer has no dropout rate")
             object.__setattr__(self, "units", whole_number("dense units", self.units, 1, UNITS_MAX))
             activation = "linear" if self.activation is None else self.activation
-            object.__setattr__(self, "activation", _choice("activation", activation, ACTIVATIONS))
+            object.__setattr__(self, "activation", choice("activation", activation, ACTIVATIONS))
         else:
             if self.units is not None or self.activation is not None:
                 raise ValueError("a dropout layer has no units or activation")
-            object.__setattr__(self, "rate", _real("dropout rate", self.rate, 0.0, RATE_MAX))
+            object.__setattr__(self, "rate", real_number("dropout rate", self.rate, 0.0, RATE_MAX))
 
     def to_dict(self) -> dict[str, object]:
         if self.kind == "dense":
@@ -102,7 +66,7 @@ class LayerSpec:
     def from_dict(cls, obj: object) -> LayerSpec:
         if not isinstance(obj, Mapping):
             raise ValueError(f"each layer must be an object, got {short_repr(obj)}")
-        kind = _choice("layer kind", obj.get("kind"), KINDS)
+        kind = choice("layer kind", obj.get("kind"), KINDS)
         allowed = LAYER_KEYS[kind]
         unknown = [key for key in obj if key not in allowed]
         if unknown:
@@ -141,17 +105,17 @@ class ModelSpec:
         if not all(isinstance(layer, LayerSpec) for layer in layers):
             raise ValueError("layers must be LayerSpec objects (use ModelSpec.from_dict for plain data)")
         object.__setattr__(self, "layers", tuple(layers))
-        object.__setattr__(self, "optimizer", _choice("optimizer", self.optimizer, OPTIMIZERS))
-        object.__setattr__(self, "learning_rate", _real("learning rate", self.learning_rate, 0.0, LR_MAX, low_open=True))
+        object.__setattr__(self, "optimizer", choice("optimizer", self.optimizer, OPTIMIZERS))
+        object.__setattr__(self, "learning_rate", real_number("learning rate", self.learning_rate, 0.0, LR_MAX, low_open=True))
         object.__setattr__(self, "batch_size", whole_number("batch size", self.batch_size, 1, BATCH_MAX))
         object.__setattr__(self, "epochs", whole_number("epochs", self.epochs, 1, EPOCHS_MAX))
-        object.__setattr__(self, "shuffle", _flag("shuffle", self.shuffle))
-        object.__setattr__(self, "validation_split", _real("validation split", self.validation_split, 0.0, SPLIT_MAX))
+        object.__setattr__(self, "shuffle", flag("shuffle", self.shuffle))
+        object.__setattr__(self, "validation_split", real_number("validation split", self.validation_split, 0.0, SPLIT_MAX))
         object.__setattr__(self, "samples", whole_number("samples", self.samples, 1, SAMPLES_MAX))
         object.__setattr__(self, "features", whole_number("features", self.features, 1, FEATURES_MAX))
-        object.__setattr__(self, "data_seed", whole_number("data seed", self.data_seed, 0, DATA_SEED_MAX))
-        object.__setattr__(self, "op_determinism", _flag("op determinism", self.op_determinism))
-        object.__setattr__(self, "engine", _choice("engine", self.engine, ENGINES))
+        object.__setattr__(self, "data_seed", whole_number("data seed", self.data_seed, 0, SEED_MAX))
+        object.__setattr__(self, "op_determinism", flag("op determinism", self.op_determinism))
+        object.__setattr__(self, "engine", choice("engine", self.engine, tuple(ENGINES)))
         if self.validation_split > 0:
             train = math.ceil(self.samples * (1.0 - self.validation_split))  # how Keras splits: the last samples validate
             if train < 1 or self.samples - train < 1:
@@ -210,6 +174,3 @@ class ModelSpec:
             raise ValueError(f"model spec is not valid JSON: {str(exc).splitlines()[0][:120]}") from None
         return cls.from_dict(obj)
 
-
-def check_recipe(recipe: object) -> str:
-    return _choice("recipe", recipe, tuple(RECIPES))

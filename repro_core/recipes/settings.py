@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from repro_core.kernels.environment import ENGINES
 
-SCENARIOS: dict[str, str] = {
-    "global-model": "One model built in the setup cell; each rerun reseeds TensorFlow, compiles and fits it.",
-    "factory-tf-seed": "The article's fix: each rerun calls tf.random.set_seed, builds a new model, compiles, fits.",
-    "factory-full-seed": "Each rerun calls keras.utils.set_random_seed (Python, NumPy, TF), builds, compiles, fits.",
-    "fresh-kernel": "Each rerun in a newly started kernel: setup cell, then the article's fix.",
-}
-
 SEED_MAX = 2**31 - 1
 RERUNS_MAX = 10
 EPOCHS_MAX = 50
-BATCH_MAX = 64
+BATCH_MAX = 1024
 
 
 def short_repr(value: object) -> str:
@@ -41,6 +35,34 @@ def whole_number(name: str, value: object, low: int, high: int) -> int:
     return number
 
 
+def real_number(name: str, value: object, low: float, high: float, low_open: bool = False) -> float:
+    """A finite float in [low, high] (or (low, high] when low_open); bools, text and NaN rejected."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {short_repr(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is far too large, got {short_repr(value)}") from None
+    too_low = number <= low if low_open else number < low
+    if not math.isfinite(number) or too_low or number > high:
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name} must be in {bracket}{low:g}, {high:g}], got {short_repr(value)}")
+    return number
+
+
+def choice(name: str, value: object, allowed: Collection[str]) -> str:
+    """One of a fixed list of names (the list is what goes into a cell, never the visitor's string)."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {short_repr(value)}")
+    return value
+
+
+def flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {short_repr(value)}")
+    return value
+
+
 @dataclass(frozen=True)
 class StoryParams:
     """The knobs a visitor may turn. Construction validates and normalises them.
@@ -61,12 +83,5 @@ class StoryParams:
         object.__setattr__(self, "reruns", whole_number("reruns", self.reruns, 1, RERUNS_MAX))
         object.__setattr__(self, "epochs", whole_number("epochs", self.epochs, 1, EPOCHS_MAX))
         object.__setattr__(self, "batch_size", whole_number("batch size", self.batch_size, 1, BATCH_MAX))
-        rate = self.learning_rate
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)):
-            raise ValueError(f"learning rate must be a number, got {rate!r}")
-        rate = float(rate)
-        if not math.isfinite(rate) or not 0.0 < rate <= 1.0:
-            raise ValueError(f"learning rate must be in (0, 1], got {rate!r}")
-        object.__setattr__(self, "learning_rate", rate)
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        object.__setattr__(self, "learning_rate", real_number("learning rate", self.learning_rate, 0.0, 1.0, low_open=True))
+        choice("engine", self.engine, ENGINES)

@@ -46,6 +46,7 @@ def records_from_csv(text: str) -> list[RunRecord]:
     for raw in csv.DictReader(io.StringIO(text)):
         values: dict[str, object] = dict(raw)
         values["rerun"] = int(raw["rerun"])
+        values["kernel_start"] = int(raw.get("kernel_start") or 1)
         for name in ("before_sum", "after_sum", "seconds"):
             values[name] = float(raw[name])
         rows.append(RunRecord(**values))
@@ -92,15 +93,15 @@ def differing(rows: Sequence[Comparison]) -> int:
 
 
 def comparison_banner(rows: Sequence[Comparison]) -> tuple[str, str]:
-    """(kind, text): kind is an st alert name; text starts with "N of M reruns differ"."""
+    """(outcome, text): outcome is "empty", "same" or "different"; text starts with "N of M reruns differ"."""
     total = len(rows)
     if total == 0:
-        return "warning", "0 of 0 reruns differ: the reports have no records to compare."
+        return "empty", "0 of 0 reruns differ: the reports have no records to compare."
     n = differing(rows)
     text = f"**{n} of {total} reruns differ**"
     if n == 0:
-        return "success", text + ": every paired rerun has the same SHA-256 fingerprints before and after training."
-    return "error", text + " (fingerprints before or after training, or a rerun present in only one report)."
+        return "same", text + ": every paired rerun has the same SHA-256 fingerprints before and after training."
+    return "different", text + " (fingerprints before or after training, or a rerun present in only one report)."
 
 
 def compare(a: Report, b: Report) -> tuple[pd.DataFrame, tuple[str, str]]:

@@ -10,6 +10,7 @@ VERDICTS = {
     "drift-chain": "each rerun starts where the previous one ended: after(k) == before(k+1)",
     "drift": "reruns differ, and not as a chain",
     "single-run": "only one rerun: nothing to compare yet",
+    "error": "a cell raised before two reruns could be compared",
 }
 
 
@@ -45,6 +46,7 @@ class RunRecord:
     keras: str
     engine: str
     kernelspec: str
+    kernel_start: int = 1  # which start of the notebook's kernel the rerun ran in (the restart sequences have several)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -57,7 +59,7 @@ def verdict(records: Sequence[RunRecord]) -> str:
     """stable, drift-chain, drift, or single-run: judged on the SHA-256 fingerprints only."""
     if len(records) < 2:
         return "single-run"
-    ordered = sorted(records, key=lambda r: r.rerun)
+    ordered = sorted(records, key=lambda r: (r.kernel_start, r.rerun))
     if all(r.before_sha256 == ordered[0].before_sha256 and r.after_sha256 == ordered[0].after_sha256 for r in ordered):
         return "stable"
     if all(a.after_sha256 == b.before_sha256 for a, b in zip(ordered, ordered[1:], strict=False)):
@@ -66,10 +68,10 @@ def verdict(records: Sequence[RunRecord]) -> str:
 
 
 def same_as_first(records: Sequence[RunRecord]) -> list[bool]:
-    """Per record: are its before and after fingerprints those of rerun 1?"""
+    """Per record: are its before and after fingerprints those of the first rerun (of the first kernel start)?"""
     if not records:
         return []
-    first = min(records, key=lambda r: r.rerun)
+    first = min(records, key=lambda r: (r.kernel_start, r.rerun))
     return [r.before_sha256 == first.before_sha256 and r.after_sha256 == first.after_sha256 for r in records]
 
 

@@ -103,21 +103,21 @@ def _record(raw: object, index: int) -> RunRecord:
     where = f"records[{index}]"
     if not isinstance(raw, dict):
         raise ValueError(f"{where} must be an object")
-    missing = [name for name in RECORD_FIELDS if name not in raw]
+    missing = [name for name in RECORD_FIELDS if name not in raw and name != "kernel_start"]  # schema 1 has no kernel_start
     if missing:
         raise ValueError(f"{where} lacks {', '.join(missing)}")
     values: dict[str, object] = {}
     for spec in fields(RunRecord):
-        value = raw[spec.name]
+        value = raw.get(spec.name, 1)
         if spec.name in _TEXT_FIELDS:
             if not isinstance(value, str) or len(value) > 200:
                 raise ValueError(f"{where}.{spec.name} must be a short text")
         elif spec.name.endswith("sha256"):
             if not isinstance(value, str) or not _SHA.match(value):
                 raise ValueError(f"{where}.{spec.name} must be 64 lowercase hex digits")
-        elif spec.name == "rerun":
+        elif spec.name in ("rerun", "kernel_start"):
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
-                raise ValueError(f"{where}.rerun must be a whole number from 1")
+                raise ValueError(f"{where}.{spec.name} must be a whole number from 1")
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError(f"{where}.{spec.name} must be a finite number")

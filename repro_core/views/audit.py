@@ -10,7 +10,6 @@ import pandas as pd
 from repro_core.recipes.model_spec import LayerSpec
 
 TABLE_COLUMNS = ["layer", "weight", "shape", "max |Δ| before training", "max |Δ| after training", "identical"]
-LAYER_COLUMNS = ["kind", "units", "activation", "rate"]
 
 
 def layer_table(rows: Sequence[dict]) -> pd.DataFrame:

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from repro_core.experiments.matrix import CombinationResult
+from repro_core.experiments.matrix import RecipeResult
 from repro_core.views.story import short
 
-COL_STRATEGY = "strategy"
+COL_MODEL = "model"
 COL_RESEED = "reseed"
 COL_RECIPE = "recipe"
 COL_ENGINE = "engine"
@@ -19,23 +19,23 @@ COL_DELTA_BEFORE = "max |Δ| before"
 COL_DELTA_AFTER = "max |Δ| after"
 COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
 COL_SECONDS = "seconds"
-MATRIX_COLUMNS = [COL_RECIPE, COL_STRATEGY, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]
+MATRIX_COLUMNS = [COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]
 
 VERDICT_COLORS = {"stable": "#2ca02c", "drift-chain": "#d62728", "drift": "#ff7f0e", "single-run": "#1f77b4", "error": "#7f7f7f"}
 
 
-def fingerprint_text(result: CombinationResult) -> str:
+def fingerprint_text(result: RecipeResult) -> str:
     return " | ".join(f"{short(r.before_sha256)}→{short(r.after_sha256)}" for r in result.records)
 
 
-def matrix_frame(results: Sequence[CombinationResult]) -> pd.DataFrame:
+def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
     """One row per combination, in the order given; verdicts come from records.verdict()."""
     rows = [
         {
-            COL_RECIPE: result.combination.label,
-            COL_STRATEGY: result.combination.strategy,
-            COL_RESEED: result.combination.reseed,
-            COL_ENGINE: result.combination.engine,
+            COL_RECIPE: result.recipe.label,
+            COL_MODEL: result.recipe.model,
+            COL_RESEED: result.recipe.reseed,
+            COL_ENGINE: result.recipe.engine,
             COL_VERDICT: result.verdict,
             COL_DELTA_BEFORE: float(result.max_delta_before),
             COL_DELTA_AFTER: float(result.max_delta_after),
@@ -48,7 +48,7 @@ def matrix_frame(results: Sequence[CombinationResult]) -> pd.DataFrame:
 
 
 def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
-    """Rows strategy+reseed, columns engine, colour the verdict; the tooltip shows verdict, max |Δ| and fingerprints."""
+    """Rows model+reseed, columns engine, colour the verdict; the tooltip shows verdict, max |Δ| and fingerprints."""
     data = frame.rename(
         columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_FINGERPRINTS: "fingerprints"}
     )
@@ -59,7 +59,7 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     )
     base = alt.Chart(data).encode(
         x=alt.X(f"{COL_ENGINE}:N", title="engine", axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y(f"{COL_RECIPE}:N", title="strategy + reseed", sort=list(dict.fromkeys(data[COL_RECIPE]))),
+        y=alt.Y(f"{COL_RECIPE}:N", title="model + reseed", sort=list(dict.fromkeys(data[COL_RECIPE]))),
     )
     tooltip = [
         alt.Tooltip(f"{COL_RECIPE}:N", title="recipe"),

@@ -15,7 +15,7 @@ import pandas as pd
 
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.records import KernelVersions, RunRecord, verdict
+from repro_core.results.records import VERDICTS, KernelVersions, RunRecord, same_as_first, verdict
 
 SHA_CHARS = 12
 
@@ -35,43 +35,22 @@ SERIES_AFTER = "after training"
 SERIES_HANDOVER = "after k → before k+1"
 SERIES = [SERIES_BEFORE, SERIES_AFTER, SERIES_HANDOVER]
 
-# How each verdict is announced: (banner kind, headline). The explanation is records.VERDICTS.
-VERDICT_BANNERS = {
-    "stable": ("success", "Stable"),
-    "drift-chain": ("error", "Drift, as a chain"),
-    "drift": ("warning", "Drift"),
-    "single-run": ("info", "Single run"),
-}
+# How each verdict is announced; the explanation is records.VERDICTS (lab_ui picks the alert's colour).
+VERDICT_HEADLINES = {"stable": "Stable", "drift-chain": "Drift, as a chain", "drift": "Drift", "single-run": "Single run", "error": "Error"}
 
 ARTICLE_LABEL = f"published in the article, TensorFlow {cells.ARTICLE_TF_VERSION}"
-
-
-@dataclass(frozen=True)
-class KernelRun:
-    """A record plus the kernel start (LabKernel.generation) it came from."""
-
-    record: RunRecord
-    generation: int
 
 
 def short(sha: str) -> str:
     return sha[:SHA_CHARS]
 
 
-def same_as_first_row(records: Sequence[RunRecord]) -> list[bool]:
-    """Per record, in table order: same before and after fingerprints as the table's first row."""
-    if not records:
-        return []
-    first = records[0]
-    return [r.before_sha256 == first.before_sha256 and r.after_sha256 == first.after_sha256 for r in records]
-
-
-def records_frame(records: Sequence[RunRecord], generations: Sequence[int] | None = None) -> pd.DataFrame:
+def records_frame(records: Sequence[RunRecord], with_kernel: bool = False) -> pd.DataFrame:
     """One row per rerun, in the order given; optionally with the kernel start each row came from."""
-    columns = ([COL_KERNEL] if generations is not None else []) + TABLE_COLUMNS
+    columns = ([COL_KERNEL] if with_kernel else []) + TABLE_COLUMNS
     if not records:
         return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
-    same = same_as_first_row(records)
+    same = same_as_first(records)
     rows = []
     for index, record in enumerate(records):
         row = {
@@ -83,14 +62,10 @@ def records_frame(records: Sequence[RunRecord], generations: Sequence[int] | Non
             COL_SECONDS: float(record.seconds),
             COL_SAME: bool(same[index]),
         }
-        if generations is not None:
-            row = {COL_KERNEL: int(generations[index]), **row}
+        if with_kernel:
+            row = {COL_KERNEL: int(record.kernel_start), **row}
         rows.append(row)
     return pd.DataFrame(rows, columns=columns)
-
-
-def runs_frame(runs: Sequence[KernelRun]) -> pd.DataFrame:
-    return records_frame([run.record for run in runs], [run.generation for run in runs])
 
 
 def chart_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -176,13 +151,10 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
     return chart
 
 
-def verdict_banner(records: Sequence[RunRecord]) -> tuple[str, str, str]:
-    """(kind, headline, verdict) for the rows given, computed with records.verdict()."""
-    from repro_core.results.records import VERDICTS
-
+def verdict_text(records: Sequence[RunRecord]) -> tuple[str, str]:
+    """(verdict, sentence) for the rows given, computed with records.verdict()."""
     name = verdict(list(records))
-    kind, headline = VERDICT_BANNERS[name]
-    return kind, f"**Verdict: {headline}** ({name}) — {VERDICTS[name]}.", name
+    return name, f"**Verdict: {VERDICT_HEADLINES[name]}** ({name}) — {VERDICTS[name]}."
 
 
 def article_reference_frame(scenario: str) -> pd.DataFrame:
@@ -210,23 +182,23 @@ def article_diff(params: StoryParams | None = None) -> str:
 class RestartCheck:
     """Does the first run after the latest restart reproduce the first run of the kernel start before it?"""
 
-    before: KernelRun
-    after: KernelRun
+    before: RunRecord
+    after: RunRecord
 
     @property
     def reproduces(self) -> bool:
-        a, b = self.before.record, self.after.record
+        a, b = self.before, self.after
         return a.before_sha256 == b.before_sha256 and a.after_sha256 == b.after_sha256
 
 
-def restart_check(runs: Sequence[KernelRun]) -> RestartCheck | None:
+def restart_check(records: Sequence[RunRecord]) -> RestartCheck | None:
     """Compare the first row of the newest kernel start with the first row of the previous start in the table.
 
     None until the table holds rows from at least two kernel starts.
     """
-    firsts: dict[int, KernelRun] = {}
-    for run in runs:
-        firsts.setdefault(run.generation, run)
+    firsts: dict[int, RunRecord] = {}
+    for record in records:
+        firsts.setdefault(record.kernel_start, record)
     if len(firsts) < 2:
         return None
     starts = sorted(firsts)

@@ -86,7 +86,7 @@ def test_restart_page_exports_every_kernel_start(app):
     at.button(key="restart_run_cell").click().run(timeout=RUN_TIMEOUT)
     assert not exceptions(at)
     rows = at.session_state[session.RESULTS][session.RESTART]
-    assert [(run.generation, run.record.rerun) for run in rows.runs] == [(1, 1), (2, 1)]
+    assert [(r.kernel_start, r.rerun) for r in rows.records] == [(1, 1), (2, 1)]
     assert len(rows.kernel_starts) == 2 and [len(cells) for _token, cells in rows.kernel_starts] == [3, 3]
     assert [b.label for b in at.get("download_button")] == ["Table (CSV)", "Report (JSON)", "Notebook (.ipynb)"]
     book = nbformat.reads(notebook_text(rows.cells, rows.kernel_name, "lab", "restart"), as_version=4)

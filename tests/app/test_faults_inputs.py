@@ -60,7 +60,7 @@ def test_a_click_over_the_budget_is_refused_before_any_kernel_starts(app, hostin
     assert not exceptions(at)
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "2 reruns x 10 epochs = 20" in errors[0] and "budget of 19" in errors[0]
-    assert rows_of(at, session.DRIFT) is None or not rows_of(at, session.DRIFT).runs
+    assert rows_of(at, session.DRIFT) is None or not rows_of(at, session.DRIFT).records
     assert session.NOTEBOOK not in at.session_state
 
 
@@ -76,7 +76,7 @@ def test_a_cell_over_its_time_is_interrupted_and_the_next_click_works(app, hosti
     hosting_env(REPRO_CELL_TIMEOUT="300")
     at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
     assert not at.error and not exceptions(at)
-    assert len(rows_of(at, session.DRIFT).runs) == 1
+    assert len(rows_of(at, session.DRIFT).records) == 1
     assert at.session_state[session.NOTEBOOK].kernel.state == "idle"
 
 

@@ -39,10 +39,10 @@ def test_matrix_run_fills_table_and_heatmap_with_the_cores_verdicts(app):
     assert not exceptions(at) and not at.error
 
     matrix = at.session_state["matrix_result"]
-    assert [(c.combination.strategy, c.combination.reseed, c.combination.engine) for c in matrix.results] == [
+    assert [(c.recipe.model, c.recipe.reseed, c.recipe.engine) for c in matrix.results] == [
         (s, r, "keras3") for s in ("global", "factory") for r in ("none", "tf", "full")
     ]
-    expected = {result.combination.label: verdict(result.records) for result in matrix.results}
+    expected = {result.recipe.label: verdict(result.records) for result in matrix.results}
     assert all(len(result.records) == 2 for result in matrix.results)
     assert expected["global+tf"] == "drift-chain" and expected["factory+tf"] == "drift" and expected["factory+full"] == "stable"
 

@@ -11,7 +11,7 @@ from app_helpers import alerts, chart_data, elements, exceptions, find_block
 from conftest import PAGES, RERUNS, RUN_TIMEOUT
 
 from lab_ui import session
-from repro_core.experiments.story import run_scenario
+from repro_core.experiments.story import run_story
 from repro_core.results.records import VERDICTS, verdict
 from repro_core.views.story import restart_check
 
@@ -81,7 +81,7 @@ def test_factory_both_recipes_and_run_cell(app):
 
     # "Run N times" rows are what run_scenario gives from a fresh kernel (as the CLI does)
     params = at.session_state[session.PARAMS]
-    reference = run_scenario("factory-full-seed", params).records
+    reference = run_story(params, ["factory-full-seed"])[0].records
     assert [(r.before_sha256, r.after_sha256) for r in reference] == [(r.before_sha256, r.after_sha256) for r in full_rows]
 
     # The kernel last ran the full-seed recipe: the tf-seed cell restarts it, so its table starts over.
@@ -103,15 +103,15 @@ def test_restart_reproduces_first_run(app):
     at.button(key="restart_kernel").click().run(timeout=RUN_TIMEOUT)
     at.button(key="restart_run_cell").click().run(timeout=RUN_TIMEOUT)
     assert not exceptions(at)
-    runs = rows_of(at, session.RESTART).runs
-    first = runs[0].generation
-    assert [(r.generation - first, r.record.rerun) for r in runs] == [(0, 1), (0, 2), (1, 1)]
+    runs = rows_of(at, session.RESTART).records
+    first = runs[0].kernel_start
+    assert [(r.kernel_start - first, r.rerun) for r in runs] == [(0, 1), (0, 2), (1, 1)]
     check_results_block(at, "restart_results", session.RESTART)
     frame = elements(find_block(at.main, "restart_results"), "dataframe")[0].value
-    assert frame["kernel start"].tolist() == [r.generation for r in runs]
+    assert frame["kernel start"].tolist() == [r.kernel_start for r in runs]
     check = restart_check(runs)
     assert check is not None and check.reproduces
-    assert runs[2].record.before_sha256 == runs[0].record.before_sha256
+    assert runs[2].before_sha256 == runs[0].before_sha256
     shown = alerts(find_block(at.main, "restart_check"))
     assert len(shown) == 1 and "reproduces the first run before it" in shown[0] and "does not" not in shown[0]
 
@@ -122,8 +122,8 @@ def test_whole_story_fills_every_page(app):
     assert not exceptions(at)
     results = at.session_state[session.RESULTS]
     for slot in (session.DRIFT, session.FACTORY_TF, session.FACTORY_FULL):
-        assert len(results[slot].runs) == RERUNS
-    assert len(results[session.RESTART].runs) == RERUNS + 1
+        assert len(results[slot].records) == RERUNS
+    assert len(results[session.RESTART].records) == RERUNS + 1
     for page, key, slot in [
         ("drift", "drift_results", session.DRIFT),
         ("factory", "factory_tf_results", session.FACTORY_TF),

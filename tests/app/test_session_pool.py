@@ -16,7 +16,7 @@ def test_a_session_that_is_gone_gives_its_kernel_back():
         state: dict = {}
         with session.click(state) as book:
             assert book.kernel.state == "idle"
-        assert pool.live == 1 and pool.holds(state[session.SESSION_ID], book)
+        assert pool.live == 1 and pool.holds(state[session.SESSION_ID], book.kernel)
         del state, book  # Streamlit drops a session's state when the browser tab is gone
         gc.collect()
         deadline = time.monotonic() + 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -12,7 +13,6 @@ from repro_core.recipes.settings import StoryParams
 from repro_core.results.records import KernelVersions, RunRecord
 from repro_core.views.story import (
     TABLE_COLUMNS,
-    KernelRun,
     article_diff,
     article_reference_frame,
     chart_frames,
@@ -20,7 +20,7 @@ from repro_core.views.story import (
     rerun_chart,
     restart_check,
     stateless_initializers,
-    verdict_banner,
+    verdict_text,
 )
 
 
@@ -37,8 +37,8 @@ def test_table_columns_and_check_marks():
     assert list(frame.columns) == TABLE_COLUMNS
     assert frame["same as rerun 1"].tolist() == [True, True, False]
     assert frame["before sha256"].tolist()[0] == "e" * 12
-    with_kernel = records_frame(STABLE, [1, 2])
-    assert list(with_kernel.columns) == ["kernel start"] + TABLE_COLUMNS
+    with_kernel = records_frame([STABLE[0], replace(STABLE[1], kernel_start=2)], with_kernel=True)
+    assert list(with_kernel.columns) == ["kernel start"] + TABLE_COLUMNS and with_kernel["kernel start"].tolist() == [1, 2]
     assert list(records_frame([]).columns) == TABLE_COLUMNS
 
 
@@ -55,10 +55,10 @@ def test_chart_holds_every_sum_and_the_hand_overs():
     assert sorted(values) == sorted([-0.5, -0.4, -0.4, -0.3, -0.3, -0.2])
 
 
-def test_verdict_banner_follows_records():
-    assert verdict_banner(CHAIN)[2] == "drift-chain"
-    assert verdict_banner(STABLE)[0] == "success"
-    assert verdict_banner(CHAIN[:1])[2] == "single-run"
+def test_verdict_text_follows_records():
+    assert verdict_text(CHAIN)[0] == "drift-chain"
+    assert verdict_text(STABLE)[0] == "stable" and "**Verdict: Stable**" in verdict_text(STABLE)[1]
+    assert verdict_text(CHAIN[:1])[0] == "single-run"
 
 
 def test_diff_and_reference():
@@ -71,10 +71,10 @@ def test_diff_and_reference():
 
 def test_restart_check_compares_first_rows_of_kernel_starts():
     a1, a2 = record(1, 5.0, 5.3, "p", "q"), record(2, 0.4, 0.6, "r", "s")
-    assert restart_check([KernelRun(a1, 1), KernelRun(a2, 1)]) is None
-    check = restart_check([KernelRun(a1, 1), KernelRun(a2, 1), KernelRun(record(1, 5.0, 5.3, "p", "q"), 2)])
-    assert check.reproduces and check.before.generation == 1 and check.after.generation == 2
-    check = restart_check([KernelRun(a1, 1), KernelRun(a2, 2)])
+    assert restart_check([a1, a2]) is None
+    check = restart_check([a1, a2, replace(record(1, 5.0, 5.3, "p", "q"), kernel_start=2)])
+    assert check.reproduces and check.before.kernel_start == 1 and check.after.kernel_start == 2
+    check = restart_check([a1, replace(a2, kernel_start=2)])
     assert not check.reproduces
 
 
@@ -99,29 +99,29 @@ def test_settings_validation_keeps_previous_on_error():
 
 
 @pytest.mark.parametrize(
-    ("change", "keeps_notebook"), [({"reruns": 4}, True), ({"seed": 9}, False), ({"epochs": 3}, False), ({"engine": "tf_keras"}, False)]
+    ("change", "keeps_notebook"), [({"reruns": 4}, True), ({"seed": 9}, True), ({"epochs": 3}, True), ({"engine": "tf_keras"}, False)]
 )
-def test_settings_change_retires_notebook_when_cells_change(change, keeps_notebook):
+def test_settings_change_resets_the_setup_and_an_engine_change_retires_the_notebook(change, keeps_notebook):
     state: dict = {}
     session.apply_settings(state, 1234, 3, 10, "keras3")
-    book = session.get_notebook(state)  # not started: no kernel process yet
+    book = session.get_notebook(state)  # no kernel leased yet
     values = {"seed": 1234, "reruns": 3, "epochs": 10, "engine": "keras3", **change}
     session.apply_settings(state, values["seed"], values["reruns"], values["epochs"], values["engine"])
     assert (session.peek_notebook(state) is book) == keeps_notebook
-    assert session.get_notebook(state).params == state[session.PARAMS]
+    assert session.get_notebook(state).setup == (cells.story_setup_cell(state[session.PARAMS]),)
     session.close_notebook(state)
 
 
 def test_rows_start_over_on_rerun_one_or_new_settings():
     state: dict = {}
     session.apply_settings(state, 1234, 3, 10, "keras3")
-    rows, fresh = session.add_cell_run(state, session.DRIFT, KernelRun(CHAIN[0], 1))
-    assert fresh and len(rows.runs) == 1
-    rows, fresh = session.add_cell_run(state, session.DRIFT, KernelRun(CHAIN[1], 1))
-    assert not fresh and len(rows.runs) == 2
-    rows, fresh = session.add_cell_run(state, session.DRIFT, KernelRun(CHAIN[0], 2))
-    assert fresh and len(rows.runs) == 1
+    rows, fresh = session.add_row(state, session.DRIFT, CHAIN[0])
+    assert fresh and len(rows.records) == 1
+    rows, fresh = session.add_row(state, session.DRIFT, CHAIN[1])
+    assert not fresh and len(rows.records) == 2
+    rows, fresh = session.add_row(state, session.DRIFT, replace(CHAIN[0], kernel_start=2))
+    assert fresh and len(rows.records) == 1
     session.apply_settings(state, 99, 3, 10, "keras3")
     assert session.is_stale(session.get_rows(state, session.DRIFT), state[session.PARAMS])
-    rows, fresh = session.add_cell_run(state, session.DRIFT, KernelRun(CHAIN[1], 1))
+    rows, fresh = session.add_row(state, session.DRIFT, CHAIN[1])
     assert fresh and rows.params.seed == 99

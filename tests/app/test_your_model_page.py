@@ -7,13 +7,13 @@ from app_helpers import alerts, chart_data, elements, exceptions, find_block
 from conftest import APP, RUN_TIMEOUT
 from streamlit.testing.v1 import AppTest
 
+from lab_ui import session
+
 PAGE = "lab_pages/your_model.py"
 
 
 def close(at: AppTest) -> None:
-    book = at.session_state.get("model_audit_kernel", None)
-    if book is not None:
-        book.close()
+    session.shutdown_all()
 
 
 @pytest.fixture
@@ -31,8 +31,7 @@ def test_page_loads_without_starting_a_kernel(page):
     assert [t.value for t in page.title] == ["Your model"]
     assert page.button(key="model_run") is not None
     assert any("keras.utils.set_random_seed(1234)" in c.value for c in page.code)
-    book = page.session_state["model_audit_kernel"]
-    assert book.kernel is None
+    assert session.pool().stats()["kept"] == session.pool().stats()["lent"] == 0
 
 
 def test_tiny_audit_fills_verdict_table_and_heatmap(page):
@@ -55,15 +54,14 @@ def test_tiny_audit_fills_verdict_table_and_heatmap(page):
     _spec, frames = chart_data(elements(block, "vega_lite_chart")[0])
     assert len(frames[0]) == 2 * 3 and set(frames[0]["difference"]) == {0.0}
 
-    # turning op determinism on restarts the (idle) audit kernel with TF_DETERMINISTIC_OPS=1, and the page says so
-    book = at.session_state["model_audit_kernel"]
-    pid = book.kernel.pid
+    # the audit's kernel was only lent for the click: the pool has taken it back
+    assert session.pool().stats()["kept"] == session.pool().stats()["lent"] == 0
+
+    # op determinism goes into the setup cell; the old results are marked stale
     at.toggle(key="model_op_determinism").set_value(True).run()
     assert not exceptions(at)
-    assert any("Op determinism is now **on**" in text and "restarted" in text for text in (i.value for i in at.info))
-    assert book.kernel.pid != pid and book.kernel.env.get("TF_DETERMINISTIC_OPS") == "1" and book.op_determinism is True
     assert any("enable_op_determinism()" in c.value for c in at.code)
-    assert any("other settings" in w.value for w in at.warning)  # the old results are marked stale
+    assert any("other settings" in w.value for w in at.warning)
 
 
 @pytest.mark.parametrize(

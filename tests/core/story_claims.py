@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from repro_core.experiments.story import ScenarioResult
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from repro_core.experiments.notebook import Notebook
+from repro_core.experiments.story import ScenarioResult, story_notebook
+from repro_core.kernels.environment import DEFAULT_KERNEL, KernelKind
+from repro_core.kernels.pool import private_pool
+from repro_core.recipes import cells
+from repro_core.recipes.settings import StoryParams
+from repro_core.results.records import RunRecord
 
 
 def fingerprints(result: ScenarioResult) -> list[tuple[str, str]]:
@@ -39,3 +48,15 @@ def assert_modern_tensorflow_story(results: dict[str, ScenarioResult]) -> None:
     for result in results.values():
         assert [r.rerun for r in result.records] == [1, 2, 3]
         assert all(r.seconds > 0 for r in result.records)
+
+
+@contextmanager
+def story_book(params: StoryParams, kernel_name: str = DEFAULT_KERNEL) -> Iterator[Notebook]:
+    """A story notebook on a kernel leased from a pool of the test's own (shut down afterwards)."""
+    with private_pool() as pool, pool.lease("test", KernelKind(kernel_name, params.engine), keep=False) as [kernel]:
+        yield story_notebook(params).attach(kernel)
+
+
+def run_cell(book: Notebook, params: StoryParams, scenario: str, code: str | None = None) -> RunRecord:
+    """Shift-Enter on the scenario's cell (or on `code`), as a page's Run cell does."""
+    return book.run(code if code is not None else cells.scenario_cell(scenario, params), scenario)[0]

@@ -23,7 +23,7 @@ def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         (["--seed", "-1"], "seed"),
         (["--kernel", "no-such-kernel"], "unknown kernelspec"),
         (["--engine", "jax"], "unknown engine"),
-        (["--scenario", "nope"], "unknown scenario"),
+        (["--scenario", "nope"], "scenario must be one of"),
         (["--reruns", "many"], "invalid int"),
     ],
 )
@@ -49,7 +49,7 @@ def test_json_records_and_verdict():
     assert [r["rerun"] for r in records] == [1, 2]
     assert set(records[0]) == {
         "scenario", "rerun", "before_sum", "after_sum", "before_sha256", "after_sha256", "seconds",
-        "python", "tensorflow", "keras", "engine", "kernelspec",
+        "python", "tensorflow", "keras", "engine", "kernelspec", "kernel_start",
     }
     assert records[0]["before_sha256"] == records[1]["before_sha256"]
     assert "factory-full-seed: stable" in done.stderr

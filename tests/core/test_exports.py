@@ -61,7 +61,8 @@ def test_comparison_frame_and_banner():
     assert frame[["scenario", "rerun"]].values.tolist() == [["factory-tf-seed", 1], ["global-model", 1], ["global-model", 2]]
     assert frame[COL_BEFORE_SAME].tolist() == ["only in one report", "yes", "yes"]
     assert frame[COL_AFTER_SAME].tolist() == ["only in one report", "yes", "no"]
-    assert kind == "error" and text.startswith("**2 of 3 reruns differ**")
+    assert kind == "different" and text.startswith("**2 of 3 reruns differ**")
+    assert comparison_banner(compare_reports(a, a))[0] == "same"
     assert comparison_banner(compare_reports(a, a))[1].startswith("**0 of 2 reruns differ**")
     assert dict(report_summary(a))["Kernel"].startswith("lab-python · Python 3.11.7 · TensorFlow 2.21.0")
     json.dumps(frame.to_dict())  # plain values only

@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, LabKernel, kernel_environment
+from repro_core.kernels.environment import PASSED_THROUGH, KernelKind, kernel_environment
+from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, LabKernel
+from repro_core.kernels.pool import private_pool
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,23 @@ def test_environment_is_explicit(kernel):
     with LabKernel(env=kernel_environment(engine="tf_keras")) as other:
         values = other.run_cell("import os, sys", {"h": "sys.flags.hash_randomization", "legacy": "os.environ.get('TF_USE_LEGACY_KERAS')"}).values
     assert values == {"h": 1, "legacy": "1"}
+
+
+def test_a_server_secret_never_reaches_a_visitors_kernel(monkeypatch):
+    """Hosts export secrets as environment variables; a kernel's environment is an allow-list, not a copy."""
+    monkeypatch.setenv("REPRO_TEST_SECRET", "hunter2")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "also-secret")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    with private_pool() as pool, pool.lease("visitor", KernelKind()) as [leased]:
+        seen = leased.run_cell("import os", {"env": "dict(os.environ)"}).values["env"]
+    assert "REPRO_TEST_SECRET" not in seen and "AWS_SECRET_ACCESS_KEY" not in seen
+    assert "hunter2" not in repr(seen)
+    assert seen["LC_ALL"] == "C.UTF-8" and seen["PATH"] == kernel_environment()["PATH"]
+    lab_own = {"TF_CPP_MIN_LOG_LEVEL", "PYDEVD_DISABLE_FILE_VALIDATION", "JUPYTER_PLATFORM_DIRS"}
+    # what the kernel process adds itself (ipykernel's matplotlib backend, the launcher's own variables)
+    kernel_own = ("MPLBACKEND", "JPY_", "PYDEVD_", "CLICOLOR", "FORCE_COLOR", "PAGER", "GIT_PAGER", "TERM")
+    added_by_kernel = {name for name in seen if name.startswith(kernel_own)}
+    assert set(seen) - added_by_kernel <= set(PASSED_THROUGH) | lab_own | {n for n in seen if n.startswith("LC_")}, sorted(seen)
 
 
 def test_an_exception_in_the_cell_is_a_cell_error(kernel):

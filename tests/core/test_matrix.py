@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from repro_core.experiments.matrix import Combination, MatrixOptions, check_parallelism, combination_cell, run_matrix
+from repro_core.experiments.matrix import MatrixOptions, check_parallelism, run_matrix
 from repro_core.experiments.story import run_story
 from repro_core.recipes import cells
+from repro_core.recipes.recipe import Recipe
 from repro_core.recipes.settings import StoryParams
 
 SMALL = {"reruns": 2, "epochs": 2, "engines": ("keras3",)}
@@ -36,23 +37,23 @@ def test_parallelism_is_validated(bad):
         run_matrix(MatrixOptions(**SMALL), parallelism=bad)
 
 
-def test_full_grid_has_twelve_combinations():
-    combos = MatrixOptions().combinations()
+def test_full_grid_has_twelve_recipes():
+    combos = MatrixOptions().recipes()
     assert len(combos) == 12 and len(set(combos)) == 12
 
 
 def test_matrix_matches_the_single_scenarios():
     """Shuffle on (fit's default) and no dropout: the matrix reuses the scenario cells byte for byte and gets their rows."""
-    options = MatrixOptions(shuffle=True, dropout=False, strategies=("global", "factory"), reseeds=("tf", "full"), **SMALL)
-    wanted = [Combination("global", "tf", "keras3"), Combination("factory", "tf", "keras3"), Combination("factory", "full", "keras3")]
+    options = MatrixOptions(shuffle=True, dropout=False, models=("global", "factory"), reseeds=("tf", "full"), **SMALL)
+    wanted = [Recipe("global", "tf", "keras3"), Recipe("factory", "tf", "keras3"), Recipe("factory", "full", "keras3")]
     seen = []
-    matrix = run_matrix(options, parallelism=2, combinations=wanted, on_result=lambda result, done, total: seen.append((done, total)))
+    matrix = run_matrix(options, parallelism=2, recipes=wanted, on_result=lambda result, done, total: seen.append((done, total)))
     assert [done for done, _ in seen] == [1, 2, 3] and {total for _, total in seen} == {3}
     params = StoryParams(reruns=2, epochs=2, engine="keras3")
     story = {r.scenario: r for r in run_story(params, ["global-model", "factory-tf-seed", "factory-full-seed"])}
     for combo, scenario in zip(wanted, ["global-model", "factory-tf-seed", "factory-full-seed"], strict=True):
-        result = matrix.get(combo.strategy, combo.reseed, combo.engine)
-        assert combination_cell(combo, options) == cells.scenario_cell(scenario, params)
+        result = matrix.get(combo.model, combo.reseed, combo.engine)
+        assert options.cell(combo) == cells.scenario_cell(scenario, params)
         assert result.verdict == story[scenario].verdict, combo
         assert fingerprints(result) == fingerprints(story[scenario]), combo
     assert matrix.get("global", "tf", "keras3").verdict == "drift-chain"
@@ -67,7 +68,7 @@ def test_matrix_matches_the_single_scenarios():
 def test_dropout_drifts_past_any_reseed_of_a_reused_model_while_shuffle_changes_nothing_here():
     """What reseeding controls once the initial weights are made identical by other means.
 
-    The 'restored' strategy re-fits the setup's model after `model.set_weights(<setup weights>)`, so
+    The 'restored' model re-fits the setup's model after `model.set_weights(<setup weights>)`, so
     every rerun starts from the same weights without touching Python's `random`. Observed on Keras 3
     (TF 2.21, this data: 3 identical input rows, batch 1, validation_split 0.1):
 
@@ -82,15 +83,15 @@ def test_dropout_drifts_past_any_reseed_of_a_reused_model_while_shuffle_changes_
       from the reseeded Python random) while tf.random.set_seed does not (initializers and dropout both draw
       from Python's random).
     """
-    restored_tf = Combination("restored", "tf", "keras3")
-    plain = run_matrix(MatrixOptions(shuffle=False, dropout=False, **SMALL), parallelism=2, combinations=[restored_tf]).results[0]
-    shuffled = run_matrix(MatrixOptions(shuffle=True, dropout=False, **SMALL), parallelism=2, combinations=[restored_tf]).results[0]
+    restored_tf = Recipe("restored", "tf", "keras3")
+    plain = run_matrix(MatrixOptions(shuffle=False, dropout=False, **SMALL), parallelism=2, recipes=[restored_tf]).results[0]
+    shuffled = run_matrix(MatrixOptions(shuffle=True, dropout=False, **SMALL), parallelism=2, recipes=[restored_tf]).results[0]
     assert plain.verdict == "stable" and shuffled.verdict == "stable"
     assert fingerprints(shuffled) == fingerprints(plain)
 
-    wanted = [restored_tf, Combination("restored", "full", "keras3")]
-    wanted += [Combination("factory", "tf", "keras3"), Combination("factory", "full", "keras3")]
-    dropout = run_matrix(MatrixOptions(shuffle=False, dropout=True, **SMALL), parallelism=2, combinations=wanted)
+    wanted = [restored_tf, Recipe("restored", "full", "keras3")]
+    wanted += [Recipe("factory", "tf", "keras3"), Recipe("factory", "full", "keras3")]
+    dropout = run_matrix(MatrixOptions(shuffle=False, dropout=True, **SMALL), parallelism=2, recipes=wanted)
     for reseed in ("tf", "full"):
         result = dropout.get("restored", reseed, "keras3")
         assert result.verdict == "drift", reseed

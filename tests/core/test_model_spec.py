@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from repro_core.experiments.audit import recipe_cell, setup_cell
+from repro_core.experiments.audit import Audit
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, SPEC_KEYS, LayerSpec, ModelSpec
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -71,7 +71,8 @@ def test_random_json_text_only_raises_value_error(text):
 def test_valid_specs_round_trip_and_cells_embed_only_normalised_values(layers, rate, batch, shuffle, seed):
     spec = ModelSpec(layers=tuple(layers), learning_rate=rate, batch_size=batch, shuffle=shuffle, data_seed=seed)
     assert ModelSpec.from_dict(json.loads(spec.to_json())) == spec
-    cell = setup_cell(spec) + recipe_cell(spec, "full-seed")
+    audit = Audit(spec, reseed="full")
+    cell = audit.setup()[0] + audit.cell()
     assert repr(float(rate)) in cell and f"RandomState({seed})" in cell and f"batch_size={batch}" in cell
     compile(cell, "<cell>", "exec")
 

@@ -8,7 +8,8 @@ import math
 import pytest
 
 from repro_core.recipes import cells
-from repro_core.recipes.settings import SCENARIOS, StoryParams
+from repro_core.recipes.recipe import SCENARIOS
+from repro_core.recipes.settings import StoryParams
 from repro_core.results.records import RunRecord, same_as_first, verdict
 
 
@@ -48,8 +49,8 @@ def test_cells_are_valid_python_and_embed_the_validated_values(scenario):
     source = cells.scenario_cell(scenario, params)
     ast.parse(source)
     assert "77)" in source and "epochs=5" in source and "batch_size=2" in source and "learning_rate=0.01" in source
-    ast.parse(cells.setup_cell(params))
-    assert "tf.random.set_seed(77)" in cells.setup_cell(params)
+    ast.parse(cells.story_setup_cell(params))
+    assert "tf.random.set_seed(77)" in cells.story_setup_cell(params)
 
 
 def test_article_cell_keeps_lr_and_ours_uses_learning_rate():

@@ -1,4 +1,4 @@
-"""The shared kernel pool with real kernels: cap, fair queue, warm spare, reaping."""
+"""The kernel pool with real kernels: the one owner of kernels. Cap, fair queue, leases of several, warm spare, reaping."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import time
 
 import pytest
 
-from repro_core.experiments.story import Notebook
-from repro_core.kernels.pool import KernelPool, cap_from_environment, default_cap
+from repro_core.experiments.story import run_scenario, story_notebook
+from repro_core.kernels.environment import KernelKind
+from repro_core.kernels.pool import KernelPool, PoolTimeout, cap_from_environment, default_cap
 from repro_core.recipes.settings import StoryParams
 
 PARAMS = StoryParams(reruns=1, epochs=2)
+KIND = KernelKind()
 
 
 def wait_for(condition, seconds: float = 120.0) -> None:
@@ -21,16 +23,22 @@ def wait_for(condition, seconds: float = 120.0) -> None:
         time.sleep(0.1)
 
 
+def keep_one(pool: KernelPool, owner: str, **kwargs):
+    """A click that keeps its kernel afterwards (as the story pages do); returns that kernel."""
+    with pool.lease(owner, KIND, **kwargs) as kernels:
+        return kernels[0]
+
+
 def test_the_cap_holds_and_waiters_are_told_their_place_in_order():
     pool = KernelPool(cap=2, warm_spare=False)
     try:
-        pool.acquire("a", PARAMS)
-        pool.acquire("b", PARAMS)
+        keep_one(pool, "a")
+        keep_one(pool, "b")
         told: dict[str, list[int]] = {"c": [], "d": []}
         got: list[str] = []
 
         def visitor(name: str) -> None:
-            pool.acquire(name, PARAMS, on_wait=told[name].append)
+            keep_one(pool, name, on_wait=told[name].append)
             got.append(name)
 
         c = threading.Thread(target=visitor, args=("c",))
@@ -52,53 +60,66 @@ def test_the_cap_holds_and_waiters_are_told_their_place_in_order():
         pool.shutdown()
 
 
+def test_a_lease_of_several_gets_what_there_is_room_for_and_gives_it_all_back():
+    """The matrix asks for many kernels: it gets at least one, never more than the cap leaves, and a kernel its
+    owner kept is given back first (so a session never holds its story kernel and matrix kernels at once)."""
+    pool = KernelPool(cap=3, warm_spare=False)
+    try:
+        kept = keep_one(pool, "visitor")
+        keep_one(pool, "other")
+        with pool.lease("visitor", KIND, count=5, keep=False) as kernels:
+            assert kept.state in ("shut down", "idle") and not pool.holds("visitor", kept)
+            assert 1 <= len(kernels) <= 2 and all(k.state == "idle" for k in kernels)
+            assert len({k.pid for k in kernels}) == len(kernels)
+            assert pool.live <= 3
+        wait_for(lambda: pool.live == 1)  # only "other" keeps one
+        assert all(k.state == "shut down" for k in kernels)
+        assert pool.max_live_seen <= 3
+    finally:
+        pool.shutdown()
+
+
 def test_a_warm_spare_gives_the_same_fingerprints_as_a_cold_kernel():
     """The spare has imported TensorFlow before any seeding; the setup cell must still reseed everything."""
     pool = KernelPool(cap=2, warm_spare=True)
-    cold = Notebook(PARAMS)
+    cold = KernelPool(cap=1, warm_spare=False)
     try:
         wait_for(lambda: pool.stats()["spare"] == 1)
-        warm = pool.acquire("warm", PARAMS)
-        assert warm.kernel.generation == 1 and warm.kernel.state == "idle"
-        started = time.monotonic()
-        warm_record = warm.run("factory-tf-seed")
-        warm_seconds = time.monotonic() - started
-        assert warm.kernel.generation == 1, "the warm kernel was used, not restarted"
-        started = time.monotonic()
-        cold_record = cold.run("factory-tf-seed")
-        cold_seconds = time.monotonic() - started
-        assert (warm_record.before_sha256, warm_record.after_sha256) == (cold_record.before_sha256, cold_record.after_sha256)
-        print(f"first run: warm {warm_seconds:.2f} s, cold {cold_seconds:.2f} s")
+        with pool.lease("warm", KIND) as [kernel]:
+            assert kernel.generation == 1 and kernel.pristine
+            warm = run_scenario(story_notebook(PARAMS).attach(kernel), "factory-tf-seed", PARAMS).records[0]
+            assert kernel.generation == 1, "the warm kernel was used, not restarted"
+        with cold.lease("cold", KIND) as [kernel]:
+            cold_record = run_scenario(story_notebook(PARAMS).attach(kernel), "factory-tf-seed", PARAMS).records[0]
+        assert (warm.before_sha256, warm.after_sha256) == (cold_record.before_sha256, cold_record.after_sha256)
         assert pool.max_live_seen <= 2
     finally:
-        cold.close()
+        cold.shutdown()
         pool.shutdown()
 
 
-def test_idle_sessions_are_reaped_and_their_kernels_freed():
+def test_idle_owners_are_reaped_and_their_kernels_freed():
     pool = KernelPool(cap=1, warm_spare=False, idle_seconds=0.2)
     try:
-        book = pool.acquire("idle", PARAMS)
-        pid = book.kernel.pid
+        kernel = keep_one(pool, "idle")
         time.sleep(0.5)
         assert pool.reap() == ["idle"]
         wait_for(lambda: pool.live == 0)
-        assert book.kernel.state == "shut down" and pid is not None
-        again = pool.acquire("idle", PARAMS)
-        assert again is not book
+        assert kernel.state == "shut down"
+        assert keep_one(pool, "idle") is not kernel
     finally:
         pool.shutdown()
 
 
-def test_a_dead_kernel_is_replaced_on_the_next_acquire():
+def test_a_dead_kept_kernel_is_restarted_on_the_next_lease():
     pool = KernelPool(cap=1, warm_spare=False)
     try:
-        book = pool.acquire("s", PARAMS)
-        book.kernel.kill()
-        wait_for(lambda: book.kernel.state == "dead", 10)
-        pool.replace_dead("s")
-        fresh = pool.acquire("s", PARAMS)
-        assert fresh is not book and fresh.kernel.state == "idle"
+        kernel = keep_one(pool, "s")
+        kernel.kill()
+        wait_for(lambda: kernel.state == "dead", 10)
+        with pool.lease("s", KIND) as [again]:
+            assert again.state == "idle" and again.generation == 2
+        assert pool.max_live_seen == 1
     finally:
         pool.shutdown()
 
@@ -115,18 +136,16 @@ def test_cap_settings(monkeypatch):
         KernelPool(cap=0, warm_spare=False)
 
 
-def test_waiting_visitors_get_the_kernel_of_an_idle_session_but_never_of_a_busy_one():
-    from repro_core.kernels.pool import PoolTimeout
-
+def test_waiting_visitors_get_the_kernel_of_an_idle_owner_but_never_of_a_busy_one():
     pool = KernelPool(cap=1, warm_spare=False, preempt_seconds=0.3)
     try:
-        with pool.lease("busy", PARAMS) as book:
+        with pool.lease("busy", KIND) as [kernel]:
             with pytest.raises(PoolTimeout):
-                pool.acquire("other", PARAMS, timeout=2)
-            assert pool.holds("busy", book)
+                keep_one(pool, "other", timeout=2)
+            assert pool.holds("busy", kernel)
         time.sleep(0.5)  # "busy" is idle now
-        other = pool.acquire("other", PARAMS, timeout=60)
-        assert not pool.holds("busy", book) and pool.holds("other", other)
+        other = keep_one(pool, "other", timeout=60)
+        assert not pool.holds("busy", kernel) and pool.holds("other", other)
         assert pool.max_live_seen <= 1
     finally:
         pool.shutdown()

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
+from story_claims import run_cell, story_book
 
-from repro_core.experiments.story import Notebook
 from repro_core.kernels.kernel import DEFAULT_KERNEL, LabKernelSpecManager
 from repro_core.recipes.settings import StoryParams
 from repro_core.results.notebook_export import notebook_from_cells, notebook_json
@@ -22,12 +22,9 @@ from repro_core.results.report import MAX_REPORT_BYTES, build_report, compare_re
 @pytest.fixture(scope="module")
 def run():
     params = StoryParams(reruns=2, epochs=3)
-    book = Notebook(params)
-    try:
-        records = [book.run("factory-full-seed") for _ in range(2)]
-        yield records, list(book.cells_run), book.versions
-    finally:
-        book.close()
+    with story_book(params) as book:
+        records = [run_cell(book, params, "factory-full-seed") for _ in range(2)]
+        yield records, list(book.log), book.versions
 
 
 def test_report_round_trips(run):

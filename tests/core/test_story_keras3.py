@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from story_claims import assert_modern_tensorflow_story
+from story_claims import assert_modern_tensorflow_story, run_cell, story_book
 
-from repro_core.experiments.story import Notebook, run_story
+from repro_core.experiments.story import run_story
 from repro_core.kernels.kernel import CellError
 from repro_core.recipes.cells import ARTICLE_FACTORY_CELL
 from repro_core.recipes.settings import StoryParams
@@ -29,12 +29,10 @@ def test_modern_tensorflow_story(story):
 
 
 def test_the_articles_lr_cell_fails_on_keras3_and_the_kernel_stays_usable():
-    book = Notebook(StoryParams(engine="keras3"))
-    try:
+    params = StoryParams(engine="keras3")
+    with story_book(params) as book:
         with pytest.raises(CellError) as info:
-            book.run("factory-tf-seed", code=ARTICLE_FACTORY_CELL)
+            run_cell(book, params, "factory-tf-seed", code=ARTICLE_FACTORY_CELL)
         assert "lr" in info.value.evalue
-        record = book.run("factory-full-seed")
+        record = run_cell(book, params, "factory-full-seed")
         assert record.rerun == 1 and record.engine == "keras3"
-    finally:
-        book.close()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from story_claims import assert_modern_tensorflow_story
+from story_claims import assert_modern_tensorflow_story, run_cell, story_book
 
-from repro_core.experiments.story import Notebook, run_story
+from repro_core.experiments.story import run_story
 from repro_core.recipes.cells import ARTICLE_FACTORY_CELL
 from repro_core.recipes.settings import StoryParams
 from repro_core.results.records import verdict
@@ -27,11 +27,9 @@ def test_modern_tensorflow_story(story):
 
 def test_the_articles_own_cell_runs_and_matches_ours(story):
     """`Adam(lr=...)` still works on tf_keras; the article's cell drifts just like our equivalent."""
-    book = Notebook(StoryParams(engine="tf_keras"))
-    try:
-        records = [book.run("factory-tf-seed", code=ARTICLE_FACTORY_CELL) for _ in range(3)]
-    finally:
-        book.close()
+    params = StoryParams(engine="tf_keras")
+    with story_book(params) as book:
+        records = [run_cell(book, params, "factory-tf-seed", code=ARTICLE_FACTORY_CELL) for _ in range(3)]
     assert verdict(records) == verdict(story["factory-tf-seed"].records) == "drift"
     ours = story["factory-tf-seed"].records
     assert [(r.before_sha256, r.after_sha256) for r in records] == [(r.before_sha256, r.after_sha256) for r in ours]

@@ -1,0 +1,140 @@
+"""The one engine: a notebook on a leased kernel. Setup cells → KernelVersions; a recipe cell → a RunRecord.
+
+The story, the restart sequence, the recipe matrix and the audit all drive kernels through `Notebook`,
+with one set of timeouts and callbacks. A notebook does not own its kernel: the pool lends one for each
+click (`attach`), and the notebook notices when it is not the kernel its setup ran in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from repro_core.kernels.kernel import CellResult, KernelDied, LabKernel
+from repro_core.recipes import cells
+from repro_core.results.records import KernelVersions, RunRecord
+
+SETUP_TIMEOUT = 180.0  # seconds for a setup cell (the first one imports TensorFlow)
+CELL_TIMEOUT = 300.0  # seconds for a recipe cell; a hosted server sets a tighter one
+
+OnRecord = Callable[[RunRecord], None]
+OnStatus = Callable[[str], None]
+
+
+def _quiet(_text: str) -> None:
+    """The default on_status: say nothing."""
+
+
+class Notebook:
+    """One notebook: its setup cells (run after every kernel start), then one recipe cell re-run on demand.
+
+    `run(cell)` is Shift-Enter on that cell; `reset()` is "restart the kernel and run the setup cells".
+    Each recipe cell is its own notebook: running another cell than the one this kernel start has been
+    re-running restarts the kernel first, so rows never depend on what ran before them.
+    """
+
+    def __init__(self, setup: Sequence[str], cell_timeout: float = CELL_TIMEOUT) -> None:
+        self.setup = tuple(setup)
+        self.cell_timeout = cell_timeout
+        self.kernel: LabKernel | None = None
+        self.versions: KernelVersions | None = None
+        self.log: list[CellResult] = []  # every cell this notebook ran, across kernel starts, in order
+        self.kernel_starts = 0  # kernel starts this notebook has run its setup in
+        self.cell: str | None = None  # the recipe cell this kernel start has been re-running
+        self.reruns = 0  # how many times it has run since the setup
+        self._set_up_in: tuple[int, int] | None = None  # (id(kernel), kernel.generation) of the last setup
+        self.start_index = 0  # where the latest kernel start's cells begin in `log`
+
+    @property
+    def kernel_name(self) -> str:
+        return self.kernel.kernel_name if self.kernel is not None else ""
+
+    def attach(self, kernel: LabKernel) -> Notebook:
+        """Use this (started) kernel from now on; the next run sets it up first if it is not the one set up."""
+        self.kernel = kernel
+        return self
+
+    def configure(self, setup: Sequence[str]) -> None:
+        """New setup cells (other settings): the next run restarts the kernel and runs them."""
+        if tuple(setup) != self.setup:
+            self.setup = tuple(setup)
+            self._set_up_in = None
+
+    @property
+    def ready(self) -> bool:
+        """Is the attached kernel the one the setup ran in, alive, with no restart since?"""
+        kernel = self.kernel
+        return (
+            kernel is not None
+            and self.versions is not None
+            and self._set_up_in == (id(kernel), kernel.generation)
+            and kernel.state in ("idle", "busy")
+        )
+
+    def reset(self, on_status: OnStatus | None = None) -> KernelVersions:
+        """Restart the kernel unless it is fresh (a new or warm one is used as is), then run the setup cells."""
+        say = on_status or _quiet
+        kernel = self._kernel()
+        if kernel.state == "not started":
+            say("starting the kernel")
+            kernel.start()
+        elif kernel.pristine and kernel.state == "idle":
+            say("using a fresh kernel")
+        else:
+            say("restarting the kernel")
+            kernel.restart()
+        say("running the setup cell (imports TensorFlow)")
+        self.start_index = len(self.log)
+        for source in self.setup[:1]:
+            self.log.append(kernel.run_cell(source, timeout=SETUP_TIMEOUT))
+        probe = kernel.run_cell(cells.ENVIRONMENT_CELL, {"env": "lab_environment"}, timeout=SETUP_TIMEOUT)
+        self.log.append(probe)
+        for source in self.setup[1:]:
+            self.log.append(kernel.run_cell(source, timeout=SETUP_TIMEOUT))
+        self.versions = KernelVersions(kernelspec=kernel.kernel_name, **probe.values["env"])
+        self.kernel_starts += 1
+        self._set_up_in = (id(kernel), kernel.generation)
+        self.cell, self.reruns = None, 0
+        return self.versions
+
+    def run(
+        self, cell: str, label: str, expressions: Mapping[str, str] | None = None, on_status: OnStatus | None = None
+    ) -> tuple[RunRecord, dict[str, object]]:
+        """Run `cell` once more (setting up or restarting first where needed): its record and `expressions`' values."""
+        if not self.ready or self.cell not in (None, cell):
+            self.reset(on_status)
+        kernel = self._kernel()
+        rerun = self.reruns + 1
+        (on_status or _quiet)(f"{label}: rerun {rerun}")
+        result = kernel.run_cell(cell, {"checksums": "checksums", **(expressions or {})}, timeout=self.cell_timeout)
+        self.log.append(result)
+        self.cell, self.reruns = cell, rerun
+        return make_record(label, rerun, self.kernel_starts, result, self.versions), result.values
+
+    def read(self, expressions: Mapping[str, str]) -> dict[str, object]:
+        """Values computed in the kernel (e.g. the recorder's weight table), without running a visible cell."""
+        return self._kernel().run_cell("pass", dict(expressions), timeout=self.cell_timeout).values
+
+    def _kernel(self) -> LabKernel:
+        if self.kernel is None:
+            raise KernelDied("this notebook has no kernel; run it again to get one")
+        return self.kernel
+
+
+def make_record(label: str, rerun: int, kernel_start: int, result: CellResult, versions: KernelVersions) -> RunRecord:
+    sums = result.values["checksums"]
+    before, after = sums["before training"], sums["after training"]
+    return RunRecord(
+        scenario=label,
+        rerun=rerun,
+        before_sum=float(before["sum"]),
+        after_sum=float(after["sum"]),
+        before_sha256=str(before["sha256"]),
+        after_sha256=str(after["sha256"]),
+        seconds=round(result.seconds, 4),
+        python=versions.python,
+        tensorflow=versions.tensorflow,
+        keras=versions.keras,
+        engine=versions.engine,
+        kernelspec=versions.kernelspec,
+        kernel_start=kernel_start,
+    )

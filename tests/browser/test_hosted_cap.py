@@ -1,0 +1,114 @@
+"""A hosted server capped at 2 kernels: two visitors run the recipe matrix at the page's maximum parallelism while a
+third runs the audit and a fourth the drift page. The pool owns every kernel, so the server never has more than 2
+kernel processes, however much each page asks for; every result is still correct (drift rows equal the CLI's).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+from lab_browser import (
+    REPO_ROOT,
+    StreamlitServer,
+    button,
+    exception_texts,
+    grid_row_count,
+    kernel_pids,
+    normalise_sum,
+    read_grid,
+    set_sidebar_number,
+    wait_for_app_run,
+)
+
+from repro_core.experiments.matrix import PARALLELISM_MAX
+from repro_core.results.records import VERDICTS
+
+CAP = 2
+RERUNS = 3  # the sidebar's default, used by the drift page
+TIMEOUT_S = 1200.0
+
+
+def cli_drift_rows() -> list[tuple[str, str, str]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "repro_core", "story", "--format", "json", "--reruns", str(RERUNS), "--scenario", "global-model"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=True,
+    )  # fmt: skip
+    return [("%.13f" % r["before_sum"], "%.13f" % r["after_sum"], r["after_sha256"][:12]) for r in json.loads(done.stdout)]
+
+
+class KernelCounter(threading.Thread):
+    """Samples the number of kernel processes under the server every 0.1 s until stopped."""
+
+    def __init__(self, server_pid: int) -> None:
+        super().__init__(daemon=True)
+        self.server_pid, self.most, self.samples = server_pid, 0, 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.most = max(self.most, len(kernel_pids(self.server_pid)))
+            self.samples += 1
+            time.sleep(0.1)
+
+
+def test_the_cap_holds_across_sessions_and_pages(browser, capsys):
+    reference = cli_drift_rows()
+    env = {"REPRO_HOSTED": "1", "REPRO_MAX_KERNELS": str(CAP), "REPRO_PREEMPT_SECONDS": "2", "REPRO_CLICK_BUDGET": "100"}
+    with StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-hosted-cap.log", env=env) as server:
+        counter = KernelCounter(server.pid)
+        counter.start()
+        contexts = [browser.new_context(viewport={"width": 1400, "height": 1600}) for _ in range(4)]
+        matrix_a, matrix_b, audit, drift = pages = [context.new_page() for context in contexts]
+        try:
+            for page, path in zip(pages, ("matrix", "matrix", "your-model", "drift"), strict=True):
+                page.goto(f"{server.base_url}/{path}")
+                wait_for_app_run(page)
+            for page in (matrix_a, matrix_b):
+                set_sidebar_number(page, "matrix_parallelism", PARALLELISM_MAX)
+                set_sidebar_number(page, "matrix_reruns", 1)
+                set_sidebar_number(page, "matrix_epochs", 1)
+            started = time.monotonic()
+            for page, key in ((matrix_a, "matrix_run"), (matrix_b, "matrix_run"), (audit, "model_run"), (drift, "drift_run_many")):
+                button(page, key).click()
+            queued = set()
+            wanted = {0: 12, 1: 12, 2: 2, 3: RERUNS}  # matrix: 2 models x 3 reseeds x 2 engines; audit: 2 reruns
+            finished: set[int] = set()
+            while len(finished) < len(pages):
+                assert time.monotonic() - started < TIMEOUT_S, f"still running after {TIMEOUT_S:.0f} s: {sorted(finished)}"
+                for index, page in enumerate(pages):
+                    if index in finished:
+                        continue
+                    assert not exception_texts(page), exception_texts(page)
+                    if page.get_by_text("in the queue", exact=False).count():
+                        queued.add(index)
+                    selector = '[data-testid="stMain"]' if index < 2 else (".st-key-model_results" if index == 2 else ".st-key-drift_results")
+                    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").count() == 1
+                    if idle and grid_row_count(page.locator(selector)) == wanted[index]:
+                        finished.add(index)
+                time.sleep(0.3)
+            wall = time.monotonic() - started
+            counter.done.set()
+            counter.join(5)
+
+            for page in (matrix_a, matrix_b):
+                rows = read_grid(page.locator('[data-testid="stMain"]'))
+                assert len(rows) == 12 and all(row["verdict"] in VERDICTS for row in rows), rows
+            shown = [(normalise_sum(r["before sum"]), normalise_sum(r["after sum"]), r["after sha256"][:12])
+                     for r in read_grid(drift.locator(".st-key-drift_results"))]  # fmt: skip
+            assert shown == reference, f"drift page {shown} != CLI {reference}"
+            assert [row["rerun"] for row in read_grid(audit.locator(".st-key-model_results"))][:2] == ["1", "2"]
+            with capsys.disabled():
+                print(f"\nhosted cap: {len(pages)} sessions (2 matrices at parallelism {PARALLELISM_MAX}, audit, drift), cap {CAP}, "
+                      f"most kernel processes seen {counter.most} in {counter.samples} samples, wall {wall:.1f} s, "
+                      f"sessions shown a queue place {len(queued)}")  # fmt: skip
+            assert counter.samples > 50
+            assert 1 <= counter.most <= CAP
+            assert queued, "with 4 sessions on 2 kernels, someone must have been shown a place in the queue"
+        finally:
+            counter.done.set()
+            for context in contexts:
+                context.close()
