@@ -12,7 +12,7 @@ import streamlit as st
 from lab_ui import session
 from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.exports import notebook_text, records_csv, report_text
+from repro_core.results.exports import notebook_text, records_csv, report_text, story_notebook_info, versions_of
 from repro_core.results.records import KernelVersions, RunRecord
 
 
@@ -54,7 +54,6 @@ def export_buttons(
     params = params or session.current_params(st.session_state)
     kernel_name = kernel_name or records[0].kernelspec or session.current_kernel(st.session_state)
     stem = file_stem or f"keras-lab-{key}"
-    display = f"{kernel_name} (Python {records[0].python}, TensorFlow {records[0].tensorflow})"
     with st.container(key=f"{key}_exports", horizontal=True):
         st.download_button("Table (CSV)", records_csv(records), file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv",
                            icon=":material/table:", on_click="ignore", help="Every row, full SHA-256 fingerprints")  # fmt: skip
@@ -62,8 +61,11 @@ def export_buttons(
                            mime="application/json", key=f"{key}_json", icon=":material/description:", on_click="ignore",
                            help="Schema-versioned report: upload it on the Compare page, or `python -m repro_core compare`")  # fmt: skip
         if cells:
-            book = notebook_text(cells, kernel_name, display, title or f"Keras Reproducibility Lab: {key}")
+            info = story_notebook_info(title or f"Keras Reproducibility Lab: {key}", params, kernel_name,
+                                       versions_of(records, versions), f"{stem}.ipynb")  # fmt: skip
+            book = notebook_text(cells, info)  # the same builder as `story --notebook`
             st.download_button("Notebook (.ipynb)", book, file_name=f"{stem}.ipynb", mime="application/x-ipynb+json",
                                key=f"{key}_ipynb", icon=":material/code:", on_click="ignore",
-                               help="The exact cells that ran, with the kernel output; Run All in a fresh kernel to check the checksums")  # fmt: skip
+                               help="The exact cells that ran, with the kernel output, for a plain python3 kernel; its first cell gives "
+                                    "the pip install line and the command that re-runs it and compares the checksum lines")  # fmt: skip
     return True

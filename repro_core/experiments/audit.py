@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from repro_core.kernels.kernel import DEFAULT_KERNEL, CellError, LabKernel, kernel_environment
+from repro_core.kernels.kernel import DEFAULT_KERNEL, CellError, CellResult, LabKernel, kernel_environment
 from repro_core.recipes import cells
 from repro_core.recipes.model_spec import ACTIVATIONS, OPTIMIZERS, RECIPES, ModelSpec, check_recipe
 from repro_core.recipes.settings import RERUNS_MAX, whole_number
@@ -72,7 +72,7 @@ def setup_cell(spec: ModelSpec) -> str:
         if spec.op_determinism
         else "# Op determinism: off (the kernel was started without TF_DETERMINISTIC_OPS).\n"
     )
-    return f'''# Setup cell, generated from your validated model spec.
+    return cells.engine_preamble(spec.engine, None) + f'''# Setup cell, generated from your validated model spec.
 import os
 import hashlib
 import random
@@ -173,6 +173,7 @@ class AuditResult:
     table: list[dict] = field(default_factory=list)
     diffs: dict[str, list[list[float]]] = field(default_factory=dict)
     cells: list[str] = field(default_factory=list)
+    cells_run: list[CellResult] = field(default_factory=list)  # setup, environment, each completed rerun, with output
     versions: KernelVersions | None = None
     error: str | None = None  # the recipe cell raised (e.g. recipe none with op determinism on)
 
@@ -269,8 +270,9 @@ def run_audit(
         kernel = book.kernel
         setup = setup_cell(spec)
         say("running the setup cell (imports TensorFlow)")
-        kernel.run_cell(setup, timeout=SETUP_TIMEOUT)
+        result.cells_run.append(kernel.run_cell(setup, timeout=SETUP_TIMEOUT))
         probe = kernel.run_cell(cells.ENVIRONMENT_CELL, {"env": "lab_environment"}, timeout=SETUP_TIMEOUT)
+        result.cells_run.append(probe)
         result.versions = KernelVersions(kernelspec=kernel.kernel_name, **probe.values["env"])
         code = recipe_cell(spec, recipe)
         result.cells = [setup, code]
@@ -283,6 +285,7 @@ def run_audit(
                 first_line = exc.evalue.splitlines()[0].rstrip(".") if exc.evalue else ""
                 result.error = f"rerun {rerun}: the recipe cell raised {exc.ename}: {first_line}.{hint}"
                 break
+            result.cells_run.append(ran)
             sums = ran.values["checksums"]
             v = result.versions
             record = RunRecord(

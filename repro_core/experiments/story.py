@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from repro_core.kernels.kernel import DEFAULT_KERNEL, CellResult, LabKernel, kernel_environment
 from repro_core.recipes import cells
@@ -22,6 +22,9 @@ class ScenarioResult:
     scenario: str
     records: list[RunRecord]
     versions: KernelVersions
+    # Every cell the run executed, with its output (setup, environment, each rerun's cell; per kernel
+    # start for fresh-kernel): what the notebook export is built from.
+    cells: list[CellResult] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
@@ -68,7 +71,9 @@ class Notebook:
             self.kernel.restart()
         self._pristine = False
         say("running the setup cell (imports TensorFlow)")
-        self.cells_run = [self.kernel.run_cell(cells.setup_cell(self.params), timeout=SETUP_TIMEOUT)]
+        started_with = self.kernel.env.get("PYTHONHASHSEED", "")  # the setup cell states it (issue 10)
+        hash_seed = int(started_with) if started_with.isdigit() else None
+        self.cells_run = [self.kernel.run_cell(cells.setup_cell(self.params, hash_seed=hash_seed), timeout=SETUP_TIMEOUT)]
         probe = self.kernel.run_cell(cells.ENVIRONMENT_CELL, {"env": "lab_environment"}, timeout=SETUP_TIMEOUT)
         self.cells_run.append(probe)
         env = probe.values["env"]
@@ -155,17 +160,20 @@ def run_scenario(
     own = notebook is None
     book = notebook or Notebook(params, kernel_name)
     records: list[RunRecord] = []
+    starts: list[list[CellResult]] = []  # each kernel start's cells_run (the list grows as cells run)
     try:
         for index in range(params.reruns):
             if scenario == "fresh-kernel" or index == 0:
                 book.reset(on_status)
             inner = "factory-tf-seed" if scenario == "fresh-kernel" else scenario
             record = book.run(inner, on_status=on_status)
+            if not starts or starts[-1] is not book.cells_run:
+                starts.append(book.cells_run)
             record = RunRecord(**{**record.as_dict(), "scenario": scenario, "rerun": index + 1})
             records.append(record)
             if on_record:
                 on_record(record)
-        return ScenarioResult(scenario, records, book.versions)
+        return ScenarioResult(scenario, records, book.versions, [cell for start in starts for cell in start])
     finally:
         if own:
             book.close()

@@ -8,7 +8,7 @@ Cells must run on Python >= 3.8 and TensorFlow 2.9 (Keras 2) up to 2.21 (Keras 3
 
 from __future__ import annotations
 
-from repro_core.recipes.settings import StoryParams
+from repro_core.recipes.settings import ENGINES, StoryParams, whole_number
 
 ARTICLE_TF_VERSION = "2.9"
 
@@ -41,13 +41,47 @@ def weight_checksum(net, label):
 '''
 
 
-def setup_cell(params: StoryParams, *, dropout: bool = False) -> str:
+def engine_preamble(engine: str, hash_seed: int | None = None) -> str:
+    """The lines every setup cell starts with: what the kernel's environment sets, written into the cell.
+
+    The lab starts a kernel with TF_USE_LEGACY_KERAS=1 for tf_keras (kernels.environment); a reader
+    re-running the notebook in a plain kernel has no such variable, so the cell sets the engine itself,
+    before TensorFlow is imported. PYTHONHASHSEED cannot be set from inside a running interpreter, so
+    the cell only says what the kernel was started with.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "tf_keras":
+        lines = [
+            "# Keras engine: tf_keras. TensorFlow reads TF_USE_LEGACY_KERAS when it is first imported, so it is set",
+            "# here, before `import tensorflow` (the lab also started this kernel with it; TF < 2.16 ignores it).",
+            "import os",
+            'os.environ["TF_USE_LEGACY_KERAS"] = "1"',
+        ]
+    else:
+        lines = [
+            "# Keras engine: Keras 3. TensorFlow reads TF_USE_LEGACY_KERAS when it is first imported; unset, tf.keras",
+            "# is Keras 3 (the lab started this kernel without it; TF < 2.16 ignores it).",
+            "import os",
+            'os.environ.pop("TF_USE_LEGACY_KERAS", None)',
+        ]
+    if hash_seed is None:
+        lines.append("# Hash seed: the lab started this kernel without PYTHONHASHSEED, so string hashing is randomised.")
+    else:
+        seed = whole_number("hash seed", hash_seed, 0, 4294967295)
+        lines.append(f"# Hash seed: the lab started this kernel with PYTHONHASHSEED={seed} (read only at start-up:")
+        lines.append(f"# to repeat that, start Jupyter with PYTHONHASHSEED={seed} in its environment).")
+    return "\n".join(lines) + "\n\n"
+
+
+def setup_cell(params: StoryParams, *, dropout: bool = False, hash_seed: int | None = None) -> str:
     """Imports, the start-of-notebook seeding block, data, the model factory, the checksum and the global model.
 
     `dropout=True` (the recipe matrix) adds a Dropout(0.5) layer after the first Dense layer.
+    `hash_seed`: the PYTHONHASHSEED the kernel was started with (None: randomised), stated in a comment.
     """
     dropout_line = '    net.add(layers.Dropout(0.5))  # a second source of randomness\n' if dropout else ""
-    return f'''# Start of the notebook: seed every generator, as the article recommends.
+    return engine_preamble(params.engine, hash_seed) + f'''# Start of the notebook: seed every generator, as the article recommends.
 import os
 os.environ["PYTHONHASHSEED"] = "0"  # only affects processes started later, not this kernel
 
