@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab_ui import ui
+from lab_ui.exports import audit_notebook_button
 from repro_core.experiments.audit import AuditKernel, recipe_cell, run_audit, setup_cell
 from repro_core.recipes.model_spec import (
     ACTIVATIONS,
@@ -178,3 +179,4 @@ with results:
             st.altair_chart(diff_heatmap(result.diffs[pick], f"{pick}: rerun 2 − rerun 1 after training (at most 64 × 64)"), width="stretch")
         elif result.records and len(result.records) < 2:
             st.caption("One rerun only: nothing to compare yet.")
+        audit_notebook_button(result)  # issue 10: the same notebook as `audit --notebook`

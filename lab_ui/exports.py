@@ -6,14 +6,18 @@ Any page can call `ui.export_buttons(...)` with a result slot, a PageRows, or pl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from lab_ui import session
 from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.exports import notebook_text, records_csv, report_text, story_notebook_info, versions_of
+from repro_core.results.exports import audit_notebook_info, notebook_text, records_csv, report_text, story_notebook_info, versions_of
 from repro_core.results.records import KernelVersions, RunRecord
+
+if TYPE_CHECKING:
+    from repro_core.experiments.audit import AuditResult
 
 
 def export_buttons(
@@ -68,4 +72,15 @@ def export_buttons(
                                key=f"{key}_ipynb", icon=":material/code:", on_click="ignore",
                                help="The exact cells that ran, with the kernel output, for a plain python3 kernel; its first cell gives "
                                     "the pip install line and the command that re-runs it and compares the checksum lines")  # fmt: skip
+    return True
+
+
+def audit_notebook_button(result: AuditResult, key: str = "model") -> bool:
+    """The Your model page's notebook: the same file as `audit --notebook` (widget key <key>_ipynb); False before an audit."""
+    if not result.cells_run or result.versions is None:
+        return False
+    name = f"keras-lab-{key}.ipynb"
+    st.download_button("Notebook (.ipynb)", notebook_text(result.cells_run, audit_notebook_info(result, name)), file_name=name,
+                       mime="application/x-ipynb+json", key=f"{key}_ipynb", icon=":material/code:", on_click="ignore",
+                       help="The setup cell and each rerun's cell, with the kernel output, for a plain python3 kernel")  # fmt: skip
     return True

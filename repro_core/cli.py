@@ -124,8 +124,6 @@ def _check_notebook(args: argparse.Namespace) -> int:
     from repro_core.results.notebook_check import main as check_main
 
     try:
-        if args.kernel is not None:
-            check_kernel_name(args.kernel)
         if not 1 <= args.timeout <= 86_400:
             raise ValueError(f"timeout must be between 1 and 86400 seconds, got {args.timeout}")
         return check_main(args.path, args.kernel, args.timeout)
@@ -170,7 +168,7 @@ def _audit(args: argparse.Namespace, progress) -> int:
             print(f"  {row['layer']:<12} {row['weight']:<8} {shape:<10} {row['max_abs_diff_before']:>15.6g} {row['max_abs_diff_after']:>15.6g}")
         print(f"  verdict: {result.verdict}")
     if args.notebook and result.cells_run and result.versions is not None:
-        info = audit_notebook_info(result, args.reruns, args.kernel, Path(args.notebook).name)
+        info = audit_notebook_info(result, Path(args.notebook).name)
         Path(args.notebook).write_text(notebook_text(result.cells_run, info), encoding="utf-8")
         print(f"notebook written to {args.notebook}", file=sys.stderr)
     if result.error:

@@ -73,9 +73,9 @@ def story_notebook_info(title: str, params: StoryParams, kernel_name: str, versi
                         lab_commit=lab_commit())  # fmt: skip
 
 
-def audit_notebook_info(result: AuditResult, reruns: int, kernel_name: str, file_name: str) -> NotebookInfo:
-    """The opening cell's facts for an audit: the model spec, the recipe and the reruns."""
-    settings = {"recipe": result.recipe, "reruns": reruns, "kernel": kernel_name, **result.spec.to_dict()}
+def audit_notebook_info(result: AuditResult, file_name: str) -> NotebookInfo:
+    """The opening cell's facts for an audit (the Your model page and `audit --notebook`): recipe, reruns run, spec."""
+    settings = {"recipe": result.recipe, "reruns": len(result.records), "kernel": result.versions.kernelspec, **result.spec.to_dict()}
     return NotebookInfo(title=f"Your model: recipe {result.recipe}", versions=result.versions, settings=settings, file_name=file_name,
                         lab_commit=lab_commit())  # fmt: skip
 

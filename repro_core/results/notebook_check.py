@@ -107,10 +107,24 @@ def report_lines(check: NotebookCheck) -> list[str]:
     return out
 
 
+def installed_kernelspec(name: str) -> str:
+    """`name` if this Jupyter has that kernelspec (the lab's own `lab-python` does not count), else a ValueError."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    try:
+        manager.get_kernel_spec(name)
+    except NoSuchKernel:
+        installed = ", ".join(sorted(manager.find_kernel_specs())) or "none"
+        raise ValueError(f"kernelspec {name!r} is not installed here (installed: {installed}); choose one with --kernel NAME") from None
+    return name
+
+
 def main(path: str, kernel_name: str | None, timeout: float, say: Callable[[str], None] = print) -> int:
-    """0 when every recorded checksum line repeats, 1 when any differs, 2 when the file cannot be read."""
+    """0 when every recorded checksum line repeats, 1 when any differs, 2 when the file or the kernelspec is unusable."""
     book = read_notebook(path)
-    check = check_notebook(book, kernel_name, timeout, str(Path(path).resolve().parent))
+    name = installed_kernelspec(kernel_name or book.metadata.get("kernelspec", {}).get("name") or KERNELSPEC)
+    check = check_notebook(book, name, timeout, str(Path(path).resolve().parent))
     for line in report_lines(check):
         say(line)
     return 0 if check.ok else 1

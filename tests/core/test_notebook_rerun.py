@@ -127,3 +127,12 @@ def test_check_notebook_refuses_a_file_that_is_not_a_notebook(tmp_path, plain_ke
     proc = check(bad, plain_kernel)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and out == "" and err.startswith("error:") and "not a readable notebook" in err
+
+
+def test_check_notebook_names_a_missing_kernelspec(tmp_path, plain_kernel):
+    book = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "lab-python", "display_name": "old export", "language": "python"}})
+    path = tmp_path / "old.ipynb"
+    nbformat.write(book, path)
+    proc = check(path, plain_kernel)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and out == "" and "kernelspec 'lab-python' is not installed here" in err and "--kernel NAME" in err
