@@ -1,9 +1,13 @@
-"""Compare reports: two uploaded JSON reports side by side, fingerprint by fingerprint."""
+"""Compare reports: two uploaded JSON reports side by side, fingerprint by fingerprint.
+
+Reports are passed between people, so everything read from one (and the uploaded file's name) is shown as
+text: st.text, a table, or a Markdown code span; never as Markdown or HTML.
+"""
 
 import streamlit as st
 
 from lab_ui import ui
-from repro_core.results.exports import compare, report_summary
+from repro_core.results.exports import code_span, compare, differs_frame, differs_line, report_summary, what_differs
 from repro_core.results.report import MAX_REPORT_BYTES, Report, parse_report
 
 LIMIT = min(MAX_REPORT_BYTES, ui.hosting().upload_bytes)  # tighter on a hosted demo
@@ -27,11 +31,11 @@ def read_report(column, label: str, key: str) -> Report | None:
         try:
             report = parse_report(upload.read(LIMIT + 1), max_bytes=LIMIT)
         except ValueError as exc:
-            st.error(f"**{upload.name}** cannot be read: {exc}", icon=":material/error:")
+            st.error(f"{code_span(upload.name)} cannot be read: {code_span(str(exc))}", icon=":material/error:")
             return None
         with st.container(border=True, key=f"{key}_summary"):
             for name, value in report_summary(report):
-                st.markdown(f"**{name}:** {value}")
+                st.text(f"{name}: {value}")
         return report
 
 
@@ -46,3 +50,10 @@ with st.container(key="compare_result"):
         frame, (kind, text) = compare(a, b)
         getattr(st, ui.ALERTS[kind])(text)
         st.dataframe(frame, width="stretch", hide_index=True)
+
+if a is not None and b is not None:
+    with st.container(key="compare_kernels"):
+        rows = what_differs(a, b)
+        st.subheader("What differs between the two kernels")
+        st.caption(differs_line(rows))  # field labels only
+        st.dataframe(differs_frame(rows), width="stretch", hide_index=True, key="compare_differs")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab_ui import session, ui
+from lab_ui.exports import audit_notebook_button
 from repro_core.experiments.audit import Audit, run_audit
 from repro_core.kernels.environment import ENGINES
 from repro_core.recipes.model_spec import ACTIVATIONS, FEATURES_MAX, KINDS, LAYERS_MAX, OPTIMIZERS, SAMPLES_MAX, ModelSpec
@@ -145,3 +146,4 @@ with results:
             st.altair_chart(diff_heatmap(result.diffs[pick], f"{pick}: rerun 2 − rerun 1 after training (at most 64 × 64)"), width="stretch")
         elif result.records and len(result.records) < 2:
             st.caption("One rerun only: nothing to compare yet.")
+        audit_notebook_button(result)  # the same notebook as `audit --notebook`

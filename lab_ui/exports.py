@@ -6,14 +6,18 @@ Any page can call `ui.export_buttons(...)` with a result slot, a PageRows, or pl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from lab_ui import session
 from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.exports import notebook_text, records_csv, report_text
+from repro_core.results.exports import audit_notebook_info, notebook_text, records_csv, report_text, story_notebook_info, versions_of
 from repro_core.results.records import KernelVersions, RunRecord
+
+if TYPE_CHECKING:
+    from repro_core.experiments.audit import AuditResult
 
 
 def export_buttons(
@@ -54,7 +58,6 @@ def export_buttons(
     params = params or session.current_params(st.session_state)
     kernel_name = kernel_name or records[0].kernelspec or session.current_kernel(st.session_state)
     stem = file_stem or f"keras-lab-{key}"
-    display = f"{kernel_name} (Python {records[0].python}, TensorFlow {records[0].tensorflow})"
     with st.container(key=f"{key}_exports", horizontal=True):
         st.download_button("Table (CSV)", records_csv(records), file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv",
                            icon=":material/table:", on_click="ignore", help="Every row, full SHA-256 fingerprints")  # fmt: skip
@@ -62,8 +65,22 @@ def export_buttons(
                            mime="application/json", key=f"{key}_json", icon=":material/description:", on_click="ignore",
                            help="Schema-versioned report: upload it on the Compare page, or `python -m repro_core compare`")  # fmt: skip
         if cells:
-            book = notebook_text(cells, kernel_name, display, title or f"Keras Reproducibility Lab: {key}")
+            info = story_notebook_info(title or f"Keras Reproducibility Lab: {key}", params, kernel_name,
+                                       versions_of(records, versions), f"{stem}.ipynb")  # fmt: skip
+            book = notebook_text(cells, info)  # the same builder as `story --notebook`
             st.download_button("Notebook (.ipynb)", book, file_name=f"{stem}.ipynb", mime="application/x-ipynb+json",
                                key=f"{key}_ipynb", icon=":material/code:", on_click="ignore",
-                               help="The exact cells that ran, with the kernel output; Run All in a fresh kernel to check the checksums")  # fmt: skip
+                               help="The exact cells that ran, with the kernel output, for a plain python3 kernel; its first cell gives "
+                                    "the pip install line and the command that re-runs it and compares the checksum lines")  # fmt: skip
+    return True
+
+
+def audit_notebook_button(result: AuditResult, key: str = "model") -> bool:
+    """The Your model page's notebook: the same file as `audit --notebook` (widget key <key>_ipynb); False before an audit."""
+    if not result.cells or result.versions is None:
+        return False
+    name = f"keras-lab-{key}.ipynb"
+    st.download_button("Notebook (.ipynb)", notebook_text(result.cells, audit_notebook_info(result, name)), file_name=name,
+                       mime="application/x-ipynb+json", key=f"{key}_ipynb", icon=":material/code:", on_click="ignore",
+                       help="The setup cell and each rerun's cell, with the kernel output, for a plain python3 kernel")  # fmt: skip
     return True

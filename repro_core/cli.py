@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from repro_core.experiments.audit import Audit, run_audit
@@ -21,6 +22,13 @@ from repro_core.kernels.kernel import KernelError, check_kernel_name
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
 from repro_core.recipes.recipe import MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
+from repro_core.results.exports import (
+    audit_notebook_info,
+    notebook_text,
+    settings_of,
+    story_notebook_info,
+    what_differs,
+)
 from repro_core.results.records import RECORD_FIELDS, VERDICTS, RunRecord, format_sum
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
 
@@ -66,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"run what the app's Home page runs: {', '.join(WHOLE_STORY)}")  # fmt: skip
     story.add_argument("--format", choices=["table", "json", "csv"], default="table", help="output format for the records (default table)")
     story.add_argument("--report", metavar="FILE", help="also write a schema-versioned JSON report (for `compare` or the app's Compare page)")
+    story.add_argument(
+        "--notebook", metavar="FILE",
+        help="also write the cells that ran, with their output, as a notebook (the same file a page's Notebook download gives; "
+        "check it with `check-notebook FILE`). With several scenarios, one file per scenario: run.ipynb becomes "
+        "run-global-model.ipynb, run-factory-tf-seed.ipynb, ...",
+    )  # fmt: skip
     compare = commands.add_parser(
         "compare",
         help="compare two JSON reports (two machines, two TensorFlow versions) fingerprint by fingerprint",
@@ -88,7 +102,44 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--reruns", type=int, default=2, help=f"how many times the recipe cell is re-run (1-{RERUNS_MAX}, default 2)")
     audit.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL})")
     audit.add_argument("--format", choices=["table", "json"], default="table", help="output format (default table)")
+    audit.add_argument("--notebook", metavar="FILE", help="also write the cells that ran, with their output, as a notebook")
+    check = commands.add_parser(
+        "check-notebook",
+        help="re-execute a downloaded notebook in a plain Jupyter kernel and compare every checksum line with the recorded one",
+        description="Re-run a notebook the lab exported (page download or --notebook) with nbclient in an ordinary Jupyter "
+        "kernelspec (default: the one the notebook names, python3), starting a new kernel wherever the lab did, and print each "
+        "'summary of trainable variables ... sha256 ...' line as recorded and as repeated. Exit status 0 when every line "
+        "repeats, 1 when any differs, 2 for an unreadable file. It runs the notebook's code: use it on notebooks you trust.",
+    )
+    check.add_argument("path", metavar="FILE", help="the .ipynb file")
+    check.add_argument("--kernel", metavar="NAME", help="the Jupyter kernelspec to run in (default: the notebook's, python3)")
+    check.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per cell (default 600)")
     return parser
+
+
+def notebook_paths(path: str, scenarios: Sequence[str]) -> dict[str, str]:
+    """Where `story --notebook path` writes each scenario's notebook: `path` itself for one scenario, else path-<scenario>.ipynb."""
+    if len(scenarios) == 1:
+        return {scenarios[0]: path}
+    target = Path(path)
+    stem, suffix = (target.stem, target.suffix) if target.suffix else (target.name, ".ipynb")
+    return {name: str(target.with_name(f"{stem}-{name}{suffix}")) for name in scenarios}
+
+
+def _check_notebook(args: argparse.Namespace) -> int:
+    from repro_core.results.notebook_check import main as check_main
+
+    try:
+        if not 1 <= args.timeout <= 86_400:
+            raise ValueError(f"timeout must be between 1 and 86400 seconds, got {args.timeout}")
+        return check_main(args.path, args.kernel, args.timeout)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # nbclient: a cell raised, a kernel died or timed out
+        last = next((line for line in reversed(str(exc).splitlines()) if line.strip()), "")
+        print(f"error: the notebook did not run to the end: {type(exc).__name__}: {last.strip()}", file=sys.stderr)
+        return 1
 
 
 def _audit(args: argparse.Namespace, progress) -> int:
@@ -116,6 +167,10 @@ def _audit(args: argparse.Namespace, progress) -> int:
             shape = "x".join(str(n) for n in row["shape"])
             print(f"  {row['layer']:<12} {row['weight']:<8} {shape:<10} {row['max_abs_diff_before']:>15.6g} {row['max_abs_diff_after']:>15.6g}")
         print(f"  verdict: {result.verdict}")
+    if args.notebook and result.cells and result.versions is not None:
+        info = audit_notebook_info(result, Path(args.notebook).name)
+        Path(args.notebook).write_text(notebook_text(result.cells, info), encoding="utf-8")
+        print(f"notebook written to {args.notebook}", file=sys.stderr)
     if result.error:
         print(f"error: {result.error}", file=sys.stderr)
         return 1
@@ -185,6 +240,10 @@ def _compare(first: str, second: str) -> int:
         k = report.kernel
         print(f"{label}: TensorFlow {k.get('tensorflow', '?')}, {k.get('engine', '?')} {k.get('keras', '?')}, "
               f"{k.get('devices', '?')}, {report.machine.get('cpu', '?')}")  # fmt: skip
+    kernels = what_differs(*reports)
+    print(f"{'what differs':<12} {'A':<24} {'B':<24} same?")
+    for field, left, right, same in kernels:
+        print(f"{field:<12} {left:<24} {right:<24} {'yes' if same else 'NO'}")
     mark = {True: "same", False: "DIFFERENT", None: "only in one"}
     print(f"{'scenario':<18} {'rerun':>5}  {'before':<11}  {'after':<11}")
     for row in rows:
@@ -211,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "compare":
         return _compare(args.first, args.second)
+    if args.command == "check-notebook":
+        return _check_notebook(args)
     if args.command == "audit":
         audit_started = time.monotonic()
         return _audit(args, lambda text: print(f"[{time.monotonic() - audit_started:6.1f}s] {text}", file=sys.stderr, flush=True))
@@ -237,9 +298,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     for result in results:
         progress(f"{result.scenario}: {result.verdict}")
+    if args.notebook:
+        paths = notebook_paths(args.notebook, [result.scenario for result in results])
+        for result in results:
+            path = paths[result.scenario]
+            info = story_notebook_info(f"{result.scenario}: {SCENARIOS[result.scenario].description}", params, args.kernel, result.versions,
+                                       Path(path).name)  # fmt: skip
+            Path(path).write_text(notebook_text(result.cells, info), encoding="utf-8")
+            progress(f"notebook written to {path}")
     if args.report:
-        settings = {"seed": params.seed, "reruns": params.reruns, "epochs": params.epochs, "engine": params.engine, "kernel": args.kernel}
-        report = build_report([r for result in results for r in result.records], settings, results[0].versions)
+        report = build_report([r for result in results for r in result.records], settings_of(params, args.kernel), results[0].versions)
         with open(args.report, "w", encoding="utf-8") as handle:
             handle.write(report_json(report))
         progress(f"report written to {args.report}")

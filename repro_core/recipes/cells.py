@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from repro_core.kernels.environment import ENGINES
 from repro_core.recipes.model_spec import ACTIVATIONS, OPTIMIZERS, ModelSpec
 from repro_core.recipes.recipe import SCENARIOS, Recipe
-from repro_core.recipes.settings import StoryParams
+from repro_core.recipes.settings import StoryParams, choice, whole_number
 
 ARTICLE_TF_VERSION = "2.9"
 
@@ -87,26 +88,41 @@ def weight_checksum(net, label):
 
 
 def engine_preamble(engine: str, hash_seed: int | None = None) -> str:
-    """The first lines of every setup cell: the Keras engine and the hash seed the kernel was started with.
+    """The lines every setup cell starts with: what the kernel's environment sets, written into the cell.
 
-    TF_USE_LEGACY_KERAS is read when TensorFlow is first imported, so the cell sets it before the import;
-    the kernel is started with the same value, so a re-run of an already set-up kernel agrees too.
+    The lab starts a kernel with TF_USE_LEGACY_KERAS=1 for tf_keras (kernels.environment); a reader
+    re-running the notebook in a plain kernel has no such variable, so the cell sets the engine itself,
+    before TensorFlow is imported. PYTHONHASHSEED cannot be set from inside a running interpreter, so
+    the cell only says what the kernel was started with.
     """
-    lines = ["import os"]
+    choice("engine", engine, ENGINES)
     if engine == "tf_keras":
-        lines.append('os.environ["TF_USE_LEGACY_KERAS"] = "1"  # tf.keras is tf_keras (Keras 2); read when TensorFlow is first imported')
+        lines = [
+            "# Keras engine: tf_keras. TensorFlow reads TF_USE_LEGACY_KERAS when it is first imported, so it is set",
+            "# here, before `import tensorflow` (the lab also started this kernel with it; TF < 2.16 ignores it).",
+            "import os",
+            'os.environ["TF_USE_LEGACY_KERAS"] = "1"',
+        ]
     else:
-        lines.append('os.environ.pop("TF_USE_LEGACY_KERAS", None)  # tf.keras is Keras 3 (TensorFlow >= 2.16) or TF\'s own Keras 2')
+        lines = [
+            "# Keras engine: Keras 3. TensorFlow reads TF_USE_LEGACY_KERAS when it is first imported; unset, tf.keras",
+            "# is Keras 3 (the lab started this kernel without it; TF < 2.16 ignores it).",
+            "import os",
+            'os.environ.pop("TF_USE_LEGACY_KERAS", None)',
+        ]
     if hash_seed is None:
-        lines.append("# The kernel was started without PYTHONHASHSEED: hash randomisation is on.")
+        lines.append("# Hash seed: the lab started this kernel without PYTHONHASHSEED, so string hashing is randomised.")
     else:
-        lines.append(f"# The kernel was started with PYTHONHASHSEED={int(hash_seed)} (it only takes effect at interpreter start).")
-    return "\n".join(lines) + "\n"
+        seed = whole_number("hash seed", hash_seed, 0, 4294967295)
+        lines.append(f"# Hash seed: the lab started this kernel with PYTHONHASHSEED={seed} (read only at start-up:")
+        lines.append(f"# to repeat that, start Jupyter with PYTHONHASHSEED={seed} in its environment).")
+    return "\n".join(lines) + "\n\n"
 
 
 def _article_model_lines(model: ArticleModel) -> str:
     dropout_line = "    net.add(layers.Dropout(0.5))  # a second source of randomness\n" if model.dropout else ""
-    return f'''os.environ["PYTHONHASHSEED"] = "0"  # the article's line: only affects processes started later, not this kernel
+    return f'''# Start of the notebook: seed every generator, as the article recommends.
+os.environ["PYTHONHASHSEED"] = "0"  # only affects processes started later, not this kernel
 
 import hashlib
 import random
@@ -115,7 +131,6 @@ import tensorflow as tf
 from tensorflow import keras  # Keras 3, or tf_keras when TF_USE_LEGACY_KERAS=1
 from tensorflow.keras import layers
 
-# Start of the notebook: seed every generator, as the article recommends.
 np.random.seed({NOTEBOOK_NUMPY_SEED})
 random.seed({NOTEBOOK_PYTHON_SEED})
 tf.random.set_seed({int(model.seed)})
@@ -194,9 +209,9 @@ model = MLP()  # the global model that the "global" recipes keep re-fitting
 '''
 
 
-def story_setup_cell(params: StoryParams, dropout: bool = False) -> str:
+def story_setup_cell(params: StoryParams, dropout: bool = False, hash_seed: int | None = None) -> str:
     """The story's setup cell: the article's network and seeding block, for these settings."""
-    return setup_cell(ArticleModel(params.seed, dropout), params.engine)
+    return setup_cell(ArticleModel(params.seed, dropout), params.engine, hash_seed)
 
 
 _RESEED_LINE = {"none": "", "tf": "tf.random.set_seed({seed})\n", "full": "keras.utils.set_random_seed({seed})\n"}

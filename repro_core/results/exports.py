@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.notebook_export import notebook_from_cells, notebook_json
+from repro_core.results.notebook_export import NotebookInfo, notebook_from_cells, notebook_json
 from repro_core.results.records import RECORD_FIELDS, KernelVersions, RunRecord
-from repro_core.results.report import Comparison, Report, build_report, compare_reports, report_json
+from repro_core.results.report import Comparison, Report, build_report, compare_reports, lab_commit, report_json
+
+if TYPE_CHECKING:
+    from repro_core.experiments.audit import AuditResult
 
 COL_SCENARIO = "scenario"
 COL_RERUN = "rerun"
@@ -58,9 +63,33 @@ def report_text(records: Sequence[RunRecord], params: StoryParams, kernel_name: 
     return report_json(build_report(records, settings_of(params, kernel_name), versions))
 
 
-def notebook_text(cells: Sequence[CellResult], kernel_name: str, display_name: str, title: str) -> str:
-    """The exact cells that ran, with their stdout, as .ipynb JSON."""
-    return notebook_json(notebook_from_cells(cells, kernel_name, display_name, title))
+def notebook_text(cells: Sequence[CellResult], info: NotebookInfo) -> str:
+    """The exact cells that ran, with their stdout, as .ipynb JSON: what a page offers and `--notebook` writes."""
+    return notebook_json(notebook_from_cells(cells, info))
+
+
+def story_notebook_info(title: str, params: StoryParams, kernel_name: str, versions: KernelVersions, file_name: str) -> NotebookInfo:
+    """The opening cell's facts for a story run (a page's table or one CLI scenario): the report's settings."""
+    return NotebookInfo(title=title, versions=versions, settings=settings_of(params, kernel_name), file_name=file_name,
+                        lab_commit=lab_commit())  # fmt: skip
+
+
+def audit_notebook_info(result: AuditResult, file_name: str) -> NotebookInfo:
+    """The opening cell's facts for an audit (the Your model page and `audit --notebook`): recipe, reruns run, spec."""
+    audit = result.audit
+    settings = {"recipe": audit.recipe.label, "seed": audit.seed, "reruns": len(result.records), "kernel": result.versions.kernelspec,
+                **audit.spec.to_dict()}  # fmt: skip
+    return NotebookInfo(title=f"Your model: recipe {audit.recipe.label}", versions=result.versions, settings=settings, file_name=file_name,
+                        lab_commit=lab_commit())  # fmt: skip
+
+
+def versions_of(records: Sequence[RunRecord], versions: KernelVersions | None) -> KernelVersions:
+    """The kernel's report; for rows kept from before it was stored, what every record carries."""
+    if versions is not None:
+        return versions
+    first = records[0]
+    return KernelVersions(python=first.python, tensorflow=first.tensorflow, keras=first.keras, engine=first.engine,
+                          kernelspec=first.kernelspec)  # fmt: skip
 
 
 # -- compare ------------------------------------------------------------------------------------------
@@ -110,16 +139,69 @@ def compare(a: Report, b: Report) -> tuple[pd.DataFrame, tuple[str, str]]:
 
 
 def report_summary(report: Report) -> list[tuple[str, str]]:
-    """(label, value) lines about a report's kernel, machine, settings and verdicts."""
+    """(label, value) lines about a report's kernel, machine, settings and verdicts.
+
+    Values come from an uploaded file: show them as plain text (st.text, a table, a code span), never as Markdown.
+    """
     k: Mapping[str, object] = report.kernel
     s: Mapping[str, object] = report.settings
     verdicts = ", ".join(f"{name}: {v}" for name, v in sorted(report.verdicts().items())) or "none"
-    return [
+    lines = [
         ("Kernel", f"{k.get('kernelspec', '?')} · Python {k.get('python', '?')} · TensorFlow {k.get('tensorflow', '?')} · "
-                   f"{k.get('engine', '?')} {k.get('keras', '?')}"),  # fmt: skip
+                   f"{k.get('engine', '?')} {k.get('keras', '?')} · NumPy {k.get('numpy') or '?'}"),  # fmt: skip
         ("Device", f"{k.get('devices', '?')} · op determinism {k.get('op_determinism', '?')}"),
-        ("Machine", f"{report.machine.get('platform', '?')} · {report.machine.get('cpu', '?')}"),
+        ("Machine", f"{k.get('platform') or report.machine.get('platform', '?')} · {report.machine.get('cpu', '?')}"),
         ("Settings", f"seed {s.get('seed', '?')} · {s.get('reruns', '?')} reruns · {s.get('epochs', '?')} epochs · engine {s.get('engine', '?')}"),
-        ("Records", f"{len(report.records)} · created {report.created or '?'}"),
+        ("Records", f"{len(report.records)} · created {report.created or '?'} · lab commit {report.lab_commit[:12] or '?'}"),
         ("Verdicts", verdicts),
     ]
+    if report.error:
+        lines.append(("Error", report.error))
+    return lines
+
+
+# What tells two reports' kernels apart: (label, where it is read from the report).
+DIFFERS_FIELDS = ("engine", "TensorFlow", "Keras", "NumPy", "Python", "platform")
+COL_FIELD, COL_A, COL_B, COL_SAME = "field", "report A", "report B", "same?"
+
+
+def _kernel_value(report: Report, label: str) -> str:
+    k = report.kernel
+    if label == "engine":
+        return str(k.get("engine") or report.settings.get("engine") or "")
+    if label == "platform":
+        return str(k.get("platform") or report.machine.get("platform") or "")
+    return str(k.get(label.lower()) or "")
+
+
+def what_differs(a: Report, b: Report) -> list[tuple[str, str, str, bool]]:
+    """(field, A's value, B's value, same?) for the engine and the kernel's package versions, Python and platform."""
+    rows = []
+    for label in DIFFERS_FIELDS:
+        left, right = _kernel_value(a, label), _kernel_value(b, label)
+        rows.append((label, left or "?", right or "?", left == right))
+    return rows
+
+
+def differs_frame(rows: Sequence[tuple[str, str, str, bool]]) -> pd.DataFrame:
+    return pd.DataFrame([{COL_FIELD: f, COL_A: x, COL_B: y, COL_SAME: "yes" if same else "no"} for f, x, y, same in rows],
+                        columns=[COL_FIELD, COL_A, COL_B, COL_SAME])  # fmt: skip
+
+
+def differs_line(rows: Sequence[tuple[str, str, str, bool]]) -> str:
+    """One sentence naming the fields that differ (field labels only: no text from the reports)."""
+    differ = [field for field, _a, _b, same in rows if not same]
+    if not differ:
+        return "Same " + ", ".join(DIFFERS_FIELDS[:-1]) + f" and {DIFFERS_FIELDS[-1]} in both reports."
+    return "The reports' kernels differ in: " + ", ".join(differ) + "."
+
+
+def code_span(text: str) -> str:
+    """`text` as a Markdown code span, so Markdown and HTML in it show literally (for messages that must be Markdown).
+
+    The fence is one backtick longer than the longest run of backticks inside; newlines become spaces.
+    """
+    flat = " ".join(str(text).splitlines())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"

@@ -1,34 +1,219 @@
-"""The exact cells that ran, with the outputs the kernel produced, as a Jupyter notebook."""
+"""The exact cells that ran, with the outputs the kernel produced, as a notebook that stands alone.
+
+A reader opens the download in an ordinary Jupyter: the metadata names the plain `python3` kernelspec,
+and an opening markdown cell says which packages the kernel reported (as a `pip install` line), when it
+ran, with which lab settings, and the command that re-runs it and compares the checksum lines.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from repro_core.kernels.kernel import CellResult
+from repro_core.recipes.cells import ENVIRONMENT_CELL
+from repro_core.results.records import KernelVersions
+
+KERNELSPEC = "python3"  # every Jupyter has it; the lab's own names (lab-python, repro-tf29) exist only here
+CHECKSUM_LINE = re.compile(r"^summary of trainable variables .*sha256 [0-9a-f]+\s*$", re.MULTILINE)
+CELL_META = "repro_lab"  # code cell metadata: {"kernel_start": k}, so a checker can restart where the lab did
+
+# Python versions with TensorFlow wheels, per TensorFlow minor release (tensorflow.org "Tested build
+# configurations", Linux CPU). Newer releases are not listed: their exports name the kernel's Python only.
+TF_PYTHONS: dict[tuple[int, int], tuple[str, str]] = {
+    (2, 2): ("3.5", "3.8"), (2, 3): ("3.5", "3.8"), (2, 4): ("3.6", "3.8"), (2, 5): ("3.6", "3.9"),
+    (2, 6): ("3.6", "3.9"), (2, 7): ("3.7", "3.9"), (2, 8): ("3.7", "3.10"), (2, 9): ("3.7", "3.10"),
+    (2, 10): ("3.7", "3.10"), (2, 11): ("3.7", "3.10"), (2, 12): ("3.8", "3.11"), (2, 13): ("3.8", "3.11"),
+    (2, 14): ("3.9", "3.11"), (2, 15): ("3.9", "3.11"), (2, 16): ("3.9", "3.12"), (2, 17): ("3.9", "3.12"),
+    (2, 18): ("3.9", "3.12"),
+}  # fmt: skip
 
 
-def notebook_from_cells(
-    results: Sequence[CellResult], kernel_name: str, display_name: str, title: str = "Keras Reproducibility Lab run"
-) -> nbformat.NotebookNode:
-    """One code cell per executed cell, in order, each with its stdout as a stream output."""
-    book = new_notebook()
-    book.metadata["kernelspec"] = {"name": kernel_name, "display_name": display_name, "language": "python"}
-    book.metadata["language_info"] = {"name": "python"}
-    book.cells.append(
-        new_markdown_cell(f"# {title}\n\nThe cells below are exactly those the lab executed, with the output the kernel printed. "
-                          "Run all cells in a fresh kernel to check that the checksums repeat.")  # fmt: skip
+@dataclass(frozen=True)
+class NotebookInfo:
+    """What the opening cell states: the kernel's own report, the lab's settings, when, and the file's name."""
+
+    title: str
+    versions: KernelVersions
+    settings: Mapping[str, object]
+    file_name: str = "run.ipynb"
+    created: str = ""  # ISO 8601 in UTC; empty: now
+    lab_commit: str = ""
+
+
+def _minor(version: str) -> tuple[int, int] | None:
+    match = re.match(r"^(\d+)\.(\d+)", version)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def tensorflow_package(versions: KernelVersions) -> str:
+    """`tensorflow-cpu` for a Linux kernel (the CPU-only wheel the lab installs there), else `tensorflow`."""
+    return "tensorflow-cpu" if versions.platform.lower().startswith("linux") else "tensorflow"
+
+
+def pip_packages(versions: KernelVersions) -> list[str]:
+    """The kernel's packages as the kernel reported them, pinned: TensorFlow, then Keras 3 or tf-keras, then NumPy.
+
+    Keras 2 (engine "keras2", TensorFlow < 2.16) is installed by TensorFlow itself, so it gets no pin of its own.
+    """
+    packages = [f"{tensorflow_package(versions)}=={versions.tensorflow}"]
+    if versions.engine == "keras3":
+        packages.append(f"keras=={versions.keras}")
+    elif versions.engine == "tf_keras":
+        packages.append(f"tf-keras=={versions.keras}")
+    if versions.numpy:
+        packages.append(f"numpy=={versions.numpy}")
+    return packages
+
+
+def pip_line(versions: KernelVersions) -> str:
+    return "pip install " + " ".join(f'"{package}"' for package in pip_packages(versions))
+
+
+def python_requirement(versions: KernelVersions) -> str:
+    """Which Python to install into: the kernel's, and the range the kernel's TensorFlow has wheels for, when known."""
+    ran = _minor(versions.python)
+    ran_text = f"{ran[0]}.{ran[1]}" if ran else versions.python
+    tf = _minor(versions.tensorflow)
+    known = TF_PYTHONS.get(tf) if tf else None
+    if known is None:
+        return f"Python {ran_text} (the kernel ran Python {versions.python})"
+    low, high = known
+    return (
+        f"Python {ran_text} (the kernel ran Python {versions.python}); TensorFlow {tf[0]}.{tf[1]} has wheels for "
+        f"Python {low} to {high} only, so this needs Python <= {high}"
     )
-    for count, result in enumerate(results, start=1):
-        cell = new_code_cell(result.code.rstrip("\n"), execution_count=count)
-        if result.stdout:
-            cell.outputs.append(new_output("stream", name="stdout", text=result.stdout))
-        book.cells.append(cell)
+
+
+def display_name(versions: KernelVersions) -> str:
+    return f"Python 3 (Python {versions.python}, TensorFlow {versions.tensorflow})"
+
+
+def engine_text(versions: KernelVersions) -> str:
+    if versions.engine == "keras2":
+        return f"Keras {versions.keras}, which comes with TensorFlow {versions.tensorflow}"
+    if versions.engine == "tf_keras":
+        return f"tf_keras {versions.keras} (the setup cell sets TF_USE_LEGACY_KERAS=1 before importing TensorFlow)"
+    return f"Keras {versions.keras}"
+
+
+def _value(value: object) -> str:
+    """A settings value for a markdown table cell: JSON for structures, inside backticks, pipes escaped."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return "`" + text.replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
+
+
+def check_commands(file_name: str) -> str:
+    """The shell lines that re-run a notebook and compare its checksum lines (with the lab, and without it)."""
+    name = file_name if re.fullmatch(r"[A-Za-z0-9._-]+", file_name) else "run.ipynb"
+    grep = "grep -o 'summary of trainable variables[^\"\\\\]*'"
+    return (
+        "In a checkout of the lab (it re-executes this file in a plain `python3` kernel and prints every recorded\n"
+        "checksum line next to the repeated one; exit status 0 when all repeat), with the path to this file:\n\n"
+        f"    python -m repro_core check-notebook {name}\n\n"
+        "With Jupyter alone (`pip install nbconvert`); `diff` prints nothing when every line repeats:\n\n"
+        f"    jupyter nbconvert --to notebook --execute --output rerun.ipynb {name}\n"
+        f"    diff <({grep} {name}) <({grep} rerun.ipynb) && echo 'every checksum line repeats'\n"
+    )
+
+
+def opening_markdown(info: NotebookInfo, kernel_starts: int) -> str:
+    """The first cell: what ran, where, with what, and how to check it."""
+    v = info.versions
+    created = info.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    commit = f" (lab commit `{info.lab_commit[:12]}`)" if re.fullmatch(r"[0-9a-f]{40}", info.lab_commit or "") else ""
+    rows = "\n".join(f"| {name} | {_value(value)} |" for name, value in info.settings.items())
+    other_os = (
+        f" `tensorflow-cpu` is the Linux CPU-only wheel; on macOS or Windows install `tensorflow=={v.tensorflow}` instead."
+        if tensorflow_package(v) == "tensorflow-cpu"
+        else ""
+    )
+    restarts = (
+        f"\n\nThe lab started a new kernel {kernel_starts - 1} time(s) during this run: a markdown cell marks each place. "
+        "Restart the kernel there (Kernel → Restart) before running on; `check-notebook` does so by itself."
+        if kernel_starts > 1
+        else ""
+    )
+    return f"""# {info.title}
+
+Exported by the Keras Reproducibility Lab on {created}{commit}. The code cells below are exactly the cells the lab
+ran, in order, with the output its kernel printed. Everything that sets the numbers is in them: the setup cell selects
+the Keras engine itself, and says which hash seed the kernel was started with.{restarts}
+
+## The kernel's packages
+
+The kernel reported Python {v.python}, TensorFlow {v.tensorflow}, {engine_text(v)}, NumPy {v.numpy or "(not reported)"},
+on {v.platform or "an unreported platform"} ({v.devices}). Install the same into {python_requirement(v)}:
+
+    {pip_line(v)}
+
+{other_os.strip()} To run it in Jupyter that environment also needs `ipykernel` (and `nbconvert` for the shell check below).
+
+## The lab's settings
+
+| setting | value |
+|---|---|
+{rows}
+
+## Check it
+
+Run every cell in a fresh kernel: each "summary of trainable variables … sha256 …" line should repeat exactly.
+
+{check_commands(info.file_name)}"""
+
+
+def split_kernel_starts(cells: Sequence[CellResult]) -> list[list[CellResult]]:
+    """Group cells by kernel start: every start runs a setup cell and then the environment cell."""
+    starts: list[list[CellResult]] = []
+    for index, cell in enumerate(cells):
+        next_is_probe = index + 1 < len(cells) and cells[index + 1].code == ENVIRONMENT_CELL
+        if not starts or (next_is_probe and cell.code != ENVIRONMENT_CELL and index > 0):
+            starts.append([])
+        starts[-1].append(cell)
+    return starts
+
+
+def notebook_from_cells(cells: Sequence[CellResult], info: NotebookInfo) -> nbformat.NotebookNode:
+    """The opening cell, then one code cell per executed cell, in order, each with its stdout as recorded."""
+    starts = split_kernel_starts(cells)
+    book = new_notebook()
+    book.metadata["kernelspec"] = {"name": KERNELSPEC, "display_name": display_name(info.versions), "language": "python"}
+    book.metadata["language_info"] = {"name": "python", "version": info.versions.python}
+    book.metadata[CELL_META] = {"kernelspec_in_lab": info.versions.kernelspec, "engine": info.versions.engine}
+    book.cells.append(new_markdown_cell(opening_markdown(info, len(starts))))
+    count = 0
+    for number, start in enumerate(starts, start=1):
+        if number > 1:
+            book.cells.append(new_markdown_cell(f"**Restart the kernel here.** The lab ran the cells below in a newly started kernel "
+                                                f"(kernel start {number} of {len(starts)})."))  # fmt: skip
+        for result in start:
+            count += 1
+            cell = new_code_cell(result.code.rstrip("\n"), execution_count=count)
+            cell.metadata[CELL_META] = {"kernel_start": number}
+            if result.stdout:
+                cell.outputs.append(new_output("stream", name="stdout", text=result.stdout))
+            book.cells.append(cell)
     nbformat.validate(book)
     return book
 
 
 def notebook_json(book: nbformat.NotebookNode) -> str:
     return nbformat.writes(book)
+
+
+def checksum_lines(book: nbformat.NotebookNode) -> list[str]:
+    """Every "summary of trainable variables … sha256 …" line the notebook's code cells printed, in order."""
+    lines = []
+    for cell in book.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                lines.extend(line.rstrip() for line in CHECKSUM_LINE.findall(output.get("text", "")))
+    return lines

@@ -24,7 +24,27 @@ READABLE_VERSIONS = (1, 2)
 MAX_REPORT_BYTES = 1_000_000
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^([0-9a-f]{40}|)$")
-_TEXT_FIELDS = {"scenario", "python", "tensorflow", "keras", "engine", "kernelspec"}
+
+# Fields with a known shape are checked against it, so nothing else (a Markdown link, an HTML tag) can pass
+# as a version or a name; the rest is free text, shown only as text (never as Markdown or HTML).
+VERSION = re.compile(r"^\d{1,4}(\.\d{1,6}){1,3}([.+-]?[A-Za-z0-9]{0,20}){0,3}$")  # 2.21.0, 3.11.7, 2.16.0rc0, 3.12.1+
+KERNELSPEC = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # Jupyter's own rule for kernelspec names
+SCENARIO = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+CREATED = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?|)$")
+KERNEL_ENGINES = ("keras3", "tf_keras", "keras2")  # what a kernel reports (keras2: TensorFlow < 2.16)
+SETTINGS_ENGINES = ("keras3", "tf_keras")  # what a visitor picks
+DEVICES = ("CPU", "GPU")
+FREE_TEXT_MAX = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # terminal escapes and other control characters
+_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
+    "python": (VERSION, "a version such as 3.11.7"),
+    "tensorflow": (VERSION, "a version such as 2.21.0"),
+    "keras": (VERSION, "a version such as 3.15.1"),
+    "numpy": (VERSION, "a version such as 2.4.6"),
+    "kernelspec": (KERNELSPEC, "a kernelspec name (letters, digits, '.', '_', '-')"),
+    "kernel": (KERNELSPEC, "a kernelspec name (letters, digits, '.', '_', '-')"),
+    "scenario": (SCENARIO, "a scenario name (letters, digits, '.', '_', '-')"),
+}
 
 
 @dataclass(frozen=True)
@@ -108,10 +128,11 @@ def _record(raw: object, index: int) -> RunRecord:
         raise ValueError(f"{where} lacks {', '.join(missing)}")
     values: dict[str, object] = {}
     for spec in fields(RunRecord):
-        value = raw.get(spec.name, 1)
-        if spec.name in _TEXT_FIELDS:
-            if not isinstance(value, str) or len(value) > 200:
-                raise ValueError(f"{where}.{spec.name} must be a short text")
+        value = raw.get(spec.name, 1)  # schema 1 has no kernel_start
+        if spec.name in _SHAPES:
+            value = shaped(where, spec.name, value)
+        elif spec.name == "engine":
+            value = one_of(where, "engine", value, KERNEL_ENGINES)
         elif spec.name.endswith("sha256"):
             if not isinstance(value, str) or not _SHA.match(value):
                 raise ValueError(f"{where}.{spec.name} must be 64 lowercase hex digits")
@@ -146,16 +167,98 @@ def parse_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Report
     for key in ("settings", "kernel", "machine"):
         if not isinstance(document.get(key, {}), dict):
             raise ValueError(f"'{key}' must be an object")
-    machine = {str(k): str(v)[:200] for k, v in document.get("machine", {}).items()}
+    created = document.get("created", "")
+    if not isinstance(created, str) or not CREATED.match(created):
+        raise ValueError("'created' must be a date and time such as 2025-01-31T12:00:00+00:00")
+    commit = document.get("lab_commit", "")
+    if not isinstance(commit, str) or not _COMMIT.match(commit):
+        raise ValueError("'lab_commit' must be a git commit: 40 lowercase hex digits (or empty)")
+    error = document.get("error") or ""
+    if not isinstance(error, str):
+        raise ValueError("'error' must be a text")
     return Report(
-        settings=dict(document.get("settings", {})),
-        kernel=dict(document.get("kernel", {})),
-        machine=machine,
+        settings=_settings(document.get("settings", {})),
+        kernel=_kernel(document.get("kernel", {})),
+        machine={free_text(str(k), 40): free_text(v) for k, v in list(document.get("machine", {}).items())[:20]},
         records=[_record(item, i) for i, item in enumerate(records)],
-        created=str(document.get("created", ""))[:40],
-        lab_commit=commit if _COMMIT.match(commit := str(document.get("lab_commit", ""))) else "",
-        error=str(document.get("error") or "")[:2000],
+        created=created,
+        lab_commit=commit,
+        error=free_text(error, 2000),
     )
+
+
+def free_text(value: object, limit: int = FREE_TEXT_MAX) -> str:
+    """Any value as a bounded one-line text without control characters (shown as text, never as markup)."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value)
+        except (RecursionError, ValueError):
+            text = "(unreadable)"
+    return _CONTROL.sub(" ", text)[:limit]
+
+
+def shaped(where: str, name: str, value: object) -> str:
+    """A field with a known shape (version, kernelspec, scenario): the value, or a ValueError naming the field."""
+    pattern, description = _SHAPES[name]
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ValueError(f"{where}.{name} must be {description}")
+    return value
+
+
+def one_of(where: str, name: str, value: object, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{where}.{name} must be one of {', '.join(choices)}")
+    return value
+
+
+def _whole(where: str, name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**32:
+        raise ValueError(f"{where}.{name} must be a whole number")
+    return value
+
+
+def _settings(raw: Mapping[str, object]) -> dict[str, object]:
+    """The lab's known settings checked by shape; other keys (a newer lab's) kept as bounded text."""
+    settings: dict[str, object] = {}
+    for key, value in list(raw.items())[:40]:
+        name = free_text(key, 40)
+        if key in ("seed", "reruns", "epochs", "batch_size"):
+            settings[name] = _whole("settings", key, value)
+        elif key == "learning_rate":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError("settings.learning_rate must be a finite number")
+            settings[name] = float(value)
+        elif key == "engine":
+            settings[name] = one_of("settings", "engine", value, SETTINGS_ENGINES)
+        elif key == "kernel":
+            settings[name] = shaped("settings", "kernel", value)
+        else:
+            settings[name] = free_text(value)
+    return settings
+
+
+def _kernel(raw: Mapping[str, object]) -> dict[str, object]:
+    """What the kernel reported: versions, engine and kernelspec by shape, flags as booleans, platform as text."""
+    kernel: dict[str, object] = {}
+    for key, value in raw.items():
+        if key in ("python", "tensorflow", "keras", "kernelspec"):
+            kernel[key] = shaped("kernel", key, value)
+        elif key == "numpy":
+            kernel[key] = "" if value == "" else shaped("kernel", key, value)  # version 1 reports have none
+        elif key == "engine":
+            kernel[key] = one_of("kernel", "engine", value, KERNEL_ENGINES)
+        elif key == "devices":
+            kernel[key] = one_of("kernel", "devices", value, DEVICES)
+        elif key in ("op_determinism", "hash_randomization"):
+            if not isinstance(value, bool):
+                raise ValueError(f"kernel.{key} must be true or false")
+            kernel[key] = value
+        elif key == "platform":
+            kernel[key] = free_text(value)
+        # anything else in the kernel block is not the lab's and is dropped
+    return kernel
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def test_two_reports_are_compared_side_by_side():
     frame = elements(result, "dataframe")[0].value
     assert frame[["rerun", "before same?", "after same?"]].values.tolist() == [[1, "yes", "yes"], [2, "yes", "no"]]
     for key, expected in (("compare_a_summary", "stable"), ("compare_b_summary", "drift")):
-        text = " ".join(m.value for m in elements(find_block(at.main, key), "markdown"))
+        text = " ".join(m.value for m in elements(find_block(at.main, key), "text"))  # plain text, never Markdown
         assert "TensorFlow 2.21.0" in text and f"factory-full-seed: {expected}" in text
 
 
@@ -68,3 +68,55 @@ def test_bad_files_show_an_error_and_nothing_crashes():
         errors = [e.value for e in at.error]
         assert len(errors) == 1 and name in errors[0] and fragment in errors[0], errors
         assert alerts(find_block(at.main, "compare_result")) == ["Upload two reports to compare them."]
+
+
+LINK, IMAGE, HTML = "[x](https://example.invalid/a)", "![](https://example.invalid/p.png)", "<b>bold</b><img src=https://example.invalid/i.png>"
+CRAFTED = f"{LINK} {IMAGE} {HTML}"
+
+
+def crafted_report(**kernel) -> bytes:
+    """A valid report whose free-text fields (platform, CPU, error, an unknown setting) hold Markdown and HTML."""
+    document = json.loads(report_bytes([record(1, "a", "b")]))
+    document["machine"] = {"platform": CRAFTED, "cpu": CRAFTED}
+    document["kernel"]["platform"] = CRAFTED
+    document["kernel"].update(kernel)
+    document["error"] = CRAFTED
+    document["settings"]["note"] = CRAFTED
+    return json.dumps(document).encode()
+
+
+def rendered_markdown(at) -> list[str]:
+    """Every string the page passed to a Markdown-rendering element (markdown, captions, alerts, titles)."""
+    kinds = ("markdown", "caption", "title", "subheader", "header", "error", "warning", "info", "success")
+    return [child.value for kind in kinds for child in elements(at.main, kind)]
+
+
+def test_report_text_is_shown_as_text_and_what_differs():
+    at = open_compare()
+    upload(at, "compare_a", "a.json", crafted_report())
+    other = {"engine": "tf_keras", "keras": "2.21.0", "numpy": "2.4.6", "python": "3.11.8"}
+    upload(at, "compare_b", "b.json", crafted_report(**other)).run()
+    assert not exceptions(at)
+    texts = [t.value for t in elements(find_block(at.main, "compare_a_summary"), "text")]
+    assert any(CRAFTED in text for text in texts), texts  # shown, literally
+    assert not [m for m in rendered_markdown(at) if "example.invalid" in m]  # never through Markdown
+    differs = elements(find_block(at.main, "compare_kernels"), "dataframe")[0].value
+    table = {row["field"]: (row["report A"], row["report B"], row["same?"]) for _, row in differs.iterrows()}
+    assert table["engine"] == ("keras3", "tf_keras", "no") and table["Keras"] == ("3.15.1", "2.21.0", "no")
+    assert table["TensorFlow"] == ("2.21.0", "2.21.0", "yes") and table["Python"] == ("3.11.7", "3.11.8", "no")
+    assert table["platform"] == (CRAFTED, CRAFTED, "yes")
+    caption = elements(find_block(at.main, "compare_kernels"), "caption")[0].value
+    assert caption == "The reports' kernels differ in: engine, Keras, NumPy, Python."
+
+
+def test_shaped_fields_refuse_markup_with_a_clear_message():
+    at = open_compare()
+    name = f"{LINK}{HTML}.json"  # the file name is the visitor's text too
+    for field, value in (("kernelspec", CRAFTED), ("tensorflow", LINK), ("engine", HTML)):
+        upload(at, "compare_a", name, crafted_report(**{field: value})).run()
+        assert not exceptions(at)
+        errors = [e.value for e in at.error]
+        assert len(errors) == 1 and f"kernel.{field} must be" in errors[0], errors
+        # Markdown and HTML from the upload appear only inside a code span, where Markdown shows them literally.
+        assert errors[0].startswith(f"`{name}` cannot be read: `") and errors[0].endswith("`"), errors[0]
+        assert value not in errors[0].replace(f"`{name}`", "")

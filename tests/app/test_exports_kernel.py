@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 from lab_ui import session
 from repro_core.kernels.kernel import DEFAULT_KERNEL, LabKernelSpecManager, available_kernels
-from repro_core.results.exports import notebook_text, records_csv, records_from_csv, report_text
+from repro_core.results.exports import notebook_text, records_csv, records_from_csv, report_text, story_notebook_info
 from repro_core.results.records import verdict
 from repro_core.results.report import parse_report
 
@@ -43,7 +43,7 @@ def test_drift_exports_reproduce_in_a_fresh_kernel(app):
     report = parse_report(report_text(records, rows.params, rows.kernel_name, rows.versions))
     assert report.records == records and report.kernel["tensorflow"] == rows.versions.tensorflow
 
-    text = notebook_text(rows.cells, rows.kernel_name, "lab", "drift")
+    text = notebook_text(rows.cells, story_notebook_info("drift", rows.params, rows.kernel_name, rows.versions, "drift.ipynb"))
     book = nbformat.reads(text, as_version=4)
     exported = stdout_of(book)
     printed = [m for out in exported for m in SHA_PREFIX.findall(out)]
@@ -89,6 +89,7 @@ def test_restart_page_exports_every_kernel_start(app):
     assert [(r.kernel_start, r.rerun) for r in rows.records] == [(1, 1), (2, 1)]
     assert len(rows.kernel_starts) == 2 and [len(cells) for _token, cells in rows.kernel_starts] == [3, 3]
     assert [b.label for b in at.get("download_button")] == ["Table (CSV)", "Report (JSON)", "Notebook (.ipynb)"]
-    book = nbformat.reads(notebook_text(rows.cells, rows.kernel_name, "lab", "restart"), as_version=4)
+    info = story_notebook_info("restart", rows.params, rows.kernel_name, rows.versions, "restart.ipynb")
+    book = nbformat.reads(notebook_text(rows.cells, info), as_version=4)
     printed = [m for out in stdout_of(book) for m in SHA_PREFIX.findall(out)]
     assert printed == [p for r in rows.records for p in (r.before_sha256[:12], r.after_sha256[:12])]

@@ -53,6 +53,7 @@ def test_tiny_audit_fills_verdict_table_and_heatmap(page):
     assert at.selectbox(key="model_layer_pick").value == "l1_dense/kernel"
     _spec, frames = chart_data(elements(block, "vega_lite_chart")[0])
     assert len(frames[0]) == 2 * 3 and set(frames[0]["difference"]) == {0.0}
+    assert [b.label for b in at.get("download_button")] == ["Notebook (.ipynb)"]  # the same file as `audit --notebook`
 
     # the audit's kernel was only lent for the click: the pool has taken it back
     assert session.pool().stats()["kept"] == session.pool().stats()["lent"] == 0

@@ -19,6 +19,7 @@ from repro_core.results.exports import (
     report_summary,
     report_text,
 )
+from repro_core.results.notebook_export import NotebookInfo
 from repro_core.results.records import KernelVersions, RunRecord
 from repro_core.results.report import build_report, compare_reports, parse_report
 
@@ -48,8 +49,8 @@ def test_report_text_parses_back_with_settings_and_kernel():
 
 def test_notebook_text_is_a_valid_notebook_with_outputs():
     cells = [CellResult(code="print('x')\n", stdout="x\n", stderr="")]
-    book = nbformat.reads(notebook_text(cells, "lab-python", "Python", "title"), as_version=4)
-    assert book.metadata.kernelspec.name == "lab-python"
+    book = nbformat.reads(notebook_text(cells, NotebookInfo(title="title", versions=VERSIONS, settings={})), as_version=4)
+    assert book.metadata.kernelspec.name == "python3"  # every Jupyter has it; lab-python exists only in the lab
     assert [c.source for c in book.cells if c.cell_type == "code"] == ["print('x')"]
 
 

@@ -1,0 +1,130 @@
+"""`python -m repro_core check-notebook run.ipynb`: re-execute a downloaded notebook and compare its checksum lines.
+
+What a reader would do by hand (Run All in a fresh kernel, then compare the "summary of trainable variables …
+sha256 …" lines), as one command. The notebook runs with nbclient in an ordinary Jupyter kernelspec (by
+default the one the notebook names, `python3`), never through the lab's own kernel manager, and a new kernel
+is started wherever the lab started one. It runs the notebook's code: use it on notebooks you trust.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from repro_core.results.notebook_export import CELL_META, KERNELSPEC, checksum_lines
+
+MAX_NOTEBOOK_BYTES = 5_000_000
+
+
+@dataclass(frozen=True)
+class NotebookCheck:
+    """The checksum lines a notebook recorded, and those a fresh run printed, in order."""
+
+    kernel_name: str
+    recorded: list[str]
+    repeated: list[str]
+
+    @property
+    def pairs(self) -> list[tuple[str | None, str | None]]:
+        longest = max(len(self.recorded), len(self.repeated))
+        pad = [None] * longest
+        return list(zip((self.recorded + pad)[:longest], (self.repeated + pad)[:longest], strict=True))
+
+    @property
+    def same(self) -> int:
+        return sum(1 for a, b in self.pairs if a is not None and a == b)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.recorded) and self.same == len(self.pairs)
+
+
+def read_notebook(path: str | Path) -> nbformat.NotebookNode:
+    """A notebook file, size-capped; ValueError with a one-line message when it is not one."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_NOTEBOOK_BYTES + 1)
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise ValueError(f"{path} is larger than {MAX_NOTEBOOK_BYTES:,} bytes")
+    try:
+        return nbformat.reads(data.decode("utf-8"), as_version=4)
+    except Exception as exc:  # nbformat raises several kinds for a file that is not a notebook
+        raise ValueError(f"{path} is not a readable notebook ({type(exc).__name__})") from None
+
+
+def kernel_groups(book: nbformat.NotebookNode) -> list[list[int]]:
+    """Code cell indices per kernel start (cell metadata written by the export; one group when absent)."""
+    groups: dict[int, list[int]] = {}
+    for index, cell in enumerate(book.cells):
+        if cell.cell_type == "code":
+            start = int(cell.metadata.get(CELL_META, {}).get("kernel_start", 1))
+            groups.setdefault(start, []).append(index)
+    return [groups[key] for key in sorted(groups)]
+
+
+def rerun(book: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None) -> nbformat.NotebookNode:
+    """A copy of `book` with every code cell executed again (outputs replaced), one fresh kernel per kernel start."""
+    from nbclient import NotebookClient  # only this command needs it
+
+    fresh = copy.deepcopy(book)
+    for cell in fresh.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    name = kernel_name or fresh.metadata.get("kernelspec", {}).get("name") or KERNELSPEC
+    for group in kernel_groups(fresh):
+        client = NotebookClient(fresh, kernel_name=name, timeout=int(timeout), resources={"metadata": {"path": cwd}} if cwd else {})
+        with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):  # TensorFlow's start-up logging
+            for index in group:
+                client.execute_cell(fresh.cells[index], index)
+    return fresh
+
+
+def check_notebook(
+    book: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None
+) -> NotebookCheck:
+    name = kernel_name or book.metadata.get("kernelspec", {}).get("name") or KERNELSPEC
+    again = rerun(book, name, timeout, cwd)
+    return NotebookCheck(kernel_name=name, recorded=checksum_lines(book), repeated=checksum_lines(again))
+
+
+def report_lines(check: NotebookCheck) -> list[str]:
+    """One block per checksum line: same/DIFFERENT, the recorded line and the repeated one; then a total."""
+    out = [f"re-executed in kernelspec {check.kernel_name!r}"]
+    for number, (recorded, repeated) in enumerate(check.pairs, start=1):
+        out.append(f"line {number}: {'same' if recorded == repeated else 'DIFFERENT'}")
+        out.append(f"  recorded  {recorded if recorded is not None else '(none)'}")
+        out.append(f"  repeated  {repeated if repeated is not None else '(none)'}")
+    total = len(check.pairs)
+    if not check.recorded:
+        out.append("the notebook records no checksum lines: nothing to compare")
+    else:
+        out.append(f"{check.same} of {total} checksum lines repeat exactly")
+    return out
+
+
+def installed_kernelspec(name: str) -> str:
+    """`name` if this Jupyter has that kernelspec (the lab's own `lab-python` does not count), else a ValueError."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    try:
+        manager.get_kernel_spec(name)
+    except NoSuchKernel:
+        installed = ", ".join(sorted(manager.find_kernel_specs())) or "none"
+        raise ValueError(f"kernelspec {name!r} is not installed here (installed: {installed}); choose one with --kernel NAME") from None
+    return name
+
+
+def main(path: str, kernel_name: str | None, timeout: float, say: Callable[[str], None] = print) -> int:
+    """0 when every recorded checksum line repeats, 1 when any differs, 2 when the file or the kernelspec is unusable."""
+    book = read_notebook(path)
+    name = installed_kernelspec(kernel_name or book.metadata.get("kernelspec", {}).get("name") or KERNELSPEC)
+    check = check_notebook(book, name, timeout, str(Path(path).resolve().parent))
+    for line in report_lines(check):
+        say(line)
+    return 0 if check.ok else 1
