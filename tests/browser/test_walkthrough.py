@@ -205,7 +205,9 @@ def click_and_wait(page, button_key: str, container_key: str, rows: int) -> None
 def run_many_and_read(page, button_key: str, container_key: str) -> list[dict[str, str]]:
     run = button(page, button_key)
     run.wait_for(state="visible")
-    label = button_label(page, button_key)
+    deadline = time.monotonic() + 30  # the rerun that follows a sidebar change may start a moment after the change
+    while (label := button_label(page, button_key)) != f"Run {RERUNS} times" and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
     assert label == f"Run {RERUNS} times", f"button '{button_key}' says {label!r}, expected 'Run {RERUNS} times'"
     run.click()
     container = page.locator(f".st-key-{container_key}")
