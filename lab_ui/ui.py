@@ -264,41 +264,31 @@ def owner() -> str:
     return session.session_id(st.session_state)
 
 
-@contextmanager
-def session_kernel(budget: bool = False) -> Iterator[Notebook | None]:
-    """The session's notebook for one click, or None after a plain error message (budget, queue timeout, start failure)."""
-    if budget:
-        try:
-            check_budget(session.current_params(st.session_state), hosting())
-        except ValueError as exc:
-            st.error(str(exc), icon=":material/error:")
-            yield None
-            return
-    on_wait = queue_notice()
-    with ExitStack() as stack:
-        try:
-            book = stack.enter_context(session.click(st.session_state, on_wait))
-        except KernelError as exc:
-            on_wait.clear()
-            st.error(error_message(exc), icon=":material/error:")
-            yield None
-            return
-        on_wait.clear()
-        if st.session_state.pop(session.PREEMPTED, False):
-            st.info("Your previous kernel was given back to the server's pool (idle while others waited, or the matrix or "
-                    "audit needed fresh kernels), so this run starts a fresh one.")  # fmt: skip
-        yield book
-
-
 def _with_session_kernel(default: object, budget: bool = False):
-    """Run the decorated click handler with the session's notebook as its first argument."""
+    """Run the decorated click handler with the session's notebook, on a kernel leased for this click, as its first
+    argument. Over the budget, a queue timeout or a kernel that will not start end the click with a plain message."""
 
     def decorate(handler):
         @functools.wraps(handler)
         def wrapper(*args, **kwargs):
-            with session_kernel(budget) as book:
-                if book is None:
+            try:
+                if budget:
+                    check_budget(session.current_params(st.session_state), hosting())
+            except ValueError as exc:
+                st.error(str(exc), icon=":material/error:")
+                return default
+            on_wait = queue_notice()
+            with ExitStack() as stack:
+                try:
+                    book = stack.enter_context(session.click(st.session_state, on_wait))
+                except KernelError as exc:
+                    st.error(error_message(exc), icon=":material/error:")
                     return default
+                finally:
+                    on_wait.clear()
+                if st.session_state.pop(session.PREEMPTED, False):
+                    st.info("Your previous kernel was given back to the server's pool (idle while others waited, or the "
+                            "matrix or audit needed fresh kernels), so this run starts a fresh one.")  # fmt: skip
                 return handler(book, *args, **kwargs)
 
         return wrapper
