@@ -15,11 +15,11 @@ from dataclasses import dataclass, field, replace
 
 from repro_core.experiments.notebook import Notebook
 from repro_core.experiments.story import story_notebook
-from repro_core.kernels.environment import DEFAULT_KERNEL, ENGINES, KernelKind
+from repro_core.kernels.environment import DEFAULT_KERNEL, KernelKind
 from repro_core.kernels.kernel import CellResult
 from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
-from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams, whole_number
+from repro_core.recipes.settings import StoryParams
 from repro_core.results.records import KernelVersions, RunRecord
 
 PARAMS = "lab_params"
@@ -110,24 +110,20 @@ def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: 
     return None
 
 
-WIDGET_RANGES = {"seed": ("Seed", 0, SEED_MAX), "reruns": ("Reruns", 1, RERUNS_MAX), "epochs": ("Epochs", 1, EPOCHS_MAX)}
+WIDGET_LABELS = {"seed": "Seed", "reruns": "Reruns", "epochs": "Epochs", "engine": "Keras engine"}
 
 
 def sanitize_widget_state(state: MutableMapping) -> list[str]:
-    """Drop sidebar widget values that a widget could not hold (set through session_state, say),
-    before the widgets are drawn; return one plain message per value dropped."""
+    """Drop sidebar widget values that StoryParams refuses (set through session_state, say) before the widgets
+    are drawn, so a widget never holds what it could not show; one plain message per value dropped."""
     messages = []
-    for key, (label, low, high) in WIDGET_RANGES.items():
+    for key, label in WIDGET_LABELS.items():
         if key in state:
             try:
-                whole_number(label.lower(), state[key], low, high)
+                replace(DEFAULTS, **{key: state[key]})
             except ValueError as exc:
                 del state[key]
                 messages.append(f"{label} not changed: {exc}.")
-    if "engine" in state and state["engine"] not in ENGINES:
-        value = state["engine"]
-        del state["engine"]
-        messages.append(f"Keras engine not changed: {value!r} is not one of {', '.join(ENGINES)}.")
     return messages
 
 
