@@ -48,6 +48,11 @@ class RunRecord:
     kernelspec: str
     kernel_start: int = 1  # which start of the notebook's kernel the rerun ran in (the restart sequences have several)
 
+    @property
+    def fingerprints(self) -> tuple[str, str]:
+        """What "the same rerun" means everywhere in the lab: the SHA-256 before and after training."""
+        return self.before_sha256, self.after_sha256
+
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
@@ -60,7 +65,7 @@ def verdict(records: Sequence[RunRecord]) -> str:
     if len(records) < 2:
         return "single-run"
     ordered = sorted(records, key=lambda r: (r.kernel_start, r.rerun))
-    if all(r.before_sha256 == ordered[0].before_sha256 and r.after_sha256 == ordered[0].after_sha256 for r in ordered):
+    if all(r.fingerprints == ordered[0].fingerprints for r in ordered):
         return "stable"
     if all(a.after_sha256 == b.before_sha256 for a, b in zip(ordered, ordered[1:], strict=False)):
         return "drift-chain"
@@ -72,7 +77,7 @@ def same_as_first(records: Sequence[RunRecord]) -> list[bool]:
     if not records:
         return []
     first = min(records, key=lambda r: (r.kernel_start, r.rerun))
-    return [r.before_sha256 == first.before_sha256 and r.after_sha256 == first.after_sha256 for r in records]
+    return [r.fingerprints == first.fingerprints for r in records]
 
 
 def format_sum(value: float) -> str:

@@ -187,8 +187,7 @@ class RestartCheck:
 
     @property
     def reproduces(self) -> bool:
-        a, b = self.before, self.after
-        return a.before_sha256 == b.before_sha256 and a.after_sha256 == b.after_sha256
+        return self.before.fingerprints == self.after.fingerprints
 
 
 def restart_check(records: Sequence[RunRecord]) -> RestartCheck | None:
