@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from repro_core.experiments.audit import Audit, run_audit
 from repro_core.experiments.story import ScenarioResult, run_story
-from repro_core.kernels.environment import DEFAULT_KERNEL, ENGINES
+from repro_core.kernels.environment import DEFAULT_KERNEL
 from repro_core.kernels.kernel import KernelError, check_kernel_name
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
 from repro_core.recipes.recipe import MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
@@ -179,8 +179,6 @@ def _audit(args: argparse.Namespace, progress) -> int:
 
 def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
     """Validate everything before any kernel starts; ValueError carries the one-line message."""
-    if args.engine not in ENGINES:
-        raise ValueError(f"unknown engine {args.engine!r}; choose keras3 or tf_keras")
     params = StoryParams(seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine)
     if args.whole_story and args.scenarios:
         raise ValueError("--whole-story runs a fixed list of scenarios; leave out --scenario")
