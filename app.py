@@ -16,6 +16,7 @@ PAGES = [
     st.Page("lab_pages/factory.py", title="Factory + reseed", icon=":material/factory:", url_path="factory"),
     st.Page("lab_pages/restart.py", title="Restart the kernel", icon=":material/restart_alt:", url_path="restart"),
     st.Page("lab_pages/why.py", title="Why", icon=":material/help:", url_path="why"),
+    st.Page("lab_pages/versions.py", title="Across versions", icon=":material/timeline:", url_path="versions"),
     st.Page("lab_pages/your_model.py", title="Your model", icon=":material/model_training:", url_path="your-model"),
     st.Page("lab_pages/matrix.py", title="Recipe matrix", icon=":material/grid_view:", url_path="matrix"),
     st.Page("lab_pages/compare.py", title="Compare reports", icon=":material/compare_arrows:", url_path="compare"),

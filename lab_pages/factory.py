@@ -103,6 +103,8 @@ new model is expected to give the same start every time — the situation the po
 """
     )
 st.caption("Expectations come from the version; the verdict banners above come only from the rows.")
+st.page_link("lab_pages/versions.py", label="Across versions: both recipes measured on every TensorFlow release since the post",
+             icon=":material/timeline:")  # fmt: skip
 
 st.subheader("The post's cell, and the one run here")
 st.markdown(

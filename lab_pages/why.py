@@ -1,9 +1,10 @@
 """Why: TensorFlow's seeds, Keras's seed sources, and what changed since the post."""
 
-import pandas as pd
 import streamlit as st
 
 from lab_ui import session, ui
+from repro_core.results.timeline import REPORTS_DIR, load_timeline
+from repro_core.views.timeline import summary_sentence
 
 st.title("Why re-running a cell changes the weights")
 
@@ -42,16 +43,21 @@ Reports: [tensorflow/tensorflow#57763](https://github.com/tensorflow/tensorflow/
 )
 
 st.subheader("Timeline")
-timeline = pd.DataFrame(
-    [
-        ("2.9", "The post's versions: initializers follow TensorFlow's global seed, so reseed + new model repeats."),
-        ("2.10", "Keras initializers become stateless and take unseeded seeds from Python's random."),
-        ("2.16", "`pip install tensorflow` brings Keras 3; `tf.keras` is Keras 3 unless told otherwise."),
-        ("2.16+", "`tf_keras` (Keras 2) remains available: set TF_USE_LEGACY_KERAS=1 before TensorFlow is imported."),
-    ],
-    columns=["TensorFlow / Keras", "what changed for this story"],
+st.markdown(
+    """
+What changed, from the projects' own records: Keras made its initializers stateless in
+[keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf) (Keras 2.10), and TensorFlow 2.16 made
+Keras 3 its `tf.keras`, keeping Keras 2 as the separate `tf_keras` package
+([TensorFlow 2.16 release notes](https://github.com/tensorflow/tensorflow/releases/tag/v2.16.1)).
+What each release actually does with the post's recipes is not asserted here: it is measured, release by release,
+on the *Across versions* page. From its recorded reports:
+"""
 )
-st.dataframe(timeline, width="stretch", hide_index=True)
+try:
+    st.markdown(summary_sentence(load_timeline(REPORTS_DIR)))
+except (OSError, ValueError) as exc:
+    st.warning(f"The timeline's reports cannot be read: {exc}")
+st.page_link("lab_pages/versions.py", label="Across versions: every release since the post's, measured, and a live run", icon=":material/timeline:")
 st.markdown(
     """
 The sidebar's engine switch starts the kernel with or without `TF_USE_LEGACY_KERAS=1`. It changes what
@@ -79,4 +85,4 @@ if book is not None and book.versions is not None:
     v = book.versions
     st.caption(f"Your session's kernel reports TensorFlow {v.tensorflow}, Keras {v.keras} ({v.engine}), Python {v.python}.")
 
-ui.next_page("lab_pages/matrix.py", "Next: Recipe matrix")
+ui.next_page("lab_pages/versions.py", "Next: Across versions")

@@ -31,6 +31,7 @@ from repro_core.results.exports import (
 )
 from repro_core.results.records import RECORD_FIELDS, VERDICTS, RunRecord, format_sum
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
+from repro_core.timeline_cli import add_timeline_parser, run_timeline_command
 
 T = TypeVar("T")
 
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", metavar="FILE", help="the .ipynb file")
     check.add_argument("--kernel", metavar="NAME", help="the Jupyter kernelspec to run in (default: the notebook's, python3)")
     check.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per cell (default 600)")
+    add_timeline_parser(commands)
     return parser
 
 
@@ -270,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _compare(args.first, args.second)
     if args.command == "check-notebook":
         return _check_notebook(args)
+    if args.command == "timeline":
+        return run_timeline_command(args)
     if args.command == "audit":
         audit_started = time.monotonic()
         return _audit(args, lambda text: print(f"[{time.monotonic() - audit_started:6.1f}s] {text}", file=sys.stderr, flush=True))

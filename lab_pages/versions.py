@@ -1,0 +1,96 @@
+"""Across versions: the article's four scenarios on every TensorFlow release (recorded) beside this session's kernel (live)."""
+
+import streamlit as st
+
+from lab_ui import session, ui
+from repro_core.experiments.timeline import live_entry
+from repro_core.results.timeline import REPORTS_DIR, load_timeline
+from repro_core.views.story import records_frame
+from repro_core.views.timeline import (
+    cell_rows,
+    find,
+    heatmap_frame,
+    live_agreement,
+    provenance_frame,
+    selected_cell,
+    summary_sentence,
+    timeline_caption,
+    timeline_heatmap,
+)
+
+LIVE = "versions_live"  # session state: the live column (a TimelineEntry) of this session
+
+st.title("Across versions")
+st.markdown(
+    """
+The same four scenarios as the rest of the lab, run on every TensorFlow release since the post's: one
+Python 3.10 environment and Jupyter kernel per release (its latest patch), on every engine the release offers
+(its own Keras 2 before 2.16; Keras 3 and `tf_keras` from 2.16). The *recorded* columns come from the reports
+committed under `timeline/reports/` (`python -m repro_core timeline` regenerates them); every verdict below is
+recomputed here from their rows. The *live* column is this session's kernel, run on this page.
+"""
+)
+
+try:
+    entries = load_timeline(REPORTS_DIR)
+except (OSError, ValueError) as exc:
+    entries = []
+    st.error(f"The committed reports cannot be read: {exc}", icon=":material/error:")
+
+with st.container(key="versions_sentence"):
+    st.caption(timeline_caption(entries))
+    st.markdown(summary_sentence(entries))
+    finding = find(entries)
+    measured = (
+        f"The reports put the first release where the article's fix stops holding at TensorFlow **{finding.first_break}**."
+        if finding.first_break
+        else "The reports show no release where the article's fix stops holding after holding before."
+    )
+    st.markdown(
+        "The Factory page explains the drift with [keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf) "
+        f'("Update keras initializer to be fully stateless"), released with Keras 2.10. {measured}'
+    )
+
+current = ui.params()
+if st.button("Run live in this session's kernel", key="versions_run_live", icon=":material/play_arrow:",
+             help="Restart the session's kernel and run the four scenarios, each from a fresh start, with the sidebar's settings"):  # fmt: skip
+    with ui.session_kernel(budget=True) as book:
+        if book is not None:
+            with ui.kernel_guard(), st.status("Running the four scenarios in this session's kernel", expanded=False) as status:
+                entry = live_entry(book, current, on_status=lambda text: status.update(label=text[:1].upper() + text[1:]))
+                st.session_state[LIVE] = entry
+                status.update(label=f"Live column ready: {entry.column}", state="complete")
+
+live = st.session_state.get(LIVE)
+shown = entries + ([live] if live is not None else [])
+if not shown:
+    st.info("No reports to show.")
+else:
+    event = st.altair_chart(timeline_heatmap(heatmap_frame(shown)), on_select="rerun", key="versions_heatmap", width="stretch")
+    st.caption("Hover a cell for its first two reruns' fingerprints and sums; click it to list its rows (double-click clears).")
+    picked = selected_cell(getattr(event, "selection", None))
+    with st.container(key="versions_cell"):
+        if picked is None:
+            st.caption("No cell selected.")
+        else:
+            column, scenario = picked
+            st.markdown(f"**{column}**, `{scenario}`")
+            st.dataframe(cell_rows(shown, column, scenario), hide_index=True, width="stretch")
+
+with st.container(key="versions_live_note"):
+    if live is None:
+        st.caption(
+            f"Live: not run yet in this session. The button runs in the session's kernel ({session.current_kernel(st.session_state)}) "
+            "with the sidebar's settings."
+        )
+    else:
+        st.markdown(f"**Live:** {live.column}, run just now in this session's kernel.")
+        st.markdown(live_agreement(live, entries))
+        st.dataframe(records_frame(live.report.records), hide_index=True, width="stretch", key="versions_live_rows")
+
+with st.expander("Provenance of every column"):
+    st.dataframe(provenance_frame(shown), hide_index=True, width="stretch")
+
+st.page_link("lab_pages/factory.py", label="The Factory + reseed page runs the article's fix on this session's kernel", icon=":material/factory:")
+st.page_link("lab_pages/why.py", label="Why the releases differ", icon=":material/help:")
+ui.next_page("lab_pages/matrix.py", "Next: Recipe matrix")

@@ -1,0 +1,136 @@
+"""One virtual environment per TensorFlow release, installed from its committed pin file, as a kernelspec.
+
+Provisioning is slow (a TensorFlow wheel per release), so a venv whose stamp matches the pins and the
+interpreter is reused as is. Every failure comes back as text for the release's report: a release that
+will not install is a result of the timeline, not a reason to stop it.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from repro_core.results.timeline import kernel_name, pinned_tensorflow, requirements_file
+
+STAMP = ".timeline-stamp"
+PIP_TIMEOUT = 3600.0
+IMPORT_TIMEOUT = 600.0
+OUTPUT_TAIL = 2000  # characters of a failing command's output kept for the report
+
+Say = Callable[[str], None]
+
+
+def default_python() -> str:
+    """pyenv's newest Python 3.10 (it runs every release from TF 2.9 to 2.21); "" when there is none."""
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    if shutil.which("pyenv"):
+        try:
+            done = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=30)
+            root = done.stdout.strip() or root
+        except (OSError, subprocess.SubprocessError):
+            pass
+    found = glob.glob(os.path.join(root, "versions", "3.10*", "bin", "python"))
+    return max(found, key=lambda p: [int(x) if x.isdigit() else 0 for x in Path(p).parents[1].name.split(".")], default="")
+
+
+@dataclass(frozen=True)
+class ReleaseVenv:
+    """Where a release's venv lives and what it is registered as."""
+
+    release: str
+    venvs: Path
+    requirements: Path
+
+    @property
+    def path(self) -> Path:
+        return self.venvs / f"tf-{self.release}"
+
+    @property
+    def python(self) -> Path:
+        return self.path / "bin" / "python"
+
+    @property
+    def kernel_name(self) -> str:
+        return kernel_name(self.release)
+
+    def pins(self) -> str:
+        return self.requirements.read_text(encoding="utf-8")
+
+    def stamp_text(self, interpreter: str) -> str:
+        """What the venv was built from: the pin file's hash and the base interpreter."""
+        digest = hashlib.sha256(self.pins().encode("utf-8")).hexdigest()
+        return f"pins-sha256 {digest}\npython {os.path.realpath(interpreter)}\n"
+
+    def is_current(self, interpreter: str) -> bool:
+        stamp = self.path / STAMP
+        return self.python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == self.stamp_text(interpreter)
+
+
+def release_venv(release: str, venvs: Path, requirements_dir: Path | None = None) -> ReleaseVenv:
+    path = requirements_file(release) if requirements_dir is None else requirements_file(release, requirements_dir)
+    return ReleaseVenv(release=release, venvs=venvs, requirements=path)
+
+
+def _run(command: list[str], timeout: float) -> str:
+    """Run a provisioning command; "" on success, else the command and the tail of its output."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"{' '.join(command[:4])} ... timed out after {timeout:.0f} s"
+    except OSError as exc:
+        return f"{command[0]}: {exc}"
+    if done.returncode == 0:
+        return ""
+    output = (done.stdout + done.stderr).strip()
+    lines = [line for line in output.splitlines() if not line.startswith("WARNING: Location ")]  # the local mirror's noise
+    return f"exit status {done.returncode} from {' '.join(command[:5])} ...: " + "\n".join(lines)[-OUTPUT_TAIL:]
+
+
+def provision(venv: ReleaseVenv, interpreter: str, say: Say, skip_install: bool = False) -> str:
+    """Make the release's venv match its pins (unless already stamped as such); "" or the error text."""
+    if not venv.requirements.exists():
+        return f"no pin file {venv.requirements.name}"
+    if skip_install:
+        return "" if venv.python.exists() else f"--skip-install, but {venv.path} has no venv"
+    if venv.is_current(interpreter):
+        say(f"tf-{venv.release}: venv matches its pins, reused")
+        return ""
+    if not interpreter or not os.path.exists(interpreter):
+        return f"no base Python to create the venv with (looked for pyenv's 3.10, got {interpreter!r})"
+    (venv.path / STAMP).unlink(missing_ok=True)
+    if not venv.python.exists():
+        say(f"tf-{venv.release}: creating venv with {interpreter}")
+        error = _run([interpreter, "-m", "venv", str(venv.path)], 300)
+        if error:
+            return f"venv creation failed: {error}"
+    say(f"tf-{venv.release}: pip install -r {venv.requirements.name} (tensorflow-cpu {pinned_tensorflow(venv.pins())})")
+    pip = [str(venv.python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    for step in (pip + ["--upgrade", "pip<25"], pip + ["-r", str(venv.requirements)]):
+        error = _run(step, PIP_TIMEOUT)
+        if error:
+            return f"install failed: {error}"
+    say(f"tf-{venv.release}: checking that TensorFlow imports")
+    error = _run([str(venv.python), "-c", "import tensorflow, ipykernel; print(tensorflow.__version__)"], IMPORT_TIMEOUT)
+    if error:
+        return f"TensorFlow does not import: {error}"
+    (venv.path / STAMP).write_text(venv.stamp_text(interpreter), encoding="utf-8")
+    return ""
+
+
+def register_kernel(venv: ReleaseVenv, prefix: str = sys.prefix) -> str:
+    """Install the venv's kernelspec where this interpreter's Jupyter (and so the lab) finds it; "" or the error."""
+    tensorflow = pinned_tensorflow(venv.pins()) if venv.requirements.exists() else venv.release
+    return _run(
+        [
+            str(venv.python), "-m", "ipykernel", "install", "--prefix", prefix, "--name", venv.kernel_name,
+            "--display-name", f"Timeline · TensorFlow {tensorflow}",
+        ],
+        120,
+    )  # fmt: skip

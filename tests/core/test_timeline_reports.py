@@ -1,0 +1,75 @@
+"""The committed timeline reports (timeline/reports/): complete, consistent, and what the README says they are.
+
+No kernel runs here; `test_timeline_live.py` re-runs the releases CI has kernels for.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from repro_core.recipes.settings import SCENARIOS, StoryParams
+from repro_core.results.report import SCHEMA, SCHEMA_VERSION
+from repro_core.results.timeline import REPORTS_DIR, engines_of, known_releases, load_timeline, report_filename
+from repro_core.views.timeline import readme_table, verdict_table_markdown
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTED_RELEASES = [f"2.{minor}" for minor in range(9, 22)]  # the issue's range: 2.9 ... 2.21
+SHARED_SETTINGS = ("seed", "reruns", "epochs", "batch_size", "learning_rate")
+
+
+@pytest.fixture(scope="module")
+def entries():
+    return load_timeline(REPORTS_DIR)
+
+
+def test_every_release_has_pins_and_one_report_per_engine(entries):
+    assert known_releases() == EXPECTED_RELEASES
+    expected = {(release, engine) for release in EXPECTED_RELEASES for engine in engines_of(release)}
+    found = [(e.release, e.engine) for e in entries]
+    assert len(found) == len(set(found)), "two reports for one release and engine"
+    assert set(found) == expected
+    assert sorted(path.name for path in REPORTS_DIR.glob("*.json")) == sorted(report_filename(r, e) for r, e in expected)
+
+
+def test_reports_parse_with_the_current_schema():
+    for path in sorted(REPORTS_DIR.glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert document["schema"] == SCHEMA and document["schema_version"] == SCHEMA_VERSION, path.name
+
+
+def test_stored_verdicts_equal_the_ones_recomputed_from_records(entries):
+    for entry in entries:
+        stored = json.loads((REPORTS_DIR / entry.path).read_text(encoding="utf-8"))["verdicts"]
+        assert stored == entry.verdicts(), entry.path
+
+
+def test_every_report_has_the_same_settings_the_lab_defaults(entries):
+    defaults = asdict(StoryParams())
+    for entry in entries:
+        settings = entry.report.settings
+        assert {key: settings[key] for key in SHARED_SETTINGS} == {key: defaults[key] for key in SHARED_SETTINGS}, entry.path
+
+
+def test_reports_with_records_are_complete_and_carry_provenance(entries):
+    for entry in entries:
+        report = entry.report
+        assert len(report.lab_commit) == 40 and report.created and report.machine.get("cpu") and report.machine.get("platform"), entry.path
+        if report.error:
+            assert report.records == [], f"{entry.path}: an error report keeps no records"
+            continue
+        kernel = report.kernel
+        assert kernel["engine"] == entry.engine, entry.path
+        assert kernel["tensorflow"] == report.settings["tensorflow_pin"], entry.path
+        assert kernel["numpy"] and kernel["python"] and kernel["keras"], entry.path
+        per_scenario = {name: sorted(r.rerun for r in report.records if r.scenario == name) for name in SCENARIOS}
+        assert per_scenario == {name: list(range(1, report.settings["reruns"] + 1)) for name in SCENARIOS}, entry.path
+        assert {(r.tensorflow, r.engine, r.kernelspec) for r in report.records} == {(kernel["tensorflow"], entry.engine, kernel["kernelspec"])}
+
+
+def test_readme_table_is_the_one_generated_from_the_reports(entries):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme_table(readme) == verdict_table_markdown(entries), "regenerate it: python -m repro_core timeline --readme README.md"
