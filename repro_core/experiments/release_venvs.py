@@ -117,7 +117,7 @@ def provision(venv: ReleaseVenv, interpreter: str, say: Say, skip_install: bool 
         if error:
             return f"install failed: {error}"
     say(f"tf-{venv.release}: checking that TensorFlow imports")
-    error = _run([str(venv.python), "-c", "import tensorflow, ipykernel; print(tensorflow.__version__)"], IMPORT_TIMEOUT)
+    error = _run([str(venv.python), "-c", "import tensorflow, ipykernel.kernelapp; print(tensorflow.__version__)"], IMPORT_TIMEOUT)
     if error:
         return f"TensorFlow does not import: {error}"
     (venv.path / STAMP).write_text(venv.stamp_text(interpreter), encoding="utf-8")
