@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from story_claims import assert_modern_tensorflow_story, run_cell, story_book
+from story_runs import default_story
 
-from repro_core.experiments.story import run_story
+from repro_core.kernels.environment import DEFAULT_KERNEL
 from repro_core.kernels.kernel import CellError
 from repro_core.recipes.cells import ARTICLE_FACTORY_CELL
 from repro_core.recipes.settings import StoryParams
@@ -13,7 +14,7 @@ from repro_core.recipes.settings import StoryParams
 
 @pytest.fixture(scope="module")
 def story():
-    return {r.scenario: r for r in run_story(StoryParams(reruns=3, engine="keras3"))}
+    return {r.scenario: r for r in default_story(DEFAULT_KERNEL, "keras3")}  # shared with test_timeline_live
 
 
 def test_versions_are_reported_by_the_kernel(story):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from story_claims import assert_modern_tensorflow_story, run_cell, story_book
+from story_runs import default_story
 
-from repro_core.experiments.story import run_story
+from repro_core.kernels.environment import DEFAULT_KERNEL
 from repro_core.recipes.cells import ARTICLE_FACTORY_CELL
 from repro_core.recipes.settings import StoryParams
 from repro_core.results.records import verdict
@@ -13,7 +14,7 @@ from repro_core.results.records import verdict
 
 @pytest.fixture(scope="module")
 def story():
-    return {r.scenario: r for r in run_story(StoryParams(reruns=3, engine="tf_keras"))}
+    return {r.scenario: r for r in default_story(DEFAULT_KERNEL, "tf_keras")}  # shared with test_timeline_live
 
 
 def test_engine_is_tf_keras(story):

@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from story_runs import default_story
 
-from repro_core.experiments.story import run_story
 from repro_core.kernels.kernel import DEFAULT_KERNEL, available_kernels
-from repro_core.recipes.settings import SCENARIOS, StoryParams
 from repro_core.results.records import RunRecord
 from repro_core.results.report import machine_info
 from repro_core.results.timeline import REPORTS_DIR, TimelineEntry, load_timeline, release_of_version, requested_engine
@@ -29,8 +28,7 @@ def recorded() -> dict[tuple[str, str], TimelineEntry]:
 
 def live_records(kernel: str, engine: str) -> list[RunRecord]:
     """The four scenarios with the timeline's (default) settings, as `python -m repro_core timeline` runs them."""
-    params = StoryParams(engine=requested_engine(engine))
-    return [record for result in run_story(params, list(SCENARIOS), kernel) for record in result.records]
+    return [record for result in default_story(kernel, requested_engine(engine)) for record in result.records]
 
 
 @pytest.fixture(scope="module")
