@@ -75,7 +75,7 @@ else:
         else:
             column, scenario = picked
             st.markdown(f"**{column}**, `{scenario}`")
-            st.dataframe(cell_rows(shown, column, scenario), hide_index=True, width="stretch")
+            st.dataframe(cell_rows(shown, column, scenario), hide_index=True, width="stretch", column_config=ui.COLUMN_CONFIG)
 
 with st.container(key="versions_live_note"):
     if live is None:
@@ -86,7 +86,7 @@ with st.container(key="versions_live_note"):
     else:
         st.markdown(f"**Live:** {live.column}, run just now in this session's kernel.")
         st.markdown(live_agreement(live, entries))
-        st.dataframe(records_frame(live.report.records), hide_index=True, width="stretch", key="versions_live_rows")
+        st.dataframe(records_frame(live.report.records), hide_index=True, width="stretch", column_config=ui.COLUMN_CONFIG, key="versions_live_rows")
 
 with st.expander("Provenance of every column"):
     st.dataframe(provenance_frame(shown), hide_index=True, width="stretch")

@@ -90,7 +90,12 @@ def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     pick = alt.selection_point(name=SELECTION, fields=[F_COLUMN, F_SCENARIO], on="click", clear="dblclick", empty=False)
     columns = list(dict.fromkeys(frame[F_COLUMN]))
     base = alt.Chart(frame).encode(
-        x=alt.X(f"{F_COLUMN}:N", title="TensorFlow release · engine", sort=columns, axis=alt.Axis(labelAngle=-50, orient="top", labelLimit=200)),
+        x=alt.X(
+            f"{F_COLUMN}:N",
+            title="TensorFlow release · engine",
+            sort=columns,
+            axis=alt.Axis(labelAngle=-60, orient="top", labelLimit=200, labelOverlap=False),  # every column keeps its label
+        ),
         y=alt.Y(f"{F_SCENARIO}:N", title=None, sort=list(SCENARIOS)),
     )
     tooltip = [
@@ -287,12 +292,12 @@ def summary_sentence(entries: Sequence[TimelineEntry]) -> str:
         if finding.full_seed_failures:
             parts.append(
                 f"`keras.utils.set_random_seed` (`{FULL_SEED}`) did **not** hold everywhere: {', '.join(finding.full_seed_failures)} "
-                f"(of {len(finding.full_seed_runs)} runs, TensorFlow {span})."
+                f"(of {len(finding.full_seed_runs)} reports, TensorFlow {span})."
             )
         else:
             parts.append(
                 f"`keras.utils.set_random_seed` (`{FULL_SEED}`) held on every release that has it: "
-                f"stable in all {len(finding.full_seed_runs)} runs, TensorFlow {span}."
+                f"stable in all {len(finding.full_seed_runs)} reports (every engine), TensorFlow {span}."
             )
     if finding.missing:
         parts.append(f"No records (install or run failed) for: {', '.join(finding.missing)}.")

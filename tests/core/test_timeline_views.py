@@ -67,7 +67,7 @@ def test_sentence_names_the_first_release_where_the_fix_stops_holding():
     sentence = summary_sentence(timeline)
     assert "first stops being stable on TensorFlow **2.10**" in sentence
     assert "not stable on any later release" in sentence
-    assert "held on every release that has it: stable in all 4 runs, TensorFlow 2.9 to 2.16" in sentence
+    assert "held on every release that has it: stable in all 4 reports (every engine), TensorFlow 2.9 to 2.16" in sentence
 
 
 def test_sentence_reports_a_full_seed_failure_a_recovery_and_a_failed_release():
