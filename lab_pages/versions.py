@@ -3,7 +3,6 @@
 import streamlit as st
 
 from lab_ui import session, ui
-from repro_core.experiments.timeline import live_entry
 from repro_core.results.timeline import REPORTS_DIR, load_timeline
 from repro_core.views.story import records_frame
 from repro_core.views.timeline import (
@@ -51,15 +50,11 @@ with st.container(key="versions_sentence"):
         f'("Update keras initializer to be fully stateless"), released with Keras 2.10. {measured}'
     )
 
-current = ui.params()
 if st.button("Run live in this session's kernel", key="versions_run_live", icon=":material/play_arrow:",
              help="Restart the session's kernel and run the four scenarios, each from a fresh start, with the sidebar's settings"):  # fmt: skip
-    with ui.session_kernel(budget=True) as book:
-        if book is not None:
-            with ui.kernel_guard(), st.status("Running the four scenarios in this session's kernel", expanded=False) as status:
-                entry = live_entry(book, current, on_status=lambda text: status.update(label=text[:1].upper() + text[1:]))
-                st.session_state[LIVE] = entry
-                status.update(label=f"Live column ready: {entry.column}", state="complete")
+    entry = ui.run_timeline_live()
+    if entry is not None:
+        st.session_state[LIVE] = entry
 
 live = st.session_state.get(LIVE)
 shown = entries + ([live] if live is not None else [])

@@ -16,6 +16,7 @@ from lab_ui import session
 from lab_ui.exports import export_buttons as export_buttons  # pages call ui.export_buttons(...)
 from repro_core.experiments.notebook import Notebook
 from repro_core.experiments.story import run_scenario, run_scenarios
+from repro_core.experiments.timeline import live_entry
 from repro_core.kernels.environment import DEFAULT_KERNEL, ENGINES
 from repro_core.kernels.hosting import HostingSettings, check_budget, hosting_from_environment
 from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError, available_kernels
@@ -24,6 +25,7 @@ from repro_core.recipes import cells
 from repro_core.recipes.recipe import WHOLE_STORY
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.results.records import RunRecord
+from repro_core.results.timeline import TimelineEntry
 from repro_core.views.story import (
     ARTICLE_LABEL,
     COL_AFTER,
@@ -375,6 +377,17 @@ def run_whole_story(book: Notebook) -> dict[str, str]:
         bar.empty()
         return {session.SLOT_OF[result.scenario]: result.verdict for result in results}
     return {}
+
+
+@_with_session_kernel(None, budget=True)
+def run_timeline_live(book: Notebook) -> TimelineEntry | None:
+    """The Across versions page's live column: the four story scenarios in the session's kernel, with a report's provenance."""
+    current = session.current_params(st.session_state)
+    with kernel_guard(), st.status("Running the four scenarios in this session's kernel", expanded=False) as status:
+        entry = live_entry(book, current, on_status=status_callback(status))
+        status.update(label=f"Live column ready: {entry.column}", state="complete")
+        return entry
+    return None
 
 
 def code_block(source: str, caption: str = "", wrap: bool = False) -> None:

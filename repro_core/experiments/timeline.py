@@ -13,10 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from repro_core.experiments.notebook import Notebook
 from repro_core.experiments.release_venvs import ReleaseVenv, provision, register_kernel, release_venv
-from repro_core.experiments.story import Notebook, run_scenario, run_story
+from repro_core.experiments.story import run_scenarios, run_story
 from repro_core.kernels.kernel import KernelError
-from repro_core.recipes.settings import SCENARIOS, StoryParams
+from repro_core.recipes.recipe import STORY_SCENARIOS
+from repro_core.recipes.settings import StoryParams
 from repro_core.results.records import RunRecord
 from repro_core.results.report import Report, build_report, report_json
 from repro_core.results.timeline import (
@@ -67,7 +69,7 @@ def timeline_settings(params: StoryParams, venv: ReleaseVenv, engine: str) -> di
         "release": venv.release,
         "release_engine": engine,
         "tensorflow_pin": pinned_tensorflow(pins),
-        "pins": pin_lines(pins),
+        "pins": ", ".join(pin_lines(pins)),  # one text: a report's unknown settings are read back as text
     }
 
 
@@ -78,7 +80,7 @@ def run_engine(venv: ReleaseVenv, engine: str, base: StoryParams, say: Say) -> R
     settings = timeline_settings(params, venv, engine)
     records: list[RunRecord] = []
     try:
-        results = run_story(params, list(SCENARIOS), venv.kernel_name, on_record=records.append,
+        results = run_story(params, STORY_SCENARIOS, venv.kernel_name, on_record=records.append,
                             on_status=lambda text: say(f"tf-{venv.release} {engine}: {text}"))  # fmt: skip
     except (KernelError, ValueError, OSError) as exc:
         return build_report([], settings, None, error=f"run failed after {len(records)} reruns: {type(exc).__name__}: {exc}")
@@ -152,16 +154,9 @@ def progress_printer() -> Say:
 def live_entry(book: Notebook, params: StoryParams, on_record: Callable[[RunRecord], None] | None = None,
                on_status: Say | None = None) -> TimelineEntry:  # fmt: skip
     """The four scenarios in a session's notebook, as a *live* timeline column with the same provenance as a report."""
-    records: list[RunRecord] = []
-
-    def keep(record: RunRecord) -> None:
-        records.append(record)
-        if on_record is not None:
-            on_record(record)
-
-    for scenario in SCENARIOS:
-        run_scenario(scenario, params, notebook=book, on_record=keep, on_status=on_status)
-    versions = book.versions
+    results = run_scenarios(book, params, STORY_SCENARIOS, on_record, on_status)
+    records = [record for result in results for record in result.records]
+    versions = results[0].versions if results else book.versions
     release = release_of_version(versions.tensorflow) if versions is not None else ""
     engine = versions.engine if versions is not None else params.engine
     settings = {**asdict(params), "kernel": book.kernel_name, "release": release, "release_engine": engine}

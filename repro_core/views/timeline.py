@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
-from repro_core.recipes.settings import SCENARIOS
+from repro_core.recipes.recipe import STORY_SCENARIOS as SCENARIOS  # the four the timeline runs
 from repro_core.results.records import RunRecord, format_sum
 from repro_core.results.report import compare_reports
 from repro_core.results.timeline import TimelineEntry, release_key

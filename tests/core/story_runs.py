@@ -9,10 +9,11 @@ from __future__ import annotations
 import functools
 
 from repro_core.experiments.story import ScenarioResult, run_story
-from repro_core.recipes.settings import SCENARIOS, StoryParams
+from repro_core.recipes.recipe import STORY_SCENARIOS
+from repro_core.recipes.settings import StoryParams
 
 
 @functools.cache
 def default_story(kernel: str, engine: str) -> tuple[ScenarioResult, ...]:
     """All four scenarios with StoryParams() defaults (seed 1234, 3 reruns, 10 epochs) on `engine` in `kernel`."""
-    return tuple(run_story(StoryParams(engine=engine), list(SCENARIOS), kernel))
+    return tuple(run_story(StoryParams(engine=engine), STORY_SCENARIOS, kernel))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from repro_core.recipes.settings import SCENARIOS, StoryParams
+from repro_core.recipes.recipe import STORY_SCENARIOS as SCENARIOS
+from repro_core.recipes.settings import StoryParams
 from repro_core.results.report import SCHEMA, SCHEMA_VERSION
 from repro_core.results.timeline import REPORTS_DIR, engines_of, known_releases, load_timeline, report_filename
 from repro_core.views.timeline import readme_table, verdict_table_markdown

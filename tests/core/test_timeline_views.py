@@ -11,7 +11,7 @@ import pytest
 
 from repro_core.experiments.release_venvs import ReleaseVenv, provision
 from repro_core.experiments.timeline import TimelineOptions, run_timeline
-from repro_core.recipes.settings import SCENARIOS
+from repro_core.recipes.recipe import STORY_SCENARIOS as SCENARIOS
 from repro_core.results.records import RunRecord
 from repro_core.results.report import Report, parse_report
 from repro_core.results.timeline import TimelineEntry, engines_of, known_releases, load_timeline
@@ -44,13 +44,13 @@ def records(scenario: str, shape: str, engine: str) -> list[RunRecord]:
     for rerun in (1, 2):
         tag = "s" if shape == "stable" else f"d{rerun}"
         out.append(RunRecord(scenario, rerun, -1.0 - rerun / 10, 0.5, sha(f"b{tag}{scenario}"), sha(f"a{tag}{scenario}"), 1.0,
-                             "3.10.13", "2.x", "k", engine, "timeline"))  # fmt: skip
+                             "3.10.13", "2.99.0", "2.99.0", engine, "timeline"))  # fmt: skip
     return out
 
 
 def entry(release: str, engine: str, shapes: dict[str, str], source: str = "recorded", error: str = "") -> TimelineEntry:
     rows = [] if error else [r for name, shape in shapes.items() for r in records(name, shape, engine)]
-    report = Report(settings={**SETTINGS, "release": release, "release_engine": engine}, kernel={"tensorflow": f"{release}.0", "keras": "k"},
+    report = Report(settings={**SETTINGS, "release": release, "release_engine": engine}, kernel={"tensorflow": f"{release}.0", "keras": "2.99.0"},
                     machine={"cpu": "test CPU"}, records=rows, error=error)  # fmt: skip
     return TimelineEntry(release, engine, report, source=source)
 
@@ -114,7 +114,7 @@ def test_live_agreement_compares_only_like_with_like():
 
 def test_readme_table_round_trips_between_its_markers():
     table = verdict_table_markdown([entry("2.9", "keras2", STABLE), entry("2.16", "tf_keras", TF_DRIFTS)])
-    assert table.splitlines()[2] == "| 2.9.0 | keras2 | k | stable | stable | stable | stable |"
+    assert table.splitlines()[2] == "| 2.9.0 | keras2 | 2.99.0 | stable | stable | stable | stable |"
     text = f"intro\n{README_BEGIN}\nold\n{README_END}\noutro\n"
     assert readme_table(replace_readme_table(text, table)) == table
     with pytest.raises(ValueError):
@@ -133,7 +133,7 @@ def test_a_release_that_cannot_install_gets_its_reports_with_the_error(tmp_path)
     assert all("no base Python" in o.error for o in outcomes)
     for loaded in load_timeline(tmp_path / "reports"):
         assert loaded.report.records == [] and "no base Python" in loaded.report.error
-        assert loaded.report.settings["pins"] == ["tensorflow-cpu==2.16.2"] and loaded.report.settings["release_engine"] == loaded.engine
+        assert loaded.report.settings["pins"] == "tensorflow-cpu==2.16.2" and loaded.report.settings["release_engine"] == loaded.engine
     assert any("ERROR" in m for m in messages)
 
 
