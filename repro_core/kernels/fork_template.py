@@ -33,6 +33,7 @@ import atexit
 import contextlib
 import ctypes
 import gc
+import importlib
 import json
 import os
 import random
@@ -46,6 +47,12 @@ import warnings
 MESSAGE_BYTES = 1 << 20  # a request carries the kernel's environment; far below this
 PR_SET_PDEATHSIG = 1
 WATCH_SECONDS = 1.0  # how often the template checks that its parent is still the server
+# Imported by a kernel while it starts (found by diffing sys.modules of a forked kernel and the template):
+# the debugger (debugpy, pydevd), the history database, tornado's asyncio glue. Importing starts no thread.
+KERNEL_START_MODULES = (
+    "ipykernel.debugger", "sqlite3", "tornado.platform.asyncio", "tornado.queues", "IPython.core.debugger",
+    "IPython.core.completerlib", "IPython.core.oinspect", "IPython.core.logger", "IPython.extensions.storemagic",
+)  # fmt: skip
 
 
 def preload() -> tuple[bool, str]:
@@ -61,6 +68,9 @@ def preload() -> tuple[bool, str]:
     import ipykernel.ipkernel  # noqa: F401  (the kernel, its shell and IPython)
     import ipykernel.zmqshell  # noqa: F401
     from ipykernel.kernelapp import IPKernelApp  # noqa: F401
+
+    for name in KERNEL_START_MODULES:  # what IPKernelApp.initialize would import in every child (~0.1 s)
+        importlib.import_module(name)
     from tensorflow.python.eager import context
 
     if context._context is not None:  # an op ran or a device list was read: the runtime now has threads and state
