@@ -48,7 +48,7 @@ def start_to_setup(fork: bool) -> tuple[float, str]:
     kernel = LabKernel(env=kernel_environment()).start()
     try:
         assert kernel.forked is fork
-        kernel.run_cell(cells.setup_cell(PARAMS))
+        kernel.run_cell(cells.story_setup_cell(PARAMS))
         kernel.run_cell(cells.ENVIRONMENT_CELL)
         seconds = time.perf_counter() - started
         first = kernel.run_cell(cells.scenario_cell("factory-tf-seed", PARAMS), {"c": "checksums"}).values["c"]
@@ -64,7 +64,7 @@ def story_kernels(fork: bool, count: int) -> tuple[list[LabKernel], list[str]]:
     for index in range(count):
         kernel = LabKernel(env=kernel_environment()).start()
         kernels.append(kernel)
-        kernel.run_cell(cells.setup_cell(PARAMS))
+        kernel.run_cell(cells.story_setup_cell(PARAMS))
         for _ in range(3):
             source = cells.scenario_cell(STORY_CELLS[index % len(STORY_CELLS)], PARAMS)
             prints.append(kernel.run_cell(source, {"c": "checksums"}).values["c"]["after training"]["sha256"])

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from story_claims import fingerprints
 
-from repro_core.experiments.story import Notebook, run_scenario, run_story
+from repro_core.experiments.story import run_scenario, run_story, story_notebook
 from repro_core.kernels import preloaded
 from repro_core.kernels.fork_provisioner import ForkedProcess, forks_kernels
 from repro_core.kernels.kernel import CellTimeout, KernelDied, LabKernel, kernel_environment
+from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -74,18 +75,27 @@ def test_other_kernelspecs_other_platforms_and_extra_variables_are_spawned(monke
 
 # -- what a forked kernel is --------------------------------------------------------------------------------
 def test_a_forked_kernel_looks_like_a_spawned_one_and_sees_only_the_allow_list(monkeypatch):
+    """Same environment, sys.path, argv, cwd and process group once the setup cell has imported TensorFlow.
+
+    (Before that a fork already holds what TensorFlow's import sets, e.g. TF2_BEHAVIOR; a spawned kernel
+    gets it from the setup cell.) A secret in the server's environment reaches neither.
+    """
     monkeypatch.setenv("REPRO_TEST_SECRET", "must-not-reach-a-kernel")  # a host secret in the server's environment
     env = kernel_environment()
     assert "REPRO_TEST_SECRET" not in env
+    setup = cells.story_setup_cell(StoryParams())
     with LabKernel(env=env) as forked:
+        first = _probe(forked)["env"]
+        forked.run_cell(setup)
         fork_view = _probe(forked)
     monkeypatch.setenv("REPRO_FORK", "0")
     with LabKernel(env=env) as spawned:
+        spawned.run_cell(setup)
         spawn_view = _probe(spawned)
     assert spawn_view["env"].pop("JPY_PARENT_PID") == str(os.getpid())  # the launcher's parent watch; forks use the template's
     assert fork_view == spawn_view
-    assert set(env.items()) <= set(fork_view["env"].items())
-    assert "REPRO_TEST_SECRET" not in fork_view["env"]
+    assert set(env.items()) <= set(first.items()) and "REPRO_TEST_SECRET" not in first
+    assert set(first) <= set(spawn_view["env"])  # from its first cell, a fork has no variable a spawned kernel would not
 
 
 def test_unseeded_forks_draw_different_numbers_like_new_interpreters():
@@ -184,16 +194,17 @@ def test_every_scenario_gives_the_same_fingerprints_forked_and_spawned(engine, m
 def test_twenty_consecutive_forks_give_identical_fingerprints(monkeypatch):
     """`fresh-kernel` starts a new kernel per rerun: with forks, twenty forks in a row, all equal to a spawned kernel's."""
     params = StoryParams(reruns=10, epochs=3)  # 10 is the most reruns a story allows: two runs on one notebook
-    book = Notebook(params)
+    kernel = LabKernel(env=kernel_environment())
     try:
-        runs = [run_scenario("fresh-kernel", params, notebook=book) for _ in range(2)]
-        assert book.kernel.forked and book.kernel.generation == 20
+        book = story_notebook(params).attach(kernel)
+        runs = [run_scenario(book, "fresh-kernel", params) for _ in range(2)]
+        assert kernel.forked and kernel.generation == 20
     finally:
-        book.close()
+        kernel.shutdown()
     prints = fingerprints(runs[0]) + fingerprints(runs[1])
     assert len(prints) == 20 and len(set(prints)) == 1
     monkeypatch.setenv("REPRO_FORK", "0")
-    spawned = run_scenario("fresh-kernel", StoryParams(reruns=1, epochs=3))
+    spawned = run_story(StoryParams(reruns=1, epochs=3), ["fresh-kernel"])[0]
     assert fingerprints(spawned) == prints[:1]
 
 
