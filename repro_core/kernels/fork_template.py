@@ -88,10 +88,9 @@ def set_death_signal(signum: int) -> None:
 class Template:
     """The select loop: fork on request, reap children, exit when the server goes."""
 
-    def __init__(self, control: socket.socket, base_path: list[str], import_effects: dict[str, str]) -> None:
+    def __init__(self, control: socket.socket, base_path: list[str]) -> None:
         self.control = control
         self.base_path = base_path
-        self.import_effects = import_effects
         self.pid = os.getpid()
         self.parent = os.getppid()
         self.selector = selectors.DefaultSelector()
@@ -198,9 +197,10 @@ def become_kernel(request: dict, fds: list[int], template: Template) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     os.chdir(request["cwd"])
-    os.environ.clear()  # the kernel's environment, not the template's ...
+    # The kernel's environment exactly, not the template's: that includes what the template's imports set
+    # (TF2_BEHAVIOR, PYDEVD_USE_FRAME_EVAL, ...), which those modules read while importing, so it is not missed.
+    os.environ.clear()
     os.environ.update(request["env"])
-    os.environ.update(template.import_effects)  # ... plus what the imports set (TF2_BEHAVIOR, ...), as they would in a spawned kernel
     launcher = os.path.join(os.path.dirname(os.path.dirname(_ipykernel_file())), "ipykernel_launcher.py")
     sys.argv = [launcher, "-f", request["connection_file"]]
     sys.path[:] = template.base_path
@@ -243,7 +243,6 @@ def main(argv: list[str] | None = None) -> int:
     base_path = [entry for entry in sys.path if os.path.abspath(entry or ".") != script_dir]
     sys.path[:] = base_path  # the kernels directory is not on a kernel's path
     control = socket.socket(fileno=args.control_fd)
-    started_with = dict(os.environ)
     try:
         fork_safe, why = preload()
     except Exception as exc:  # noqa: BLE001 - tell the server why, then stop
@@ -251,8 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     socket.send_fds(control, [json.dumps({"ready": True, "pid": os.getpid(), "fork_safe": fork_safe, "why": why}).encode()], [])
     if not fork_safe:
         return 1
-    import_effects = {name: value for name, value in os.environ.items() if started_with.get(name) != value}
-    Template(control, base_path, import_effects).serve()
+    Template(control, base_path).serve()
     return 0
 
 

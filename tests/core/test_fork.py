@@ -74,11 +74,17 @@ def test_other_kernelspecs_other_platforms_and_extra_variables_are_spawned(monke
 
 
 # -- what a forked kernel is --------------------------------------------------------------------------------
-def test_a_forked_kernel_looks_like_a_spawned_one_and_sees_only_the_allow_list(monkeypatch):
-    """Same environment, sys.path, argv, cwd and process group once the setup cell has imported TensorFlow.
+# Set in the importing process by `import tensorflow` and ipykernel's debugger module, and read there while
+# importing: a spawned kernel gets them from its own imports, a fork's template had them, the fork does not.
+SET_BY_IMPORTS = {"TF2_BEHAVIOR", "TPU_ML_PLATFORM", "TPU_ML_PLATFORM_VERSION", "ENABLE_RUNTIME_UPTIME_TELEMETRY",
+                  "HDF5_PLUGIN_PATH", "PYDEVD_USE_FRAME_EVAL"}  # fmt: skip
 
-    (Before that a fork already holds what TensorFlow's import sets, e.g. TF2_BEHAVIOR; a spawned kernel
-    gets it from the setup cell.) A secret in the server's environment reaches neither.
+
+def test_a_forked_kernel_looks_like_a_spawned_one_and_sees_only_the_allow_list(monkeypatch):
+    """Same environment, sys.path, argv, cwd and process group after the setup cell, but what imports set.
+
+    The fork's environment is the kernel's allow-listed one (plus what ipykernel sets for every kernel),
+    never the template's or the server's: a secret in the server's environment reaches neither kind.
     """
     monkeypatch.setenv("REPRO_TEST_SECRET", "must-not-reach-a-kernel")  # a host secret in the server's environment
     env = kernel_environment()
@@ -93,9 +99,11 @@ def test_a_forked_kernel_looks_like_a_spawned_one_and_sees_only_the_allow_list(m
         spawned.run_cell(setup)
         spawn_view = _probe(spawned)
     assert spawn_view["env"].pop("JPY_PARENT_PID") == str(os.getpid())  # the launcher's parent watch; forks use the template's
+    spawn_env, fork_env = spawn_view.pop("env"), fork_view.pop("env")
     assert fork_view == spawn_view
+    assert {k: v for k, v in spawn_env.items() if k not in SET_BY_IMPORTS} == fork_env
     assert set(env.items()) <= set(first.items()) and "REPRO_TEST_SECRET" not in first
-    assert set(first) <= set(spawn_view["env"])  # from its first cell, a fork has no variable a spawned kernel would not
+    assert not SET_BY_IMPORTS & set(first) and set(first) <= set(spawn_env)
 
 
 def test_unseeded_forks_draw_different_numbers_like_new_interpreters():
