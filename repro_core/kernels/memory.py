@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MB = 1024 * 1024
-# Stand-ins until this server has measured a kernel that trained (bench/fork_bench.py on a 2-core
-# Linux box, TF 2.21, rounded up): memory one more live kernel adds after a 3-rerun story.
+# Stand-ins until this server has measured a kernel that trained, from bench/fork_bench.py on a 2-core Linux
+# box with TF 2.21 (a forked kernel's private pages ~105 MB, a spawned kernel's PSS 390-460 MB, a template's
+# PSS before it forks ~730 MB), rounded up: one visitor burst must not overshoot before anything is measured.
 FORKED_KERNEL_ESTIMATE_MB = 160.0
 SPAWNED_KERNEL_ESTIMATE_MB = 520.0
-TEMPLATE_ESTIMATE_MB = 480.0  # a template's PSS before it forks, for a template not started yet
+TEMPLATE_ESTIMATE_MB = 750.0  # for a template not started yet
 RESERVE_FRACTION = 0.10  # of the limit: page cache, allocator slack, Streamlit sessions yet to come
 RESERVE_MIN_MB = 150.0
 MAX_CAP = 64
