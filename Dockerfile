@@ -1,5 +1,5 @@
-# The lab as a container (Hugging Face Spaces, any container host). TensorFlow runs only in the
-# Jupyter kernels the app starts; the Streamlit server itself stays small.
+# The lab as a container (any container host; Hugging Face Docker Spaces need a paid plan since July 2026).
+# TensorFlow runs only in the Jupyter kernels the app starts; the Streamlit server itself stays small.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

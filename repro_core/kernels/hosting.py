@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from repro_core.kernels.pool import cap_from_environment, default_cap
+from repro_core.kernels.pool import cap_from_environment
 from repro_core.recipes.settings import StoryParams
 
 TRUE = {"1", "true", "yes", "on"}
@@ -18,7 +18,7 @@ TRUE = {"1", "true", "yes", "on"}
 @dataclass(frozen=True)
 class HostingSettings:
     hosted: bool
-    max_kernels: int
+    max_kernels: int | None  # REPRO_MAX_KERNELS; None: the pool measures memory at each admission (kernels/memory.py)
     click_budget: int  # reruns x epochs allowed for one click
     cell_timeout: float  # seconds before a cell is interrupted
     idle_seconds: float  # a session idle this long gives its kernel back
@@ -43,10 +43,9 @@ def _number(name: str, default: float, low: float, high: float) -> float:
 def hosting_from_environment() -> HostingSettings:
     """Read REPRO_HOSTED, REPRO_MAX_KERNELS, REPRO_CLICK_BUDGET, REPRO_CELL_TIMEOUT, REPRO_IDLE_SECONDS, REPRO_PREEMPT_SECONDS."""
     hosted = os.environ.get("REPRO_HOSTED", "").strip().lower() in TRUE
-    cap_default = min(3, default_cap()) if hosted else default_cap()
     return HostingSettings(
         hosted=hosted,
-        max_kernels=cap_from_environment(cap_default),
+        max_kernels=cap_from_environment(None) if os.environ.get("REPRO_MAX_KERNELS", "").strip() else None,
         click_budget=int(_number("REPRO_CLICK_BUDGET", 100 if hosted else 500, 1, 10_000)),
         cell_timeout=_number("REPRO_CELL_TIMEOUT", 120 if hosted else 300, 0.5, 3600),
         idle_seconds=_number("REPRO_IDLE_SECONDS", 600 if hosted else 3600, 10, 86_400),

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import KernelManager
 
+from repro_core.kernels import memory
 from repro_core.kernels.environment import DEFAULT_KERNEL, kernel_environment
+from repro_core.kernels.fork_provisioner import forks_kernels, provisioner_stanza
 
 STARTUP_TIMEOUT = 60.0
 INTERRUPT_GRACE = 5.0
@@ -75,12 +77,15 @@ class LabKernelSpecManager(KernelSpecManager):
     """The installed kernelspecs plus `lab-python`, a kernel of the interpreter running the lab."""
 
     def _own_spec(self) -> KernelSpec:
+        metadata: dict[str, object] = {"debugger": False}
+        if forks_kernels(DEFAULT_KERNEL):  # issue 9: forked from a preloaded template (kernels/fork_provisioner.py)
+            metadata["kernel_provisioner"] = provisioner_stanza()
         return KernelSpec(
             argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             display_name=f"Python {sys.version.split()[0]} (this interpreter)",
             language="python",
             interrupt_mode="signal",
-            metadata={"debugger": False},
+            metadata=metadata,
         )
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
@@ -139,6 +144,7 @@ class LabKernel:
         self._manager: KernelManager | None = None
         self._client = None
         self._log = None
+        self._cells = 0  # cells run in this generation (memory.observe_kernel measures kernels that trained)
 
     # -- life cycle -------------------------------------------------------------
     @property
@@ -153,6 +159,11 @@ class LabKernel:
         provisioner = getattr(self._manager, "provisioner", None)
         process = getattr(provisioner, "process", None)
         return getattr(process, "pid", None)
+
+    @property
+    def forked(self) -> bool:
+        """Was this generation forked from a template (True) or spawned (False)?"""
+        return bool(getattr(getattr(self._manager, "provisioner", None), "forked", False))
 
     def start(self) -> LabKernel:
         with self._lock:
@@ -180,6 +191,7 @@ class LabKernel:
                 raise KernelStartError(f"kernel {self.kernel_name!r} did not start: {exc}") from exc
             self.generation += 1
             self.pristine = True
+            self._cells = 0
             self._state = "idle"
             return self
 
@@ -252,6 +264,8 @@ class LabKernel:
             reply = self._wait(msg_id, started + timeout, stdout, stderr, on_output)
             seconds = time.monotonic() - started
             self._state = "idle"
+            self._cells += 1
+            memory.observe_kernel(self.pid, self.forked, self._cells)  # what a kernel adds, for the pool's cap
             out_text = "".join(stdout)[:OUTPUT_LIMIT]
             if reply["status"] != "ok":
                 raise CellError(reply.get("ename", "Error"), reply.get("evalue", ""), reply.get("traceback", []), out_text)

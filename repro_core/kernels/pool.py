@@ -21,23 +21,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from repro_core.kernels.environment import KernelKind, environment_of
+from repro_core.kernels.fork_provisioner import forks_kernels
 from repro_core.kernels.kernel import KernelError, LabKernel
+from repro_core.kernels.memory import kernel_cap
+from repro_core.kernels.preloaded import prestart
 
-KERNEL_MB = 800  # measured peak of one spawned TensorFlow kernel (facts.md §5)
 WARM_CELL = "import numpy\nimport tensorflow\nfrom tensorflow import keras\nkeras.layers.Dense\n"
 
 OnWait = Callable[[int], None]  # told the owner's place in the queue (1 = next)
 
 
-def default_cap(reserve_mb: int = 600) -> int:
-    """Live kernels that fit in the memory this machine has available, keeping `reserve_mb` for the server."""
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as handle:
-            info = {line.split(":")[0]: int(line.split()[1]) for line in handle if ":" in line}
-        available_mb = info.get("MemAvailable", info.get("MemTotal", 0)) // 1024
-    except (OSError, ValueError, IndexError):
-        return 2
-    return max(1, min(8, (available_mb - reserve_mb) // KERNEL_MB))
+def default_cap() -> int:
+    """Live kernels that fit in this server's memory now (issue 9 hook: measured in kernels/memory.py)."""
+    return kernel_cap()
 
 
 def cap_from_environment(default: int | None = None) -> int:
@@ -69,19 +65,23 @@ class KernelPool:
 
     def __init__(
         self,
-        cap: int,
-        warm_spare: bool = True,
+        cap: int | None,
+        warm_spare: bool | None = None,
         idle_seconds: float = 900.0,
         preempt_seconds: float = 30.0,
         spare_kind: KernelKind | None = None,
     ) -> None:
-        if cap < 1:
+        """Issue 9 hooks: `cap=None` re-measures the memory-derived cap at every admission (kernels/memory.py);
+        `warm_spare=None` keeps a spare only where kernels are spawned: where they are forked, a fork is
+        cheaper than a spare, and the template they fork from is started now instead."""
+        if cap is not None and cap < 1:
             raise ValueError("the pool needs room for at least one kernel")
-        self.cap = cap
-        self.warm_spare = warm_spare
+        self._fixed_cap = cap
+        self.spare_kind = spare_kind or KernelKind()  # the kind most visitors start with: the bundled kernel, Keras 3
+        forked = forks_kernels(self.spare_kind.kernelspec)
+        self.warm_spare = (not forked) if warm_spare is None else warm_spare
         self.idle_seconds = idle_seconds
         self.preempt_seconds = preempt_seconds
-        self.spare_kind = spare_kind or KernelKind()  # the kind most visitors start with: the bundled kernel, Keras 3
         self._lock = threading.Condition()
         self._kept: dict[str, _Kept] = {}
         self._lent: dict[object, list[LabKernel]] = {}  # per lease: kernels lent for one click, besides a kept one
@@ -92,10 +92,16 @@ class KernelPool:
         self._tickets = itertools.count()
         self.max_live_seen = 0
         self._closed = False
-        if warm_spare:
+        if self.warm_spare:
             self._refill_spare_async()
+        elif warm_spare is None and forked:
+            prestart(environment_of(self.spare_kind))
 
     # -- counting --------------------------------------------------------------------------------------------
+    @property
+    def cap(self) -> int:
+        return self._fixed_cap if self._fixed_cap is not None else kernel_cap()
+
     @property
     def live(self) -> int:
         lent = sum(len(kernels) for kernels in self._lent.values())

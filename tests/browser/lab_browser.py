@@ -80,7 +80,12 @@ def wait_for_health(base_url: str, proc: subprocess.Popen, timeout: float = HEAL
 class StreamlitServer:
     """`python -m streamlit run <script>` on a free port; use as a context manager."""
 
-    def __init__(self, script: str | Path, cwd: str | Path, log_name: str = "streamlit-server.log", env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, script: str | Path, cwd: str | Path, log_name: str = "streamlit-server.log", env: dict[str, str] | None = None,
+        cgroup_procs: Path | None = None,
+    ) -> None:  # fmt: skip
+        """`cgroup_procs`: a cgroup.procs file the server joins before it starts (its templates and kernels follow)."""
+        self.cgroup_procs = cgroup_procs
         self.env = {**os.environ, **(env or {})}
         self.script = str(script)
         self.cwd = str(cwd)
@@ -108,6 +113,8 @@ class StreamlitServer:
             "--server.fileWatcherType",
             "none",
         ]
+        if self.cgroup_procs is not None:  # join the cgroup, then become the server (same pid)
+            command = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.cgroup_procs), *command]
         log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self._log = log
         # Own process group, so stop() can end the server and any kernels it started.
@@ -269,20 +276,40 @@ def exact_float(text: str) -> float | None:
     return float(cleaned)
 
 
-def kernel_pids(server_pid: int) -> list[int]:
-    """Jupyter kernels started by the server process (its children running ipykernel_launcher)."""
+def _children(parents: set[int]) -> list[tuple[int, int, bytes]]:
+    """(pid, parent, cmdline) of every process whose parent is in `parents`."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == server_pid and b"ipykernel_launcher" in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent in parents:
+                found.append((int(entry.name), parent, (entry / "cmdline").read_bytes()))
         except (OSError, ValueError, IndexError):
             continue
     return found
+
+
+def template_pids(server_pid: int) -> list[int]:
+    """The server's fork templates (repro_core/kernels/fork_template.py processes)."""
+    return [pid for pid, _, cmd in _children({server_pid}) if b"fork_template" in cmd]
+
+
+def kernel_pids(server_pid: int) -> list[int]:
+    """Jupyter kernels of the server: spawned ones (its children running ipykernel_launcher) and forked ones (children of its templates)."""
+    spawned = [pid for pid, _, cmd in _children({server_pid}) if b"ipykernel_launcher" in cmd]
+    templates = set(template_pids(server_pid))
+    forked = [pid for pid, _, _ in _children(templates)] if templates else []
+    return spawned + forked
+
+
+def process_pss_mb(pid: int) -> float:
+    """Proportional set size of one process (shared pages split among their users), in MB."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024.0
+    raise RuntimeError(f"no Pss for pid {pid}")
 
 
 def process_rss_mb(pid: int) -> float:
@@ -291,6 +318,83 @@ def process_rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024.0
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+# --- a memory limit for the server: a cgroup-v1 memory controller child -----------------------------------
+
+
+class MemoryCgroup:
+    """A cgroup-v1 memory cgroup made for one test, nested under this process's own memory cgroup.
+
+    Nested, not at the root: a limit already imposed on the test runner still applies to the server.
+    `create()` returns None and a reason when the controller is missing or not writable (not root,
+    cgroup v2 only, read-only /sys/fs/cgroup).
+    """
+
+    MOUNT = Path("/sys/fs/cgroup/memory")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def create(cls, name: str, limit_mb: int) -> tuple[MemoryCgroup | None, str]:
+        if not (cls.MOUNT / "memory.limit_in_bytes").exists():
+            return None, f"no cgroup-v1 memory controller at {cls.MOUNT}"
+        own = ""
+        try:
+            for line in Path("/proc/self/cgroup").read_text().splitlines():
+                _, controllers, path = line.split(":", 2)
+                if "memory" in controllers.split(","):
+                    own = path.lstrip("/")
+        except (OSError, ValueError):
+            pass
+        parent = cls.MOUNT / own if (cls.MOUNT / own / "memory.limit_in_bytes").exists() else cls.MOUNT
+        path = parent / name
+        try:
+            path.mkdir(exist_ok=True)
+            (path / "memory.limit_in_bytes").write_text(str(limit_mb * 1024 * 1024))
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                path.rmdir()
+            return None, f"cannot create a memory cgroup under {parent}: {exc}"
+        return cls(path), ""
+
+    @property
+    def procs(self) -> Path:
+        return self.path / "cgroup.procs"
+
+    def read_int(self, name: str) -> int:
+        return int((self.path / name).read_text().split()[0])
+
+    def oom_kills(self) -> int:
+        """Processes the OOM killer ended in this cgroup (memory.oom_control's oom_kill, Linux 4.13+), -1 if not reported."""
+        for line in (self.path / "memory.oom_control").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
+        return -1
+
+    def under_oom(self) -> bool:
+        return "under_oom 1" in (self.path / "memory.oom_control").read_text()
+
+    def pids(self) -> list[int]:
+        return [int(line) for line in self.procs.read_text().split()]
+
+    def remove(self, timeout: float = 30.0) -> None:
+        """Wait for the test's processes to leave (kill any straggler of ours by pid), then remove the cgroup."""
+        deadline = time.monotonic() + timeout
+        while self.pids() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.2)
 
 
 # --- driving the app --------------------------------------------------------------------

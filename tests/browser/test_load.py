@@ -1,28 +1,38 @@
-"""Load: 8 browser sessions at once against a real server whose pool allows 3 kernels.
+"""Load: many browser sessions at once against a real server.
 
-Every session clicks "Run N times" on the factory page. Each must finish with a table
-bit-identical to a solo CLI run, those who waited must have been shown their place in the
-queue, and the server must never have more than 3 kernels alive. Figures are printed.
+1. 8 sessions against a pool capped at 3 kernels: every session clicks "Run N times" on the factory
+   page; each must finish with a table bit-identical to a solo CLI run, those who waited must have
+   been shown their place in the queue, and the server must never have more than 3 kernels alive.
+2. Hosted capacity: the server runs inside a 2700 MB memory cgroup (Streamlit Community Cloud's
+   ceiling) with no kernel cap set, so the pool sizes itself from measured memory; 16 sessions press
+   "Run 3 times" at once on the drift and factory pages. No OOM kill, the server alive, every table
+   bit-identical to the CLI. The wall time, the 90th-percentile click-to-last-row and the target
+   (wall <= 1.5 x the sum of solo click times / 2 cores) are printed, not asserted: machines are noisy.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import statistics
 import subprocess
 import sys
 import time
 
 from lab_browser import (
     REPO_ROOT,
+    MemoryCgroup,
     StreamlitServer,
     button,
     exception_texts,
     grid_row_count,
     kernel_pids,
     normalise_sum,
+    process_pss_mb,
     process_rss_mb,
     read_grid,
+    template_pids,
     wait_for_app_run,
 )
 
@@ -34,11 +44,11 @@ QUEUE_TEXT = "in the queue"
 TABLES = {"factory-tf-seed": ".st-key-factory_tf_results", "factory-full-seed": ".st-key-factory_full_results"}
 
 
-def solo_reference() -> dict[str, list[tuple[str, str, str]]]:
+def solo_reference(scenarios: tuple[str, ...] = tuple(TABLES), env: dict[str, str] | None = None) -> dict[str, list[tuple[str, str, str]]]:
     done = subprocess.run(
         [sys.executable, "-m", "repro_core", "story", "--format", "json", "--reruns", str(RERUNS),
-         "--scenario", "factory-tf-seed", "--scenario", "factory-full-seed"],  # fmt: skip
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=True,
+         *(arg for name in scenarios for arg in ("--scenario", name))],  # fmt: skip
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=True, env={**os.environ, **(env or {})},
     )
     reference: dict[str, list[tuple[str, str, str]]] = {}
     for record in json.loads(done.stdout):
@@ -98,3 +108,116 @@ def test_eight_sessions_share_three_kernels(browser, capsys):
         finally:
             for context in contexts:
                 context.close()
+
+
+# -- hosted capacity: 16 sessions inside a 2700 MB memory limit, cap from measured memory ----------------------
+HOSTED_LIMIT_MB = 2700
+HOSTED_SESSIONS = 16
+CORES = 2
+PAGES = {  # page path -> (its "Run N times" button key, {scenario: the table's container selector})
+    "drift": ("drift_run_many", {"global-model": ".st-key-drift_results"}),
+    "factory": ("factory_run_many", TABLES),
+}
+
+
+def _open(browser, url: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = context.new_page()
+    page.goto(url)
+    wait_for_app_run(page)
+    return context, page
+
+
+def _done(page, tables: dict[str, str]) -> bool:
+    errors = exception_texts(page)
+    assert not errors, f"a session raised: {errors}"
+    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").count() == 1
+    return idle and all(grid_row_count(page.locator(selector)) == RERUNS for selector in tables.values())
+
+
+def _shown(page, tables: dict[str, str]) -> dict[str, list[tuple[str, str, str]]]:
+    return {scenario: [(normalise_sum(r["before sum"]), normalise_sum(r["after sum"]), r["after sha256"][:12])
+                       for r in read_grid(page.locator(selector))] for scenario, selector in tables.items()}  # fmt: skip
+
+
+def _solo_click(browser, base_url: str, name: str) -> float:
+    """One session alone: click "Run 3 times" and time it to the last row; the session is closed afterwards."""
+    key, tables = PAGES[name]
+    context, page = _open(browser, f"{base_url}/{name}")
+    try:
+        started = time.monotonic()
+        button(page, key).click()
+        while not _done(page, tables):
+            assert time.monotonic() - started < 600, f"solo click on {name} did not finish"
+            time.sleep(0.1)
+        return time.monotonic() - started
+    finally:
+        context.close()
+
+
+def _family_pss_mb(server_pid: int) -> float:
+    total = 0.0
+    for pid in [server_pid, *template_pids(server_pid), *kernel_pids(server_pid)]:
+        with contextlib.suppress(OSError, RuntimeError):
+            total += process_pss_mb(pid)
+    return total
+
+
+def test_sixteen_sessions_in_a_2700_mb_memory_limit(browser, capsys, require, monkeypatch):
+    cgroup, reason = MemoryCgroup.create(f"repro-load-{os.getpid()}", HOSTED_LIMIT_MB)
+    require("REQUIRE_CGROUP", cgroup is not None, f"hosted-capacity test needs a writable cgroup-v1 memory controller: {reason}")
+    assert cgroup is not None
+    monkeypatch.delenv("REPRO_MAX_KERNELS", raising=False)  # no cap: the pool sizes itself from measured memory
+    reference = solo_reference(("global-model", *TABLES), env={"REPRO_FORK": "0"})  # a spawned CLI run, outside the limit
+    env = {"REPRO_IDLE_SECONDS": "600", "REPRO_PREEMPT_SECONDS": "2"}
+    contexts = []
+    try:
+        with StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-hosted.log", env=env, cgroup_procs=cgroup.procs) as server:
+            _solo_click(browser, server.base_url, "drift")  # warm-up: the first click waits for the template's imports
+            solo = {name: _solo_click(browser, server.base_url, name) for name in PAGES}
+            names = [name for name in PAGES for _ in range(HOSTED_SESSIONS // len(PAGES))]
+            pages = []
+            for name in names:
+                context, page = _open(browser, f"{server.base_url}/{name}")
+                contexts.append(context)
+                pages.append(page)
+            (cgroup.path / "memory.max_usage_in_bytes").write_text("0")  # peak of the burst only
+            started = time.monotonic()
+            for name, page in zip(names, pages, strict=True):
+                button(page, PAGES[name][0]).click()
+            finished: list[float | None] = [None] * len(pages)
+            max_kernels, peak_pss = 0, 0.0
+            while None in finished:
+                assert time.monotonic() - started < TIMEOUT_S, f"sessions still running after {TIMEOUT_S:.0f} s"
+                assert server.proc is not None and server.proc.poll() is None, "the server died\n" + server.log_tail()
+                max_kernels = max(max_kernels, len(kernel_pids(server.pid)))
+                peak_pss = max(peak_pss, _family_pss_mb(server.pid))
+                for index, (name, page) in enumerate(zip(names, pages, strict=True)):
+                    if finished[index] is None and _done(page, PAGES[name][1]):
+                        finished[index] = time.monotonic() - started
+                time.sleep(0.25)
+            wall = max(t for t in finished if t is not None)
+            for index, (name, page) in enumerate(zip(names, pages, strict=True)):
+                for scenario, rows in _shown(page, PAGES[name][1]).items():
+                    assert rows == reference[scenario], f"session {index} ({name}), {scenario}: {rows} != CLI {reference[scenario]}"
+            alive = server.proc is not None and server.proc.poll() is None
+            oom_kills, failcnt = cgroup.oom_kills(), cgroup.read_int("memory.failcnt")
+            peak_usage = cgroup.read_int("memory.max_usage_in_bytes") / 2**20
+        solo_sum = sum(solo[name] for name in names)
+        target = 1.5 * solo_sum / CORES
+        p90 = statistics.quantiles(finished, n=10)[-1]
+        with capsys.disabled():
+            print(f"\nhosted capacity: {len(pages)} sessions ({', '.join(f'{names.count(n)} on /{n}' for n in PAGES)}) in a "
+                  f"{HOSTED_LIMIT_MB} MB memory cgroup, no kernel cap set; max kernels seen {max_kernels}; "
+                  f"peak cgroup usage {peak_usage:.0f} MB, peak PSS server+templates+kernels {peak_pss:.0f} MB; "
+                  f"OOM kills {oom_kills}, limit hits (failcnt) {failcnt}\n"
+                  f"  solo click: /drift {solo['drift']:.1f} s, /factory {solo['factory']:.1f} s; "
+                  f"wall {wall:.1f} s, p90 click-to-last-row {p90:.1f} s; "
+                  f"target wall <= 1.5 x {solo_sum:.1f} s / {CORES} cores = {target:.1f} s: {'met' if wall <= target else 'NOT met'}")  # fmt: skip
+        assert alive, "the server died during the burst"
+        assert oom_kills <= 0, f"the OOM killer ended {oom_kills} process(es) in the {HOSTED_LIMIT_MB} MB cgroup"
+        assert not cgroup.under_oom()
+    finally:
+        for context in contexts:
+            context.close()
+        cgroup.remove()

@@ -125,7 +125,7 @@ def test_a_dead_kept_kernel_is_restarted_on_the_next_lease():
 
 
 def test_cap_settings(monkeypatch):
-    assert 1 <= default_cap() <= 8
+    assert 1 <= default_cap() <= 64  # measured from memory (kernels/memory.py)
     monkeypatch.setenv("REPRO_MAX_KERNELS", "3")
     assert cap_from_environment() == 3
     for bad in ("0", "-1", "many", "1000"):

@@ -1,0 +1,258 @@
+"""The template process: a Python that has imported TensorFlow, Keras and ipykernel, and forks kernels.
+
+Run by the server (repro_core.kernels.preloaded) as `python fork_template.py --control-fd N`, with the
+environment of the kernels it will fork (PYTHONHASHSEED and TF_USE_LEGACY_KERAS are read at start-up
+and at import, so one template serves one such environment). It never runs a visitor's cell.
+
+Why forking is safe here, and only here: TensorFlow is not fork-safe once ops have run or devices have
+been listed (tensorflow/tensorflow#2448, #51832), so the template imports and then checks that no eager
+context exists yet; if one does, it refuses to fork and the server spawns kernels instead. ipykernel's
+own fork-based kernels (ipython/ipykernel PR #1261) were closed over fork-plus-threads pitfalls: this
+process stays single-threaded in Python (a select loop, no helper threads), and the child starts
+ipykernel's threads and zmq context itself, after the fork. The few native threads the imports leave
+(OpenBLAS, jemalloc) are idle and have their own at-fork handlers.
+
+The protocol, over one SOCK_SEQPACKET socket pair with the server (JSON messages, file descriptors
+passed with SCM_RIGHTS):
+  template -> server  {"ready": true, "pid", "fork_safe", "why"}            once, after the imports
+  server -> template  {"connection_file", "env", "cwd"} + [stdout, stderr]   one per kernel
+  template -> server  {"pid"} + [pidfd, status socket]  or  {"error"}
+The pidfd lets the server signal and poll a process that is not its child without racing a reused pid;
+the template reaps its children and writes {"exit": returncode} on that kernel's status socket.
+Lifetime: the template exits when the control socket closes (the server is gone) or its parent changes;
+each kernel has PR_SET_PDEATHSIG, so kernels go with their template.
+
+Only the standard library is imported at module level; numpy, TensorFlow, Keras and ipykernel are
+imported inside functions (this module's name says "template" so that rule is visible).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import ctypes
+import gc
+import importlib
+import json
+import os
+import random
+import selectors
+import signal
+import socket
+import sys
+import traceback
+import warnings
+
+MESSAGE_BYTES = 1 << 20  # a request carries the kernel's environment; far below this
+PR_SET_PDEATHSIG = 1
+WATCH_SECONDS = 1.0  # how often the template checks that its parent is still the server
+# Imported by a kernel while it starts (found by diffing sys.modules of a forked kernel and the template):
+# the debugger (debugpy, pydevd), the history database, tornado's asyncio glue. Importing starts no thread.
+KERNEL_START_MODULES = (
+    "ipykernel.debugger", "sqlite3", "tornado.platform.asyncio", "tornado.queues", "IPython.core.debugger",
+    "IPython.core.completerlib", "IPython.core.oinspect", "IPython.core.logger", "IPython.extensions.storemagic",
+)  # fmt: skip
+
+
+def preload() -> tuple[bool, str]:
+    """Import what every kernel imports, run nothing; say whether forking is still safe afterwards."""
+    import numpy  # noqa: F401
+    import tensorflow as tf  # noqa: F401
+    from tensorflow import keras  # Keras 3, or tf_keras when TF_USE_LEGACY_KERAS=1 (read here, once)
+
+    # Attribute access makes the lazy loaders import these modules now, so children share them.
+    for name in ("Sequential", "layers", "optimizers", "utils", "losses", "metrics", "callbacks"):
+        getattr(keras, name)
+    keras.layers.Dense, keras.optimizers.Adam, keras.utils.set_random_seed  # noqa: B018
+    import ipykernel.ipkernel  # noqa: F401  (the kernel, its shell and IPython)
+    import ipykernel.zmqshell  # noqa: F401
+    from ipykernel.kernelapp import IPKernelApp  # noqa: F401
+
+    for name in KERNEL_START_MODULES:  # what IPKernelApp.initialize would import in every child (~0.1 s)
+        importlib.import_module(name)
+    from tensorflow.python.eager import context
+
+    if context._context is not None:  # an op ran or a device list was read: the runtime now has threads and state
+        return False, "TensorFlow created its eager context while importing; forking it is not safe"
+    return True, "no TensorFlow op has run in the template"
+
+
+def set_death_signal(signum: int) -> None:
+    """Ask Linux to send `signum` to this process when the thread that forked it exits."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+
+class Template:
+    """The select loop: fork on request, reap children, exit when the server goes."""
+
+    def __init__(self, control: socket.socket, base_path: list[str]) -> None:
+        self.control = control
+        self.base_path = base_path
+        self.pid = os.getpid()
+        self.parent = os.getppid()
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(control, selectors.EVENT_READ, self._on_request)
+        self.children: dict[int, tuple[int, socket.socket]] = {}  # pid -> (pidfd, our end of its status socket)
+
+    def serve(self) -> None:
+        while True:
+            for key, _ in self.selector.select(timeout=WATCH_SECONDS):
+                if key.data(key) is False:
+                    return
+            if os.getppid() != self.parent:  # the server died and its socket somehow stayed open
+                return
+
+    # -- requests -------------------------------------------------------------------------------
+    def _on_request(self, _key: selectors.SelectorKey) -> bool:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self.control, MESSAGE_BYTES, 4)
+        except OSError:
+            return False
+        if not data:  # the server closed its end: it is gone or shutting down
+            return False
+        try:
+            request = json.loads(data)
+            reply, reply_fds = self._fork(request, fds)
+        except Exception as exc:  # noqa: BLE001 - any failure goes back to the server as a message
+            reply, reply_fds = {"error": f"{type(exc).__name__}: {exc}"}, []
+        finally:
+            for fd in fds:
+                os.close(fd)
+        try:
+            socket.send_fds(self.control, [json.dumps(reply).encode()], reply_fds)
+        except OSError:
+            return False
+        finally:
+            for fd in reply_fds:
+                os.close(fd)
+        return True
+
+    def _fork(self, request: dict, fds: list[int]) -> tuple[dict, list[int]]:
+        status_ours, status_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gc.freeze()  # objects made so far live in a permanent generation: a child's GC never writes to their pages
+        with warnings.catch_warnings():
+            # Python 3.12+ warns when a process with threads forks; ours are the idle native ones described above.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # the child: never returns into this loop
+            code = 1
+            try:
+                status_ours.close()
+                status_theirs.close()
+                code = become_kernel(request, fds, self)
+            except BaseException:  # noqa: BLE001 - report on the kernel's own stderr, then leave
+                traceback.print_exc()
+            finally:
+                _leave(code)
+        pidfd = os.pidfd_open(pid)
+        self.children[pid] = (pidfd, status_ours)
+        self.selector.register(pidfd, selectors.EVENT_READ, lambda _key, pid=pid: self._reap(pid))
+        server_pidfd = os.dup(pidfd)
+        their_fd = status_theirs.detach()
+        return {"pid": pid}, [server_pidfd, their_fd]
+
+    def _reap(self, pid: int) -> bool:
+        pidfd, status = self.children.pop(pid)
+        self.selector.unregister(pidfd)
+        os.close(pidfd)
+        _, wait_status = os.waitpid(pid, 0)
+        with contextlib.suppress(OSError):  # the server may already have let go of this kernel
+            status.send(json.dumps({"exit": os.waitstatus_to_exitcode(wait_status)}).encode())
+        status.close()
+        return True
+
+    def own_fds(self) -> list[int]:
+        """Every descriptor the template holds for its own work (a child closes them all)."""
+        fds = [self.control.fileno()]
+        for pidfd, status in self.children.values():
+            fds += [pidfd, status.fileno()]
+        return fds
+
+
+def become_kernel(request: dict, fds: list[int], template: Template) -> int:
+    """In the child: do what a freshly started interpreter would, then run ipykernel on the connection file."""
+    set_death_signal(signal.SIGKILL)
+    if os.getppid() != template.pid:
+        return 1  # the template died between fork and prctl
+    os.setsid()  # its own process group, like a spawned kernel: interrupts reach the kernel and its subprocesses
+    for fd in template.own_fds():
+        os.close(fd)
+    template.selector.close()
+    stdout_fd, stderr_fd = (fds + [-1, -1])[:2]
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    for target, fd in ((1, stdout_fd), (2, stderr_fd)):
+        if fd >= 0:
+            os.dup2(fd, target)
+    for fd in fds:
+        os.close(fd)
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    os.chdir(request["cwd"])
+    # The kernel's environment exactly, not the template's: that includes what the template's imports set
+    # (TF2_BEHAVIOR, PYDEVD_USE_FRAME_EVAL, ...), which those modules read while importing, so it is not missed.
+    os.environ.clear()
+    os.environ.update(request["env"])
+    launcher = os.path.join(os.path.dirname(os.path.dirname(_ipykernel_file())), "ipykernel_launcher.py")
+    sys.argv = [launcher, "-f", request["connection_file"]]
+    sys.path[:] = template.base_path
+
+    gc.enable()
+    import numpy
+
+    random.seed()  # from os.urandom, as a new interpreter seeds itself
+    numpy.random.seed()  # likewise from the OS
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance(parent_handle=os.getppid())  # ipykernel's parent poller watches the template
+    app.initialize(["-f", request["connection_file"]])
+    app.start()
+    return 0
+
+
+def _ipykernel_file() -> str:
+    import ipykernel
+
+    return ipykernel.__file__
+
+
+def _leave(code: int) -> None:
+    """End a child the way an interpreter ends (exit handlers, flushed streams) without unwinding into the template."""
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--control-fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    gc.disable()  # no collections while importing: fewer freed holes in pages the children will share
+    script_dir = os.path.dirname(os.path.abspath(__file__))
+    base_path = [entry for entry in sys.path if os.path.abspath(entry or ".") != script_dir]
+    sys.path[:] = base_path  # the kernels directory is not on a kernel's path
+    control = socket.socket(fileno=args.control_fd)
+    try:
+        fork_safe, why = preload()
+    except Exception as exc:  # noqa: BLE001 - tell the server why, then stop
+        fork_safe, why = False, f"importing failed: {type(exc).__name__}: {exc}"
+    socket.send_fds(control, [json.dumps({"ready": True, "pid": os.getpid(), "fork_safe": fork_safe, "why": why}).encode()], [])
+    if not fork_safe:
+        return 1
+    Template(control, base_path).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
