@@ -25,6 +25,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from functools import cache
 from importlib.metadata import EntryPoint
@@ -86,13 +87,16 @@ class ForkedProcess:
         self.kernel = kernel
         self.pid = kernel.pid
         self.returncode: int | None = None
+        # poll() runs from whichever thread asks for the kernel's state; the descriptors must be closed exactly once
+        self._lock = threading.RLock()
 
     def poll(self) -> int | None:
-        if self.returncode is None and self.kernel.pidfd >= 0:
-            self.returncode = preloaded.exit_status(self.kernel)
-            if self.returncode is not None:
-                self._release()
-        return self.returncode
+        with self._lock:
+            if self.returncode is None and self.kernel.pidfd >= 0:
+                self.returncode = preloaded.exit_status(self.kernel)
+                if self.returncode is not None:
+                    self._release()
+            return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -105,9 +109,10 @@ class ForkedProcess:
 
     def send_signal(self, signum: int) -> None:
         """Signal the kernel itself; ProcessLookupError once it has exited (as os.kill would raise)."""
-        if self.poll() is not None:
-            raise ProcessLookupError(3, "No such process")  # errno ESRCH, what LocalProvisioner tolerates
-        signal.pidfd_send_signal(self.kernel.pidfd, signum)
+        with self._lock:
+            if self.poll() is not None:
+                raise ProcessLookupError(3, "No such process")  # errno ESRCH, what LocalProvisioner tolerates
+            signal.pidfd_send_signal(self.kernel.pidfd, signum)
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
@@ -122,11 +127,13 @@ class ForkedProcess:
                 self.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.wait(timeout=5)
-        self._release()
-        if self.returncode is None:
-            self.returncode = -signal.SIGKILL
+        with self._lock:
+            self._release()
+            if self.returncode is None:
+                self.returncode = -signal.SIGKILL
 
     def _release(self) -> None:
+        """Close the pidfd and the status socket (lock held)."""
         if self.kernel.pidfd >= 0:
             os.close(self.kernel.pidfd)
             self.kernel.pidfd = -1
