@@ -166,12 +166,14 @@ class Template:
         status.close()
         return True
 
-    def own_fds(self) -> list[int]:
-        """Every descriptor the template holds for its own work (a child closes them all)."""
-        fds = [self.control.fileno()]
+    def close_in_child(self) -> None:
+        """In a child: close everything the template holds for its own work (its socket, its other kernels' handles)."""
+        self.selector.close()
+        self.control.close()
         for pidfd, status in self.children.values():
-            fds += [pidfd, status.fileno()]
-        return fds
+            os.close(pidfd)
+            status.close()
+        self.children.clear()
 
 
 def become_kernel(request: dict, fds: list[int], template: Template) -> int:
@@ -180,9 +182,7 @@ def become_kernel(request: dict, fds: list[int], template: Template) -> int:
     if os.getppid() != template.pid:
         return 1  # the template died between fork and prctl
     os.setsid()  # its own process group, like a spawned kernel: interrupts reach the kernel and its subprocesses
-    for fd in template.own_fds():
-        os.close(fd)
-    template.selector.close()
+    template.close_in_child()
     stdout_fd, stderr_fd = (fds + [-1, -1])[:2]
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
