@@ -4,7 +4,9 @@ import streamlit as st
 
 from lab_ui import session, ui
 from repro_core.recipes import cells
-from repro_core.views.story import article_diff, stateless_initializers
+from repro_core.results.timeline import REPORTS_DIR, load_timeline
+from repro_core.views.story import article_diff
+from repro_core.views.timeline import summary_sentence
 
 current = ui.params()
 st.title("Factory + reseed")
@@ -74,35 +76,25 @@ with full_exports:
     ui.export_buttons(session.FACTORY_FULL, title="Factory + keras.utils.set_random_seed")
 
 st.subheader("Why the verdicts come out this way")
-book = session.peek_notebook(st.session_state)
-versions = book.versions if book is not None else None
-stateless = stateless_initializers(versions)
-if stateless is None:
-    st.info("The explanation depends on the kernel's Keras version, which is not known until the kernel has run a cell.")
-elif stateless:
-    st.markdown(
-        f"""
-This kernel runs TensorFlow **{versions.tensorflow}** with Keras **{versions.keras}**. Since Keras 2.10
+st.markdown(
+    """
+Up to Keras 2.9, a layer whose initializer has no seed draws its weights from TensorFlow's global seed and op
+counter, which `tf.random.set_seed` resets: the post's fix then gives the same start every time. Keras 2.10
 ([keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf), "Update keras initializer to be
-fully stateless"), a layer whose initializer has no seed takes one from **Python's `random`** when the layer is
-built (Keras 3: `make_default_seed()` in
-[keras/src/random/seed_generator.py](https://github.com/keras-team/keras/blob/master/keras/src/random/seed_generator.py)),
-and the TensorFlow backend draws the weights with stateless ops. `tf.random.set_seed` never touches Python's
-`random`, so on this stack the post's fix is expected to drift, while `keras.utils.set_random_seed` resets all three
-generators. Users ran into this in [tensorflow/tensorflow#57763](https://github.com/tensorflow/tensorflow/issues/57763),
+fully stateless") takes such a seed from **Python's `random`** when the layer is built (Keras 3: `make_default_seed()`
+in [keras/src/random/seed_generator.py](https://github.com/keras-team/keras/blob/master/keras/src/random/seed_generator.py)),
+which `tf.random.set_seed` never touches, while `keras.utils.set_random_seed` resets all three generators. Users ran
+into this in [tensorflow/tensorflow#57763](https://github.com/tensorflow/tensorflow/issues/57763),
 [keras-team/keras#18244](https://github.com/keras-team/keras/issues/18244) and
 [keras-team/keras#22620](https://github.com/keras-team/keras/issues/22620).
 """
-    )
-else:
-    st.markdown(
-        f"""
-This kernel runs TensorFlow **{versions.tensorflow}** with Keras **{versions.keras}**, older than 2.10: initializers
-without a seed draw from TensorFlow's global seed and op counter, so resetting `tf.random.set_seed` before building a
-new model is expected to give the same start every time — the situation the post describes.
-"""
-    )
-st.caption("Expectations come from the version; the verdict banners above come only from the rows.")
+)
+try:
+    measured = summary_sentence(load_timeline(REPORTS_DIR))
+except (OSError, ValueError) as exc:
+    measured = f"The committed timeline reports cannot be read: {exc}"
+st.markdown(f"Measured release by release (committed reports): {measured}")
+st.caption("Which of the two applies to this kernel is what the verdicts above say: they come only from its rows.")
 st.page_link("lab_pages/versions.py", label="Across versions: both recipes measured on every TensorFlow release since the post",
              icon=":material/timeline:")  # fmt: skip
 

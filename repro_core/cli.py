@@ -7,7 +7,6 @@ with one line and no traceback.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -25,11 +24,12 @@ from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryP
 from repro_core.results.exports import (
     audit_notebook_info,
     notebook_text,
+    records_csv,
     settings_of,
     story_notebook_info,
     what_differs,
 )
-from repro_core.results.records import RECORD_FIELDS, VERDICTS, RunRecord, format_sum
+from repro_core.results.records import VERDICTS, RunRecord, format_sum
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
 from repro_core.timeline_cli import add_timeline_parser, run_timeline_command
 
@@ -218,12 +218,7 @@ def _print_records(records: list[RunRecord], fmt: str) -> None:
         json.dump([r.as_dict() for r in records], sys.stdout, indent=2)
         print()
     else:
-        writer = csv.DictWriter(sys.stdout, fieldnames=RECORD_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for r in records:
-            row = r.as_dict()
-            row["before_sum"], row["after_sum"] = format_sum(r.before_sum), format_sum(r.after_sum)
-            writer.writerow(row)
+        sys.stdout.write(records_csv(records))  # the page's "Table (CSV)" download, byte for byte
 
 
 def _compare(first: str, second: str) -> int:

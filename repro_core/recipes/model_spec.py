@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from repro_core.kernels.environment import ENGINES
 from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, SEED_MAX, choice, flag, real_number, short_repr, whole_number
@@ -123,20 +123,7 @@ class ModelSpec:
                                  "use more samples or a split of 0")  # fmt: skip
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "layers": [layer.to_dict() for layer in self.layers],
-            "optimizer": self.optimizer,
-            "learning_rate": self.learning_rate,
-            "batch_size": self.batch_size,
-            "epochs": self.epochs,
-            "shuffle": self.shuffle,
-            "validation_split": self.validation_split,
-            "samples": self.samples,
-            "features": self.features,
-            "data_seed": self.data_seed,
-            "op_determinism": self.op_determinism,
-            "engine": self.engine,
-        }
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "layers": [layer.to_dict() for layer in self.layers]}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -150,12 +137,8 @@ class ModelSpec:
         if unknown:
             raise ValueError(f"unknown key(s) in model spec: {short_repr(unknown)}; allowed: {', '.join(SPEC_KEYS)}")
         values = dict(obj)
-        if "layers" in values:
-            layers = values["layers"]
-            if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)):
-                raise ValueError(f"layers must be a list of layers, got {short_repr(layers)}")
-            if not 1 <= len(layers) <= LAYERS_MAX:
-                raise ValueError(f"a model needs between 1 and {LAYERS_MAX} layers, got {len(layers)}")
+        layers = values.get("layers")
+        if isinstance(layers, (list, tuple)) and len(layers) <= LAYERS_MAX:  # else __post_init__ says what is wrong
             values["layers"] = tuple(LayerSpec.from_dict(layer) for layer in layers)
         return cls(**values)
 

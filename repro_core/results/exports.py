@@ -12,11 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+import nbformat
 import pandas as pd
 
 from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.notebook_export import NotebookInfo, notebook_from_cells, notebook_json
+from repro_core.results.notebook_export import NotebookInfo, notebook_from_cells
 from repro_core.results.records import RECORD_FIELDS, KernelVersions, RunRecord
 from repro_core.results.report import Comparison, Report, build_report, compare_reports, lab_commit, report_json
 
@@ -36,26 +37,13 @@ def settings_of(params: StoryParams, kernel_name: str) -> dict[str, object]:
 
 
 def records_csv(records: Sequence[RunRecord]) -> str:
-    """One line per record, every field, full fingerprints (same columns as `story --format csv`)."""
+    """One line per record, every field, full fingerprints, floats as repr (exact); also what `story --format csv` prints."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=RECORD_FIELDS, lineterminator="\n")
     writer.writeheader()
     for record in records:
         writer.writerow({name: repr(value) if isinstance(value, float) else value for name, value in record.as_dict().items()})
     return out.getvalue()
-
-
-def records_from_csv(text: str) -> list[RunRecord]:
-    """Read back records_csv (for tests and scripts; not for hostile uploads)."""
-    rows = []
-    for raw in csv.DictReader(io.StringIO(text)):
-        values: dict[str, object] = dict(raw)
-        values["rerun"] = int(raw["rerun"])
-        values["kernel_start"] = int(raw.get("kernel_start") or 1)
-        for name in ("before_sum", "after_sum", "seconds"):
-            values[name] = float(raw[name])
-        rows.append(RunRecord(**values))
-    return rows
 
 
 def report_text(records: Sequence[RunRecord], params: StoryParams, kernel_name: str, versions: KernelVersions | None) -> str:
@@ -65,7 +53,7 @@ def report_text(records: Sequence[RunRecord], params: StoryParams, kernel_name: 
 
 def notebook_text(cells: Sequence[CellResult], info: NotebookInfo) -> str:
     """The exact cells that ran, with their stdout, as .ipynb JSON: what a page offers and `--notebook` writes."""
-    return notebook_json(notebook_from_cells(cells, info))
+    return nbformat.writes(notebook_from_cells(cells, info))
 
 
 def story_notebook_info(title: str, params: StoryParams, kernel_name: str, versions: KernelVersions, file_name: str) -> NotebookInfo:

@@ -203,10 +203,6 @@ def notebook_from_cells(cells: Sequence[CellResult], info: NotebookInfo) -> nbfo
     return book
 
 
-def notebook_json(book: nbformat.NotebookNode) -> str:
-    return nbformat.writes(book)
-
-
 def checksum_lines(book: nbformat.NotebookNode) -> list[str]:
     """Every "summary of trainable variables … sha256 …" line the notebook's code cells printed, in order."""
     lines = []

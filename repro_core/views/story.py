@@ -15,7 +15,7 @@ import pandas as pd
 
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.records import VERDICTS, KernelVersions, RunRecord, same_as_first, verdict
+from repro_core.results.records import VERDICTS, RunRecord, same_as_first, verdict
 
 SHA_CHARS = 12
 
@@ -202,25 +202,6 @@ def restart_check(records: Sequence[RunRecord]) -> RestartCheck | None:
         return None
     starts = sorted(firsts)
     return RestartCheck(before=firsts[starts[-2]], after=firsts[starts[-1]])
-
-
-def _version_tuple(text: str) -> tuple[int, int] | None:
-    parts = text.split(".")
-    try:
-        return int(parts[0]), int(parts[1] if len(parts) > 1 else 0)
-    except (ValueError, IndexError):
-        return None
-
-
-def stateless_initializers(versions: KernelVersions | None) -> bool | None:
-    """True when the kernel's Keras (>= 2.10) seeds unseeded initializers from Python's random; None if unknown."""
-    if versions is None:
-        return None
-    keras_version = _version_tuple(versions.keras)
-    tf_version = _version_tuple(versions.tensorflow)
-    if keras_version is None and tf_version is None:
-        return None
-    return (keras_version or tf_version) >= (2, 10)
 
 
 def settings_label(params: StoryParams) -> str:

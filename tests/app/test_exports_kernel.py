@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import nbformat
@@ -12,7 +14,7 @@ from nbclient import NotebookClient
 
 from lab_ui import session
 from repro_core.kernels.kernel import DEFAULT_KERNEL, LabKernelSpecManager, available_kernels
-from repro_core.results.exports import notebook_text, records_csv, records_from_csv, report_text, story_notebook_info
+from repro_core.results.exports import notebook_text, records_csv, report_text, story_notebook_info
 from repro_core.results.records import verdict
 from repro_core.results.report import parse_report
 
@@ -39,7 +41,7 @@ def test_drift_exports_reproduce_in_a_fresh_kernel(app):
     records = rows.records
     assert [r.rerun for r in records] == [1, 2]
     assert len(rows.cells) == 2 + len(records)  # setup cell, environment cell, each scenario cell
-    assert records_from_csv(records_csv(records)) == records
+    assert list(csv.DictReader(io.StringIO(records_csv(records)))) == [{k: str(v) for k, v in r.as_dict().items()} for r in records]
     report = parse_report(report_text(records, rows.params, rows.kernel_name, rows.versions))
     assert report.records == records and report.kernel["tensorflow"] == rows.versions.tensorflow
 
@@ -73,8 +75,8 @@ def test_kernel_picker_runs_factory_in_tf29(app, require):
     assert [r.rerun for r in tf_rows.records] == [1, 2]
     assert verdict(tf_rows.records) == "stable"  # the post's fix holds on TF 2.9
     page_text = " ".join(m.value for m in at.markdown)
-    assert "older than 2.10" in page_text and "TensorFlow **2.9" in page_text
-    assert "Since Keras 2.10" not in page_text
+    # no expectation is derived from the version: the page explains both mechanisms and quotes the measured timeline
+    assert "69b41cf" in page_text and "Measured release by release (committed reports): The article's fix" in page_text
 
 
 def test_restart_page_exports_every_kernel_start(app):

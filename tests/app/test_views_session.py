@@ -10,7 +10,7 @@ import pytest
 from lab_ui import session
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.records import KernelVersions, RunRecord
+from repro_core.results.records import RunRecord
 from repro_core.views.story import (
     TABLE_COLUMNS,
     article_diff,
@@ -19,7 +19,6 @@ from repro_core.views.story import (
     records_frame,
     rerun_chart,
     restart_check,
-    stateless_initializers,
     verdict_text,
 )
 
@@ -76,16 +75,6 @@ def test_restart_check_compares_first_rows_of_kernel_starts():
     assert check.reproduces and check.before.kernel_start == 1 and check.after.kernel_start == 2
     check = restart_check([a1, replace(a2, kernel_start=2)])
     assert not check.reproduces
-
-
-def test_version_branch():
-    def versions(tf: str, keras: str) -> KernelVersions:
-        return KernelVersions(python="3.8", tensorflow=tf, keras=keras, engine="keras2", kernelspec="k")
-
-    assert stateless_initializers(None) is None
-    assert stateless_initializers(versions("2.9.3", "2.9.0")) is False
-    assert stateless_initializers(versions("2.10.0", "2.10.0")) is True
-    assert stateless_initializers(versions("2.21.0", "3.15.1")) is True
 
 
 def test_settings_validation_keeps_previous_on_error():

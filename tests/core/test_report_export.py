@@ -15,7 +15,7 @@ from story_claims import run_cell, story_book
 
 from repro_core.kernels.kernel import DEFAULT_KERNEL, LabKernelSpecManager
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.notebook_export import NotebookInfo, notebook_from_cells, notebook_json
+from repro_core.results.notebook_export import NotebookInfo, notebook_from_cells
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
 
 
@@ -78,7 +78,7 @@ def test_hostile_reports_only_raise_value_error(data):
 def test_exported_notebook_reproduces_its_fingerprints_in_a_fresh_kernel(run):
     _, executed, versions = run
     info = NotebookInfo(title="lab", versions=versions, settings={"seed": 1234})
-    book = nbformat.reads(notebook_json(notebook_from_cells(executed, info)), as_version=4)
+    book = nbformat.reads(nbformat.writes(notebook_from_cells(executed, info)), as_version=4)
     exported = [c.outputs[0].text for c in book.cells if c.cell_type == "code" and c.outputs]
     manager = KernelManager(kernel_name=DEFAULT_KERNEL, kernel_spec_manager=LabKernelSpecManager())
     NotebookClient(book, km=manager, timeout=300).execute()
