@@ -144,7 +144,13 @@ def _check_notebook(args: argparse.Namespace) -> int:
         return 1
 
 
-def _audit(args: argparse.Namespace, progress) -> int:
+def progress_printer() -> Callable[[str], None]:
+    """Progress lines on stderr, each with the seconds since the command started."""
+    started = time.monotonic()
+    return lambda text: print(f"[{time.monotonic() - started:6.1f}s] {text}", file=sys.stderr, flush=True)
+
+
+def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
     """`audit`: validate the spec and options before any kernel starts (exit 2 with one line when bad)."""
     try:
         with open(args.spec, "rb") as handle:
@@ -268,20 +274,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-notebook":
         return _check_notebook(args)
     if args.command == "timeline":
-        return run_timeline_command(args)
+        return run_timeline_command(args, progress_printer())
     if args.command == "audit":
-        audit_started = time.monotonic()
-        return _audit(args, lambda text: print(f"[{time.monotonic() - audit_started:6.1f}s] {text}", file=sys.stderr, flush=True))
+        return _audit(args, progress_printer())
     try:
         params, scenarios = _params(args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    started = time.monotonic()
-
-    def progress(text: str) -> None:
-        print(f"[{time.monotonic() - started:6.1f}s] {text}", file=sys.stderr, flush=True)
-
+    progress = progress_printer()
     results, failed = _guarded(lambda: run_story(params, scenarios, args.kernel, on_status=progress))
     if failed is not None:
         return failed

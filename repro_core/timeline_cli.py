@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from repro_core.experiments.release_venvs import default_python
-from repro_core.experiments.timeline import DEFAULT_VENVS, TimelineOptions, check_releases, progress_printer, run_timeline
+from repro_core.experiments.timeline import DEFAULT_VENVS, Say, TimelineOptions, check_releases, run_timeline
 from repro_core.results.timeline import REPORTS_DIR, REQUIREMENTS_DIR, known_releases
 
 
@@ -30,7 +30,7 @@ def add_timeline_parser(commands) -> None:
     timeline.add_argument("--readme", metavar="FILE", help="rewrite the verdict table between the timeline markers in FILE, run nothing")
 
 
-def run_timeline_command(args: argparse.Namespace) -> int:
+def run_timeline_command(args: argparse.Namespace, say: Say) -> int:
     if args.table or args.readme:
         return _table(args)
     try:
@@ -44,7 +44,6 @@ def run_timeline_command(args: argparse.Namespace) -> int:
         return 2
     options = TimelineOptions(releases=releases, venvs=Path(args.venvs).resolve(), reports=Path(args.reports).resolve(),
                               python=python, skip_install=args.skip_install)  # fmt: skip
-    say = progress_printer()
     started = time.monotonic()
     say(f"timeline: {len(releases) or len(known_releases(REQUIREMENTS_DIR))} release(s), venvs in {options.venvs}, base Python {python or '-'}")
     try:

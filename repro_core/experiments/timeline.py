@@ -7,7 +7,6 @@ that fails to install or run still gets its reports, with the error and no recor
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -140,15 +139,6 @@ def check_releases(requested: Sequence[str], available: Sequence[str]) -> tuple[
     if unknown:
         raise ValueError(f"no pin file for release {', '.join(unknown)}; choose from {', '.join(available)}")
     return tuple(dict.fromkeys(requested))
-
-
-def progress_printer() -> Say:
-    started = time.monotonic()
-
-    def say(text: str) -> None:
-        print(f"[{time.monotonic() - started:7.1f}s] {text}", file=sys.stderr, flush=True)
-
-    return say
 
 
 def live_entry(book: Notebook, params: StoryParams, on_record: Callable[[RunRecord], None] | None = None,

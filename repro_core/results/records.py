@@ -72,6 +72,14 @@ def verdict(records: Sequence[RunRecord]) -> str:
     return "drift"
 
 
+def by_scenario(records: Sequence[RunRecord]) -> dict[str, list[RunRecord]]:
+    """Records grouped by scenario (in order of first appearance), each group in (kernel start, rerun) order."""
+    grouped: dict[str, list[RunRecord]] = {}
+    for record in records:
+        grouped.setdefault(record.scenario, []).append(record)
+    return {name: sorted(rows, key=lambda r: (r.kernel_start, r.rerun)) for name, rows in grouped.items()}
+
+
 def same_as_first(records: Sequence[RunRecord]) -> list[bool]:
     """Per record: are its before and after fingerprints those of the first rerun (of the first kernel start)?"""
     if not records:

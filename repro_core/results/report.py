@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from repro_core.results.records import RECORD_FIELDS, KernelVersions, RunRecord, verdict
+from repro_core.results.records import RECORD_FIELDS, KernelVersions, RunRecord, by_scenario, verdict
 
 SCHEMA = "keras-reproducibility-lab/report"
 SCHEMA_VERSION = 2  # 2 adds the lab commit, an error field, and numpy among the kernel versions
@@ -58,10 +58,7 @@ class Report:
     error: str = ""  # why a run produced no records (e.g. a release that would not install)
 
     def verdicts(self) -> dict[str, str]:
-        by_scenario: dict[str, list[RunRecord]] = {}
-        for record in self.records:
-            by_scenario.setdefault(record.scenario, []).append(record)
-        return {name: verdict(rows) for name, rows in by_scenario.items()}
+        return {name: verdict(rows) for name, rows in by_scenario(self.records).items()}
 
 
 def machine_info() -> dict[str, str]:

@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 
 from repro_core.recipes.recipe import STORY_SCENARIOS as SCENARIOS  # the four the timeline runs
-from repro_core.results.records import RunRecord, format_sum
+from repro_core.results.records import RunRecord, by_scenario, format_sum
 from repro_core.results.report import compare_reports
 from repro_core.results.timeline import TimelineEntry, release_key
 from repro_core.views.matrix import VERDICT_COLORS
@@ -36,13 +36,6 @@ FULL_SEED = "factory-full-seed"
 TF_SEED = "factory-tf-seed"
 
 
-def _by_scenario(records: Sequence[RunRecord]) -> dict[str, list[RunRecord]]:
-    grouped: dict[str, list[RunRecord]] = {}
-    for record in records:
-        grouped.setdefault(record.scenario, []).append(record)
-    return {name: sorted(rows, key=lambda r: r.rerun) for name, rows in grouped.items()}
-
-
 def rerun_text(record: RunRecord) -> str:
     """One rerun for a tooltip: the first 12 characters of each fingerprint and the article's 13-decimal sums."""
     return (
@@ -63,7 +56,7 @@ def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
     """One row per (report, scenario): its verdict, versions and the first two reruns' fingerprints and sums."""
     rows = []
     for entry in entries:
-        grouped = _by_scenario(entry.report.records)
+        grouped = by_scenario(entry.report.records)
         kernel = entry.report.kernel
         for scenario in SCENARIOS:
             records = grouped.get(scenario, [])
@@ -146,7 +139,7 @@ def cell_rows(entries: Sequence[TimelineEntry], column: str, scenario: str) -> p
     """The rows behind one heatmap cell (every rerun's sums and fingerprints), as the other pages show them."""
     for entry in entries:
         if entry.column == column:
-            return records_frame(_by_scenario(entry.report.records).get(scenario, []))
+            return records_frame(by_scenario(entry.report.records).get(scenario, []))
     return records_frame([])
 
 
