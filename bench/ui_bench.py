@@ -33,9 +33,9 @@ from lab_browser import (  # noqa: E402
     StreamlitServer,
     button,
     chromium_executable,
-    kernel_pids,
     process_rss_mb,
     read_grid,
+    template_pids,
     wait_for_app_run,
 )
 
@@ -116,14 +116,13 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def wait_for_quiet_spare(server_pid: int, timeout: float = 60.0) -> float:
-    """Wait until the server has a kernel child whose CPU time stopped growing for a second."""
+def wait_for_quiet_template(server_pid: int, timeout: float = 60.0) -> float:
+    """Wait until the server's fork templates (none when kernels are spawned) used no CPU time for a second."""
     started = time.monotonic()
     last = None
     while time.monotonic() - started < timeout:
-        pids = kernel_pids(server_pid)
-        ticks = sum(_cpu_ticks(pid) for pid in pids) if pids else None
-        if ticks is not None and ticks == last:
+        ticks = sum(_cpu_ticks(pid) for pid in template_pids(server_pid))
+        if ticks == last:
             break
         last = ticks
         time.sleep(1.0)
@@ -280,9 +279,9 @@ def main() -> int:
             app_ctx, hello_ctx = browser.new_context(viewport=viewport), browser.new_context(viewport=viewport)
             first_render_seconds(app_ctx, f"{app.base_url}/")
             first_render_seconds(hello_ctx, f"{hello.base_url}/")
-            # The first visit creates the kernel pool, whose warm spare imports TensorFlow in the background:
-            # a one-off start-up cost. Time steady-state loads, once the spare has gone quiet.
-            print(f"waited {wait_for_quiet_spare(app.pid):.1f} s for the warm spare kernel to settle")
+            # The first visit creates the kernel pool, which starts the fork template: it imports TensorFlow in
+            # the background, a one-off start-up cost. Time steady-state loads, once the template has gone quiet.
+            print(f"waited {wait_for_quiet_template(app.pid):.1f} s for the fork template to settle")
             app_times, hello_times = [], []
             for _ in range(args.loads):
                 app_times.append(first_render_seconds(app_ctx, f"{app.base_url}/"))

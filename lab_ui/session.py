@@ -154,7 +154,7 @@ def use_pool(pool: KernelPool | None, cell_timeout: float | None = None) -> None
 def pool() -> KernelPool:
     global _POOL
     if _POOL is None:
-        _POOL = KernelPool(cap=2, warm_spare=False)
+        _POOL = KernelPool(cap=2)
     return _POOL
 
 

@@ -235,7 +235,7 @@ def hosting() -> HostingSettings:
 def kernel_pool() -> KernelPool:
     """One pool for every session and page of this server: a cap on live kernels, a fair queue, a reaper."""
     settings = hosting()
-    pool = KernelPool(cap=settings.max_kernels, idle_seconds=settings.idle_seconds, preempt_seconds=settings.preempt_seconds)
+    pool = KernelPool(cap=settings.max_kernels, idle_seconds=settings.idle_seconds, preempt_seconds=settings.preempt_seconds, prestart_template=True)
     pool.start_reaper()
     atexit.register(pool.shutdown)
     return pool

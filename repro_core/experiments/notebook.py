@@ -71,7 +71,7 @@ class Notebook:
         )
 
     def reset(self, on_status: OnStatus | None = None) -> KernelVersions:
-        """Restart the kernel unless it is fresh (a new or warm one is used as is), then run the setup cells."""
+        """Restart the kernel unless it is fresh (a just-started one is used as is), then run the setup cells."""
         say = on_status or _quiet
         kernel = self._kernel()
         if kernel.state == "not started":

@@ -55,7 +55,7 @@ def _pidfd_works() -> bool:
 
 
 def forks_kernels(kernel_name: str = DEFAULT_KERNEL) -> bool:
-    """Are kernels of this kernelspec forked from a template? (The pool keeps no warm spare when they are.)
+    """Are kernels of this kernelspec forked from a template?
 
     Yes for the lab's own `lab-python` kernels on Linux, unless REPRO_FORK=0. Other kernelspecs run
     another interpreter (e.g. repro-tf29 is Python 3.8 + TF 2.9), which this server cannot fork.

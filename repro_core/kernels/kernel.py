@@ -137,7 +137,7 @@ class LabKernel:
         self.kernel_name = check_kernel_name(kernel_name)
         self.env = env if env is not None else kernel_environment()
         self.generation = 0
-        self.pristine = False  # started and no cell run since (a warm spare's import-only cell aside)
+        self.pristine = False  # started and no cell run since
         self._lock = threading.RLock()
         self._state = "not started"
         self._dir = tempfile.mkdtemp(prefix="repro-k-")

@@ -26,8 +26,6 @@ from repro_core.kernels.kernel import KernelError, LabKernel
 from repro_core.kernels.memory import kernel_cap
 from repro_core.kernels.preloaded import prestart
 
-WARM_CELL = "import numpy\nimport tensorflow\nfrom tensorflow import keras\nkeras.layers.Dense\n"
-
 OnWait = Callable[[int], None]  # told the owner's place in the queue (1 = next)
 
 
@@ -61,41 +59,28 @@ class _Kept:
 
 
 class KernelPool:
-    """Never more than `cap` kernels alive: kept, lent for a click, the warm spare, starting or stopping."""
+    """Never more than `cap` kernels alive: kept, lent for a click, starting or stopping."""
 
-    def __init__(
-        self,
-        cap: int | None,
-        warm_spare: bool | None = None,
-        idle_seconds: float = 900.0,
-        preempt_seconds: float = 30.0,
-        spare_kind: KernelKind | None = None,
-    ) -> None:
+    def __init__(self, cap: int | None, idle_seconds: float = 900.0, preempt_seconds: float = 30.0, prestart_template: bool = False) -> None:
         """Issue 9 hooks: `cap=None` re-measures the memory-derived cap at every admission (kernels/memory.py);
-        `warm_spare=None` keeps a spare only where kernels are spawned: where they are forked, a fork is
-        cheaper than a spare, and the template they fork from is started now instead."""
+        `prestart_template` (the server's pool), where kernels are forked, starts the template of the kind most
+        visitors start with (the bundled kernel, Keras 3) now, so the first visitor does not wait for its imports."""
         if cap is not None and cap < 1:
             raise ValueError("the pool needs room for at least one kernel")
         self._fixed_cap = cap
-        self.spare_kind = spare_kind or KernelKind()  # the kind most visitors start with: the bundled kernel, Keras 3
-        forked = forks_kernels(self.spare_kind.kernelspec)
-        self.warm_spare = (not forked) if warm_spare is None else warm_spare
         self.idle_seconds = idle_seconds
         self.preempt_seconds = preempt_seconds
         self._lock = threading.Condition()
         self._kept: dict[str, _Kept] = {}
         self._lent: dict[object, list[LabKernel]] = {}  # per lease: kernels lent for one click, besides a kept one
-        self._spare: LabKernel | None = None
         self._starting = 0  # kernels being started (they count against the cap already)
         self._stopping = 0  # kernels being shut down (they still count until they are gone)
         self._queue: deque[int] = deque()
         self._tickets = itertools.count()
         self.max_live_seen = 0
         self._closed = False
-        if self.warm_spare:
-            self._refill_spare_async()
-        elif warm_spare is None and forked:
-            prestart(environment_of(self.spare_kind))
+        if prestart_template and forks_kernels():
+            prestart(environment_of(KernelKind()))
 
     # -- counting --------------------------------------------------------------------------------------------
     @property
@@ -105,7 +90,7 @@ class KernelPool:
     @property
     def live(self) -> int:
         lent = sum(len(kernels) for kernels in self._lent.values())
-        return len(self._kept) + lent + (self._spare is not None) + self._starting + self._stopping
+        return len(self._kept) + lent + self._starting + self._stopping
 
     def _note_live(self) -> None:
         self.max_live_seen = max(self.max_live_seen, self.live)
@@ -113,7 +98,7 @@ class KernelPool:
     def stats(self) -> dict[str, int]:
         with self._lock:
             return {"cap": self.cap, "live": self.live, "kept": len(self._kept), "lent": sum(map(len, self._lent.values())),
-                    "waiting": len(self._queue), "spare": int(self._spare is not None), "max_live_seen": self.max_live_seen}  # fmt: skip
+                    "waiting": len(self._queue), "max_live_seen": self.max_live_seen}  # fmt: skip
 
     # -- leases ----------------------------------------------------------------------------------------------
     @contextmanager
@@ -135,9 +120,9 @@ class KernelPool:
             self.release(owner)
         kernels: list[LabKernel] = [] if kept is None else [kept.kernel]
         try:
-            fresh, spare = self._reserve(token, kind, count - len(kernels), need=not kernels, on_wait=on_wait, timeout=timeout)
-            if fresh or spare is not None:
-                kernels += self._start_all(token, kind, fresh, spare)
+            fresh = self._reserve(count - len(kernels), need=not kernels, on_wait=on_wait, timeout=timeout)
+            if fresh:
+                kernels += self._start_all(token, kind, fresh)
             if keep and kept is None:
                 kept = self._keep(owner, token, kind, kernels[0])
             if kept is not None and kept.kernel.state in ("dead", "not started"):
@@ -149,7 +134,6 @@ class KernelPool:
                     kept.active -= 1
                     kept.last_used = time.monotonic()
                 self._stop_async(self._lent.pop(token, []))
-            self._refill_spare_async()
 
     def _take_kept(self, owner: str, kind: KernelKind) -> _Kept | None:
         """The owner's kept kernel, pinned for this click, if it is of `kind`; one of another kind is given back."""
@@ -163,26 +147,20 @@ class KernelPool:
             self.release(owner)
         return None
 
-    def _reserve(
-        self, token: object, kind: KernelKind, wanted: int, need: bool, on_wait: OnWait | None, timeout: float
-    ) -> tuple[int, LabKernel | None]:
-        """Room for up to `wanted` kernels: (how many to start, a warm spare to use). Waits in the queue if `need`."""
+    def _reserve(self, wanted: int, need: bool, on_wait: OnWait | None, timeout: float) -> int:
+        """Room for up to `wanted` kernels: how many to start. Waits in the queue if `need`."""
         if wanted <= 0:
-            return 0, None
+            return 0
         with self._lock:
             if need:
-                self._wait_for_room(kind, on_wait, time.monotonic() + timeout, timeout)
-            spare = None
-            if self._spare is not None and self.spare_kind == kind:
-                spare, self._spare = self._spare, None
-                self._lent[token] = [spare]
-            fresh = min(wanted - (spare is not None), max(0, self.cap - self.live))
+                self._wait_for_room(on_wait, time.monotonic() + timeout, timeout)
+            fresh = min(wanted, max(0, self.cap - self.live))
             self._starting += fresh
             self._note_live()
-            return fresh, spare
+            return fresh
 
-    def _wait_for_room(self, kind: KernelKind, on_wait: OnWait | None, deadline: float, timeout: float) -> None:
-        """Queue until first in line with room (or a matching spare). Lock held."""
+    def _wait_for_room(self, on_wait: OnWait | None, deadline: float, timeout: float) -> None:
+        """Queue until first in line with room. Lock held."""
         ticket = next(self._tickets)
         self._queue.append(ticket)
         last_told = -1
@@ -191,12 +169,8 @@ class KernelPool:
                 if self._closed:
                     raise PoolTimeout("the kernel pool is shut down")
                 first = self._queue[0] == ticket
-                if first and (self.live < self.cap or (self._spare is not None and self.spare_kind == kind)):
+                if first and self.live < self.cap:
                     return
-                if first and self._spare is not None:  # room is held by a spare of another kind: drop it
-                    stale, self._spare = self._spare, None
-                    self._stop_async([stale])
-                    continue
                 if first and self._stopping == 0 and self._preempt_idle():
                     continue
                 position = list(self._queue).index(ticket) + 1
@@ -216,7 +190,7 @@ class KernelPool:
             self._queue.remove(ticket)
             self._lock.notify_all()
 
-    def _start_all(self, token: object, kind: KernelKind, fresh: int, spare: LabKernel | None) -> list[LabKernel]:
+    def _start_all(self, token: object, kind: KernelKind, fresh: int) -> list[LabKernel]:
         """Start the reserved kernels; they are lent to this lease. At least one must come up."""
         kernels = [LabKernel(kind.kernelspec, environment_of(kind)) for _ in range(fresh)]
         errors: list[KernelError] = []
@@ -229,7 +203,7 @@ class KernelPool:
             self._starting -= fresh
             self._lent.setdefault(token, []).extend(kernels)
             self._lock.notify_all()
-        started = ([spare] if spare is not None else []) + [k for k in kernels if k.state == "idle"]
+        started = [k for k in kernels if k.state == "idle"]
         if not started:
             raise errors[0] if errors else KernelError("no kernel could be started")
         return started
@@ -271,7 +245,6 @@ class KernelPool:
                 with self._lock:
                     self._stopping -= 1
                     self._lock.notify_all()
-                self._refill_spare_async()
 
         for kernel in kernels:
             threading.Thread(target=run, args=(kernel,), name="kernel-pool-stop", daemon=True).start()
@@ -314,48 +287,18 @@ class KernelPool:
             self._closed = True
             kernels = [kept.kernel for kept in self._kept.values()] + [k for lent in self._lent.values() for k in lent]
             self._kept, self._lent = {}, {}
-            if self._spare is not None:
-                kernels.append(self._spare)
-                self._spare = None
             self._lock.notify_all()
         for kernel in kernels:
-            kernel.shutdown()
-
-    # -- the warm spare --------------------------------------------------------------------------------------
-    def _refill_spare_async(self) -> None:
-        """Start a warm spare in the background, only when nobody waits and there is room."""
-        with self._lock:
-            if self._closed or not self.warm_spare or self._spare is not None or self._queue or self.live >= self.cap:
-                return
-            self._starting += 1
-            self._note_live()
-        threading.Thread(target=self._start_spare, name="kernel-pool-spare", daemon=True).start()
-
-    def _start_spare(self) -> None:
-        kernel: LabKernel | None = LabKernel(self.spare_kind.kernelspec, environment_of(self.spare_kind))
-        try:
-            kernel.start()
-            kernel.run_cell(WARM_CELL, timeout=180)
-            kernel.pristine = True  # the warm cell only imported modules: no random state was touched
-        except KernelError:
-            kernel.shutdown()
-            kernel = None
-        with self._lock:
-            self._starting -= 1
-            if kernel is not None and not self._closed and self._spare is None:
-                self._spare, kernel = kernel, None
-            self._lock.notify_all()
-        if kernel is not None:
             kernel.shutdown()
 
 
 @contextmanager
 def private_pool(pool: KernelPool | None = None, cap: int = 1) -> Iterator[KernelPool]:
-    """The pool given, or one of this command's own (no spare) that is shut down afterwards."""
+    """The pool given, or one of this command's own that is shut down afterwards."""
     if pool is not None:
         yield pool
         return
-    own = KernelPool(cap=cap, warm_spare=False)
+    own = KernelPool(cap=cap)
     try:
         yield own
     finally:

@@ -10,7 +10,7 @@ from repro_core.kernels.pool import KernelPool
 
 
 def test_a_session_that_is_gone_gives_its_kernel_back():
-    pool = KernelPool(cap=1, warm_spare=False)
+    pool = KernelPool(cap=1)
     session.use_pool(pool)
     try:
         state: dict = {}

@@ -45,7 +45,7 @@ def test_full_seed_is_stable_and_every_layer_difference_is_zero():
 
 
 def test_tf_seed_drifts_on_keras3_and_each_audit_gets_a_fresh_kernel_from_the_pool():
-    pool = KernelPool(cap=1, warm_spare=False)
+    pool = KernelPool(cap=1)
     try:
         drift = run_audit(Audit(TINY, reseed="tf", reruns=2), pool=pool, owner="visitor")
         assert drift.versions.engine == "keras3" and drift.versions.op_determinism is False

@@ -69,17 +69,24 @@ def test_a_kernels_share_is_measured_after_it_trained(monkeypatch):
 
 
 @linux_only
-def test_the_pool_hooks_cap_from_memory_and_no_spare_where_kernels_fork(monkeypatch):
-    from repro_core.kernels.pool import KernelPool
+def test_the_pool_takes_its_cap_from_memory_and_prestarts_the_template_only_where_kernels_fork(monkeypatch):
+    from repro_core.kernels import pool as pool_module
+    from repro_core.kernels.environment import KernelKind, environment_of
 
+    prestarted: list[dict[str, str]] = []
+    monkeypatch.setattr(pool_module, "prestart", prestarted.append)
     monkeypatch.delenv("REPRO_MAX_KERNELS", raising=False)
     budget = memory.memory_budget()
     assert budget.limit_mb > 0 and budget.server_mb > 0 and 1 <= budget.cap <= memory.MAX_CAP
-    pool = KernelPool(cap=None)
+    pool = pool_module.KernelPool(cap=None, prestart_template=True)
     try:
         assert pool.cap == memory.kernel_cap()
-        assert pool.warm_spare is (not forks_kernels())
+        expected = [environment_of(KernelKind())] if forks_kernels() else []
+        assert prestarted == expected
     finally:
         pool.shutdown()
+    pool_module.KernelPool(cap=1).shutdown()  # a command's own pool starts no template
     monkeypatch.setenv("REPRO_FORK", "0")
-    assert not forks_kernels()  # spawned kernels: the pool keeps its warm spare (warm_spare=None -> True)
+    assert not forks_kernels()
+    pool_module.KernelPool(cap=1, prestart_template=True).shutdown()  # spawned kernels: no template to start
+    assert prestarted == expected

@@ -1,4 +1,4 @@
-"""The kernel pool with real kernels: the one owner of kernels. Cap, fair queue, leases of several, warm spare, reaping."""
+"""The kernel pool with real kernels: the one owner of kernels. Cap, fair queue, leases of several, reaping, preemption."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ import time
 
 import pytest
 
-from repro_core.experiments.story import run_scenario, story_notebook
 from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.pool import KernelPool, PoolTimeout, cap_from_environment, default_cap
-from repro_core.recipes.settings import StoryParams
 
-PARAMS = StoryParams(reruns=1, epochs=2)
 KIND = KernelKind()
 
 
@@ -30,7 +27,7 @@ def keep_one(pool: KernelPool, owner: str, **kwargs):
 
 
 def test_the_cap_holds_and_waiters_are_told_their_place_in_order():
-    pool = KernelPool(cap=2, warm_spare=False)
+    pool = KernelPool(cap=2)
     try:
         keep_one(pool, "a")
         keep_one(pool, "b")
@@ -63,7 +60,7 @@ def test_the_cap_holds_and_waiters_are_told_their_place_in_order():
 def test_a_lease_of_several_gets_what_there_is_room_for_and_gives_it_all_back():
     """The matrix asks for many kernels: it gets at least one, never more than the cap leaves, and a kernel its
     owner kept is given back first (so a session never holds its story kernel and matrix kernels at once)."""
-    pool = KernelPool(cap=3, warm_spare=False)
+    pool = KernelPool(cap=3)
     try:
         kept = keep_one(pool, "visitor")
         keep_one(pool, "other")
@@ -79,27 +76,8 @@ def test_a_lease_of_several_gets_what_there_is_room_for_and_gives_it_all_back():
         pool.shutdown()
 
 
-def test_a_warm_spare_gives_the_same_fingerprints_as_a_cold_kernel():
-    """The spare has imported TensorFlow before any seeding; the setup cell must still reseed everything."""
-    pool = KernelPool(cap=2, warm_spare=True)
-    cold = KernelPool(cap=1, warm_spare=False)
-    try:
-        wait_for(lambda: pool.stats()["spare"] == 1)
-        with pool.lease("warm", KIND) as [kernel]:
-            assert kernel.generation == 1 and kernel.pristine
-            warm = run_scenario(story_notebook(PARAMS).attach(kernel), "factory-tf-seed", PARAMS).records[0]
-            assert kernel.generation == 1, "the warm kernel was used, not restarted"
-        with cold.lease("cold", KIND) as [kernel]:
-            cold_record = run_scenario(story_notebook(PARAMS).attach(kernel), "factory-tf-seed", PARAMS).records[0]
-        assert (warm.before_sha256, warm.after_sha256) == (cold_record.before_sha256, cold_record.after_sha256)
-        assert pool.max_live_seen <= 2
-    finally:
-        cold.shutdown()
-        pool.shutdown()
-
-
 def test_idle_owners_are_reaped_and_their_kernels_freed():
-    pool = KernelPool(cap=1, warm_spare=False, idle_seconds=0.2)
+    pool = KernelPool(cap=1, idle_seconds=0.2)
     try:
         kernel = keep_one(pool, "idle")
         time.sleep(0.5)
@@ -112,7 +90,7 @@ def test_idle_owners_are_reaped_and_their_kernels_freed():
 
 
 def test_a_dead_kept_kernel_is_restarted_on_the_next_lease():
-    pool = KernelPool(cap=1, warm_spare=False)
+    pool = KernelPool(cap=1)
     try:
         kernel = keep_one(pool, "s")
         kernel.kill()
@@ -133,11 +111,11 @@ def test_cap_settings(monkeypatch):
         with pytest.raises(ValueError, match="REPRO_MAX_KERNELS"):
             cap_from_environment()
     with pytest.raises(ValueError):
-        KernelPool(cap=0, warm_spare=False)
+        KernelPool(cap=0)
 
 
 def test_waiting_visitors_get_the_kernel_of_an_idle_owner_but_never_of_a_busy_one():
-    pool = KernelPool(cap=1, warm_spare=False, preempt_seconds=0.3)
+    pool = KernelPool(cap=1, preempt_seconds=0.3)
     try:
         with pool.lease("busy", KIND) as [kernel]:
             with pytest.raises(PoolTimeout):
