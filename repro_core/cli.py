@@ -224,7 +224,7 @@ def _print_records(records: list[RunRecord], fmt: str) -> None:
         json.dump([r.as_dict() for r in records], sys.stdout, indent=2)
         print()
     else:
-        sys.stdout.write(records_csv(records))  # the page's "Table (CSV)" download, byte for byte
+        sys.stdout.write(records_csv(records))  # the same writer as the page's "Table (CSV)" download
 
 
 def _compare(first: str, second: str) -> int:
