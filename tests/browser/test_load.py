@@ -35,6 +35,7 @@ from lab_browser import (
     template_pids,
     wait_for_app_run,
 )
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 SESSIONS = 8
 CAP = 3
@@ -129,10 +130,15 @@ def _open(browser, url: str):
 
 
 def _done(page, tables: dict[str, str]) -> bool:
+    """Has the session finished (script idle, every table at RERUNS rows)? A poll that the swamped browser does not
+    answer in time counts as "not yet": the caller polls again, within its own overall time limit."""
     errors = exception_texts(page)
     assert not errors, f"a session raised: {errors}"
     idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").count() == 1
-    return idle and all(grid_row_count(page.locator(selector)) == RERUNS for selector in tables.values())
+    try:
+        return idle and all(grid_row_count(page.locator(selector)) == RERUNS for selector in tables.values())
+    except PlaywrightTimeout:
+        return False
 
 
 def _shown(page, tables: dict[str, str]) -> dict[str, list[tuple[str, str, str]]]:
