@@ -3,7 +3,7 @@
 Run by hand (not in CI):  python bench/core_bench.py [--reruns 7] [--rounds 2]
 (a) a bare Python process executes the very cells the lab generates (setup once, then the
     factory-full-seed cell N times) and times each rerun itself;
-(b) repro_core runs the same cells in a Jupyter kernel; each rerun is timed around Notebook.run
+(b) repro_core runs the same cells in a Jupyter kernel; each rerun is timed around CellRunner.run
     in this process, so messaging and result parsing are included.
 Rounds alternate (a) and (b) so machine noise hits both. Prints per-rerun ratios b/a and medians.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro_core.experiments.story import story_notebook  # noqa: E402
+from repro_core.experiments.story import story_runner  # noqa: E402
 from repro_core.kernels.environment import KernelKind, kernel_environment  # noqa: E402
 from repro_core.kernels.pool import private_pool  # noqa: E402
 from repro_core.recipes import cells  # noqa: E402
@@ -52,12 +52,12 @@ def bare_run(params: StoryParams) -> dict:
 def kernel_run(params: StoryParams) -> dict:
     cell = cells.scenario_cell("factory-full-seed", params)
     with private_pool() as pool, pool.lease("bench", KernelKind(engine=params.engine)) as [kernel]:
-        book = story_notebook(params).attach(kernel)
-        book.reset()
+        runner = story_runner(params).attach(kernel)
+        runner.reset()
         times, fingerprints = [], []
         for _ in range(params.reruns):
             started = time.perf_counter()
-            record, _ = book.run(cell, "factory-full-seed")
+            record, _ = runner.run(cell, "factory-full-seed")
             times.append(time.perf_counter() - started)
             fingerprints.append(record.after_sha256)
         return {"times": times, "fingerprints": fingerprints}

@@ -7,7 +7,7 @@ text: st.text, a table, or a Markdown code span; never as Markdown or HTML.
 import streamlit as st
 
 from lab_ui import ui
-from repro_core.results.exports import code_span, compare, differs_frame, differs_line, report_summary, what_differs
+from repro_core.results.exports import code_span, compare, comparison_frame, differs_frame, differs_line, report_summary, what_differs
 from repro_core.results.report import MAX_REPORT_BYTES, Report, parse_report
 
 LIMIT = min(MAX_REPORT_BYTES, ui.hosting().upload_bytes)  # tighter on a hosted demo
@@ -47,9 +47,9 @@ with st.container(key="compare_result"):
     if a is None or b is None:
         st.info("Upload two reports to compare them.")
     else:
-        frame, (kind, text) = compare(a, b)
-        getattr(st, ui.ALERTS[kind])(text)
-        st.dataframe(frame, width="stretch", hide_index=True)
+        comparison = compare(a, b)
+        ui.alert(comparison.role, f"**{comparison.headline()}**")
+        st.dataframe(comparison_frame(comparison), width="stretch", hide_index=True)
 
 if a is not None and b is not None:
     with st.container(key="compare_kernels"):

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from lab_ui import session, ui
-from repro_core.results.records import verdict
-from repro_core.views.story import VERDICT_HEADLINES
+from repro_core.records import VERDICTS, verdict
+from repro_core.vocabulary import engine_label
 
 st.title("Keras Reproducibility Lab")
 st.markdown(
@@ -35,7 +35,7 @@ st.markdown(
 current = ui.params()
 st.markdown(
     f"Settings from the sidebar: **seed {current.seed}**, **{current.reruns} reruns**, **{current.epochs} epochs**, "
-    f"engine **{session.ENGINE_LABELS[current.engine]}**. A full story costs one kernel start per recipe "
+    f"engine **{engine_label(current.engine)}**. A full story costs one kernel start per recipe "
     f"(about 3 s each, TensorFlow import included) plus about 1 s per rerun."
 )
 
@@ -58,7 +58,7 @@ if any(rows.records for rows in results.values()):
         if rows is None or not rows.records:
             continue
         name = verdict(rows.records)
-        headline = VERDICT_HEADLINES[name]
+        headline = VERDICTS[name].headline
         cols = st.columns([3, 2])
         cols[0].page_link(path, label=label, icon=":material/table_chart:")
         cols[1].markdown(f"**{headline}** ({name}, {len(rows.records)} rows)")

@@ -4,11 +4,10 @@ import streamlit as st
 
 from lab_ui import session, ui
 from repro_core.experiments.matrix import DEFAULT_MODELS, PARALLELISM_MAX, MatrixOptions, run_matrix
-from repro_core.kernels.environment import ENGINES
 from repro_core.kernels.kernel import KernelError
-from repro_core.recipes.recipe import MODELS, RESEEDS
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX
 from repro_core.views.matrix import matrix_frame, matrix_heatmap
+from repro_core.vocabulary import MODELS, RESEEDS, SELECTABLE_ENGINES
 
 RESULT_KEY = "matrix_result"
 
@@ -30,7 +29,7 @@ for name, text in {**MODELS, **RESEEDS}.items():
 left, right = st.columns(2)
 with left:
     st.multiselect("Models", list(MODELS), default=list(DEFAULT_MODELS), key="matrix_models")
-    st.multiselect("Engines", list(ENGINES), default=list(ENGINES), key="matrix_engines",
+    st.multiselect("Engines", list(SELECTABLE_ENGINES), default=list(SELECTABLE_ENGINES), key="matrix_engines",
                    help=f"The sidebar's engine is {current.engine}; the matrix runs every engine ticked here.")  # fmt: skip
     st.toggle("fit(shuffle=True)", value=False, key="matrix_shuffle", help="Off passes shuffle=False explicitly.")
     st.toggle("Dropout(0.5) after the first Dense layer", value=False, key="matrix_dropout")

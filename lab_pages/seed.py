@@ -6,8 +6,8 @@ from lab_ui import session, ui
 from repro_core.recipes import cells
 
 current = ui.params()
-book = session.peek_notebook(st.session_state)
-versions = book.versions if book is not None else None
+runner = session.peek_runner(st.session_state)
+versions = runner.versions if runner is not None else None
 
 st.title("Seed the notebook")
 st.markdown(
@@ -66,11 +66,11 @@ and anything that depends on thread timing.
 
 if st.button("Run the setup cell", key="seed_run_setup", help="Start (or restart) the session's kernel and run the setup cell"):
     ui.restart_kernel()
-    book = session.peek_notebook(st.session_state)
-    if book is not None and book.versions is not None:
+    runner = session.peek_runner(st.session_state)
+    if runner is not None and runner.versions is not None:
         st.success(
-            f"Setup cell done in kernel start #{book.kernel_starts}: hash randomization is "
-            f"{'on' if book.versions.hash_randomization else 'off'}, TensorFlow {book.versions.tensorflow}."
+            f"Setup cell done in kernel start #{runner.kernel_starts}: hash randomization is "
+            f"{'on' if runner.versions.hash_randomization else 'off'}, TensorFlow {runner.versions.tensorflow}."
         )
 
 with st.expander("How the lab reads the kernel's versions back"):

@@ -80,9 +80,9 @@ st.markdown(
 """
 )
 
-book = session.peek_notebook(st.session_state)
-if book is not None and book.versions is not None:
-    v = book.versions
+runner = session.peek_runner(st.session_state)
+if runner is not None and runner.versions is not None:
+    v = runner.versions
     st.caption(f"Your session's kernel reports TensorFlow {v.tensorflow}, Keras {v.keras} ({v.engine}), Python {v.python}.")
 
 ui.next_page("lab_pages/versions.py", "Next: Across versions")

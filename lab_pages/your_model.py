@@ -7,13 +7,12 @@ import streamlit as st
 from lab_ui import session, ui
 from lab_ui.exports import audit_notebook_button
 from repro_core.experiments.audit import Audit, run_audit
-from repro_core.kernels.environment import ENGINES
 from repro_core.recipes.model_spec import ACTIVATIONS, FEATURES_MAX, KINDS, LAYERS_MAX, OPTIMIZERS, SAMPLES_MAX, ModelSpec
-from repro_core.recipes.recipe import MODELS, RESEEDS
 from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, RERUNS_MAX, SEED_MAX
-from repro_core.results.records import RunRecord
+from repro_core.records import RunRecord
 from repro_core.views.audit import diff_heatmap, layer_table, layers_from_rows
 from repro_core.views.story import records_frame
+from repro_core.vocabulary import MODELS, RESEEDS, SELECTABLE_ENGINES
 
 RESULT = "model_result"  # session_state: the last AuditResult
 DEFAULT = ModelSpec()
@@ -67,7 +66,7 @@ op_determinism = right.toggle(
     help="The setup cell calls tf.config.experimental.enable_op_determinism(). It cannot be switched off in a running "
     "kernel, which is one reason every audit runs in a fresh kernel.",
 )
-engines = list(ENGINES)
+engines = list(SELECTABLE_ENGINES)
 engine = right.selectbox(f"Keras engine (sidebar: {current.engine})", engines, index=engines.index(current.engine), key="model_engine")
 reseed_col, model_col, reruns_col = st.columns([3, 3, 1])
 reseed = reseed_col.radio("How the cell reseeds", list(RESEEDS), index=2, key="model_reseed", captions=list(RESEEDS.values()))

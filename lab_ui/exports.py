@@ -30,8 +30,8 @@ def export_buttons(slot: str, title: str) -> bool:
                            help="Schema-versioned report: upload it on the Compare page, or `python -m repro_core compare`")  # fmt: skip
         if rows.cells:
             info = story_notebook_info(title, rows.params, rows.kernel_name, versions_of(records, rows.versions), f"{stem}.ipynb")
-            book = notebook_text(rows.cells, info)  # the same builder as `story --notebook`
-            st.download_button("Notebook (.ipynb)", book, file_name=f"{stem}.ipynb", mime="application/x-ipynb+json",
+            nb_text = notebook_text(rows.cells, info)  # the same builder as `story --notebook`
+            st.download_button("Notebook (.ipynb)", nb_text, file_name=f"{stem}.ipynb", mime="application/x-ipynb+json",
                                key=f"{slot}_ipynb", icon=":material/code:", on_click="ignore",
                                help="The exact cells that ran, with the kernel output, for a plain python3 kernel; its first cell gives "
                                     "the pip install line and the command that re-runs it and compares the checksum lines")  # fmt: skip

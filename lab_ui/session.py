@@ -13,17 +13,18 @@ from collections.abc import Collection, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from repro_core.experiments.notebook import Notebook
-from repro_core.experiments.story import story_notebook
-from repro_core.kernels.environment import DEFAULT_KERNEL, KernelKind
+from repro_core.experiments.runner import CellRunner
+from repro_core.experiments.story import story_runner
+from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.kernel import CellResult
 from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.records import KernelVersions, RunRecord
+from repro_core.records import KernelVersions, RunRecord
+from repro_core.vocabulary import DEFAULT_KERNEL
 
 PARAMS = "lab_params"
-NOTEBOOK = "lab_notebook"
+RUNNER = "lab_runner"
 RESULTS = "lab_results"
 SETTINGS_ERROR = "lab_settings_error"
 KERNEL = "lab_kernel"  # the kernelspec the session's notebook runs in (sidebar widget key "kernel")
@@ -31,8 +32,7 @@ SESSION_ID = "lab_session_id"
 SESSION_TOKEN = "lab_session_token"  # dropped with the session; its finalizer gives the kernel back to the pool
 PREEMPTED = "lab_kernel_preempted"
 
-DEFAULTS = StoryParams(seed=1234, reruns=3, epochs=10, engine="keras3")
-ENGINE_LABELS = {"keras3": "Keras 3", "tf_keras": "tf_keras"}
+DEFAULTS = StoryParams()
 
 # Result slots, one per table in the app.
 DRIFT = "drift"
@@ -50,28 +50,20 @@ class PageRows:
     params: StoryParams
     records: list[RunRecord] = field(default_factory=list)
     how: str = ""  # "run cell", "run N times", "whole story"
-    # The cells that produced the rows, per kernel start: ((id of notebook, its kernel start), the cells
-    # that kernel start ran up to the latest row: setup cell, environment cell, each scenario cell).
-    kernel_starts: list[tuple[tuple[int, int], list[CellResult]]] = field(default_factory=list)
+    cells: list[CellResult] = field(default_factory=list)  # every cell that ran for these rows, each tagged with its kernel start
     versions: KernelVersions | None = None  # what the kernel reported when the latest row was made
     kernel_name: str = DEFAULT_KERNEL
-
-    @property
-    def cells(self) -> list[CellResult]:
-        """Every cell executed for these rows, in order, across kernel starts."""
-        return [cell for _token, cells in self.kernel_starts for cell in cells]
+    runner_id: int = 0  # the runner whose kernel starts the cells' numbers count
 
 
-def note_cells(rows: PageRows, book: Notebook) -> None:
-    """Remember the cells that produced the rows so far (call after each row is added)."""
-    token = (id(book), book.kernel_starts)
-    snapshot = list(book.log[book.start_index :])
-    if rows.kernel_starts and rows.kernel_starts[-1][0] == token:
-        rows.kernel_starts[-1] = (token, snapshot)
-    else:
-        rows.kernel_starts.append((token, snapshot))
-    rows.versions = book.versions
-    rows.kernel_name = book.kernel_name
+def note_cells(rows: PageRows, runner: CellRunner) -> None:
+    """Remember the cells that produced the rows so far (call after each row is added): the latest kernel start's, in full."""
+    start = runner.kernel_starts
+    if rows.runner_id != id(runner):
+        rows.cells, rows.runner_id = [], id(runner)
+    rows.cells = [cell for cell in rows.cells if cell.kernel_start != start] + runner.cells_of(start)
+    rows.versions = runner.versions
+    rows.kernel_name = runner.kernel_name
 
 
 def cell_settings(params: StoryParams) -> tuple:
@@ -106,7 +98,7 @@ def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: 
         return None
     state[PARAMS] = new
     if new.engine != old.engine:
-        close_notebook(state)
+        close_runner(state)
     return None
 
 
@@ -137,7 +129,7 @@ def apply_kernel(state: MutableMapping, name: object, available: Collection[str]
         return f"unknown kernel {name!r}"
     if name != current_kernel(state):
         state[KERNEL] = name
-        close_notebook(state)
+        close_runner(state)
     return None
 
 
@@ -177,38 +169,38 @@ def kernel_kind(state: MutableMapping, engine: str | None = None) -> KernelKind:
     return KernelKind(current_kernel(state), engine or current_params(state).engine)
 
 
-def get_notebook(state: MutableMapping) -> Notebook:
+def get_runner(state: MutableMapping) -> CellRunner:
     """The session's story notebook, set up for the current settings (a change of settings re-runs its setup)."""
     params = current_params(state)
-    book: Notebook | None = state.get(NOTEBOOK)
-    if book is None:
-        book = story_notebook(params)
-        state[NOTEBOOK] = book
-    book.configure([cells.story_setup_cell(params)])
-    return book
+    runner: CellRunner | None = state.get(RUNNER)
+    if runner is None:
+        runner = story_runner(params)
+        state[RUNNER] = runner
+    runner.configure([cells.story_setup_cell(params)])
+    return runner
 
 
 @contextmanager
-def click(state: MutableMapping, on_wait: OnWait | None = None) -> Iterator[Notebook]:
+def click(state: MutableMapping, on_wait: OnWait | None = None) -> Iterator[CellRunner]:
     """The session's notebook on a kernel leased for one click: wait for one if the server is full (on_wait
     gets the queue place); the kernel cannot be given away until the click ends, and is kept for the next."""
-    book = get_notebook(state)
+    runner = get_runner(state)
     with pool().lease(session_id(state), kernel_kind(state), on_wait=on_wait) as leased:
-        if book.kernel is not None and book.kernel is not leased[0] and book.versions is not None:
+        if runner.kernel is not None and runner.kernel is not leased[0] and runner.versions is not None:
             state[PREEMPTED] = True
-        book.attach(leased[0])
+        runner.attach(leased[0])
         if _CELL_TIMEOUT is not None:
-            book.cell_timeout = _CELL_TIMEOUT
-        yield book
+            runner.cell_timeout = _CELL_TIMEOUT
+        yield runner
 
 
-def peek_notebook(state: MutableMapping) -> Notebook | None:
-    return state.get(NOTEBOOK)
+def peek_runner(state: MutableMapping) -> CellRunner | None:
+    return state.get(RUNNER)
 
 
-def close_notebook(state: MutableMapping) -> None:
+def close_runner(state: MutableMapping) -> None:
     """Forget the session's notebook and give its kernel back to the pool."""
-    state.pop(NOTEBOOK, None)
+    state.pop(RUNNER, None)
     if SESSION_ID in state:
         pool().release(state[SESSION_ID])
 
@@ -247,7 +239,7 @@ def add_row(state: MutableMapping, slot: str, record: RunRecord) -> tuple[PageRo
     started_over = (
         rows is None
         or cell_settings(rows.params) != cell_settings(params)
-        or (bool(rows.kernel_starts) and rows.kernel_name != current_kernel(state))
+        or (bool(rows.cells) and rows.kernel_name != current_kernel(state))
         or (record.rerun == 1 and slot != RESTART)
     )
     if started_over:

@@ -14,17 +14,15 @@ import streamlit as st
 
 from lab_ui import session
 from lab_ui.exports import export_buttons as export_buttons  # pages call ui.export_buttons(...)
-from repro_core.experiments.notebook import Notebook
+from repro_core.experiments.runner import CellRunner
 from repro_core.experiments.story import run_scenario, run_scenarios
 from repro_core.experiments.timeline import live_entry
-from repro_core.kernels.environment import DEFAULT_KERNEL, ENGINES
 from repro_core.kernels.hosting import HostingSettings, check_budget, hosting_from_environment
 from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError, available_kernels
 from repro_core.kernels.pool import KernelPool
 from repro_core.recipes import cells
-from repro_core.recipes.recipe import WHOLE_STORY
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
-from repro_core.results.records import RunRecord
+from repro_core.records import VERDICTS, RunRecord
 from repro_core.results.timeline import TimelineEntry
 from repro_core.views.story import (
     ARTICLE_LABEL,
@@ -40,18 +38,20 @@ from repro_core.views.story import (
     settings_label,
     verdict_text,
 )
+from repro_core.vocabulary import DEFAULT_KERNEL, ENGINES, SELECTABLE_ENGINES, WHOLE_STORY, engine_label
 
-# The alert each verdict or comparison outcome is shown with (the core names outcomes, this module colours them).
-ALERTS = {
-    "stable": "success", "drift-chain": "error", "drift": "warning", "single-run": "info", "error": "error",
-    "same": "success", "different": "error", "empty": "warning",
-}  # fmt: skip
+# The alert each role (records.VERDICTS, RecordsComparison.role) is shown with: the core names outcomes, this colours them.
+ALERTS = {"good": "success", "bad": "error", "caution": "warning", "neutral": "info", "failed": "error", "missing": "info"}
+
+
+def alert(role: str, text: str, where=None) -> None:
+    getattr(where or st, ALERTS[role])(text)
 
 
 def verdict_alert(records, where=None) -> None:
     """Show the verdict of `records` as a coloured alert, in `where` (e.g. an st.empty) or on the page."""
     name, text = verdict_text(records)
-    getattr(where or st, ALERTS[name])(text)
+    alert(VERDICTS[name].role, text, where)
 
 
 COLUMN_CONFIG = {
@@ -83,10 +83,10 @@ def sidebar() -> StoryParams:
                         help='How many times "Run N times" re-runs a cell, from a restarted kernel.')  # fmt: skip
         st.number_input("Epochs", min_value=1, max_value=EPOCHS_MAX, value=session.DEFAULTS.epochs, step=1, key="epochs",
                         help="Epochs of model.fit in each rerun (the article uses 10).")  # fmt: skip
-        engines = list(ENGINES)
+        engines = list(SELECTABLE_ENGINES)
         st.selectbox("Keras engine", engines, index=engines.index(session.DEFAULTS.engine), key="engine",
-                     format_func=lambda name: session.ENGINE_LABELS.get(name, name),
-                     help=" · ".join(ENGINES.values()))  # fmt: skip
+                     format_func=lambda name: engine_label(name),
+                     help=" · ".join(ENGINES[name].description for name in engines))  # fmt: skip
         kernels = kernel_choices()
         names = list(kernels) or [DEFAULT_KERNEL]
         st.selectbox("Kernel", names, index=names.index(DEFAULT_KERNEL) if DEFAULT_KERNEL in names else 0, key="kernel",
@@ -119,9 +119,9 @@ def kernel_choices() -> dict[str, str]:
 
 def env_card(key: str = "env_card") -> None:
     """What the session's kernel reports about itself (nothing is guessed before it has started)."""
-    book = session.peek_notebook(st.session_state)
-    versions = book.versions if book is not None else None
-    kernel_state = book.kernel.state if book is not None and book.kernel is not None else "not started"
+    runner = session.peek_runner(st.session_state)
+    versions = runner.versions if runner is not None else None
+    kernel_state = runner.kernel.state if runner is not None and runner.kernel is not None else "not started"
     with st.container(border=True, key=key):
         st.markdown("**Kernel environment**")
         if versions is None:
@@ -129,13 +129,13 @@ def env_card(key: str = "env_card") -> None:
         else:
             st.markdown(
                 f"Python **{versions.python}** · TensorFlow **{versions.tensorflow}** · "
-                f"{session.ENGINE_LABELS.get(versions.engine, versions.engine)} **{versions.keras}**"
+                f"{engine_label(versions.engine)} **{versions.keras}**"
             )
             st.markdown(
                 f"Device: **{versions.devices}** · op determinism: **{'on' if versions.op_determinism else 'off'}** · "
                 f"hash randomization: **{'on' if versions.hash_randomization else 'off'}**"
             )
-        starts = book.kernel_starts if book is not None else 0
+        starts = runner.kernel_starts if runner is not None else 0
         st.caption(f"Kernel state: **{kernel_state}** · kernel start #{starts}")
 
 
@@ -275,14 +275,15 @@ def _with_session_kernel(default: object, budget: bool = False):
         def wrapper(*args, **kwargs):
             try:
                 if budget:
-                    check_budget(session.current_params(st.session_state), hosting())
+                    current = session.current_params(st.session_state)
+                    check_budget(current.reruns, current.epochs, hosting())
             except ValueError as exc:
                 st.error(str(exc), icon=":material/error:")
                 return default
             on_wait = queue_notice()
             with ExitStack() as stack:
                 try:
-                    book = stack.enter_context(session.click(st.session_state, on_wait))
+                    runner = stack.enter_context(session.click(st.session_state, on_wait))
                 except KernelError as exc:
                     st.error(error_message(exc), icon=":material/error:")
                     return default
@@ -291,20 +292,20 @@ def _with_session_kernel(default: object, budget: bool = False):
                 if st.session_state.pop(session.PREEMPTED, False):
                     st.info("Your previous kernel was given back to the server's pool (idle while others waited, or the "
                             "matrix or audit needed fresh kernels), so this run starts a fresh one.")  # fmt: skip
-                return handler(book, *args, **kwargs)
+                return handler(runner, *args, **kwargs)
 
         return wrapper
 
     return decorate
 
 
-def _add_record(rows: session.PageRows, book: Notebook, record: RunRecord) -> None:
+def _add_record(rows: session.PageRows, runner: CellRunner, record: RunRecord) -> None:
     rows.records.append(record)
-    session.note_cells(rows, book)
+    session.note_cells(rows, runner)
 
 
 @_with_session_kernel(None)
-def run_cell(book: Notebook, slot: str, view: ResultsView) -> None:
+def run_cell(runner: CellRunner, slot: str, view: ResultsView) -> None:
     """One more Shift-Enter on the slot's cell in the session's kernel; adds a row.
 
     The restart page keeps its rows across kernel starts: if the kernel has run that cell for someone else since
@@ -314,22 +315,22 @@ def run_cell(book: Notebook, slot: str, view: ResultsView) -> None:
     current = session.current_params(st.session_state)
     cell = cells.scenario_cell(scenario, current)
     rows = session.get_rows(st.session_state, slot)
-    starts_before = book.kernel_starts
+    starts_before = runner.kernel_starts
     with kernel_guard() as outcome, st.status(f"Running the {scenario} cell", expanded=False) as status:
-        this_start = sum(r.kernel_start == book.kernel_starts for r in rows.records) if rows is not None else 0
-        if slot == session.RESTART and book.cell == cell and book.reruns != this_start:
-            book.reset(status_callback(status))
-        record, _ = book.run(cell, scenario, on_status=status_callback(status))
+        this_start = sum(r.kernel_start == runner.kernel_starts for r in rows.records) if rows is not None else 0
+        if slot == session.RESTART and runner.cell == cell and runner.reruns != this_start:
+            runner.reset(status_callback(status))
+        record, _ = runner.run(cell, scenario, on_status=status_callback(status))
         rows, _started_over = session.add_row(st.session_state, slot, record)
-        session.note_cells(rows, book)
+        session.note_cells(rows, runner)
         view.draw(rows)
         status.update(label=f"Kernel start #{record.kernel_start}, rerun {record.rerun}: done in {record.seconds:.2f} s", state="complete")
-    if outcome.ok and starts_before not in (0, book.kernel_starts):
+    if outcome.ok and starts_before not in (0, runner.kernel_starts):
         st.info("The kernel was restarted first (it had run other cells, or it had stopped), so this kernel start begins at rerun 1.")
 
 
 @_with_session_kernel(False, budget=True)
-def run_many(book: Notebook, slot: str, view: ResultsView, progress: Callable[[RunRecord], None] | None = None) -> bool:
+def run_many(runner: CellRunner, slot: str, view: ResultsView, progress: Callable[[RunRecord], None] | None = None) -> bool:
     """The scenario from a restarted kernel: the same rows as the CLI for these settings; replaces the table."""
     current = session.current_params(st.session_state)
     scenario = session.SCENARIO_OF[slot]
@@ -337,27 +338,27 @@ def run_many(book: Notebook, slot: str, view: ResultsView, progress: Callable[[R
     view.draw(rows)
 
     def on_record(record: RunRecord) -> None:
-        _add_record(rows, book, record)
+        _add_record(rows, runner, record)
         if progress is not None:
             progress(record)
         view.draw(rows)
 
     with kernel_guard() as outcome, st.status(f"{scenario}: restarting the kernel, then {current.reruns} reruns") as status:
-        run_scenario(book, scenario, current, on_record, status_callback(status))
+        run_scenario(runner, scenario, current, on_record, status_callback(status))
         status.update(label=f"{scenario}: {current.reruns} reruns done", state="complete")
     return outcome.ok
 
 
 @_with_session_kernel(None)
-def restart_kernel(book: Notebook) -> None:
+def restart_kernel(runner: CellRunner) -> None:
     """Really restart the session's kernel and run the setup cell again."""
     with kernel_guard(), st.status("Restarting the kernel", expanded=False) as status:
-        book.reset(status_callback(status))
-        status.update(label=f"Kernel restarted: this is kernel start #{book.kernel_starts}; the setup cell has run", state="complete")
+        runner.reset(status_callback(status))
+        status.update(label=f"Kernel restarted: this is kernel start #{runner.kernel_starts}; the setup cell has run", state="complete")
 
 
 @_with_session_kernel({}, budget=True)
-def run_whole_story(book: Notebook) -> dict[str, str]:
+def run_whole_story(runner: CellRunner) -> dict[str, str]:
     """Fill every page's results in one go: repro_core's whole story (drift, both factory recipes, the restart sequence)."""
     current = session.current_params(st.session_state)
     total = len(WHOLE_STORY) * current.reruns + 1
@@ -367,12 +368,12 @@ def run_whole_story(book: Notebook) -> dict[str, str]:
 
     def on_record(record: RunRecord) -> None:
         rows = session.get_rows(st.session_state, session.SLOT_OF[record.scenario])
-        _add_record(rows, book, record)
+        _add_record(rows, runner, record)
         done = sum(len(found.records) for found in session.all_results(st.session_state).values())
         bar.progress(min(done / total, 1.0), text=f"{done} of {total} cell runs · {record.scenario} rerun {record.rerun}")
 
     with kernel_guard(), st.status("Running the whole story", expanded=False) as status:
-        results = run_scenarios(book, current, WHOLE_STORY, on_record, status_callback(status))
+        results = run_scenarios(runner, current, WHOLE_STORY, on_record, status_callback(status))
         status.update(label="The whole story has run", state="complete")
         bar.empty()
         return {session.SLOT_OF[result.scenario]: result.verdict for result in results}
@@ -380,11 +381,11 @@ def run_whole_story(book: Notebook) -> dict[str, str]:
 
 
 @_with_session_kernel(None, budget=True)
-def run_timeline_live(book: Notebook) -> TimelineEntry | None:
+def run_timeline_live(runner: CellRunner) -> TimelineEntry | None:
     """The Across versions page's live column: the four story scenarios in the session's kernel, with a report's provenance."""
     current = session.current_params(st.session_state)
     with kernel_guard(), st.status("Running the four scenarios in this session's kernel", expanded=False) as status:
-        entry = live_entry(book, current, on_status=status_callback(status))
+        entry = live_entry(runner, current, on_status=status_callback(status))
         status.update(label=f"Live column ready: {entry.column}", state="complete")
         return entry
     return None

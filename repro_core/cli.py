@@ -16,22 +16,22 @@ from typing import TypeVar
 
 from repro_core.experiments.audit import Audit, run_audit
 from repro_core.experiments.story import ScenarioResult, run_story
-from repro_core.kernels.environment import DEFAULT_KERNEL
 from repro_core.kernels.kernel import KernelError, check_kernel_name
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
-from repro_core.recipes.recipe import MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
+from repro_core.records import VERDICTS, RunRecord, format_sum
 from repro_core.results.exports import (
     audit_notebook_info,
+    compare,
     notebook_text,
     records_csv,
     settings_of,
     story_notebook_info,
     what_differs,
 )
-from repro_core.results.records import VERDICTS, RunRecord, format_sum
-from repro_core.results.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
+from repro_core.results.report import MAX_REPORT_BYTES, build_report, parse_report, report_json
 from repro_core.timeline_cli import add_timeline_parser, run_timeline_command
+from repro_core.vocabulary import DEFAULT_KERNEL, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
 
 T = TypeVar("T")
 
@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         "compare",
         help="compare two JSON reports (two machines, two TensorFlow versions) fingerprint by fingerprint",
         description="Pair the records of two reports by scenario and rerun and say where their SHA-256 fingerprints agree. "
-        "Exit status 0 when all paired fingerprints agree, 1 when any differ, 2 for an unreadable report.",
+        "Only reruns both reports hold are compared. Exit status 0 when there is at least one and all agree, "
+        "1 when any differ or none is in both, 2 for an unreadable report.",
     )
     compare.add_argument("first", help="a report written by `story --report` or downloaded from the app")
     compare.add_argument("second", help="the report to compare it with")
@@ -129,7 +130,7 @@ def notebook_paths(path: str, scenarios: Sequence[str]) -> dict[str, str]:
 
 
 def _check_notebook(args: argparse.Namespace) -> int:
-    from repro_core.results.notebook_check import main as check_main
+    from repro_core.results.ipynb_check import main as check_main
 
     try:
         if not 1 <= args.timeout <= 86_400:
@@ -216,7 +217,7 @@ def _print_table(results: Sequence[ScenarioResult]) -> None:
     for result in results:
         print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
         _print_rows(result.records)
-        print(f"  verdict: {result.verdict} ({VERDICTS[result.verdict]})\n")
+        print(f"  verdict: {result.verdict} ({VERDICTS[result.verdict].meaning})\n")
 
 
 def _print_records(records: list[RunRecord], fmt: str) -> None:
@@ -236,22 +237,20 @@ def _compare(first: str, second: str) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    rows = compare_reports(*reports)
+    comparison = compare(*reports)
     for label, report in zip(("A", "B"), reports, strict=True):
         k = report.kernel
         print(f"{label}: TensorFlow {k.get('tensorflow', '?')}, {k.get('engine', '?')} {k.get('keras', '?')}, "
               f"{k.get('devices', '?')}, {report.machine.get('cpu', '?')}")  # fmt: skip
-    kernels = what_differs(*reports)
     print(f"{'what differs':<12} {'A':<24} {'B':<24} same?")
-    for field, left, right, same in kernels:
+    for field, left, right, same in what_differs(*reports):
         print(f"{field:<12} {left:<24} {right:<24} {'yes' if same else 'NO'}")
     mark = {True: "same", False: "DIFFERENT", None: "only in one"}
-    print(f"{'scenario':<18} {'rerun':>5}  {'before':<11}  {'after':<11}")
-    for row in rows:
-        print(f"{row.scenario:<18} {row.rerun:>5}  {mark[row.before_same]:<11}  {mark[row.after_same]:<11}")
-    differ = sum(1 for r in rows if r.before_same is False or r.after_same is False)
-    print(f"{differ} of {len(rows)} reruns differ")
-    return 1 if differ else 0
+    print(f"{'scenario':<18} {'kernel':>6} {'rerun':>5}  {'before':<11}  {'after':<11}")
+    for row in comparison.rows:
+        print(f"{row.scenario:<18} {row.kernel_start:>6} {row.rerun:>5}  {mark[row.before_same]:<11}  {mark[row.after_same]:<11}")
+    print(comparison.headline())
+    return 0 if comparison.outcome == "same" else 1
 
 
 def _guarded(task: Callable[[], T]) -> tuple[T | None, int | None]:

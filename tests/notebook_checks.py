@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
 
-from repro_core.results.notebook_check import check_notebook
-from repro_core.results.notebook_export import checksum_lines
+from repro_core.results.ipynb_check import check_notebook
+from repro_core.results.ipynb_export import checksum_lines
 
 CELL_TIMEOUT = 300.0
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from repro_core.experiments.notebook import Notebook, OnRecord, OnStatus
-from repro_core.kernels.environment import DEFAULT_KERNEL, KernelKind
+from repro_core.experiments.runner import CellRunner, OnRecord, OnStatus
+from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.kernel import CellError, CellResult
 from repro_core.kernels.pool import KernelPool, OnWait, private_pool
 from repro_core.recipes import cells
 from repro_core.recipes.model_spec import ModelSpec
-from repro_core.recipes.recipe import Recipe
-from repro_core.recipes.settings import RERUNS_MAX, SEED_MAX, whole_number
-from repro_core.results.records import KernelVersions, RunRecord, verdict
+from repro_core.recipes.settings import RERUNS_MAX, SEED_MAX
+from repro_core.records import KernelVersions, RunRecord, verdict
+from repro_core.validation import whole_number
+from repro_core.vocabulary import DEFAULT_KERNEL, Recipe
 
 SEED_ERROR_HINT = (
     "With op determinism on, TensorFlow refuses unseeded random ops (here: shuffling in fit, or another random op) "
@@ -110,11 +111,11 @@ def run_audit(
     result = AuditResult(audit)
     code = audit.cell()
     with private_pool(pool) as kernels, kernels.lease(owner, KernelKind(kernel_name, audit.spec.engine), keep=False, on_wait=on_wait) as leased:
-        book = Notebook(audit.setup()).attach(leased[0])
-        result.versions = book.reset(on_status)
+        runner = CellRunner(audit.setup()).attach(leased[0])
+        result.versions = runner.reset(on_status)
         for rerun in range(1, audit.reruns + 1):
             try:
-                record, _ = book.run(code, audit.recipe.label, on_status=on_status)
+                record, _ = runner.run(code, audit.recipe.label, on_status=on_status)
             except CellError as exc:
                 result.error = _error_text(rerun, exc)
                 break
@@ -123,7 +124,7 @@ def run_audit(
                 on_record(record)
         if result.records:
             (on_status or (lambda _text: None))("comparing every layer's weights inside the kernel")
-            values = book.read({"table": "weight_table()", "diffs": "weight_diffs()"})
+            values = runner.read({"table": "weight_table()", "diffs": "weight_diffs()"})
             result.table, result.diffs = list(values["table"]), dict(values["diffs"])
-        result.cells = list(book.log)
+        result.cells = list(runner.log)
     return result

@@ -17,14 +17,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from repro_core.experiments.notebook import Notebook, OnStatus
-from repro_core.kernels.environment import DEFAULT_KERNEL, ENGINES, KernelKind
+from repro_core.experiments.runner import CellRunner, OnStatus
+from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.kernel import LabKernel
 from repro_core.kernels.pool import KernelPool, OnWait, private_pool
 from repro_core.recipes import cells
-from repro_core.recipes.recipe import MODELS, RESEEDS, Recipe
-from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, StoryParams, choice, flag, whole_number
-from repro_core.results.records import KernelVersions, RunRecord, verdict
+from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, StoryParams
+from repro_core.records import KernelVersions, RunRecord, verdict
+from repro_core.validation import choice, flag, whole_number
+from repro_core.vocabulary import DEFAULT_KERNEL, MODELS, RESEEDS, SELECTABLE_ENGINES, Recipe
 
 PARALLELISM_MAX = 8
 DEFAULT_MODELS = ("global", "factory")  # "restored" is offered, not part of the default grid
@@ -39,7 +40,7 @@ class MatrixOptions:
     seed: int = 1234
     shuffle: bool = False
     dropout: bool = False
-    engines: tuple[str, ...] = tuple(ENGINES)
+    engines: tuple[str, ...] = tuple(SELECTABLE_ENGINES)
     models: tuple[str, ...] = DEFAULT_MODELS
     reseeds: tuple[str, ...] = tuple(RESEEDS)
 
@@ -48,7 +49,7 @@ class MatrixOptions:
         object.__setattr__(self, "epochs", whole_number("epochs", self.epochs, 1, EPOCHS_MAX))
         flag("shuffle", self.shuffle)
         flag("dropout", self.dropout)
-        for name, allowed in (("engines", ENGINES), ("models", MODELS), ("reseeds", RESEEDS)):
+        for name, allowed in (("engines", SELECTABLE_ENGINES), ("models", MODELS), ("reseeds", RESEEDS)):
             values = getattr(self, name)
             values = tuple(dict.fromkeys((values,) if isinstance(values, str) else values))
             if not values:
@@ -109,21 +110,21 @@ def check_parallelism(parallelism: object) -> int:
     return whole_number("parallelism", parallelism, 1, PARALLELISM_MAX)
 
 
-def run_recipe(book: Notebook, recipe: Recipe, options: MatrixOptions, on_status: OnStatus | None = None) -> RecipeResult:
+def run_recipe(runner: CellRunner, recipe: Recipe, options: MatrixOptions, on_status: OnStatus | None = None) -> RecipeResult:
     """Set up the notebook's kernel afresh, then re-run the recipe's cell `reruns` times."""
     started = time.monotonic()
     code = options.cell(recipe)
-    book.configure(options.setup(recipe.engine))
-    book.reset(on_status)
+    runner.configure(options.setup(recipe.engine))
+    runner.reset(on_status)
     records, values = [], {}
     for rerun in range(1, options.reruns + 1):
         expressions = cells.RECORDER_EXPRESSIONS if rerun == options.reruns else None
-        record, values = book.run(code, recipe.name, expressions, on_status)
+        record, values = runner.run(code, recipe.name, expressions, on_status)
         records.append(record)
     return RecipeResult(
         recipe=recipe,
         records=records,
-        versions=book.versions,
+        versions=runner.versions,
         max_delta_before=float(values["delta_before"]),
         max_delta_after=float(values["delta_after"]),
         seconds=round(time.monotonic() - started, 3),
@@ -140,14 +141,14 @@ def _run_side_by_side(kernels: Sequence[LabKernel], todo: Sequence[Recipe], opti
     finished: queue.SimpleQueue[RecipeResult] = queue.SimpleQueue()
 
     def work(kernel: LabKernel) -> None:
-        book = Notebook(options.setup(todo[0].engine)).attach(kernel)
+        runner = CellRunner(options.setup(todo[0].engine)).attach(kernel)
         while not failures:
             try:
                 recipe = waiting.get_nowait()
             except queue.Empty:
                 return
             try:
-                finished.put(run_recipe(book, recipe, options))
+                finished.put(run_recipe(runner, recipe, options))
             except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
                 failures.append(exc)
 

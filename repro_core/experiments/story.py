@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from repro_core.experiments.notebook import Notebook, OnRecord, OnStatus
-from repro_core.kernels.environment import DEFAULT_KERNEL, KernelKind
+from repro_core.experiments.runner import CellRunner, OnRecord, OnStatus
+from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.kernel import CellResult
 from repro_core.kernels.pool import KernelPool, private_pool
 from repro_core.recipes import cells
-from repro_core.recipes.recipe import STORY_SCENARIOS, check_scenario
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.records import KernelVersions, RunRecord, verdict
+from repro_core.records import KernelVersions, RunRecord, verdict
+from repro_core.vocabulary import DEFAULT_KERNEL, STORY_SCENARIOS, check_scenario
 
 
 @dataclass
@@ -31,25 +31,25 @@ class ScenarioResult:
         return verdict(self.records)
 
 
-def story_notebook(params: StoryParams) -> Notebook:
+def story_runner(params: StoryParams) -> CellRunner:
     """A notebook whose setup cell is the article's, for these settings."""
-    return Notebook([cells.story_setup_cell(params)])
+    return CellRunner([cells.story_setup_cell(params)])
 
 
 def run_scenario(
-    book: Notebook, scenario: str, params: StoryParams, on_record: OnRecord | None = None, on_status: OnStatus | None = None
+    runner: CellRunner, scenario: str, params: StoryParams, on_record: OnRecord | None = None, on_status: OnStatus | None = None
 ) -> ScenarioResult:
     """`params.reruns` reruns of `scenario` from a restarted kernel (or one new kernel per rerun, or a restart at the end)."""
     preset = check_scenario(scenario)
     cell = cells.scenario_cell(scenario, params)
-    book.configure([cells.story_setup_cell(params)])
-    first_cell = len(book.log)
-    book.reset(on_status)
-    first_start = book.kernel_starts
+    runner.configure([cells.story_setup_cell(params)])
+    first_cell = len(runner.log)
+    runner.reset(on_status)
+    first_start = runner.kernel_starts
     records: list[RunRecord] = []
 
     def run_once(rerun: int | None = None) -> None:
-        record, _ = book.run(cell, scenario, on_status=on_status)
+        record, _ = runner.run(cell, scenario, on_status=on_status)
         record = replace(record, rerun=rerun or record.rerun, kernel_start=record.kernel_start - first_start + 1)
         records.append(record)
         if on_record:
@@ -57,19 +57,19 @@ def run_scenario(
 
     for index in range(params.reruns):
         if preset.restart_every_rerun and index > 0:
-            book.reset(on_status)
+            runner.reset(on_status)
         run_once(index + 1 if preset.restart_every_rerun else None)
     if preset.restart_then_once:
-        book.reset(on_status)
+        runner.reset(on_status)
         run_once()
-    return ScenarioResult(scenario, records, book.versions, list(book.log[first_cell:]))
+    return ScenarioResult(scenario, records, runner.versions, list(runner.log[first_cell:]))
 
 
 def run_scenarios(
-    book: Notebook, params: StoryParams, scenarios: Iterable[str], on_record: OnRecord | None = None, on_status: OnStatus | None = None
+    runner: CellRunner, params: StoryParams, scenarios: Iterable[str], on_record: OnRecord | None = None, on_status: OnStatus | None = None
 ) -> list[ScenarioResult]:
     """Every scenario in turn in this notebook's kernel (restarted between): the Home page's whole story, the CLI's story."""
-    return [run_scenario(book, name, params, on_record, on_status) for name in scenarios]
+    return [run_scenario(runner, name, params, on_record, on_status) for name in scenarios]
 
 
 def run_story(
@@ -84,4 +84,4 @@ def run_story(
     """The scenarios in one kernel leased from `pool` (or from a pool of this call's own)."""
     names = [check_scenario(name).name for name in scenarios]
     with private_pool(pool) as kernels, kernels.lease(owner, KernelKind(kernel_name, params.engine), keep=False) as leased:
-        return run_scenarios(story_notebook(params).attach(leased[0]), params, names, on_record, on_status)
+        return run_scenarios(story_runner(params).attach(leased[0]), params, names, on_record, on_status)

@@ -12,13 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from repro_core.experiments.notebook import Notebook
 from repro_core.experiments.release_venvs import ReleaseVenv, provision, register_kernel, release_venv
+from repro_core.experiments.runner import CellRunner
 from repro_core.experiments.story import run_scenarios, run_story
 from repro_core.kernels.kernel import KernelError
-from repro_core.recipes.recipe import STORY_SCENARIOS
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.records import RunRecord
+from repro_core.records import RunRecord
 from repro_core.results.report import Report, build_report, report_json
 from repro_core.results.timeline import (
     REPORTS_DIR,
@@ -33,6 +32,7 @@ from repro_core.results.timeline import (
     report_filename,
     requested_engine,
 )
+from repro_core.vocabulary import STORY_SCENARIOS
 
 Say = Callable[[str], None]
 DEFAULT_VENVS = TIMELINE_DIR / ".venvs"
@@ -141,13 +141,13 @@ def check_releases(requested: Sequence[str], available: Sequence[str]) -> tuple[
     return tuple(dict.fromkeys(requested))
 
 
-def live_entry(book: Notebook, params: StoryParams, on_record: Callable[[RunRecord], None] | None = None,
+def live_entry(runner: CellRunner, params: StoryParams, on_record: Callable[[RunRecord], None] | None = None,
                on_status: Say | None = None) -> TimelineEntry:  # fmt: skip
     """The four scenarios in a session's notebook, as a *live* timeline column with the same provenance as a report."""
-    results = run_scenarios(book, params, STORY_SCENARIOS, on_record, on_status)
+    results = run_scenarios(runner, params, STORY_SCENARIOS, on_record, on_status)
     records = [record for result in results for record in result.records]
-    versions = results[0].versions if results else book.versions
+    versions = results[0].versions if results else runner.versions
     release = release_of_version(versions.tensorflow) if versions is not None else ""
     engine = versions.engine if versions is not None else params.engine
-    settings = {**asdict(params), "kernel": book.kernel_name, "release": release, "release_engine": engine}
+    settings = {**asdict(params), "kernel": runner.kernel_name, "release": release, "release_engine": engine}
     return TimelineEntry(release=release or "?", engine=engine, report=build_report(records, settings, versions), source="live")

@@ -12,12 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-DEFAULT_KERNEL = "lab-python"  # this very interpreter running ipykernel (see kernels.kernel)
-
-ENGINES: dict[str, str] = {
-    "keras3": "Keras 3 (TensorFlow's default since 2.16)",
-    "tf_keras": "tf_keras (Keras 2, TF_USE_LEGACY_KERAS=1)",
-}
+from repro_core.validation import choice, whole_number
+from repro_core.vocabulary import DEFAULT_KERNEL, HASH_SEED_MAX, SELECTABLE_ENGINES
 
 # Copied from the server's environment when present; everything else is left out.
 PASSED_THROUGH = (
@@ -40,11 +36,9 @@ class KernelKind:
     hash_seed: int | None = None
 
     def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
-        if self.hash_seed is not None and (isinstance(self.hash_seed, bool) or not isinstance(self.hash_seed, int)
-                                           or not 0 <= self.hash_seed <= 4294967295):  # fmt: skip
-            raise ValueError(f"hash seed must be a whole number from 0 to 4294967295, got {self.hash_seed!r}")
+        choice("engine", self.engine, SELECTABLE_ENGINES)
+        if self.hash_seed is not None:
+            whole_number("hash seed", self.hash_seed, 0, HASH_SEED_MAX)
 
 
 def lab_variables(engine: str = "keras3", hash_seed: int | None = None) -> dict[str, str]:

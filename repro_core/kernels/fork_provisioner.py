@@ -35,7 +35,7 @@ from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 
 from repro_core.kernels import preloaded
-from repro_core.kernels.environment import DEFAULT_KERNEL
+from repro_core.vocabulary import DEFAULT_KERNEL
 
 PROVISIONER_NAME = "repro-fork-provisioner"
 ENTRY_POINT = EntryPoint(

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 
 from repro_core.kernels.pool import cap_from_environment
-from repro_core.recipes.settings import StoryParams
+from repro_core.validation import number_text
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -29,15 +29,7 @@ class HostingSettings:
 
 def _number(name: str, default: float, low: float, high: float) -> float:
     raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {raw}")
-    return value
+    return number_text(name, raw, low, high) if raw else default
 
 
 def hosting_from_environment() -> HostingSettings:
@@ -55,11 +47,11 @@ def hosting_from_environment() -> HostingSettings:
     )
 
 
-def check_budget(params: StoryParams, settings: HostingSettings) -> None:
+def check_budget(reruns: int, epochs: int, settings: HostingSettings) -> None:
     """One click may train at most `click_budget` reruns x epochs; say how to fit when over."""
-    units = params.reruns * params.epochs
+    units = reruns * epochs
     if units > settings.click_budget:
         raise ValueError(
-            f"this click asks for {params.reruns} reruns x {params.epochs} epochs = {units}, over this server's budget of "
+            f"this click asks for {reruns} reruns x {epochs} epochs = {units}, over this server's budget of "
             f"{settings.click_budget}; lower the reruns or the epochs"
         )

@@ -23,8 +23,9 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKerne
 from jupyter_client.manager import KernelManager
 
 from repro_core.kernels import memory
-from repro_core.kernels.environment import DEFAULT_KERNEL, kernel_environment
+from repro_core.kernels.environment import kernel_environment
 from repro_core.kernels.fork_provisioner import forks_kernels, provisioner_stanza
+from repro_core.vocabulary import DEFAULT_KERNEL
 
 STARTUP_TIMEOUT = 60.0
 INTERRUPT_GRACE = 5.0
@@ -71,6 +72,7 @@ class CellResult:
     stderr: str
     values: dict[str, object] = field(default_factory=dict)  # parsed user_expressions
     seconds: float = 0.0
+    kernel_start: int = 0  # set by the runner that logged it (experiments.runner): which of its kernel starts ran it
 
 
 class LabKernelSpecManager(KernelSpecManager):

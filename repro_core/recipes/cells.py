@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from repro_core.kernels.environment import ENGINES
 from repro_core.recipes.model_spec import ACTIVATIONS, OPTIMIZERS, ModelSpec
-from repro_core.recipes.recipe import SCENARIOS, Recipe
-from repro_core.recipes.settings import StoryParams, choice, whole_number
+from repro_core.recipes.settings import StoryParams
+from repro_core.validation import choice, whole_number
+from repro_core.vocabulary import DEFAULT_SEED, HASH_SEED_MAX, SCENARIOS, SELECTABLE_ENGINES, Recipe
 
 ARTICLE_TF_VERSION = "2.9"
 
@@ -42,7 +42,7 @@ assert set(_OPTIMIZER_SOURCE) == set(OPTIMIZERS)
 class ArticleModel:
     """The article's 2-3-1 network on three samples of three ones; `dropout` adds a Dropout(0.5) (the matrix)."""
 
-    seed: int = 1234  # the TensorFlow seed of the start-of-notebook block
+    seed: int = DEFAULT_SEED  # the TensorFlow seed of the start-of-notebook block
     dropout: bool = False
 
 
@@ -95,7 +95,7 @@ def engine_preamble(engine: str, hash_seed: int | None = None) -> str:
     before TensorFlow is imported. PYTHONHASHSEED cannot be set from inside a running interpreter, so
     the cell only says what the kernel was started with.
     """
-    choice("engine", engine, ENGINES)
+    choice("engine", engine, SELECTABLE_ENGINES)
     if engine == "tf_keras":
         lines = [
             "# Keras engine: tf_keras. TensorFlow reads TF_USE_LEGACY_KERAS when it is first imported, so it is set",
@@ -113,7 +113,7 @@ def engine_preamble(engine: str, hash_seed: int | None = None) -> str:
     if hash_seed is None:
         lines.append("# Hash seed: the lab started this kernel without PYTHONHASHSEED, so string hashing is randomised.")
     else:
-        seed = whole_number("hash seed", hash_seed, 0, 4294967295)
+        seed = whole_number("hash seed", hash_seed, 0, HASH_SEED_MAX)
         lines.append(f"# Hash seed: the lab started this kernel with PYTHONHASHSEED={seed} (read only at start-up:")
         lines.append(f"# to repeat that, start Jupyter with PYTHONHASHSEED={seed} in its environment).")
     return "\n".join(lines) + "\n\n"
@@ -326,7 +326,8 @@ import platform
 import sys
 
 
-def _keras_engine():
+def _keras_package():
+    """Which package `tf.keras` is here, and its version (the lab names the engine from these)."""
     if keras.__name__.startswith("tf_keras"):
         import tf_keras
         return "tf_keras", tf_keras.__version__
@@ -334,7 +335,7 @@ def _keras_engine():
     if version is None:
         import keras as keras_package
         version = keras_package.__version__
-    return ("keras3" if int(version.split(".")[0]) >= 3 else "keras2"), version
+    return "keras", version
 
 
 def _op_determinism():
@@ -349,8 +350,8 @@ lab_environment = {
     "python": platform.python_version(),
     "numpy": np.__version__,
     "tensorflow": tf.__version__,
-    "keras": _keras_engine()[1],
-    "engine": _keras_engine()[0],
+    "keras_package": _keras_package()[0],
+    "keras": _keras_package()[1],
     "devices": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
     "op_determinism": _op_determinism(),
     "platform": platform.platform(),

@@ -12,8 +12,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
-from repro_core.kernels.environment import ENGINES
-from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, SEED_MAX, choice, flag, real_number, short_repr, whole_number
+from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, SEED_MAX
+from repro_core.validation import choice, flag, real_number, short_repr, whole_number
+from repro_core.vocabulary import SELECTABLE_ENGINES
 
 KINDS = ("dense", "dropout")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear", "softmax", "elu", "gelu")
@@ -115,7 +116,7 @@ class ModelSpec:
         object.__setattr__(self, "features", whole_number("features", self.features, 1, FEATURES_MAX))
         object.__setattr__(self, "data_seed", whole_number("data seed", self.data_seed, 0, SEED_MAX))
         object.__setattr__(self, "op_determinism", flag("op determinism", self.op_determinism))
-        object.__setattr__(self, "engine", choice("engine", self.engine, tuple(ENGINES)))
+        object.__setattr__(self, "engine", choice("engine", self.engine, tuple(SELECTABLE_ENGINES)))
         if self.validation_split > 0:
             train = math.ceil(self.samples * (1.0 - self.validation_split))  # how Keras splits: the last samples validate
             if train < 1 or self.samples - train < 1:

@@ -17,9 +17,9 @@ import pandas as pd
 
 from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.notebook_export import NotebookInfo, notebook_from_cells
-from repro_core.results.records import RECORD_FIELDS, KernelVersions, RunRecord
-from repro_core.results.report import Comparison, Report, build_report, compare_reports, lab_commit, report_json
+from repro_core.records import RECORD_FIELDS, KernelVersions, RecordsComparison, RunRecord, compare_records
+from repro_core.results.ipynb_export import NotebookInfo, notebook_from_cells
+from repro_core.results.report import Report, build_report, lab_commit, report_json
 
 if TYPE_CHECKING:
     from repro_core.experiments.audit import AuditResult
@@ -85,45 +85,27 @@ def _mark(value: bool | None) -> str:
     return "only in one report" if value is None else ("yes" if value else "no")
 
 
-def comparison_frame(rows: Sequence[Comparison]) -> pd.DataFrame:
+def comparison_frame(comparison: RecordsComparison) -> pd.DataFrame:
     """(scenario, rerun, before same?, after same?) plus 12-character fingerprint prefixes of each side."""
-    data = []
-    for row in rows:
-        data.append(
-            {
-                COL_SCENARIO: row.scenario,
-                COL_RERUN: row.rerun,
-                COL_BEFORE_SAME: _mark(row.before_same),
-                COL_AFTER_SAME: _mark(row.after_same),
-                "A before sha256": row.a.before_sha256[:12] if row.a else "",
-                "B before sha256": row.b.before_sha256[:12] if row.b else "",
-                "A after sha256": row.a.after_sha256[:12] if row.a else "",
-                "B after sha256": row.b.after_sha256[:12] if row.b else "",
-            }
-        )
+    data = [
+        {
+            COL_SCENARIO: row.scenario,
+            COL_RERUN: row.rerun,
+            COL_BEFORE_SAME: _mark(row.before_same),
+            COL_AFTER_SAME: _mark(row.after_same),
+            "A before sha256": row.a.before_sha256[:12] if row.a else "",
+            "B before sha256": row.b.before_sha256[:12] if row.b else "",
+            "A after sha256": row.a.after_sha256[:12] if row.a else "",
+            "B after sha256": row.b.after_sha256[:12] if row.b else "",
+        }
+        for row in comparison.rows
+    ]
     return pd.DataFrame(data, columns=COMPARE_COLUMNS)
 
 
-def differing(rows: Sequence[Comparison]) -> int:
-    """Reruns whose fingerprints differ, or that only one report has."""
-    return sum(1 for row in rows if not (row.before_same and row.after_same))
-
-
-def comparison_banner(rows: Sequence[Comparison]) -> tuple[str, str]:
-    """(outcome, text): outcome is "empty", "same" or "different"; text starts with "N of M reruns differ"."""
-    total = len(rows)
-    if total == 0:
-        return "empty", "0 of 0 reruns differ: the reports have no records to compare."
-    n = differing(rows)
-    text = f"**{n} of {total} reruns differ**"
-    if n == 0:
-        return "same", text + ": every paired rerun has the same SHA-256 fingerprints before and after training."
-    return "different", text + " (fingerprints before or after training, or a rerun present in only one report)."
-
-
-def compare(a: Report, b: Report) -> tuple[pd.DataFrame, tuple[str, str]]:
-    rows = compare_reports(a, b)
-    return comparison_frame(rows), comparison_banner(rows)
+def compare(a: Report, b: Report) -> RecordsComparison:
+    """What differs between two reports' reruns: one definition for the Compare page and the `compare` command."""
+    return compare_records(a.records, b.records)
 
 
 def report_summary(report: Report) -> list[tuple[str, str]]:

@@ -16,7 +16,9 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from repro_core.results.records import RECORD_FIELDS, KernelVersions, RunRecord, by_scenario, verdict
+from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord, by_scenario, verdict
+from repro_core.validation import choice, flag, matching, real_number, whole_number
+from repro_core.vocabulary import ENGINES, SELECTABLE_ENGINES
 
 SCHEMA = "keras-reproducibility-lab/report"
 SCHEMA_VERSION = 2  # 2 adds the lab commit, an error field, and numpy among the kernel versions
@@ -31,8 +33,6 @@ VERSION = re.compile(r"^\d{1,4}(\.\d{1,6}){1,3}([.+-]?[A-Za-z0-9]{0,20}){0,3}$")
 KERNELSPEC = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # Jupyter's own rule for kernelspec names
 SCENARIO = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 CREATED = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?|)$")
-KERNEL_ENGINES = ("keras3", "tf_keras", "keras2")  # what a kernel reports (keras2: TensorFlow < 2.16)
-SETTINGS_ENGINES = ("keras3", "tf_keras")  # what a visitor picks
 DEVICES = ("CPU", "GPU")
 FREE_TEXT_MAX = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # terminal escapes and other control characters
@@ -77,9 +77,8 @@ def machine_info() -> dict[str, str]:
 
 def lab_commit() -> str:
     """The git commit of the lab's checkout (empty outside a git checkout)."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+    try:  # git finds the checkout from this file's folder upwards
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return ""
     commit = done.stdout.strip()
@@ -125,21 +124,17 @@ def _record(raw: object, index: int) -> RunRecord:
         raise ValueError(f"{where} lacks {', '.join(missing)}")
     values: dict[str, object] = {}
     for spec in fields(RunRecord):
-        value = raw.get(spec.name, 1)  # schema 1 has no kernel_start
+        value, name = raw.get(spec.name, 1), f"{where}.{spec.name}"  # schema 1 has no kernel_start
         if spec.name in _SHAPES:
             value = shaped(where, spec.name, value)
         elif spec.name == "engine":
-            value = one_of(where, "engine", value, KERNEL_ENGINES)
+            value = choice(name, value, ENGINES, echo=False)
         elif spec.name.endswith("sha256"):
-            if not isinstance(value, str) or not _SHA.match(value):
-                raise ValueError(f"{where}.{spec.name} must be 64 lowercase hex digits")
+            value = matching(name, value, _SHA, "64 lowercase hex digits")
         elif spec.name in ("rerun", "kernel_start"):
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
-                raise ValueError(f"{where}.{spec.name} must be a whole number from 1")
+            value = whole_number(name, value, 1, 10_000, echo=False)
         else:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"{where}.{spec.name} must be a finite number")
-            value = float(value)
+            value = real_number(name, value, -math.inf, math.inf, echo=False)
         values[spec.name] = value
     return RunRecord(**values)
 
@@ -199,21 +194,7 @@ def free_text(value: object, limit: int = FREE_TEXT_MAX) -> str:
 def shaped(where: str, name: str, value: object) -> str:
     """A field with a known shape (version, kernelspec, scenario): the value, or a ValueError naming the field."""
     pattern, description = _SHAPES[name]
-    if not isinstance(value, str) or not pattern.match(value):
-        raise ValueError(f"{where}.{name} must be {description}")
-    return value
-
-
-def one_of(where: str, name: str, value: object, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{where}.{name} must be one of {', '.join(choices)}")
-    return value
-
-
-def _whole(where: str, name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**32:
-        raise ValueError(f"{where}.{name} must be a whole number")
-    return value
+    return matching(f"{where}.{name}", value, pattern, description)
 
 
 def _settings(raw: Mapping[str, object]) -> dict[str, object]:
@@ -222,13 +203,11 @@ def _settings(raw: Mapping[str, object]) -> dict[str, object]:
     for key, value in list(raw.items())[:40]:
         name = free_text(key, 40)
         if key in ("seed", "reruns", "epochs", "batch_size"):
-            settings[name] = _whole("settings", key, value)
+            settings[name] = whole_number(f"settings.{key}", value, 0, 2**32, echo=False)
         elif key == "learning_rate":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError("settings.learning_rate must be a finite number")
-            settings[name] = float(value)
+            settings[name] = real_number("settings.learning_rate", value, -math.inf, math.inf, echo=False)
         elif key == "engine":
-            settings[name] = one_of("settings", "engine", value, SETTINGS_ENGINES)
+            settings[name] = choice("settings.engine", value, SELECTABLE_ENGINES, echo=False)
         elif key == "kernel":
             settings[name] = shaped("settings", "kernel", value)
         else:
@@ -245,45 +224,12 @@ def _kernel(raw: Mapping[str, object]) -> dict[str, object]:
         elif key == "numpy":
             kernel[key] = "" if value == "" else shaped("kernel", key, value)  # version 1 reports have none
         elif key == "engine":
-            kernel[key] = one_of("kernel", "engine", value, KERNEL_ENGINES)
+            kernel[key] = choice("kernel.engine", value, ENGINES, echo=False)
         elif key == "devices":
-            kernel[key] = one_of("kernel", "devices", value, DEVICES)
+            kernel[key] = choice("kernel.devices", value, DEVICES, echo=False)
         elif key in ("op_determinism", "hash_randomization"):
-            if not isinstance(value, bool):
-                raise ValueError(f"kernel.{key} must be true or false")
-            kernel[key] = value
+            kernel[key] = flag(f"kernel.{key}", value, echo=False)
         elif key == "platform":
             kernel[key] = free_text(value)
         # anything else in the kernel block is not the lab's and is dropped
     return kernel
-
-
-@dataclass(frozen=True)
-class Comparison:
-    scenario: str
-    rerun: int
-    before_same: bool | None  # None: the rerun is only in one report
-    after_same: bool | None
-    a: RunRecord | None
-    b: RunRecord | None
-
-
-def compare_reports(a: Report, b: Report) -> list[Comparison]:
-    """Pair records by (scenario, rerun) and say whether their fingerprints agree."""
-    left = {(r.scenario, r.rerun): r for r in a.records}
-    right = {(r.scenario, r.rerun): r for r in b.records}
-    rows = []
-    for key in sorted(set(left) | set(right)):
-        x, y = left.get(key), right.get(key)
-        both = x is not None and y is not None
-        rows.append(
-            Comparison(
-                scenario=key[0],
-                rerun=key[1],
-                before_same=(x.before_sha256 == y.before_sha256) if both else None,
-                after_same=(x.after_sha256 == y.after_sha256) if both else None,
-                a=x,
-                b=y,
-            )
-        )
-    return rows

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from repro_core.experiments.matrix import RecipeResult
+from repro_core.views.palette import verdict_scale
 from repro_core.views.story import short
 
 COL_MODEL = "model"
@@ -20,8 +21,6 @@ COL_DELTA_AFTER = "max |Δ| after"
 COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
 COL_SECONDS = "seconds"
 MATRIX_COLUMNS = [COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]
-
-VERDICT_COLORS = {"stable": "#2ca02c", "drift-chain": "#d62728", "drift": "#ff7f0e", "single-run": "#1f77b4", "error": "#7f7f7f"}
 
 
 def fingerprint_text(result: RecipeResult) -> str:
@@ -54,7 +53,7 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     )
     color = alt.Color(
         f"{COL_VERDICT}:N",
-        scale=alt.Scale(domain=list(VERDICT_COLORS), range=list(VERDICT_COLORS.values())),
+        scale=verdict_scale(list(data[COL_VERDICT])),
         legend=alt.Legend(title="verdict", orient="bottom"),
     )
     base = alt.Chart(data).encode(

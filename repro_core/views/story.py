@@ -15,7 +15,7 @@ import pandas as pd
 
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.records import VERDICTS, RunRecord, same_as_first, verdict
+from repro_core.records import VERDICTS, RunRecord, same_as_first, verdict
 
 SHA_CHARS = 12
 
@@ -34,9 +34,6 @@ SERIES_BEFORE = "before training"
 SERIES_AFTER = "after training"
 SERIES_HANDOVER = "after k → before k+1"
 SERIES = [SERIES_BEFORE, SERIES_AFTER, SERIES_HANDOVER]
-
-# How each verdict is announced; the explanation is records.VERDICTS (lab_ui picks the alert's colour).
-VERDICT_HEADLINES = {"stable": "Stable", "drift-chain": "Drift, as a chain", "drift": "Drift", "single-run": "Single run", "error": "Error"}
 
 ARTICLE_LABEL = f"published in the article, TensorFlow {cells.ARTICLE_TF_VERSION}"
 
@@ -153,8 +150,8 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
 
 def verdict_text(records: Sequence[RunRecord]) -> tuple[str, str]:
     """(verdict, sentence) for the rows given, computed with records.verdict()."""
-    name = verdict(list(records))
-    return name, f"**Verdict: {VERDICT_HEADLINES[name]}** ({name}) — {VERDICTS[name]}."
+    found = VERDICTS[verdict(list(records))]
+    return found.name, f"**Verdict: {found.headline}** ({found.name}) — {found.meaning}."
 
 
 def article_reference_frame(scenario: str) -> pd.DataFrame:

@@ -12,15 +12,11 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
-from repro_core.recipes.recipe import STORY_SCENARIOS as SCENARIOS  # the four the timeline runs
-from repro_core.results.records import RunRecord, by_scenario, format_sum
-from repro_core.results.report import compare_reports
+from repro_core.records import RunRecord, by_scenario, compare_records, format_sum
 from repro_core.results.timeline import TimelineEntry, release_key
-from repro_core.views.matrix import VERDICT_COLORS
+from repro_core.views.palette import verdict_scale
 from repro_core.views.story import records_frame, short
-
-NO_RECORDS = "no records"
-COLORS = {**VERDICT_COLORS, NO_RECORDS: "#bdbdbd"}
+from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS  # the four the timeline runs
 
 # Column names of the heatmap's data (also the fields of the "cell" selection the page reads back).
 F_COLUMN, F_SCENARIO, F_VERDICT = "column", "scenario", "verdict"
@@ -49,7 +45,7 @@ def cell_verdict(entry: TimelineEntry, scenario: str) -> str:
     verdicts = entry.verdicts()
     if scenario in verdicts:
         return verdicts[scenario]
-    return "error" if entry.report.error else NO_RECORDS
+    return "error" if entry.report.error else "no-records"
 
 
 def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
@@ -104,7 +100,7 @@ def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     ]
     color = alt.Color(
         f"{F_VERDICT}:N",
-        scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values())),
+        scale=verdict_scale(list(frame[F_VERDICT])),
         legend=alt.Legend(title="verdict", orient="right"),
     )
     cells = (
@@ -185,8 +181,8 @@ def live_agreement(live: TimelineEntry, entries: Sequence[TimelineEntry]) -> str
     differ = [key for key in COMPARED_SETTINGS if live.report.settings.get(key) != twin.report.settings.get(key)]
     if differ:
         return f"Not compared with the recorded {twin.column}: the settings differ ({', '.join(differ)})."
-    rows = compare_reports(twin.report, live.report)
-    same = sum(1 for row in rows if row.before_same and row.after_same)
+    rows = compare_records(twin.report.records, live.report.records).rows
+    same = sum(1 for row in rows if row.same)
     where = f"recorded with TensorFlow {twin.report.kernel.get('tensorflow', '?')} on {twin.report.machine.get('cpu', '?')}"
     if rows and same == len(rows):
         return f"All {len(rows)} live reruns have the same fingerprints as the recorded {twin.column} ({where})."

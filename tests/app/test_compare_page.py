@@ -8,7 +8,7 @@ from app_helpers import alerts, elements, exceptions, find_block
 from conftest import APP
 from streamlit.testing.v1 import AppTest
 
-from repro_core.results.records import KernelVersions, RunRecord
+from repro_core.records import KernelVersions, RunRecord
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, report_json
 
 COMPARE = "lab_pages/compare.py"
@@ -44,7 +44,7 @@ def test_two_reports_are_compared_side_by_side():
     assert not exceptions(at)
     result = find_block(at.main, "compare_result")
     shown = alerts(result)
-    assert len(shown) == 1 and shown[0].startswith("**1 of 2 reruns differ**")
+    assert len(shown) == 1 and shown[0].startswith("**1 of 2 rerun(s) in both reports differ")
     frame = elements(result, "dataframe")[0].value
     assert frame[["rerun", "before same?", "after same?"]].values.tolist() == [[1, "yes", "yes"], [2, "yes", "no"]]
     for key, expected in (("compare_a_summary", "stable"), ("compare_b_summary", "drift")):

@@ -14,8 +14,9 @@ from nbclient import NotebookClient
 
 from lab_ui import session
 from repro_core.kernels.kernel import DEFAULT_KERNEL, LabKernelSpecManager, available_kernels
+from repro_core.records import verdict
 from repro_core.results.exports import notebook_text, records_csv, report_text, story_notebook_info
-from repro_core.results.records import verdict
+from repro_core.results.ipynb_export import kernel_start_groups
 from repro_core.results.report import parse_report
 
 TF29 = "repro-tf29"
@@ -68,7 +69,7 @@ def test_kernel_picker_runs_factory_in_tf29(app, require):
     at = at.switch_page(PAGES["factory"]).run()
     at.button(key="factory_run_many").click().run(timeout=2 * RUN_TIMEOUT)
     assert not exceptions(at)
-    book = at.session_state[session.NOTEBOOK]
+    book = at.session_state[session.RUNNER]
     assert book.kernel_name == TF29 and book.versions.tensorflow.startswith("2.9")
     tf_rows = at.session_state[session.RESULTS][session.FACTORY_TF]
     assert {r.kernelspec for r in tf_rows.records} == {TF29}
@@ -89,7 +90,7 @@ def test_restart_page_exports_every_kernel_start(app):
     assert not exceptions(at)
     rows = at.session_state[session.RESULTS][session.RESTART]
     assert [(r.kernel_start, r.rerun) for r in rows.records] == [(1, 1), (2, 1)]
-    assert len(rows.kernel_starts) == 2 and [len(cells) for _token, cells in rows.kernel_starts] == [3, 3]
+    assert [len(group) for group in kernel_start_groups(rows.cells)] == [3, 3]
     assert [b.label for b in at.get("download_button")] == ["Table (CSV)", "Report (JSON)", "Notebook (.ipynb)"]
     info = story_notebook_info("restart", rows.params, rows.kernel_name, rows.versions, "restart.ipynb")
     book = nbformat.reads(notebook_text(rows.cells, info), as_version=4)

@@ -62,7 +62,7 @@ def test_a_click_over_the_budget_is_refused_before_any_kernel_starts(app, hostin
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "2 reruns x 10 epochs = 20" in errors[0] and "budget of 19" in errors[0]
     assert rows_of(at, session.DRIFT) is None or not rows_of(at, session.DRIFT).records
-    assert session.NOTEBOOK not in at.session_state
+    assert session.RUNNER not in at.session_state
 
 
 def test_a_cell_over_its_time_is_interrupted_and_the_next_click_works(app, hosting_env):
@@ -72,13 +72,13 @@ def test_a_cell_over_its_time_is_interrupted_and_the_next_click_works(app, hosti
     assert not exceptions(at)
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "Timed out" in errors[0] and "interrupted" in errors[0]
-    book = at.session_state[session.NOTEBOOK]
+    book = at.session_state[session.RUNNER]
     assert book.kernel.state == "idle"
     hosting_env(REPRO_CELL_TIMEOUT="300")
     at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
     assert not at.error and not exceptions(at)
     assert len(rows_of(at, session.DRIFT).records) == 1
-    assert at.session_state[session.NOTEBOOK].kernel.state == "idle"
+    assert at.session_state[session.RUNNER].kernel.state == "idle"
 
 
 def test_hosted_mode_offers_only_the_bundled_kernel(app, hosting_env):

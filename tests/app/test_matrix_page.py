@@ -5,7 +5,7 @@ from __future__ import annotations
 from app_helpers import chart_data, elements, exceptions
 from conftest import RUN_TIMEOUT
 
-from repro_core.results.records import verdict
+from repro_core.records import verdict
 
 MATRIX_PAGE = "lab_pages/matrix.py"
 

@@ -43,7 +43,7 @@ def test_page_loads(name):
     # walkthrough order: every page links to the next one
     assert len(at.get("page_link")) >= 1
     # loading a page never starts a kernel
-    book = at.session_state.get(session.NOTEBOOK, None)
+    book = at.session_state.get(session.RUNNER, None)
     assert book is None or book.kernel.state == "not started"
 
 

@@ -12,7 +12,7 @@ from conftest import PAGES, RERUNS, RUN_TIMEOUT
 
 from lab_ui import session
 from repro_core.experiments.story import run_story
-from repro_core.results.records import VERDICTS, verdict
+from repro_core.records import VERDICTS, verdict
 from repro_core.views.story import restart_check
 
 
@@ -27,7 +27,7 @@ def check_results_block(at, key: str, slot: str) -> None:
     assert block is not None, f"no container with key {key}"
     expected = verdict(records)
     shown = [text for text in alerts(block) if text.startswith("**Verdict:")]
-    assert len(shown) == 1 and f"({expected})" in shown[0] and VERDICTS[expected] in shown[0]
+    assert len(shown) == 1 and f"({expected})" in shown[0] and VERDICTS[expected].meaning in shown[0]
     tables = elements(block, "dataframe")
     assert len(tables) == 1
     frame = tables[0].value
@@ -135,7 +135,7 @@ def test_whole_story_fills_every_page(app):
         check_results_block(at, key, slot)
     # the sidebar card now reports what the kernel said about itself
     card = " ".join(m.value for m in at.sidebar.markdown)
-    versions = at.session_state[session.NOTEBOOK].versions
+    versions = at.session_state[session.RUNNER].versions
     assert versions.tensorflow in card and versions.keras in card
 
 
@@ -161,7 +161,7 @@ def test_kernel_death_is_shown_plainly_and_session_recovers(app):
     at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
     assert [r.rerun for r in rows_of(at, session.DRIFT).records] == [1]
 
-    killer = _kill_when_busy(at.session_state[session.NOTEBOOK].kernel)
+    killer = _kill_when_busy(at.session_state[session.RUNNER].kernel)
     at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
     killer.join(timeout=30)
     assert not exceptions(at)
@@ -174,13 +174,13 @@ def test_kernel_death_is_shown_plainly_and_session_recovers(app):
     assert not at.error and not exceptions(at)
     assert [r.rerun for r in rows_of(at, session.DRIFT).records] == [1]
     assert any("restarted first" in text for text in alerts(at.main))
-    assert at.session_state[session.NOTEBOOK].kernel.state == "idle"
+    assert at.session_state[session.RUNNER].kernel.state == "idle"
 
 
 def test_engine_switch_starts_a_tf_keras_kernel_and_labels_old_rows(app):
     at = app.switch_page(PAGES["drift"]).run()
     at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
-    keras3_book = at.session_state[session.NOTEBOOK]
+    keras3_book = at.session_state[session.RUNNER]
     assert keras3_book.versions.engine == "keras3"
     at.selectbox(key="engine").set_value("tf_keras").run()
     # the old kernel is closed (the pool shuts it down in the background); the Keras 3 rows are labelled, not passed off as current
@@ -194,5 +194,5 @@ def test_engine_switch_starts_a_tf_keras_kernel_and_labels_old_rows(app):
     assert not exceptions(at)
     records = rows_of(at, session.DRIFT).records
     assert [r.rerun for r in records] == [1] and records[0].engine == "tf_keras"
-    assert at.session_state[session.NOTEBOOK].versions.engine == "tf_keras"
+    assert at.session_state[session.RUNNER].versions.engine == "tf_keras"
     check_results_block(at, "drift_results", session.DRIFT)

@@ -39,7 +39,7 @@ def test_page_renders_the_recorded_heatmap_and_the_computed_sentence():
     assert summary_sentence(entries) in texts
     assert any("keras-team/keras/commit/69b41cf" in text for text in texts)
     assert at.button(key="versions_run_live") is not None
-    book = at.session_state.get(session.NOTEBOOK, None)
+    book = at.session_state.get(session.RUNNER, None)
     assert book is None or book.kernel.state == "not started"  # loading the page never starts a kernel
 
 

@@ -10,7 +10,7 @@ import pytest
 from lab_ui import session
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.records import RunRecord
+from repro_core.records import RunRecord
 from repro_core.views.story import (
     TABLE_COLUMNS,
     article_diff,
@@ -93,12 +93,12 @@ def test_settings_validation_keeps_previous_on_error():
 def test_settings_change_resets_the_setup_and_an_engine_change_retires_the_notebook(change, keeps_notebook):
     state: dict = {}
     session.apply_settings(state, 1234, 3, 10, "keras3")
-    book = session.get_notebook(state)  # no kernel leased yet
+    book = session.get_runner(state)  # no kernel leased yet
     values = {"seed": 1234, "reruns": 3, "epochs": 10, "engine": "keras3", **change}
     session.apply_settings(state, values["seed"], values["reruns"], values["epochs"], values["engine"])
-    assert (session.peek_notebook(state) is book) == keeps_notebook
-    assert session.get_notebook(state).setup == (cells.story_setup_cell(state[session.PARAMS]),)
-    session.close_notebook(state)
+    assert (session.peek_runner(state) is book) == keeps_notebook
+    assert session.get_runner(state).setup == (cells.story_setup_cell(state[session.PARAMS]),)
+    session.close_runner(state)
 
 
 def test_rows_start_over_on_rerun_one_or_new_settings():

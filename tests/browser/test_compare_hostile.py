@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lab_browser import exception_texts, wait_for_app_run
 
-from repro_core.results.records import KernelVersions, RunRecord
+from repro_core.records import KernelVersions, RunRecord
 from repro_core.results.report import build_report, report_json
 
 LINK = "[x](https://example.invalid/a)"

@@ -25,7 +25,7 @@ from lab_browser import (
 )
 
 from repro_core.experiments.matrix import PARALLELISM_MAX
-from repro_core.results.records import VERDICTS
+from repro_core.records import VERDICTS
 
 CAP = 2
 RERUNS = 3  # the sidebar's default, used by the drift page

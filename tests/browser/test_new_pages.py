@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lab_browser import button, exception_texts, grid_row_count, read_grid, wait_for_app_run
 
-from repro_core.results.records import VERDICTS
+from repro_core.records import VERDICTS
 
 RUN_TIMEOUT_S = 600.0
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from repro_core.experiments.notebook import Notebook
-from repro_core.experiments.story import ScenarioResult, story_notebook
-from repro_core.kernels.environment import DEFAULT_KERNEL, KernelKind
+from repro_core.experiments.runner import CellRunner
+from repro_core.experiments.story import ScenarioResult, story_runner
+from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.pool import private_pool
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.records import RunRecord
+from repro_core.records import RunRecord
+from repro_core.vocabulary import DEFAULT_KERNEL
 
 
 def fingerprints(result: ScenarioResult) -> list[tuple[str, str]]:
@@ -51,12 +52,12 @@ def assert_modern_tensorflow_story(results: dict[str, ScenarioResult]) -> None:
 
 
 @contextmanager
-def story_book(params: StoryParams, kernel_name: str = DEFAULT_KERNEL) -> Iterator[Notebook]:
+def story_book(params: StoryParams, kernel_name: str = DEFAULT_KERNEL) -> Iterator[CellRunner]:
     """A story notebook on a kernel leased from a pool of the test's own (shut down afterwards)."""
     with private_pool() as pool, pool.lease("test", KernelKind(kernel_name, params.engine), keep=False) as [kernel]:
-        yield story_notebook(params).attach(kernel)
+        yield story_runner(params).attach(kernel)
 
 
-def run_cell(book: Notebook, params: StoryParams, scenario: str, code: str | None = None) -> RunRecord:
+def run_cell(runner: CellRunner, params: StoryParams, scenario: str, code: str | None = None) -> RunRecord:
     """Shift-Enter on the scenario's cell (or on `code`), as a page's Run cell does."""
-    return book.run(code if code is not None else cells.scenario_cell(scenario, params), scenario)[0]
+    return runner.run(code if code is not None else cells.scenario_cell(scenario, params), scenario)[0]

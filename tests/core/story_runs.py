@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 
 from repro_core.experiments.story import ScenarioResult, run_story
-from repro_core.recipes.recipe import STORY_SCENARIOS
 from repro_core.recipes.settings import StoryParams
+from repro_core.vocabulary import STORY_SCENARIOS
 
 
 @functools.cache

@@ -10,19 +10,19 @@ import nbformat
 
 from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
+from repro_core.records import KernelVersions, RunRecord
 from repro_core.results.exports import (
     COL_AFTER_SAME,
     COL_BEFORE_SAME,
     compare,
-    comparison_banner,
+    comparison_frame,
     notebook_text,
     records_csv,
     report_summary,
     report_text,
 )
-from repro_core.results.notebook_export import NotebookInfo
-from repro_core.results.records import KernelVersions, RunRecord
-from repro_core.results.report import build_report, compare_reports, parse_report
+from repro_core.results.ipynb_export import NotebookInfo
+from repro_core.results.report import build_report, parse_report
 
 VERSIONS = KernelVersions(python="3.11.7", tensorflow="2.21.0", keras="3.15.1", engine="keras3", kernelspec="lab-python")
 
@@ -61,12 +61,16 @@ def test_comparison_frame_and_banner():
     a = build_report(RECORDS, {}, VERSIONS)
     other = [RECORDS[0], record("global-model", 2, "b", "d"), record("factory-tf-seed", 1, "e", "f")]
     b = build_report(other, {}, VERSIONS)
-    frame, (kind, text) = compare(a, b)
+    comparison = compare(a, b)
+    frame = comparison_frame(comparison)
     assert frame[["scenario", "rerun"]].values.tolist() == [["factory-tf-seed", 1], ["global-model", 1], ["global-model", 2]]
     assert frame[COL_BEFORE_SAME].tolist() == ["only in one report", "yes", "yes"]
     assert frame[COL_AFTER_SAME].tolist() == ["only in one report", "yes", "no"]
-    assert kind == "different" and text.startswith("**2 of 3 reruns differ**")
-    assert comparison_banner(compare_reports(a, a))[0] == "same"
-    assert comparison_banner(compare_reports(a, a))[1].startswith("**0 of 2 reruns differ**")
+    # only reruns both reports hold are counted; the one-sided rerun is said apart
+    assert (comparison.outcome, comparison.differing, comparison.paired, comparison.one_sided) == ("different", 1, 2, 1)
+    assert comparison.headline().startswith("1 of 2 rerun(s) in both reports differ") and "1 rerun(s) are in one report only" in comparison.headline()
+    assert compare(a, a).outcome == "same" and compare(a, a).headline().startswith("All 2 rerun(s) in both reports are identical")
+    apart = compare(a, build_report([record("factory-tf-seed", 1, "e", "f")], {}, VERSIONS))
+    assert apart.outcome == "nothing-paired" and apart.headline().startswith("No rerun is in both reports")
     assert dict(report_summary(a))["Kernel"].startswith("lab-python · Python 3.11.7 · TensorFlow 2.21.0")
     json.dumps(frame.to_dict())  # plain values only

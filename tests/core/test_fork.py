@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from story_claims import fingerprints
 
-from repro_core.experiments.story import run_scenario, run_story, story_notebook
+from repro_core.experiments.story import run_scenario, run_story, story_runner
 from repro_core.kernels import preloaded
 from repro_core.kernels.fork_provisioner import ForkedProcess, forks_kernels
 from repro_core.kernels.kernel import CellTimeout, KernelDied, LabKernel, kernel_environment
@@ -204,8 +204,8 @@ def test_twenty_consecutive_forks_give_identical_fingerprints(monkeypatch):
     params = StoryParams(reruns=10, epochs=3)  # 10 is the most reruns a story allows: two runs on one notebook
     kernel = LabKernel(env=kernel_environment())
     try:
-        book = story_notebook(params).attach(kernel)
-        runs = [run_scenario(book, "fresh-kernel", params) for _ in range(2)]
+        runner = story_runner(params).attach(kernel)
+        runs = [run_scenario(runner, "fresh-kernel", params) for _ in range(2)]
         assert kernel.forked and kernel.generation == 20
     finally:
         kernel.shutdown()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from repro_core.kernels.hosting import check_budget, hosting_from_environment
-from repro_core.recipes.settings import StoryParams
 
 KEYS = ("REPRO_HOSTED", "REPRO_MAX_KERNELS", "REPRO_CLICK_BUDGET", "REPRO_CELL_TIMEOUT", "REPRO_IDLE_SECONDS", "REPRO_PREEMPT_SECONDS")
 
@@ -42,6 +41,6 @@ def test_environment_overrides_are_validated(monkeypatch):
 def test_click_budget(monkeypatch):
     monkeypatch.setenv("REPRO_CLICK_BUDGET", "100")
     settings = hosting_from_environment()
-    check_budget(StoryParams(reruns=10, epochs=10), settings)
+    check_budget(10, 10, settings)
     with pytest.raises(ValueError, match="10 reruns x 11 epochs = 110"):
-        check_budget(StoryParams(reruns=10, epochs=11), settings)
+        check_budget(10, 11, settings)

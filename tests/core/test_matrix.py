@@ -10,8 +10,8 @@ import pytest
 from repro_core.experiments.matrix import MatrixOptions, check_parallelism, run_matrix
 from repro_core.experiments.story import run_story
 from repro_core.recipes import cells
-from repro_core.recipes.recipe import Recipe
 from repro_core.recipes.settings import StoryParams
+from repro_core.vocabulary import Recipe
 
 SMALL = {"reruns": 2, "epochs": 2, "engines": ("keras3",)}
 

@@ -15,16 +15,16 @@ from repro_core.kernels.kernel import CellResult
 from repro_core.recipes import cells
 from repro_core.recipes.model_spec import ModelSpec
 from repro_core.recipes.settings import StoryParams
+from repro_core.records import KernelVersions, RunRecord
 from repro_core.results.exports import code_span, differs_line, notebook_text, story_notebook_info, what_differs
-from repro_core.results.notebook_export import (
+from repro_core.results.ipynb_export import (
     NotebookInfo,
     checksum_lines,
+    kernel_start_groups,
     notebook_from_cells,
     pip_line,
     python_requirement,
-    split_kernel_starts,
 )
-from repro_core.results.records import KernelVersions, RunRecord
 from repro_core.results.report import build_report, parse_report, report_json
 
 LINUX = "Linux-6.1.0-x86_64-with-glibc2.36"
@@ -39,11 +39,12 @@ LINE = "summary of trainable variables {}: 3.5910992622375  sha256 e5649c943694\
 
 def run_cells(starts: int = 1) -> list[CellResult]:
     found = []
-    for _ in range(starts):
+    for start in range(1, starts + 1):
         found += [
-            CellResult(code=cells.story_setup_cell(StoryParams()), stdout="", stderr=""),
-            CellResult(code=cells.ENVIRONMENT_CELL, stdout="", stderr=""),
-            CellResult(code="weight_checksum(model, 'x')\n", stdout=LINE.format("before training") + LINE.format("after training"), stderr=""),
+            CellResult(code=cells.story_setup_cell(StoryParams()), stdout="", stderr="", kernel_start=start),
+            CellResult(code=cells.ENVIRONMENT_CELL, stdout="", stderr="", kernel_start=start),
+            CellResult(code="weight_checksum(model, 'x')\n", stdout=LINE.format("before training") + LINE.format("after training"), stderr="",
+                       kernel_start=start),
         ]
     return found
 
@@ -103,7 +104,7 @@ def test_notebook_names_python3_and_opens_with_packages_settings_and_the_check_c
 
 
 def test_kernel_starts_are_marked_for_a_reader_and_for_the_checker():
-    assert [len(start) for start in split_kernel_starts(run_cells(3))] == [3, 3, 3]
+    assert [len(start) for start in kernel_start_groups(run_cells(3))] == [3, 3, 3]
     book = notebook_from_cells(run_cells(2), NotebookInfo(title="restarts", versions=KERAS3, settings={}))
     starts = [cell.metadata["repro_lab"]["kernel_start"] for cell in book.cells if cell.cell_type == "code"]
     assert starts == [1, 1, 1, 2, 2, 2]

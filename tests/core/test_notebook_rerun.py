@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from repro_core.results.notebook_export import checksum_lines
+from repro_core.results.ipynb_export import checksum_lines
 from tests.notebook_checks import install_plain_python3
 
 ROOT = Path(__file__).resolve().parents[2]

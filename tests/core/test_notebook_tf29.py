@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 
 from repro_core.kernels.kernel import available_kernels
-from repro_core.results.notebook_export import checksum_lines
+from repro_core.results.ipynb_export import checksum_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 TF29_KERNEL = os.environ.get("REPRO_TF29_KERNEL", "repro-tf29")

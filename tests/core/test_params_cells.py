@@ -8,9 +8,9 @@ import math
 import pytest
 
 from repro_core.recipes import cells
-from repro_core.recipes.recipe import SCENARIOS
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.records import RunRecord, same_as_first, verdict
+from repro_core.records import RunRecord, same_as_first, verdict
+from repro_core.vocabulary import SCENARIOS
 
 
 def test_defaults_are_the_articles():

@@ -15,8 +15,9 @@ from story_claims import run_cell, story_book
 
 from repro_core.kernels.kernel import DEFAULT_KERNEL, LabKernelSpecManager
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.notebook_export import NotebookInfo, notebook_from_cells
-from repro_core.results.report import MAX_REPORT_BYTES, build_report, compare_reports, parse_report, report_json
+from repro_core.records import compare_records
+from repro_core.results.ipynb_export import NotebookInfo, notebook_from_cells
+from repro_core.results.report import MAX_REPORT_BYTES, build_report, parse_report, report_json
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +35,16 @@ def test_report_round_trips(run):
     assert again.records == records
     assert again.verdicts() == {"factory-full-seed": "stable"}
     assert again.kernel["tensorflow"] == versions.tensorflow
-    assert all(row.before_same and row.after_same for row in compare_reports(report, again))
+    assert compare_records(report.records, again.records).outcome == "same"
 
 
 def test_compare_finds_a_difference(run):
     records, _, versions = run
     a = build_report(records, {}, versions)
     changed = [records[0], type(records[1])(**{**records[1].as_dict(), "after_sha256": "0" * 64})]
-    rows = compare_reports(a, build_report(changed, {}, versions))
-    assert [(r.rerun, r.before_same, r.after_same) for r in rows] == [(1, True, True), (2, True, False)]
+    comparison = compare_records(a.records, build_report(changed, {}, versions).records)
+    assert [(r.rerun, r.before_same, r.after_same) for r in comparison.rows] == [(1, True, True), (2, True, False)]
+    assert (comparison.outcome, comparison.differing, comparison.paired) == ("different", 1, 2)
 
 
 @pytest.mark.parametrize(

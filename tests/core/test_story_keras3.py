@@ -6,10 +6,10 @@ import pytest
 from story_claims import assert_modern_tensorflow_story, run_cell, story_book
 from story_runs import default_story
 
-from repro_core.kernels.environment import DEFAULT_KERNEL
 from repro_core.kernels.kernel import CellError
 from repro_core.recipes.cells import ARTICLE_FACTORY_CELL
 from repro_core.recipes.settings import StoryParams
+from repro_core.vocabulary import DEFAULT_KERNEL
 
 
 @pytest.fixture(scope="module")

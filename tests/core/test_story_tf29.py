@@ -13,7 +13,7 @@ import pytest
 from repro_core.experiments.story import run_story
 from repro_core.kernels.kernel import available_kernels
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.records import format_sum
+from repro_core.records import format_sum
 
 TF29_KERNEL = os.environ.get("REPRO_TF29_KERNEL", "repro-tf29")
 

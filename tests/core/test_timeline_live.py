@@ -14,7 +14,7 @@ import pytest
 from story_runs import default_story
 
 from repro_core.kernels.kernel import DEFAULT_KERNEL, available_kernels
-from repro_core.results.records import RunRecord
+from repro_core.records import RunRecord
 from repro_core.results.report import machine_info
 from repro_core.results.timeline import REPORTS_DIR, TimelineEntry, load_timeline, release_of_version, requested_engine
 

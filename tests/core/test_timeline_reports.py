@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from repro_core.recipes.recipe import STORY_SCENARIOS as SCENARIOS
 from repro_core.recipes.settings import StoryParams
 from repro_core.results.report import SCHEMA, SCHEMA_VERSION
 from repro_core.results.timeline import REPORTS_DIR, engines_of, known_releases, load_timeline, report_filename
 from repro_core.views.timeline import readme_table, verdict_table_markdown
+from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_RELEASES = [f"2.{minor}" for minor in range(9, 22)]  # the range: 2.9 ... 2.21

@@ -11,8 +11,7 @@ import pytest
 
 from repro_core.experiments.release_venvs import ReleaseVenv, provision
 from repro_core.experiments.timeline import TimelineOptions, run_timeline
-from repro_core.recipes.recipe import STORY_SCENARIOS as SCENARIOS
-from repro_core.results.records import RunRecord
+from repro_core.records import RunRecord
 from repro_core.results.report import Report, parse_report
 from repro_core.results.timeline import TimelineEntry, engines_of, known_releases, load_timeline
 from repro_core.views.timeline import (
@@ -29,6 +28,7 @@ from repro_core.views.timeline import (
     timeline_heatmap,
     verdict_table_markdown,
 )
+from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {"seed": 1234, "reruns": 2, "epochs": 10, "batch_size": 1, "learning_rate": 0.001}

@@ -1,17 +1,20 @@
-"""The one engine: a notebook on a leased kernel. Setup cells → KernelVersions; a recipe cell → a RunRecord.
+"""The one engine: a cell runner on a leased kernel. Setup cells → KernelVersions; a recipe cell → a RunRecord.
 
-The story, the restart sequence, the recipe matrix and the audit all drive kernels through `Notebook`,
-with one set of timeouts and callbacks. A notebook does not own its kernel: the pool lends one for each
-click (`attach`), and the notebook notices when it is not the kernel its setup ran in.
+The story, the restart sequence, the recipe matrix and the audit all drive kernels through `CellRunner`,
+with one set of timeouts and callbacks. A runner does not own its kernel: the pool lends one for each
+click (`attach`), and the runner notices when it is not the kernel its setup ran in. It is also the one
+place that counts kernel starts: every cell it logs and every record it makes carries that number.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from repro_core.kernels.kernel import CellResult, KernelDied, LabKernel
 from repro_core.recipes import cells
-from repro_core.results.records import KernelVersions, RunRecord
+from repro_core.records import KernelVersions, RunRecord
+from repro_core.vocabulary import reported_engine
 
 SETUP_TIMEOUT = 180.0  # seconds for a setup cell (the first one imports TensorFlow)
 CELL_TIMEOUT = 300.0  # seconds for a recipe cell; a hosted server sets a tighter one
@@ -24,12 +27,12 @@ def _quiet(_text: str) -> None:
     """The default on_status: say nothing."""
 
 
-class Notebook:
-    """One notebook: its setup cells (run after every kernel start), then one recipe cell re-run on demand.
+class CellRunner:
+    """Setup cells (run after every kernel start), then one recipe cell re-run on demand.
 
     `run(cell)` is Shift-Enter on that cell; `reset()` is "restart the kernel and run the setup cells".
-    Each recipe cell is its own notebook: running another cell than the one this kernel start has been
-    re-running restarts the kernel first, so rows never depend on what ran before them.
+    Each recipe cell gets a kernel start of its own: running another cell than the one this kernel start
+    has been re-running restarts the kernel first, so rows never depend on what ran before them.
     """
 
     def __init__(self, setup: Sequence[str], cell_timeout: float = CELL_TIMEOUT) -> None:
@@ -37,18 +40,17 @@ class Notebook:
         self.cell_timeout = cell_timeout
         self.kernel: LabKernel | None = None
         self.versions: KernelVersions | None = None
-        self.log: list[CellResult] = []  # every cell this notebook ran, across kernel starts, in order
-        self.kernel_starts = 0  # kernel starts this notebook has run its setup in
+        self.log: list[CellResult] = []  # every cell this runner ran, across kernel starts, in order
+        self.kernel_starts = 0  # kernel starts this runner has run its setup in (the number cells and records carry)
         self.cell: str | None = None  # the recipe cell this kernel start has been re-running
         self.reruns = 0  # how many times it has run since the setup
         self._set_up_in: tuple[int, int] | None = None  # (id(kernel), kernel.generation) of the last setup
-        self.start_index = 0  # where the latest kernel start's cells begin in `log`
 
     @property
     def kernel_name(self) -> str:
         return self.kernel.kernel_name if self.kernel is not None else ""
 
-    def attach(self, kernel: LabKernel) -> Notebook:
+    def attach(self, kernel: LabKernel) -> CellRunner:
         """Use this (started) kernel from now on; the next run sets it up first if it is not the one set up."""
         self.kernel = kernel
         return self
@@ -83,15 +85,15 @@ class Notebook:
             say("restarting the kernel")
             kernel.restart()
         say("running the setup cell (imports TensorFlow)")
-        self.start_index = len(self.log)
-        for source in self.setup[:1]:
-            self.log.append(kernel.run_cell(source, timeout=SETUP_TIMEOUT))
-        probe = kernel.run_cell(cells.ENVIRONMENT_CELL, {"env": "lab_environment"}, timeout=SETUP_TIMEOUT)
-        self.log.append(probe)
-        for source in self.setup[1:]:
-            self.log.append(kernel.run_cell(source, timeout=SETUP_TIMEOUT))
-        self.versions = KernelVersions(kernelspec=kernel.kernel_name, **probe.values["env"])
         self.kernel_starts += 1
+        self._set_up_in = None
+        for source in self.setup[:1]:
+            self._run(source, timeout=SETUP_TIMEOUT)
+        probe = dict(self._run(cells.ENVIRONMENT_CELL, {"env": "lab_environment"}, timeout=SETUP_TIMEOUT).values["env"])
+        for source in self.setup[1:]:
+            self._run(source, timeout=SETUP_TIMEOUT)
+        engine = reported_engine(probe.pop("keras_package"), probe["keras"])
+        self.versions = KernelVersions(kernelspec=kernel.kernel_name, engine=engine, **probe)
         self._set_up_in = (id(kernel), kernel.generation)
         self.cell, self.reruns = None, 0
         return self.versions
@@ -102,11 +104,9 @@ class Notebook:
         """Run `cell` once more (setting up or restarting first where needed): its record and `expressions`' values."""
         if not self.ready or self.cell not in (None, cell):
             self.reset(on_status)
-        kernel = self._kernel()
         rerun = self.reruns + 1
         (on_status or _quiet)(f"{label}: rerun {rerun}")
-        result = kernel.run_cell(cell, {"checksums": "checksums", **(expressions or {})}, timeout=self.cell_timeout)
-        self.log.append(result)
+        result = self._run(cell, {"checksums": "checksums", **(expressions or {})}, timeout=self.cell_timeout)
         self.cell, self.reruns = cell, rerun
         return make_record(label, rerun, self.kernel_starts, result, self.versions), result.values
 
@@ -114,9 +114,18 @@ class Notebook:
         """Values computed in the kernel (e.g. the recorder's weight table), without running a visible cell."""
         return self._kernel().run_cell("pass", dict(expressions), timeout=self.cell_timeout).values
 
+    def cells_of(self, kernel_start: int) -> list[CellResult]:
+        """The cells one kernel start ran, in order (a page's download holds exactly these)."""
+        return [cell for cell in self.log if cell.kernel_start == kernel_start]
+
+    def _run(self, source: str, expressions: Mapping[str, str] | None = None, timeout: float = CELL_TIMEOUT) -> CellResult:
+        result = replace(self._kernel().run_cell(source, dict(expressions or {}), timeout=timeout), kernel_start=self.kernel_starts)
+        self.log.append(result)
+        return result
+
     def _kernel(self) -> LabKernel:
         if self.kernel is None:
-            raise KernelDied("this notebook has no kernel; run it again to get one")
+            raise KernelDied("no kernel is attached; run it again to get one")
         return self.kernel
 
 

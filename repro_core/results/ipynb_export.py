@@ -17,8 +17,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from repro_core.kernels.kernel import CellResult
-from repro_core.recipes.cells import ENVIRONMENT_CELL
-from repro_core.results.records import KernelVersions
+from repro_core.records import KernelVersions
 
 KERNELSPEC = "python3"  # every Jupyter has it; the lab's own names (lab-python, repro-tf29) exist only here
 CHECKSUM_LINE = re.compile(r"^summary of trainable variables .*sha256 [0-9a-f]+\s*$", re.MULTILINE)
@@ -168,29 +167,26 @@ Run every cell in a fresh kernel: each "summary of trainable variables … sha25
 {check_commands(info.file_name)}"""
 
 
-def split_kernel_starts(cells: Sequence[CellResult]) -> list[list[CellResult]]:
-    """Group cells by kernel start: every start runs a setup cell and then the environment cell."""
-    starts: list[list[CellResult]] = []
-    for index, cell in enumerate(cells):
-        next_is_probe = index + 1 < len(cells) and cells[index + 1].code == ENVIRONMENT_CELL
-        if not starts or (next_is_probe and cell.code != ENVIRONMENT_CELL and index > 0):
-            starts.append([])
-        starts[-1].append(cell)
-    return starts
+def kernel_start_groups(cells: Sequence[CellResult]) -> list[list[CellResult]]:
+    """The cells grouped by the kernel start that ran them (the number the runner tagged each with), in order."""
+    groups: dict[int, list[CellResult]] = {}
+    for cell in cells:
+        groups.setdefault(cell.kernel_start, []).append(cell)
+    return list(groups.values())
 
 
 def notebook_from_cells(cells: Sequence[CellResult], info: NotebookInfo) -> nbformat.NotebookNode:
     """The opening cell, then one code cell per executed cell, in order, each with its stdout as recorded."""
-    starts = split_kernel_starts(cells)
-    book = new_notebook()
-    book.metadata["kernelspec"] = {"name": KERNELSPEC, "display_name": display_name(info.versions), "language": "python"}
-    book.metadata["language_info"] = {"name": "python", "version": info.versions.python}
-    book.metadata[CELL_META] = {"kernelspec_in_lab": info.versions.kernelspec, "engine": info.versions.engine}
-    book.cells.append(new_markdown_cell(opening_markdown(info, len(starts))))
+    starts = kernel_start_groups(cells)
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": KERNELSPEC, "display_name": display_name(info.versions), "language": "python"}
+    nb.metadata["language_info"] = {"name": "python", "version": info.versions.python}
+    nb.metadata[CELL_META] = {"kernelspec_in_lab": info.versions.kernelspec, "engine": info.versions.engine}
+    nb.cells.append(new_markdown_cell(opening_markdown(info, len(starts))))
     count = 0
     for number, start in enumerate(starts, start=1):
         if number > 1:
-            book.cells.append(new_markdown_cell(f"**Restart the kernel here.** The lab ran the cells below in a newly started kernel "
+            nb.cells.append(new_markdown_cell(f"**Restart the kernel here.** The lab ran the cells below in a newly started kernel "
                                                 f"(kernel start {number} of {len(starts)})."))  # fmt: skip
         for result in start:
             count += 1
@@ -198,15 +194,15 @@ def notebook_from_cells(cells: Sequence[CellResult], info: NotebookInfo) -> nbfo
             cell.metadata[CELL_META] = {"kernel_start": number}
             if result.stdout:
                 cell.outputs.append(new_output("stream", name="stdout", text=result.stdout))
-            book.cells.append(cell)
-    nbformat.validate(book)
-    return book
+            nb.cells.append(cell)
+    nbformat.validate(nb)
+    return nb
 
 
-def checksum_lines(book: nbformat.NotebookNode) -> list[str]:
+def checksum_lines(nb: nbformat.NotebookNode) -> list[str]:
     """Every "summary of trainable variables … sha256 …" line the notebook's code cells printed, in order."""
     lines = []
-    for cell in book.cells:
+    for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         for output in cell.get("outputs", []):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from repro_core.results.notebook_export import CELL_META, KERNELSPEC, checksum_lines
+from repro_core.results.ipynb_export import CELL_META, KERNELSPEC, checksum_lines
 
 MAX_NOTEBOOK_BYTES = 5_000_000
 
@@ -56,21 +56,21 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
         raise ValueError(f"{path} is not a readable notebook ({type(exc).__name__})") from None
 
 
-def kernel_groups(book: nbformat.NotebookNode) -> list[list[int]]:
+def kernel_groups(nb: nbformat.NotebookNode) -> list[list[int]]:
     """Code cell indices per kernel start (cell metadata written by the export; one group when absent)."""
     groups: dict[int, list[int]] = {}
-    for index, cell in enumerate(book.cells):
+    for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
             start = int(cell.metadata.get(CELL_META, {}).get("kernel_start", 1))
             groups.setdefault(start, []).append(index)
     return [groups[key] for key in sorted(groups)]
 
 
-def rerun(book: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None) -> nbformat.NotebookNode:
-    """A copy of `book` with every code cell executed again (outputs replaced), one fresh kernel per kernel start."""
+def rerun(nb: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None) -> nbformat.NotebookNode:
+    """A copy of `nb` with every code cell executed again (outputs replaced), one fresh kernel per kernel start."""
     from nbclient import NotebookClient  # only this command needs it
 
-    fresh = copy.deepcopy(book)
+    fresh = copy.deepcopy(nb)
     for cell in fresh.cells:
         if cell.cell_type == "code":
             cell.outputs = []
@@ -85,11 +85,11 @@ def rerun(book: nbformat.NotebookNode, kernel_name: str | None = None, timeout: 
 
 
 def check_notebook(
-    book: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None
+    nb: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None
 ) -> NotebookCheck:
-    name = kernel_name or book.metadata.get("kernelspec", {}).get("name") or KERNELSPEC
-    again = rerun(book, name, timeout, cwd)
-    return NotebookCheck(kernel_name=name, recorded=checksum_lines(book), repeated=checksum_lines(again))
+    name = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or KERNELSPEC
+    again = rerun(nb, name, timeout, cwd)
+    return NotebookCheck(kernel_name=name, recorded=checksum_lines(nb), repeated=checksum_lines(again))
 
 
 def report_lines(check: NotebookCheck) -> list[str]:
@@ -122,9 +122,9 @@ def installed_kernelspec(name: str) -> str:
 
 def main(path: str, kernel_name: str | None, timeout: float, say: Callable[[str], None] = print) -> int:
     """0 when every recorded checksum line repeats, 1 when any differs, 2 when the file or the kernelspec is unusable."""
-    book = read_notebook(path)
-    name = installed_kernelspec(kernel_name or book.metadata.get("kernelspec", {}).get("name") or KERNELSPEC)
-    check = check_notebook(book, name, timeout, str(Path(path).resolve().parent))
+    nb = read_notebook(path)
+    name = installed_kernelspec(kernel_name or nb.metadata.get("kernelspec", {}).get("name") or KERNELSPEC)
+    check = check_notebook(nb, name, timeout, str(Path(path).resolve().parent))
     for line in report_lines(check):
         say(line)
     return 0 if check.ok else 1

@@ -1,0 +1,82 @@
+"""The lab's validators: every value that reaches a cell, a report field or a server setting passes one of these.
+
+Widgets, command-line flags, uploaded reports and environment variables all hand over untrusted values, so
+each check refuses bools posing as numbers, text, NaN and infinity, and says in one line what was expected.
+`echo=False` leaves the offending value out of the message (reports are hostile: their text is never repeated).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection
+
+
+def short_repr(value: object) -> str:
+    """A bounded repr for error messages (hostile input may be huge, or have a hostile __repr__)."""
+    try:
+        text = repr(value)
+    except Exception:  # e.g. an int too long to print: the message must still be a plain ValueError
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _refuse(message: str, value: object, echo: bool) -> ValueError:
+    return ValueError(f"{message}, got {short_repr(value)}" if echo else message)
+
+
+def whole_number(name: str, value: object, low: int, high: int, echo: bool = True) -> int:
+    """An int (or an integral float, as widgets give) in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _refuse(f"{name} must be a whole number", value, echo)
+    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+        raise _refuse(f"{name} must be a whole number", value, echo)
+    number = int(value)
+    if not low <= number <= high:
+        raise _refuse(f"{name} must be between {low} and {high}", number, echo)
+    return number
+
+
+def real_number(name: str, value: object, low: float, high: float, low_open: bool = False, echo: bool = True) -> float:
+    """A finite float in [low, high] (or (low, high] when low_open)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _refuse(f"{name} must be a number", value, echo)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise _refuse(f"{name} is far too large", value, echo) from None
+    too_low = number <= low if low_open else number < low
+    if not math.isfinite(number) or too_low or number > high:
+        raise _refuse(f"{name} must be in {'(' if low_open else '['}{low:g}, {high:g}]", value, echo)
+    return number
+
+
+def choice(name: str, value: object, allowed: Collection[str], echo: bool = True) -> str:
+    """One of a fixed list of names (the list is what goes into a cell, never the visitor's string)."""
+    if not isinstance(value, str) or value not in allowed:
+        raise _refuse(f"{name} must be one of {', '.join(allowed)}", value, echo)
+    return value
+
+
+def flag(name: str, value: object, echo: bool = True) -> bool:
+    if not isinstance(value, bool):
+        raise _refuse(f"{name} must be true or false", value, echo)
+    return value
+
+
+def matching(name: str, value: object, pattern: re.Pattern[str], description: str) -> str:
+    """A text of a known shape (a version, a kernelspec name); the message names the shape, never the value."""
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ValueError(f"{name} must be {description}")
+    return value
+
+
+def number_text(name: str, text: str, low: float, high: float) -> float:
+    """A number written as text (an environment variable), in [low, high]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {short_repr(text)}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {short_repr(text)}")
+    return value

@@ -1,0 +1,30 @@
+"""The one palette of the lab's charts, keyed by a verdict's role (records.VERDICTS), colour-blind safe.
+
+Okabe and Ito's eight colours (https://jfly.uni-koeln.de/color/) stay distinguishable with the common
+colour-vision deficiencies; every chart also writes the verdict as text, so colour is never the only channel.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+
+from repro_core.records import VERDICTS
+
+ROLE_COLORS = {
+    "good": "#0072B2",  # blue
+    "bad": "#D55E00",  # vermillion
+    "caution": "#E69F00",  # orange
+    "neutral": "#56B4E9",  # sky blue
+    "failed": "#CC79A7",  # reddish purple
+    "missing": "#BBBBBB",  # grey
+}
+
+
+def verdict_color(name: str) -> str:
+    return ROLE_COLORS[VERDICTS[name].role]
+
+
+def verdict_scale(present: list[str]) -> alt.Scale:
+    """An Altair colour scale of the verdicts present only (a legend lists no verdict that does not occur)."""
+    domain = [name for name in VERDICTS if name in present]
+    return alt.Scale(domain=domain, range=[verdict_color(name) for name in domain])

@@ -1,0 +1,160 @@
+"""The lab's one vocabulary: Keras engines, how a cell makes its model and reseeds, and the story's scenarios.
+
+A *recipe* is how the model is made x how the cell reseeds x which Keras runs it; the story's scenarios are
+named presets of it. Cells, kernels, reports, views, pages and the command line all take these names from
+here, so a screen and a report can never spell an engine or a verdict's subject differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from repro_core.validation import choice
+
+DEFAULT_SEED = 1234  # the article's tf.random.set_seed value
+DEFAULT_KERNEL = "lab-python"  # the interpreter running the lab, as a kernelspec (see kernels.kernel)
+HASH_SEED_MAX = 4294967295  # PYTHONHASHSEED's range
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A Keras a kernel can run. `selectable`: a visitor can ask for it (keras2 is what TensorFlow < 2.16 brings)."""
+
+    name: str
+    label: str
+    description: str
+    selectable: bool = True
+
+
+ENGINES: dict[str, Engine] = {
+    engine.name: engine
+    for engine in (
+        Engine("keras2", "Keras 2", "Keras 2, bundled with TensorFlow before 2.16", selectable=False),
+        Engine("keras3", "Keras 3", "Keras 3 (TensorFlow's default since 2.16)"),
+        Engine("tf_keras", "tf_keras", "tf_keras (Keras 2, TF_USE_LEGACY_KERAS=1)"),
+    )
+}
+SELECTABLE_ENGINES = tuple(name for name, engine in ENGINES.items() if engine.selectable)
+# TensorFlow 2.16 made Keras 3 its `tf.keras` and moved Keras 2 to the separate `tf_keras` package
+# (https://github.com/tensorflow/tensorflow/releases/tag/v2.16.1). Before that, TensorFlow ships Keras 2 only.
+KERAS3_FROM = (2, 16)
+
+
+def engines_offered(tensorflow: tuple[int, int]) -> tuple[str, ...]:
+    """The engines a TensorFlow release offers, as its kernel reports them."""
+    return ("keras3", "tf_keras") if tensorflow >= KERAS3_FROM else ("keras2",)
+
+
+def reported_engine(keras_package: str, keras_version: str) -> str:
+    """The engine a kernel runs, from what it reports: which package `tf.keras` is, and its version."""
+    if keras_package == "tf_keras":
+        return "tf_keras"
+    return "keras3" if int(keras_version.split(".")[0]) >= 3 else "keras2"
+
+
+def requested_engine(engine: str) -> str:
+    """The setting that gives `engine`: TF_USE_LEGACY_KERAS=1 only for tf_keras; keras2 is old TensorFlow's default."""
+    return "tf_keras" if engine == "tf_keras" else "keras3"
+
+
+def engine_label(name: str) -> str:
+    engine = ENGINES.get(name)
+    return engine.label if engine is not None else name
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One value of a recipe axis: its name, the code a learner recognises it by, and what it does."""
+
+    name: str
+    code: str
+    description: str
+
+
+MODELS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("global", "global model", "one model built in the setup cell, re-fitted every rerun"),
+        Kind("factory", "factory", "a new model from the factory every rerun"),
+        Kind("restored", "restored weights", "the global model, its weights reset with set_weights() to the setup's initial weights every rerun"),
+    )
+}
+RESEEDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("none", "no reseed", "no reseeding in the cell"),
+        Kind("tf", "tf.random.set_seed", "tf.random.set_seed(seed)"),
+        Kind("full", "keras.utils.set_random_seed", "keras.utils.set_random_seed(seed) (Python, NumPy and TensorFlow)"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the model is made (`model`), how the cell reseeds before it (`reseed`), and the Keras engine."""
+
+    model: str
+    reseed: str
+    engine: str = "keras3"
+
+    def __post_init__(self) -> None:
+        choice("model", self.model, MODELS)
+        choice("reseed", self.reseed, RESEEDS)
+        choice("engine", self.engine, SELECTABLE_ENGINES)
+
+    @property
+    def label(self) -> str:
+        return f"{self.model}+{self.reseed}"
+
+    @property
+    def title(self) -> str:
+        """In words, for chart axes and headings: "factory + tf.random.set_seed"."""
+        return f"{MODELS[self.model].code} + {RESEEDS[self.reseed].code}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.label} on {self.engine}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named preset of the story: a recipe (engine left to the settings) and how kernels are (re)started.
+
+    `restart_every_rerun`: each rerun in a newly started kernel ("restart and run all").
+    `restart_then_once`: re-run the cell N times in one kernel, restart it, run the cell once more.
+    """
+
+    name: str
+    title: str
+    model: str
+    reseed: str
+    description: str
+    restart_every_rerun: bool = False
+    restart_then_once: bool = False
+
+    def recipe(self, engine: str) -> Recipe:
+        return Recipe(self.model, self.reseed, engine)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("global-model", "Global model + tf.random.set_seed", "global", "tf",
+                 "One model built in the setup cell; each rerun reseeds TensorFlow, compiles and fits it."),
+        Scenario("factory-tf-seed", "Factory + tf.random.set_seed (the article's fix)", "factory", "tf",
+                 "The article's fix: each rerun calls tf.random.set_seed, builds a new model, compiles, fits."),
+        Scenario("factory-full-seed", "Factory + keras.utils.set_random_seed", "factory", "full",
+                 "Each rerun calls keras.utils.set_random_seed (Python, NumPy, TF), builds, compiles, fits."),
+        Scenario("fresh-kernel", "A new kernel per rerun", "factory", "tf",
+                 "Each rerun in a newly started kernel: setup cell, then the article's fix.", restart_every_rerun=True),
+        Scenario("restart", "Restart the kernel", "factory", "tf",
+                 "The article's fix re-run N times in one kernel, then once more after restarting the kernel.", restart_then_once=True),
+    )
+}  # fmt: skip
+# What `python -m repro_core story` runs by default (and the timeline measures), and the Home page's "Run the whole story".
+STORY_SCENARIOS = ("global-model", "factory-tf-seed", "factory-full-seed", "fresh-kernel")
+WHOLE_STORY = ("global-model", "factory-tf-seed", "factory-full-seed", "restart")
+
+
+def check_scenario(name: object) -> Scenario:
+    return SCENARIOS[choice("scenario", name, SCENARIOS)]
