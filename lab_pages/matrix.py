@@ -23,8 +23,8 @@ its cell re-run N times. The verdict comes from the SHA-256 fingerprints; max |�
 any weight between rerun k and rerun 1, computed inside the kernel. Two more randomness sources can be switched on.
 """
 )
-for name, text in {**MODELS, **RESEEDS}.items():
-    st.caption(f"**{name}** — {text}")
+for name, kind in {**MODELS, **RESEEDS}.items():
+    st.caption(f"**{name}** — {kind.description}")
 
 left, right = st.columns(2)
 with left:

@@ -31,7 +31,7 @@ from repro_core.results.exports import (
 )
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, parse_report, report_json
 from repro_core.timeline_cli import add_timeline_parser, run_timeline_command
-from repro_core.vocabulary import DEFAULT_KERNEL, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
+from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
 
 T = TypeVar("T")
 
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     story.add_argument("--reruns", type=int, default=3, help=f"how many times each scenario's cell is re-run (1-{RERUNS_MAX}, default 3)")
     story.add_argument(
-        "--seed", type=int, default=1234, help=f"the TensorFlow/Keras seed the cells set (0-{SEED_MAX}, default 1234 as in the article)"
+        "--seed", type=int, default=DEFAULT_SEED, help=f"the TensorFlow/Keras seed the cells set (0-{SEED_MAX}, default {DEFAULT_SEED} as in the article)"
     )
     story.add_argument("--epochs", type=int, default=10, help=f"training epochs per rerun (1-{EPOCHS_MAX}, default 10 as in the article)")
     story.add_argument(
@@ -95,12 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="audit your own model (a JSON spec): re-run one seeding recipe N times and show which layers' weights moved",
         description="Build the model described by a JSON spec (see examples/model.json), re-run one recipe cell N times "
         "in a fresh kernel and print every rerun's checksums, the verdict and each layer's largest difference from rerun 1. "
-        "Reseeds: " + "; ".join(f"{name}: {text}" for name, text in RESEEDS.items()),
+        "Reseeds: " + "; ".join(f"{name}: {kind.description}" for name, kind in RESEEDS.items()),
     )
     audit.add_argument("--spec", required=True, metavar="FILE", help="the model spec, a JSON file of at most 100 kB")
     audit.add_argument("--reseed", default="full", help=f"how the cell reseeds: {', '.join(RESEEDS)} (default full)")
     audit.add_argument("--model", default="factory", help=f"how the model is made: {', '.join(MODELS)} (default factory)")
-    audit.add_argument("--seed", type=int, default=1234, help="the seed the reseed line uses (default 1234)")
+    audit.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"the seed the reseed line uses (default {DEFAULT_SEED})")
     audit.add_argument("--reruns", type=int, default=2, help=f"how many times the recipe cell is re-run (1-{RERUNS_MAX}, default 2)")
     audit.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL})")
     audit.add_argument("--format", choices=["table", "json"], default="table", help="output format (default table)")

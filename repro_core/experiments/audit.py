@@ -19,7 +19,7 @@ from repro_core.recipes.model_spec import ModelSpec
 from repro_core.recipes.settings import RERUNS_MAX, SEED_MAX
 from repro_core.records import KernelVersions, RunRecord, verdict
 from repro_core.validation import whole_number
-from repro_core.vocabulary import DEFAULT_KERNEL, Recipe
+from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, Recipe
 
 SEED_ERROR_HINT = (
     "With op determinism on, TensorFlow refuses unseeded random ops (here: shuffling in fit, or another random op) "
@@ -36,7 +36,7 @@ class Audit:
     reseed: str = "full"
     model: str = "factory"
     reruns: int = 2
-    seed: int = 1234
+    seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
         if not isinstance(self.spec, ModelSpec):

@@ -25,7 +25,7 @@ from repro_core.recipes import cells
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, StoryParams
 from repro_core.records import KernelVersions, RunRecord, verdict
 from repro_core.validation import choice, flag, whole_number
-from repro_core.vocabulary import DEFAULT_KERNEL, MODELS, RESEEDS, SELECTABLE_ENGINES, Recipe
+from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SELECTABLE_ENGINES, Recipe
 
 PARALLELISM_MAX = 8
 DEFAULT_MODELS = ("global", "factory")  # "restored" is offered, not part of the default grid
@@ -37,7 +37,7 @@ class MatrixOptions:
 
     reruns: int = 2
     epochs: int = 3
-    seed: int = 1234
+    seed: int = DEFAULT_SEED
     shuffle: bool = False
     dropout: bool = False
     engines: tuple[str, ...] = tuple(SELECTABLE_ENGINES)
@@ -95,12 +95,6 @@ class MatrixResult:
     results: list[RecipeResult] = field(default_factory=list)
     seconds: float = 0.0
     kernels_used: int = 0  # the most kernels the pool gave this matrix at once
-
-    def get(self, model: str, reseed: str, engine: str) -> RecipeResult:
-        for result in self.results:
-            if result.recipe == Recipe(model, reseed, engine):
-                return result
-        raise KeyError((model, reseed, engine))
 
 
 OnResult = Callable[[RecipeResult, int, int], None]
