@@ -69,8 +69,8 @@ op_determinism = right.toggle(
 engines = list(SELECTABLE_ENGINES)
 engine = right.selectbox(f"Keras engine (sidebar: {current.engine})", engines, index=engines.index(current.engine), key="model_engine")
 reseed_col, model_col, reruns_col = st.columns([3, 3, 1])
-reseed = reseed_col.radio("How the cell reseeds", list(RESEEDS), index=2, key="model_reseed", captions=[kind.description for kind in RESEEDS.values()])
-model_way = model_col.radio("How the model is made", list(MODELS), index=1, key="model_way", captions=[kind.description for kind in MODELS.values()])
+reseed = reseed_col.radio("How the cell reseeds", list(RESEEDS), index=2, key="model_reseed", captions=[k.description for k in RESEEDS.values()])
+model_way = model_col.radio("How the model is made", list(MODELS), index=1, key="model_way", captions=[k.description for k in MODELS.values()])
 reruns = reruns_col.number_input(f"Reruns (sidebar: {current.reruns})", value=2, step=1, key="model_reruns", help=f"1 to {RERUNS_MAX}")
 st.caption(f"The reseed line uses the sidebar's seed, **{current.seed}**.")
 
