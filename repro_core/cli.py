@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     story.add_argument("--reruns", type=int, default=3, help=f"how many times each scenario's cell is re-run (1-{RERUNS_MAX}, default 3)")
     story.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help=f"the TensorFlow/Keras seed the cells set (0-{SEED_MAX}, default {DEFAULT_SEED}, the article's)"
+        "--seed", type=int, default=DEFAULT_SEED, help=f"the TF/Keras seed the cells set (0-{SEED_MAX}, default {DEFAULT_SEED}, the article's)"
     )
     story.add_argument("--epochs", type=int, default=10, help=f"training epochs per rerun (1-{EPOCHS_MAX}, default 10 as in the article)")
     story.add_argument(
