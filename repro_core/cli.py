@@ -29,6 +29,7 @@ from repro_core.results.exports import (
     story_notebook_info,
     what_differs,
 )
+from repro_core.results.ipynb_check import main as check_main
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, parse_report, report_json
 from repro_core.timeline_cli import add_timeline_parser, run_timeline_command
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
@@ -130,8 +131,6 @@ def notebook_paths(path: str, scenarios: Sequence[str]) -> dict[str, str]:
 
 
 def _check_notebook(args: argparse.Namespace) -> int:
-    from repro_core.results.ipynb_check import main as check_main
-
     try:
         if not 1 <= args.timeout <= 86_400:
             raise ValueError(f"timeout must be between 1 and 86400 seconds, got {args.timeout}")

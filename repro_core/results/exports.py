@@ -10,19 +10,16 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 import nbformat
 import pandas as pd
 
+from repro_core.experiments.audit import AuditResult
 from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RECORD_FIELDS, KernelVersions, RecordsComparison, RunRecord, compare_records
 from repro_core.results.ipynb_export import NotebookInfo, notebook_from_cells
 from repro_core.results.report import Report, build_report, lab_commit, report_json
-
-if TYPE_CHECKING:
-    from repro_core.experiments.audit import AuditResult
 
 COL_SCENARIO = "scenario"
 COL_RERUN = "rerun"

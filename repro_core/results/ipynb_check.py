@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from nbclient import NotebookClient
 
 from repro_core.results.ipynb_export import CELL_META, KERNELSPEC, checksum_lines
 
@@ -68,8 +70,6 @@ def kernel_groups(nb: nbformat.NotebookNode) -> list[list[int]]:
 
 def rerun(nb: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None) -> nbformat.NotebookNode:
     """A copy of `nb` with every code cell executed again (outputs replaced), one fresh kernel per kernel start."""
-    from nbclient import NotebookClient  # only this command needs it
-
     fresh = copy.deepcopy(nb)
     for cell in fresh.cells:
         if cell.cell_type == "code":
@@ -109,8 +109,6 @@ def report_lines(check: NotebookCheck) -> list[str]:
 
 def installed_kernelspec(name: str) -> str:
     """`name` if this Jupyter has that kernelspec (the lab's own `lab-python` does not count), else a ValueError."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
     manager = KernelSpecManager()
     try:
         manager.get_kernel_spec(name)
