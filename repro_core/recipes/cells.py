@@ -273,12 +273,6 @@ def _largest(one, two):
     return float(np.max(np.abs(two.astype("float64") - one.astype("float64")), initial=0.0))
 
 
-def max_abs_diff(label):
-    """max |w_k - w_1| over every weight and every rerun k (0.0 with fewer than two reruns)."""
-    runs = kept_weights.get(label, [])
-    return max([_largest(a[2], b[2]) for run in runs[1:] for a, b in zip(runs[0], run)], default=0.0)
-
-
 def weight_table():
     """Per weight of rerun 1: layer, weight, shape, and the largest |difference| from rerun 1 before and after training."""
     rows = []
@@ -302,7 +296,9 @@ def weight_diffs(label="after training", cap={DIFF_CAP}):
         found[layer_name + "/" + weight_name] = [[float(v) for v in row[:cap]] for row in diff[:cap]]
     return found
 '''
-RECORDER_EXPRESSIONS = {"delta_before": "max_abs_diff('before training')", "delta_after": "max_abs_diff('after training')"}
+# max |w_k - w_1| over every weight and every rerun k (0.0 with fewer than two reruns), from the weight table.
+RECORDER_EXPRESSIONS = {f"delta_{stage}": f"max([row['max_abs_diff_{stage}'] for row in weight_table()], default=0.0)"
+                        for stage in ("before", "after")}  # fmt: skip
 
 
 # The article's own training cell (factory version), quoted for the diff view and for
