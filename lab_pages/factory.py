@@ -4,7 +4,7 @@ import streamlit as st
 
 from lab_ui import session, ui
 from repro_core.recipes import cells
-from repro_core.results.timeline import REPORTS_DIR, load_timeline
+from repro_core.results.timeline import load_timeline
 from repro_core.views.story import article_diff
 from repro_core.views.timeline import summary_sentence
 
@@ -90,7 +90,7 @@ into this in [tensorflow/tensorflow#57763](https://github.com/tensorflow/tensorf
 """
 )
 try:
-    measured = summary_sentence(load_timeline(REPORTS_DIR))
+    measured = summary_sentence(load_timeline())
 except (OSError, ValueError) as exc:
     measured = f"The committed timeline reports cannot be read: {exc}"
 st.markdown(f"Measured release by release (committed reports): {measured}")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lab_ui import session, ui
-from repro_core.results.timeline import REPORTS_DIR, load_timeline
+from repro_core.results.timeline import load_timeline
 from repro_core.views.story import records_frame
 from repro_core.views.timeline import (
     cell_rows,
@@ -25,13 +25,13 @@ st.markdown(
 The same four scenarios as the rest of the lab, run on every TensorFlow release since the post's: one
 Python 3.10 environment and Jupyter kernel per release (its latest patch), on every engine the release offers
 (its own Keras 2 before 2.16; Keras 3 and `tf_keras` from 2.16). The *recorded* columns come from the reports
-committed under `timeline/reports/` (`python -m repro_core timeline` regenerates them); every verdict below is
+committed under `repro_core/timeline_reports/` (`python -m timeline` regenerates them); every verdict below is
 recomputed here from their rows. The *live* column is this session's kernel, run on this page.
 """
 )
 
 try:
-    entries = load_timeline(REPORTS_DIR)
+    entries = load_timeline()
 except (OSError, ValueError) as exc:
     entries = []
     st.error(f"The committed reports cannot be read: {exc}", icon=":material/error:")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lab_ui import session, ui
-from repro_core.results.timeline import REPORTS_DIR, load_timeline
+from repro_core.results.timeline import load_timeline
 from repro_core.views.timeline import summary_sentence
 
 st.title("Why re-running a cell changes the weights")
@@ -54,7 +54,7 @@ on the *Across versions* page. From its recorded reports:
 """
 )
 try:
-    st.markdown(summary_sentence(load_timeline(REPORTS_DIR)))
+    st.markdown(summary_sentence(load_timeline()))
 except (OSError, ValueError) as exc:
     st.warning(f"The timeline's reports cannot be read: {exc}")
 st.page_link("lab_pages/versions.py", label="Across versions: every release since the post's, measured, and a live run", icon=":material/timeline:")

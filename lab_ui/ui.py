@@ -16,14 +16,13 @@ from lab_ui import session
 from lab_ui.exports import export_buttons as export_buttons  # pages call ui.export_buttons(...)
 from repro_core.experiments.runner import CellRunner
 from repro_core.experiments.story import run_scenario, run_scenarios
-from repro_core.experiments.timeline import live_entry
 from repro_core.kernels.hosting import HostingSettings, check_budget, hosting_from_environment
 from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError, available_kernels
 from repro_core.kernels.pool import KernelPool
 from repro_core.recipes import cells
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.records import VERDICTS, RunRecord
-from repro_core.results.timeline import TimelineEntry
+from repro_core.results.timeline import TimelineEntry, live_entry
 from repro_core.views.story import (
     ARTICLE_LABEL,
     COL_AFTER,

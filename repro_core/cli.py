@@ -31,13 +31,12 @@ from repro_core.results.exports import (
 )
 from repro_core.results.ipynb_check import main as check_main
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, parse_report, report_json
-from repro_core.timeline_cli import add_timeline_parser, run_timeline_command
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
 
 T = TypeVar("T")
 
 
-class _OneLineParser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -45,11 +44,11 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="python -m repro_core",
         description="Run the seed article's Keras notebook scenarios in real Jupyter kernels and report what happened.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     story = commands.add_parser(
         "story",
         help="run the article's scenarios and print every rerun's checksums and each scenario's verdict",
@@ -117,7 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", metavar="FILE", help="the .ipynb file")
     check.add_argument("--kernel", metavar="NAME", help="the Jupyter kernelspec to run in (default: the notebook's, python3)")
     check.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per cell (default 600)")
-    add_timeline_parser(commands)
     return parser
 
 
@@ -271,8 +269,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _compare(args.first, args.second)
     if args.command == "check-notebook":
         return _check_notebook(args)
-    if args.command == "timeline":
-        return run_timeline_command(args, progress_printer())
     if args.command == "audit":
         return _audit(args, progress_printer())
     try:

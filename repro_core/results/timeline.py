@@ -1,30 +1,30 @@
-"""The committed timeline: one report per (TensorFlow release, engine), named, found and read back.
+"""The timeline: one report per (TensorFlow release, engine), committed as package data, and the live column.
 
-Plain Python (no kernels, no TensorFlow): the app, the README table and the CI checks all read the
-reports through here, so a report's release and engine are taken from its settings, never guessed
-from a file name alone, and every verdict is recomputed from the records (`Report.verdicts`).
+A report's release and engine are read from its settings, never guessed from its file name, and every
+verdict is recomputed from the records (`Report.verdicts`). `python -m timeline` writes the reports.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from importlib import resources
+from typing import TYPE_CHECKING
 
-from repro_core.results.report import MAX_REPORT_BYTES, Report, parse_report
+from repro_core.experiments.runner import CellRunner
+from repro_core.experiments.story import run_scenarios
+from repro_core.recipes.settings import StoryParams
+from repro_core.records import RunRecord
+from repro_core.results.report import MAX_REPORT_BYTES, Report, build_report, parse_report
+from repro_core.vocabulary import ENGINES, STORY_SCENARIOS, engines_offered
 
-TIMELINE_DIR = Path(__file__).resolve().parents[2] / "timeline"
-REPORTS_DIR = TIMELINE_DIR / "reports"
-REQUIREMENTS_DIR = TIMELINE_DIR / "requirements"
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
-# TensorFlow 2.16 made Keras 3 its `tf.keras` and moved Keras 2 to the separate `tf_keras` package
-# (https://github.com/tensorflow/tensorflow/releases/tag/v2.16.1). Before that, TF ships Keras 2 only.
-KERAS3_FROM = (2, 16)
-ENGINE_ORDER = ("keras2", "keras3", "tf_keras")
+REPORTS: Traversable = resources.files("repro_core") / "timeline_reports"  # package data (pyproject ships it)
 
 _RELEASE = re.compile(r"^2\.\d{1,2}$")
-_REQUIREMENTS_FILE = re.compile(r"^tf-(2\.\d{1,2})\.txt$")
-_TF_PIN = re.compile(r"^tensorflow(?:-cpu)?==(\d+\.\d+\.\d+\S*)", re.MULTILINE)
 
 
 def check_release(text: str) -> str:
@@ -39,46 +39,16 @@ def release_key(release: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def engines_of(release: str) -> tuple[str, ...]:
-    """The Keras engines a release offers, as the kernel reports them: its own Keras 2, or Keras 3 and tf_keras."""
-    return ("keras3", "tf_keras") if release_key(release) >= KERAS3_FROM else ("keras2",)
-
-
-def requested_engine(engine: str) -> str:
-    """The StoryParams engine that gives `engine`: TF_USE_LEGACY_KERAS=1 only for tf_keras; keras2 is TF's default."""
-    return "tf_keras" if engine == "tf_keras" else "keras3"
-
-
-def kernel_name(release: str) -> str:
-    return f"timeline-tf{check_release(release)}"
+def release_of_version(tensorflow: str) -> str:
+    """ "2.21.0" -> "2.21" ("" if unreadable)."""
+    match = re.match(r"^(\d+)\.(\d+)", tensorflow or "")
+    return f"{match.group(1)}.{match.group(2)}" if match else ""
 
 
 def report_filename(release: str, engine: str) -> str:
-    if engine not in ENGINE_ORDER:
+    if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}")
     return f"tf-{check_release(release)}-{engine}.json"
-
-
-def requirements_file(release: str, directory: Path = REQUIREMENTS_DIR) -> Path:
-    return directory / f"tf-{check_release(release)}.txt"
-
-
-def known_releases(directory: Path = REQUIREMENTS_DIR) -> list[str]:
-    """The releases that have a committed pin file, oldest first (adding a file adds a release)."""
-    found = [m.group(1) for path in directory.glob("tf-*.txt") if (m := _REQUIREMENTS_FILE.match(path.name))]
-    return sorted(found, key=release_key)
-
-
-def pinned_tensorflow(requirements: str) -> str:
-    """The exact TensorFlow version a pin file installs ("" when it has no == pin)."""
-    match = _TF_PIN.search(requirements)
-    return match.group(1) if match else ""
-
-
-def pin_lines(requirements: str) -> list[str]:
-    """The requirement lines of a pin file, comments and blanks dropped."""
-    lines = (line.split("#", 1)[0].strip() for line in requirements.splitlines())
-    return [line for line in lines if line]
 
 
 @dataclass(frozen=True)
@@ -88,7 +58,7 @@ class TimelineEntry:
     release: str
     engine: str
     report: Report
-    source: str = "recorded"  # "recorded" (a committed report) or "live" (run on the page just now)
+    source: str = "recorded"  # or "live" (run on the page just now)
     path: str = ""
 
     @property
@@ -97,12 +67,12 @@ class TimelineEntry:
         return f"{label} · live" if self.source == "live" else label
 
     def verdicts(self) -> dict[str, str]:
-        """Recomputed from the records (a stored "verdicts" block is never read)."""
         return self.report.verdicts()
 
     @property
     def sort_key(self) -> tuple:
-        engine = ENGINE_ORDER.index(self.engine) if self.engine in ENGINE_ORDER else len(ENGINE_ORDER)
+        order = list(ENGINES)
+        engine = order.index(self.engine) if self.engine in order else len(order)
         return (self.source == "live", release_key(self.release), engine)
 
 
@@ -110,17 +80,16 @@ def entry_of(report: Report, path: str = "") -> TimelineEntry:
     """Read the release and engine a timeline report was made for from its settings."""
     release = check_release(str(report.settings.get("release", "")))
     engine = str(report.settings.get("release_engine", ""))
-    if engine not in engines_of(release):
+    if engine not in engines_offered(release_key(release)):
         raise ValueError(f"{path or 'report'}: engine {engine!r} is not one TensorFlow {release} offers")
     return TimelineEntry(release=release, engine=engine, report=report, path=path)
 
 
-def load_timeline(directory: Path = REPORTS_DIR) -> list[TimelineEntry]:
-    """Every committed report, ordered by release then engine; a misnamed or unreadable file is a ValueError."""
+def load_timeline(directory: Traversable = REPORTS) -> list[TimelineEntry]:
+    """Every report in `directory`, ordered by release then engine; a misnamed or unreadable file is a ValueError."""
     entries = []
-    for path in sorted(directory.glob("tf-*.json")):
-        report = parse_report(path.read_bytes()[: MAX_REPORT_BYTES + 1])
-        entry = entry_of(report, path.name)
+    for path in sorted((p for p in directory.iterdir() if p.name.startswith("tf-") and p.name.endswith(".json")), key=lambda p: p.name):
+        entry = entry_of(parse_report(path.read_bytes()[: MAX_REPORT_BYTES + 1]), path.name)
         expected = report_filename(entry.release, entry.engine)
         if path.name != expected:
             raise ValueError(f"{path.name} holds TensorFlow {entry.release} {entry.engine}; it should be named {expected}")
@@ -128,7 +97,13 @@ def load_timeline(directory: Path = REPORTS_DIR) -> list[TimelineEntry]:
     return sorted(entries, key=lambda e: e.sort_key)
 
 
-def release_of_version(tensorflow: str) -> str:
-    """ "2.21.0" -> "2.21" (the minor release a kernel's reported TensorFlow belongs to; "" if unreadable)."""
-    match = re.match(r"^(\d+)\.(\d+)", tensorflow or "")
-    return f"{match.group(1)}.{match.group(2)}" if match else ""
+def live_entry(runner: CellRunner, params: StoryParams, on_record: Callable[[RunRecord], None] | None = None,
+               on_status: Callable[[str], None] | None = None) -> TimelineEntry:  # fmt: skip
+    """The four scenarios in a session's runner, as a *live* column with the same provenance as a report."""
+    results = run_scenarios(runner, params, STORY_SCENARIOS, on_record, on_status)
+    records = [record for result in results for record in result.records]
+    versions = results[0].versions if results else runner.versions
+    release = release_of_version(versions.tensorflow) if versions is not None else ""
+    engine = versions.engine if versions is not None else params.engine
+    settings = {**asdict(params), "kernel": runner.kernel_name, "release": release, "release_engine": engine}
+    return TimelineEntry(release=release or "?", engine=engine, report=build_report(records, settings, versions), source="live")

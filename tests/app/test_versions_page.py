@@ -7,7 +7,7 @@ from conftest import APP, RUN_TIMEOUT, close_kernel
 from streamlit.testing.v1 import AppTest
 
 from lab_ui import session
-from repro_core.results.timeline import REPORTS_DIR, load_timeline
+from repro_core.results.timeline import load_timeline
 from repro_core.views.timeline import summary_sentence
 
 PAGE = "lab_pages/versions.py"
@@ -32,7 +32,7 @@ def test_page_renders_the_recorded_heatmap_and_the_computed_sentence():
     at = open_page()
     assert not exceptions(at)
     assert [t.value for t in at.title] == ["Across versions"]
-    entries = load_timeline(REPORTS_DIR)
+    entries = load_timeline()
     assert heatmap_columns(at) == [e.column for e in entries]
     sentence_block = find_block(at.main, "versions_sentence")
     texts = [child.value for child in elements(sentence_block, "markdown")]

@@ -16,18 +16,19 @@ from story_runs import default_story
 from repro_core.kernels.kernel import DEFAULT_KERNEL, available_kernels
 from repro_core.records import RunRecord
 from repro_core.results.report import machine_info
-from repro_core.results.timeline import REPORTS_DIR, TimelineEntry, load_timeline, release_of_version, requested_engine
+from repro_core.results.timeline import TimelineEntry, load_timeline, release_of_version
+from repro_core.vocabulary import requested_engine
 
 TF29_KERNEL = os.environ.get("REPRO_TF29_KERNEL", "repro-tf29")
 
 
 @pytest.fixture(scope="module")
 def recorded() -> dict[tuple[str, str], TimelineEntry]:
-    return {(e.release, e.engine): e for e in load_timeline(REPORTS_DIR)}
+    return {(e.release, e.engine): e for e in load_timeline()}
 
 
 def live_records(kernel: str, engine: str) -> list[RunRecord]:
-    """The four scenarios with the timeline's (default) settings, as `python -m repro_core timeline` runs them."""
+    """The four scenarios with the timeline's (default) settings, as `python -m timeline` runs them."""
     return [record for result in default_story(kernel, requested_engine(engine)) for record in result.records]
 
 

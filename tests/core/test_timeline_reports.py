@@ -1,4 +1,4 @@
-"""The committed timeline reports (timeline/reports/): complete, consistent, and what the README says they are.
+"""The committed timeline reports (repro_core/timeline_reports/): complete, consistent, and what the README says they are.
 
 No kernel runs here; `test_timeline_live.py` re-runs the releases CI has kernels for.
 """
@@ -13,23 +13,26 @@ import pytest
 
 from repro_core.recipes.settings import StoryParams
 from repro_core.results.report import SCHEMA, SCHEMA_VERSION
-from repro_core.results.timeline import REPORTS_DIR, engines_of, known_releases, load_timeline, report_filename
-from repro_core.views.timeline import readme_table, verdict_table_markdown
+from repro_core.results.timeline import REPORTS, load_timeline, release_key, report_filename
 from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS
+from repro_core.vocabulary import engines_offered
+from timeline.readme import readme_table, verdict_table_markdown
+from timeline.venvs import known_releases
 
 ROOT = Path(__file__).resolve().parents[2]
+REPORTS_DIR = Path(str(REPORTS))
 EXPECTED_RELEASES = [f"2.{minor}" for minor in range(9, 22)]  # the issue's range: 2.9 ... 2.21
 SHARED_SETTINGS = ("seed", "reruns", "epochs", "batch_size", "learning_rate")
 
 
 @pytest.fixture(scope="module")
 def entries():
-    return load_timeline(REPORTS_DIR)
+    return load_timeline()
 
 
 def test_every_release_has_pins_and_one_report_per_engine(entries):
     assert known_releases() == EXPECTED_RELEASES
-    expected = {(release, engine) for release in EXPECTED_RELEASES for engine in engines_of(release)}
+    expected = {(release, engine) for release in EXPECTED_RELEASES for engine in engines_offered(release_key(release))}
     found = [(e.release, e.engine) for e in entries]
     assert len(found) == len(set(found)), "two reports for one release and engine"
     assert set(found) == expected
@@ -73,4 +76,4 @@ def test_reports_with_records_are_complete_and_carry_provenance(entries):
 
 def test_readme_table_is_the_one_generated_from_the_reports(entries):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme_table(readme) == verdict_table_markdown(entries), "regenerate it: python -m repro_core timeline --readme README.md"
+    assert readme_table(readme) == verdict_table_markdown(entries), "regenerate it: python -m timeline --readme README.md"

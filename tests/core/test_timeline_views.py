@@ -9,26 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from repro_core.experiments.release_venvs import ReleaseVenv, provision
-from repro_core.experiments.timeline import TimelineOptions, run_timeline
 from repro_core.records import RunRecord
 from repro_core.results.report import Report, parse_report
-from repro_core.results.timeline import TimelineEntry, engines_of, known_releases, load_timeline
-from repro_core.views.timeline import (
-    README_BEGIN,
-    README_END,
-    cell_rows,
-    find,
-    heatmap_frame,
-    live_agreement,
-    readme_table,
-    replace_readme_table,
-    selected_cell,
-    summary_sentence,
-    timeline_heatmap,
-    verdict_table_markdown,
-)
+from repro_core.results.timeline import TimelineEntry, load_timeline
+from repro_core.views.timeline import cell_rows, find, heatmap_frame, live_agreement, selected_cell, summary_sentence, timeline_heatmap
 from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS
+from repro_core.vocabulary import engines_offered
+from timeline.readme import README_BEGIN, README_END, readme_table, replace_readme_table, verdict_table_markdown
+from timeline.run import TimelineOptions, run_timeline, write_report
+from timeline.venvs import ReleaseVenv, known_releases, provision
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {"seed": 1234, "reruns": 2, "epochs": 10, "batch_size": 1, "learning_rate": 0.001}
@@ -129,7 +118,7 @@ def test_a_release_that_cannot_install_gets_its_reports_with_the_error(tmp_path)
     options = TimelineOptions(venvs=tmp_path / "venvs", reports=tmp_path / "reports", requirements=pins, python=str(tmp_path / "no-python"))
     messages: list[str] = []
     outcomes = run_timeline(options, options.python, messages.append)
-    assert [(o.release, o.engine) for o in outcomes] == [("2.16", engine) for engine in engines_of("2.16")]
+    assert [(o.release, o.engine) for o in outcomes] == [("2.16", engine) for engine in engines_offered((2, 16))]
     assert all("no base Python" in o.error for o in outcomes)
     for loaded in load_timeline(tmp_path / "reports"):
         assert loaded.report.records == [] and "no base Python" in loaded.report.error
@@ -151,15 +140,13 @@ def test_a_stamped_venv_is_reused_and_a_changed_pin_file_is_not(tmp_path):
 
 
 def test_cli_rejects_an_unknown_release_and_prints_the_table():
-    done = subprocess.run([sys.executable, "-m", "repro_core", "timeline", "--release", "2.99"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "timeline", "--release", "2.99"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "no pin file for release 2.99" in done.stderr and "Traceback" not in done.stderr
-    done = subprocess.run([sys.executable, "-m", "repro_core", "timeline", "--table"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "timeline", "--table"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("| TensorFlow | engine | Keras |")
 
 
 def test_report_round_trip_keeps_the_release_settings(tmp_path):
-    from repro_core.experiments.timeline import write_report
-
     path = write_report(entry("2.10", "keras2", STABLE).report, tmp_path, "2.10", "keras2")
     assert path.name == "tf-2.10-keras2.json"
     parsed = parse_report(path.read_bytes())

@@ -1,8 +1,7 @@
-"""One virtual environment per TensorFlow release, installed from its committed pin file, as a kernelspec.
+"""One venv per TensorFlow release, installed from its pin file (timeline/requirements/) and registered as a kernelspec.
 
-Provisioning is slow (a TensorFlow wheel per release), so a venv whose stamp matches the pins and the
-interpreter is reused as is. Every failure comes back as text for the release's report: a release that
-will not install is a result of the timeline, not a reason to stop it.
+A venv whose stamp matches its pins and base interpreter is reused (each install is a TensorFlow wheel).
+Every failure comes back as text for the release's report: a release that will not install is a result.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,14 +17,36 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from repro_core.results.timeline import kernel_name, pinned_tensorflow, requirements_file
+from repro_core.results.timeline import check_release, release_key
 
+REQUIREMENTS_DIR = Path(__file__).resolve().parent / "requirements"
+DEFAULT_VENVS = Path(__file__).resolve().parent / ".venvs"
 STAMP = ".timeline-stamp"
 PIP_TIMEOUT = 3600.0
 IMPORT_TIMEOUT = 600.0
 OUTPUT_TAIL = 2000  # characters of a failing command's output kept for the report
 
 Say = Callable[[str], None]
+
+_REQUIREMENTS_FILE = re.compile(r"^tf-(2\.\d{1,2})\.txt$")
+_TF_PIN = re.compile(r"^tensorflow(?:-cpu)?==(\d+\.\d+\.\d+\S*)", re.MULTILINE)
+
+
+def known_releases(directory: Path = REQUIREMENTS_DIR) -> list[str]:
+    """The releases that have a pin file, oldest first (adding a file adds a release)."""
+    found = [m.group(1) for path in directory.glob("tf-*.txt") if (m := _REQUIREMENTS_FILE.match(path.name))]
+    return sorted(found, key=release_key)
+
+
+def pinned_tensorflow(requirements: str) -> str:
+    """The exact TensorFlow version a pin file installs ("" when it has no == pin)."""
+    match = _TF_PIN.search(requirements)
+    return match.group(1) if match else ""
+
+
+def pin_lines(requirements: str) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in requirements.splitlines())
+    return [line for line in lines if line]
 
 
 def default_python() -> str:
@@ -58,7 +80,7 @@ class ReleaseVenv:
 
     @property
     def kernel_name(self) -> str:
-        return kernel_name(self.release)
+        return f"timeline-tf{self.release}"
 
     def pins(self) -> str:
         return self.requirements.read_text(encoding="utf-8")
@@ -73,9 +95,8 @@ class ReleaseVenv:
         return self.python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == self.stamp_text(interpreter)
 
 
-def release_venv(release: str, venvs: Path, requirements_dir: Path | None = None) -> ReleaseVenv:
-    path = requirements_file(release) if requirements_dir is None else requirements_file(release, requirements_dir)
-    return ReleaseVenv(release=release, venvs=venvs, requirements=path)
+def release_venv(release: str, venvs: Path, requirements_dir: Path = REQUIREMENTS_DIR) -> ReleaseVenv:
+    return ReleaseVenv(release=release, venvs=venvs, requirements=requirements_dir / f"tf-{check_release(release)}.txt")
 
 
 def _run(command: list[str], timeout: float) -> str:

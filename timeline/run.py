@@ -1,48 +1,43 @@
-"""`python -m repro_core timeline`: the article's four scenarios on every TensorFlow release, one report each.
+"""The four story scenarios on each TensorFlow release (oldest first), once per engine it offers, one report each.
 
-For each release (oldest first): provision its venv from the committed pins, register it as a kernelspec,
-run the story once per engine the release offers, and write one report per (release, engine). A release
-that fails to install or run still gets its reports, with the error and no records.
+A release that fails to install or run still gets its reports, with the error and no records.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from repro_core.experiments.release_venvs import ReleaseVenv, provision, register_kernel, release_venv
-from repro_core.experiments.runner import CellRunner
-from repro_core.experiments.story import run_scenarios, run_story
+from repro_core.experiments.story import run_story
 from repro_core.kernels.kernel import KernelError
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RunRecord
 from repro_core.results.report import Report, build_report, report_json
-from repro_core.results.timeline import (
-    REPORTS_DIR,
+from repro_core.results.timeline import REPORTS, release_key, report_filename
+from repro_core.vocabulary import STORY_SCENARIOS, engines_offered, requested_engine
+from timeline.venvs import (
+    DEFAULT_VENVS,
     REQUIREMENTS_DIR,
-    TIMELINE_DIR,
-    TimelineEntry,
-    engines_of,
+    ReleaseVenv,
+    Say,
     known_releases,
     pin_lines,
     pinned_tensorflow,
-    release_of_version,
-    report_filename,
-    requested_engine,
+    provision,
+    register_kernel,
+    release_venv,
 )
-from repro_core.vocabulary import STORY_SCENARIOS
 
-Say = Callable[[str], None]
-DEFAULT_VENVS = TIMELINE_DIR / ".venvs"
+DEFAULT_REPORTS = Path(str(REPORTS))  # the checkout's repro_core/timeline_reports/, which the app reads
 
 
 @dataclass(frozen=True)
 class TimelineOptions:
     releases: tuple[str, ...] = ()  # empty: every release with a pin file
     venvs: Path = DEFAULT_VENVS
-    reports: Path = REPORTS_DIR
+    reports: Path = DEFAULT_REPORTS
     requirements: Path = REQUIREMENTS_DIR
     python: str = ""  # base interpreter for new venvs (pyenv's 3.10 by default)
     skip_install: bool = False
@@ -56,7 +51,6 @@ class ReleaseOutcome:
     path: Path
     verdicts: dict[str, str]
     error: str
-    seconds: float
 
 
 def timeline_settings(params: StoryParams, venv: ReleaseVenv, engine: str) -> dict[str, object]:
@@ -74,8 +68,7 @@ def timeline_settings(params: StoryParams, venv: ReleaseVenv, engine: str) -> di
 
 def run_engine(venv: ReleaseVenv, engine: str, base: StoryParams, say: Say) -> Report:
     """The four scenarios on one engine of one release; any failure becomes the report's error."""
-    params = StoryParams(seed=base.seed, reruns=base.reruns, epochs=base.epochs, batch_size=base.batch_size,
-                         learning_rate=base.learning_rate, engine=requested_engine(engine))  # fmt: skip
+    params = replace(base, engine=requested_engine(engine))
     settings = timeline_settings(params, venv, engine)
     records: list[RunRecord] = []
     try:
@@ -85,9 +78,7 @@ def run_engine(venv: ReleaseVenv, engine: str, base: StoryParams, say: Say) -> R
         return build_report([], settings, None, error=f"run failed after {len(records)} reruns: {type(exc).__name__}: {exc}")
     versions = results[0].versions
     all_records = [record for result in results for record in result.records]
-    error = ""
-    if versions.engine != engine:
-        error = f"the kernel reports engine {versions.engine!r}, expected {engine!r}"
+    error = f"the kernel reports engine {versions.engine!r}, expected {engine!r}" if versions.engine != engine else ""
     return build_report(all_records, settings, versions, error=error)
 
 
@@ -107,14 +98,13 @@ def run_release(release: str, options: TimelineOptions, interpreter: str, say: S
         error = register_kernel(venv)
         error = f"kernelspec registration failed: {error}" if error else ""
     outcomes = []
-    for engine in engines_of(release):
-        engine_started = time.monotonic()
+    for engine in engines_offered(release_key(release)):
         if error:
             report = build_report([], timeline_settings(options.params, venv, engine), None, error=error)
         else:
             report = run_engine(venv, engine, options.params, say)
         path = write_report(report, options.reports, release, engine)
-        outcome = ReleaseOutcome(release, engine, path, report.verdicts(), report.error, time.monotonic() - engine_started)
+        outcome = ReleaseOutcome(release, engine, path, report.verdicts(), report.error)
         verdicts = ", ".join(f"{name} {value}" for name, value in outcome.verdicts.items()) or "no records"
         say(f"tf-{release} {engine}: {verdicts}{' · ERROR ' + report.error.splitlines()[0][:200] if report.error else ''} -> {path.name}")
         outcomes.append(outcome)
@@ -139,15 +129,3 @@ def check_releases(requested: Sequence[str], available: Sequence[str]) -> tuple[
     if unknown:
         raise ValueError(f"no pin file for release {', '.join(unknown)}; choose from {', '.join(available)}")
     return tuple(dict.fromkeys(requested))
-
-
-def live_entry(runner: CellRunner, params: StoryParams, on_record: Callable[[RunRecord], None] | None = None,
-               on_status: Say | None = None) -> TimelineEntry:  # fmt: skip
-    """The four scenarios in a session's notebook, as a *live* timeline column with the same provenance as a report."""
-    results = run_scenarios(runner, params, STORY_SCENARIOS, on_record, on_status)
-    records = [record for result in results for record in result.records]
-    versions = results[0].versions if results else runner.versions
-    release = release_of_version(versions.tensorflow) if versions is not None else ""
-    engine = versions.engine if versions is not None else params.engine
-    settings = {**asdict(params), "kernel": runner.kernel_name, "release": release, "release_engine": engine}
-    return TimelineEntry(release=release or "?", engine=engine, report=build_report(records, settings, versions), source="live")
