@@ -18,6 +18,8 @@ from repro_core.results.records import RunRecord
 from repro_core.results.report import machine_info
 from repro_core.results.timeline import REPORTS_DIR, TimelineEntry, load_timeline, release_of_version, requested_engine
 
+pytestmark = pytest.mark.kernel
+
 TF29_KERNEL = os.environ.get("REPRO_TF29_KERNEL", "repro-tf29")
 
 
