@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs, then run it (ruff + pytest).
+# Install everything the test suite needs, then run it (ruff, import-linter, pytest: fast tier, then the rest).
 #   bash scripts/test.sh            # locally: optional parts (TF 2.9 kernel, Chromium) are skipped with a reason if missing
 #   REQUIRE_TF29=1 REQUIRE_BROWSER=1 bash scripts/test.sh   # CI: every part is mandatory
 set -euo pipefail
@@ -50,5 +50,41 @@ fi
 step "ruff"
 .venv/bin/ruff check .
 
-step "pytest"
-.venv/bin/python -m pytest "$@"
+step "import-linter"
+if grep -q '^\[tool\.importlinter\]' pyproject.toml; then
+  .venv/bin/lint-imports
+else
+  echo "pyproject.toml has no [tool.importlinter] contracts yet: nothing to check"
+fi
+
+# pytest in two tiers (markers: pyproject.toml): first the fast tier (no kernel, no browser, no server; about a
+# minute), then everything else. The two -m expressions are complements, so every test runs exactly once. Arguments
+# go to both steps (`bash scripts/test.sh -k compare`); a step they select nothing in (pytest's exit code 5) is
+# passed over, but not both. Arguments with their own -m run as one pytest, as given.
+FAST="not kernel and not browser and not load"
+REST="kernel or browser or load"
+own_marker=0
+for arg in "$@"; do
+  case "$arg" in -m | -m?*) own_marker=1 ;; esac
+done
+if [ "$own_marker" = "1" ]; then
+  step "pytest $*"
+  exec .venv/bin/python -m pytest "$@"
+fi
+tier() {  # tier LABEL EXPRESSION [ARGS...]: one pytest step; returns pytest's exit code
+  local label=$1 expression=$2
+  shift 2
+  step "pytest, $label: -m \"$expression\""
+  .venv/bin/python -m pytest -m "$expression" "$@"
+}
+fast=0
+tier "fast tier" "$FAST" "$@" || fast=$?
+if [ "$fast" != 0 ] && { [ "$fast" != 5 ] || [ $# -eq 0 ]; }; then
+  exit "$fast"
+fi
+rest=0
+tier "kernels, browser, load" "$REST" "$@" || rest=$?
+if [ "$rest" = 5 ] && [ $# -gt 0 ] && [ "$fast" = 0 ]; then
+  rest=0  # the arguments selected only fast-tier tests
+fi
+exit "$rest"

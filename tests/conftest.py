@@ -1,13 +1,21 @@
-"""Shared test settings: the pytest process itself must never import TensorFlow."""
+"""Shared test settings: the pytest process itself must never import TensorFlow; the fast tier never starts a kernel."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from jupyter_client.manager import KernelManager
 
+from repro_core.kernels.preloaded import PreloadedInterpreter
+
+ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("tensorflow", "keras", "tf_keras")
+TIERS = ("kernel", "browser", "load")  # pyproject.toml's markers; a test with none of them is in the fast tier
+GUARD = pytest.StashKey[tuple[pytest.MonkeyPatch, list[str]]]()
 
 
 def _require(flag: str, available: bool, reason: str) -> None:
@@ -30,3 +38,73 @@ def no_tensorflow_in_test_process():
     yield
     loaded = [name for name in HEAVY if name in sys.modules]
     assert not loaded, f"the pytest process imported {loaded}; training must stay in kernels"
+
+
+@pytest.fixture(scope="session")
+def engine_reports(tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
+    """`story --scenario factory-full-seed --reruns 2 --epochs 2 --engine E --format json --report FILE` for Keras 3 and
+    tf_keras, both at once (2 cores): per engine, the report file and the finished command (JSON records on stdout,
+    progress on stderr). tests/core/test_cli.py and tests/browser/test_compare_upload.py each used to run these."""
+    folder = tmp_path_factory.mktemp("engine-reports")
+    running = {}
+    for engine in ("keras3", "tf_keras"):
+        path = folder / f"{engine}.json"
+        command = [sys.executable, "-m", "repro_core", "story", "--scenario", "factory-full-seed", "--reruns", "2", "--epochs", "2",
+                   "--engine", engine, "--format", "json", "--report", str(path)]  # fmt: skip
+        running[engine] = (path, command, subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    done = {}
+    for engine, (path, command, proc) in running.items():
+        out, err = proc.communicate(timeout=600)
+        done[engine] = (path, subprocess.CompletedProcess(command, proc.returncode, out, err))
+    return done
+
+
+def in_fast_tier(item: pytest.Item) -> bool:
+    return not any(item.get_closest_marker(name) for name in TIERS)
+
+
+# -- the fast tier's guard ------------------------------------------------------------------------------------
+# From the start of an unmarked test's setup (module-scoped fixtures included) to the end of its teardown, the two
+# ways this process starts a kernel-sized process are refused: launching a Jupyter kernel (every start and restart,
+# spawned or forked, goes through KernelManager._async_launch_kernel) and starting a fork template (TensorFlow's
+# imports). The refusal raises where it happens; since the lab turns kernel errors into messages (and a template may
+# be started from a background thread), every attempt is also recorded and fails the test at teardown.
+class KernelInFastTier(RuntimeError):
+    """An unmarked test tried to start a kernel or a fork template."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    if in_fast_tier(item):
+        patch, attempts = pytest.MonkeyPatch(), []
+        item.stash[GUARD] = (patch, attempts)
+
+        def refuse(what: str):
+            def refused(*_args, **_kwargs):
+                attempts.append(what)
+                raise KernelInFastTier(f"{item.nodeid} {what}, but it is not marked: mark it @pytest.mark.kernel")
+
+            return refused
+
+        patch.setattr(KernelManager, "_async_launch_kernel", refuse("launched a Jupyter kernel"))
+        patch.setattr(PreloadedInterpreter, "_start", refuse("started a fork template (TensorFlow's imports)"))
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    try:
+        return (yield)
+    finally:
+        guard = item.stash.get(GUARD, None)
+        if guard is not None:
+            patch, attempts = guard
+            patch.undo()
+            if attempts:
+                pytest.fail(f"{item.nodeid} is in the fast tier but {'; '.join(dict.fromkeys(attempts))}: mark it kernel", pytrace=False)
+
+
+@pytest.fixture
+def fast_tier_refusals(request) -> list[str]:
+    """What the guard refused so far in this unmarked test (tests/test_tiers.py checks the guard with it)."""
+    return request.node.stash[GUARD][1]

@@ -25,7 +25,16 @@ PAGES = {
 
 def close_kernel(at: AppTest) -> None:
     """Give back every kernel: tests run one at a time, so this is the test's own (pooled or not)."""
-    session.shutdown_all()
+    session.pool().release_all()
+
+
+@pytest.fixture(autouse=True)
+def _no_fork_template_for_a_page_that_only_renders(request, monkeypatch):
+    """The app's pool starts the fork template (TensorFlow's imports, ~750 MB) at the first page visit, so that the
+    first click does not wait. An unmarked (fast-tier) test never clicks a button that trains: it runs the app as
+    on a host without forked kernels (REPRO_FORK=0), where there is no template to start. Kernel tests keep forking."""
+    if request.node.get_closest_marker("kernel") is None:
+        monkeypatch.setenv("REPRO_FORK", "0")
 
 
 @pytest.fixture
@@ -43,4 +52,4 @@ def app():
 @pytest.fixture(scope="session", autouse=True)
 def _shutdown_every_kernel():
     yield
-    session.shutdown_all()
+    session.pool().release_all()

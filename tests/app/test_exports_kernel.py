@@ -7,6 +7,7 @@ import io
 import re
 
 import nbformat
+import pytest
 from app_helpers import exceptions, find_block
 from conftest import PAGES, RUN_TIMEOUT
 from jupyter_client.manager import KernelManager
@@ -18,6 +19,8 @@ from repro_core.records import verdict
 from repro_core.results.exports import notebook_text, records_csv, report_text, story_notebook_info
 from repro_core.results.ipynb_export import kernel_start_groups
 from repro_core.results.report import parse_report
+
+pytestmark = pytest.mark.kernel
 
 TF29 = "repro-tf29"
 SHA_PREFIX = re.compile(r"sha256[^0-9a-f]*([0-9a-f]{12})\b")

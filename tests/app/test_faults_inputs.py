@@ -65,6 +65,7 @@ def test_a_click_over_the_budget_is_refused_before_any_kernel_starts(app, hostin
     assert session.RUNNER not in at.session_state
 
 
+@pytest.mark.kernel
 def test_a_cell_over_its_time_is_interrupted_and_the_next_click_works(app, hosting_env):
     hosting_env(REPRO_CELL_TIMEOUT="0.5")  # one rerun takes about a second; the setup cell has its own limit
     at = app.switch_page(PAGES["drift"]).run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from app_helpers import chart_data, elements, exceptions
 from conftest import RUN_TIMEOUT
 
@@ -29,6 +30,7 @@ def test_matrix_page_rejects_an_empty_engine_choice_plainly(app):
     assert "matrix_result" not in at.session_state
 
 
+@pytest.mark.kernel
 def test_matrix_run_fills_table_and_heatmap_with_the_cores_verdicts(app):
     at = app.switch_page(MATRIX_PAGE).run()
     at.multiselect(key="matrix_engines").set_value(["keras3"])

@@ -19,6 +19,8 @@ from lab_ui import session
 from repro_core.results.exports import notebook_text, story_notebook_info
 from tests.notebook_checks import assert_repeats, install_plain_python3, plain_jupyter_path, recorded_lines
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.fixture
 def media(monkeypatch) -> dict[str, bytes]:

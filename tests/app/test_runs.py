@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 
+import pytest
 from app_helpers import alerts, chart_data, elements, exceptions, find_block
 from conftest import PAGES, RERUNS, RUN_TIMEOUT
 
@@ -14,6 +15,8 @@ from lab_ui import session
 from repro_core.experiments.story import run_story
 from repro_core.records import VERDICTS, verdict
 from repro_core.views.story import restart_check
+
+pytestmark = pytest.mark.kernel
 
 
 def rows_of(at, slot: str):

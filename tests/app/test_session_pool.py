@@ -5,8 +5,12 @@ from __future__ import annotations
 import gc
 import time
 
+import pytest
+
 from lab_ui import session
 from repro_core.kernels.pool import KernelPool
+
+pytestmark = pytest.mark.kernel
 
 
 def test_a_session_that_is_gone_gives_its_kernel_back():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from app_helpers import chart_data, elements, exceptions, find_block
 from conftest import APP, RUN_TIMEOUT, close_kernel
 from streamlit.testing.v1 import AppTest
@@ -51,6 +52,7 @@ def test_factory_and_why_link_to_the_page():
         assert any(link.proto.page == PAGE or link.proto.page.endswith("versions") for link in at.get("page_link")), page
 
 
+@pytest.mark.kernel
 def test_live_button_adds_a_live_column_with_provenance():
     at = open_page()
     try:

@@ -13,7 +13,7 @@ PAGE = "lab_pages/your_model.py"
 
 
 def close(at: AppTest) -> None:
-    session.shutdown_all()
+    session.pool().release_all()
 
 
 @pytest.fixture
@@ -34,6 +34,7 @@ def test_page_loads_without_starting_a_kernel(page):
     assert session.pool().stats()["kept"] == session.pool().stats()["lent"] == 0
 
 
+@pytest.mark.kernel
 def test_tiny_audit_fills_verdict_table_and_heatmap(page):
     at = page
     at.number_input(key="model_n_layers").set_value(1).run()

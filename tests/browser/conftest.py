@@ -9,6 +9,9 @@ case they fail with a clear message.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,3 +95,23 @@ def page(browser: object) -> Iterator[object]:
 def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+CLI_SCENARIOS = ("global-model", "factory-tf-seed", "factory-full-seed")  # the drift page's table, the factory page's two
+CLI_RERUNS = 3  # the sidebar's default: what "Run 3 times" runs
+
+
+@pytest.fixture(scope="session")
+def cli_story_rows() -> dict[str, list[tuple[str, str, str]]]:
+    """`python -m repro_core story --format json --reruns 3` for the drift and factory pages' scenarios at the lab's default
+    settings, in spawned kernels (REPRO_FORK=0: the servers' forked kernels are checked against spawned ones): per scenario,
+    each rerun's (before sum, after sum, after sha256[:12]) as the tables show them. Run once, before the first server of
+    the load and hosted-cap tests starts (outside any memory cgroup), for all three of them."""
+    command = [sys.executable, "-m", "repro_core", "story", "--format", "json", "--reruns", str(CLI_RERUNS)]
+    command += [arg for name in CLI_SCENARIOS for arg in ("--scenario", name)]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "REPRO_FORK": "0"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows: dict[str, list[tuple[str, str, str]]] = {}
+    for record in json.loads(done.stdout):
+        rows.setdefault(record["scenario"], []).append(("%.13f" % record["before_sum"], "%.13f" % record["after_sum"], record["after_sha256"][:12]))
+    return rows

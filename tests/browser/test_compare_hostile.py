@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from lab_browser import exception_texts, wait_for_app_run
 
 from repro_core.records import KernelVersions, RunRecord
 from repro_core.results.report import build_report, report_json
+
+pytestmark = pytest.mark.browser
 
 LINK = "[x](https://example.invalid/a)"
 IMAGE = "![](https://example.invalid/p.png)"

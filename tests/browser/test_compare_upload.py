@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from lab_browser import REPO_ROOT, exception_texts, wait_for_app_run
+from lab_browser import exception_texts, wait_for_app_run
 
 from repro_core.results.exports import compare
 from repro_core.results.report import parse_report, report_json
 
-CLI_TIMEOUT_S = 600
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> dict[str, Path]:
-    """Two reports from `story --report` (keras3 and tf_keras), written back through repro_core.results.report."""
+def reports(engine_reports, tmp_path_factory) -> dict[str, Path]:
+    """Two reports from `story --report` (keras3 and tf_keras; tests/conftest.py runs them for tests/core/test_cli.py
+    too), written back through repro_core.results.report."""
     folder = tmp_path_factory.mktemp("reports")
-    procs = {}
-    for engine in ("keras3", "tf_keras"):
-        raw = folder / f"cli-{engine}.json"
-        command = [sys.executable, "-m", "repro_core", "story", "--scenario", "factory-full-seed", "--reruns", "2", "--epochs", "2",
-                   "--engine", engine, "--format", "json", "--report", str(raw)]  # fmt: skip
-        procs[engine] = (raw, subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
     paths = {}
-    for engine, (raw, proc) in procs.items():
-        _, err = proc.communicate(timeout=CLI_TIMEOUT_S)
-        assert proc.returncode == 0, err[-2000:]
+    for engine, (raw, done) in engine_reports.items():
+        assert done.returncode == 0, done.stderr[-2000:]
         path = folder / f"{engine}.json"
         path.write_text(report_json(parse_report(raw.read_bytes())), encoding="utf-8")
         paths[engine] = path

@@ -5,12 +5,10 @@ kernel processes, however much each page asks for; every result is still correct
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import threading
 import time
 
+import pytest
 from lab_browser import (
     REPO_ROOT,
     StreamlitServer,
@@ -27,17 +25,11 @@ from lab_browser import (
 from repro_core.experiments.matrix import PARALLELISM_MAX
 from repro_core.records import VERDICTS
 
+pytestmark = [pytest.mark.browser, pytest.mark.load]
+
 CAP = 2
 RERUNS = 3  # the sidebar's default, used by the drift page
 TIMEOUT_S = 1200.0
-
-
-def cli_drift_rows() -> list[tuple[str, str, str]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "repro_core", "story", "--format", "json", "--reruns", str(RERUNS), "--scenario", "global-model"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=True,
-    )  # fmt: skip
-    return [("%.13f" % r["before_sum"], "%.13f" % r["after_sum"], r["after_sha256"][:12]) for r in json.loads(done.stdout)]
 
 
 class KernelCounter(threading.Thread):
@@ -55,8 +47,8 @@ class KernelCounter(threading.Thread):
             time.sleep(0.1)
 
 
-def test_the_cap_holds_across_sessions_and_pages(browser, capsys):
-    reference = cli_drift_rows()
+def test_the_cap_holds_across_sessions_and_pages(browser, cli_story_rows, capsys):
+    reference = cli_story_rows["global-model"]  # the CLI's drift rows at the same settings (browser/conftest.py)
     env = {"REPRO_HOSTED": "1", "REPRO_MAX_KERNELS": str(CAP), "REPRO_PREEMPT_SECONDS": "2", "REPRO_CLICK_BUDGET": "100"}
     with StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-hosted-cap.log", env=env) as server:
         counter = KernelCounter(server.pid)

@@ -13,13 +13,11 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 
+import pytest
 from lab_browser import (
     REPO_ROOT,
     MemoryCgroup,
@@ -37,6 +35,8 @@ from lab_browser import (
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+pytestmark = [pytest.mark.browser, pytest.mark.load]
+
 SESSIONS = 8
 CAP = 3
 RERUNS = 3  # the sidebar default
@@ -45,22 +45,8 @@ QUEUE_TEXT = "in the queue"
 TABLES = {"factory-tf-seed": ".st-key-factory_tf_results", "factory-full-seed": ".st-key-factory_full_results"}
 
 
-def solo_reference(scenarios: tuple[str, ...] = tuple(TABLES), env: dict[str, str] | None = None) -> dict[str, list[tuple[str, str, str]]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "repro_core", "story", "--format", "json", "--reruns", str(RERUNS),
-         *(arg for name in scenarios for arg in ("--scenario", name))],  # fmt: skip
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=True, env={**os.environ, **(env or {})},
-    )
-    reference: dict[str, list[tuple[str, str, str]]] = {}
-    for record in json.loads(done.stdout):
-        reference.setdefault(record["scenario"], []).append(
-            ("%.13f" % record["before_sum"], "%.13f" % record["after_sum"], record["after_sha256"][:12])
-        )
-    return reference
-
-
-def test_eight_sessions_share_three_kernels(browser, capsys):
-    reference = solo_reference()
+def test_eight_sessions_share_three_kernels(browser, cli_story_rows, capsys):
+    reference = cli_story_rows  # a solo CLI run at the same settings (browser/conftest.py; shared with the tests below)
     env = {"REPRO_MAX_KERNELS": str(CAP), "REPRO_IDLE_SECONDS": "600", "REPRO_PREEMPT_SECONDS": "2"}
     with StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-load.log", env=env) as server:
         contexts = [browser.new_context(viewport={"width": 1400, "height": 1600}) for _ in range(SESSIONS)]
@@ -169,12 +155,12 @@ def _family_pss_mb(server_pid: int) -> float:
     return total
 
 
-def test_sixteen_sessions_in_a_2700_mb_memory_limit(browser, capsys, require, monkeypatch):
+def test_sixteen_sessions_in_a_2700_mb_memory_limit(browser, cli_story_rows, capsys, require, monkeypatch):
     cgroup, reason = MemoryCgroup.create(f"repro-load-{os.getpid()}", HOSTED_LIMIT_MB)
     require("REQUIRE_CGROUP", cgroup is not None, f"hosted-capacity test needs a writable cgroup-v1 memory controller: {reason}")
     assert cgroup is not None
     monkeypatch.delenv("REPRO_MAX_KERNELS", raising=False)  # no cap: the pool sizes itself from measured memory
-    reference = solo_reference(("global-model", *TABLES), env={"REPRO_FORK": "0"})  # a spawned CLI run, outside the limit
+    reference = cli_story_rows  # a spawned CLI run, outside the limit
     env = {"REPRO_IDLE_SECONDS": "600", "REPRO_PREEMPT_SECONDS": "2"}
     contexts = []
     try:

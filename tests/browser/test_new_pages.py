@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from lab_browser import button, exception_texts, grid_row_count, read_grid, wait_for_app_run
 
 from repro_core.records import VERDICTS
+
+pytestmark = pytest.mark.browser
 
 RUN_TIMEOUT_S = 600.0
 

@@ -8,9 +8,12 @@ nothing here imports TensorFlow.
 from __future__ import annotations
 
 import nbformat
+import pytest
 from lab_browser import button, normalise_sum, read_grid, set_sidebar_number, wait_for_app_run, wait_for_rows
 
 from tests.notebook_checks import assert_repeats, install_plain_python3, plain_jupyter_path
+
+pytestmark = pytest.mark.browser
 
 RERUNS = 2
 CLICK_TIMEOUT_S = 300.0

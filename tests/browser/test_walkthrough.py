@@ -29,6 +29,8 @@ from lab_browser import (
     wait_for_rows,
 )
 
+pytestmark = pytest.mark.browser
+
 RERUNS = 2  # set in the sidebar; keeps the runs short
 SEED = 1234
 EPOCHS = 10

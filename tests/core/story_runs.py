@@ -1,7 +1,8 @@
 """Story runs shared by test modules: each (kernel, engine) default story runs once per pytest process.
 
-The timeline's live check and the per-engine story tests need the very same run (all four scenarios,
-the lab's default settings), so they share it instead of paying for it twice.
+The timeline's live check, the per-engine story tests (the TF 2.9 one included) and the forked side of
+test_fork's forked-vs-spawned check need the very same run (all four scenarios, the lab's default settings),
+so they share it instead of paying for it several times.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ def test_cells_show_exactly_what_runs():
             Audit(TINY, **bad)
 
 
+@pytest.mark.kernel
 def test_full_seed_is_stable_and_every_layer_difference_is_zero():
     audit = Audit(TINY, reseed="full", reruns=2)
     result = run_audit(audit)
@@ -44,6 +45,7 @@ def test_full_seed_is_stable_and_every_layer_difference_is_zero():
     assert [cell.code for cell in result.cells if "lab_environment" not in cell.code] == audit.setup() + [audit.cell()] * 2
 
 
+@pytest.mark.kernel
 def test_tf_seed_drifts_on_keras3_and_each_audit_gets_a_fresh_kernel_from_the_pool():
     pool = KernelPool(cap=1)
     try:
@@ -70,6 +72,7 @@ def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "repro_core", "audit", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.kernel
 def test_cli_audit_json(tmp_path):
     path = tmp_path / "model.json"
     path.write_text(TINY.to_json())

@@ -42,8 +42,9 @@ def test_help_explains_every_option():
         assert option in done.stdout
 
 
-def test_json_records_and_verdict():
-    done = cli("story", "--scenario", "factory-full-seed", "--reruns", "2", "--epochs", "3", "--format", "json")
+@pytest.mark.kernel
+def test_json_records_and_verdict(engine_reports):
+    _, done = engine_reports["keras3"]  # story --scenario factory-full-seed --reruns 2 --epochs 2 --format json (and --report)
     assert done.returncode == 0, done.stderr
     records = json.loads(done.stdout)
     assert [r["rerun"] for r in records] == [1, 2]
@@ -56,13 +57,13 @@ def test_json_records_and_verdict():
     assert "rerun 2" in done.stderr  # progress went to stderr
 
 
-def test_reports_compare_keras3_against_tf_keras(tmp_path):
+@pytest.mark.kernel
+def test_reports_compare_keras3_against_tf_keras(engine_reports, tmp_path):
     """Same cells, two engines: compare must find where their fingerprints part, and nothing between a report and itself."""
     paths = {}
-    for engine in ("keras3", "tf_keras"):
-        paths[engine] = tmp_path / f"{engine}.json"
-        done = cli("story", "--scenario", "factory-full-seed", "--reruns", "2", "--epochs", "2", "--engine", engine, "--report", str(paths[engine]))
+    for engine, (path, done) in engine_reports.items():  # story --scenario factory-full-seed --reruns 2 --epochs 2 --engine E --report
         assert done.returncode == 0, done.stderr
+        paths[engine] = path
     different = cli("compare", str(paths["keras3"]), str(paths["tf_keras"]), timeout=60)
     assert different.returncode == 1
     assert "DIFFERENT" in different.stdout and "tf_keras" in different.stdout

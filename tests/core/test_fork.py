@@ -18,17 +18,19 @@ from pathlib import Path
 
 import pytest
 from story_claims import fingerprints
+from story_runs import default_story
 
 from repro_core.experiments.story import run_scenario, run_story, story_runner
 from repro_core.kernels import preloaded
+from repro_core.kernels.environment import DEFAULT_KERNEL
 from repro_core.kernels.fork_provisioner import ForkedProcess, forks_kernels
 from repro_core.kernels.kernel import CellTimeout, KernelDied, LabKernel, kernel_environment
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.kernel, pytest.mark.skipif(not forks_kernels(), reason="forked kernels need Linux with pidfd_open (5.3+)")]
 
-pytestmark = pytest.mark.skipif(not forks_kernels(), reason="forked kernels need Linux with pidfd_open (5.3+)")
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = {
     "env": "dict(os.environ)",
@@ -43,9 +45,7 @@ def _probe(kernel: LabKernel) -> dict:
     return kernel.run_cell("import os, sys", PROBE).values
 
 
-def _story(engine: str, fork: bool, monkeypatch) -> dict[str, list[tuple[str, str, float, float]]]:
-    monkeypatch.setenv("REPRO_FORK", "1" if fork else "0")
-    results = run_story(StoryParams(reruns=3, epochs=3, engine=engine))  # 3 epochs: the same story, less CI time
+def _rows(results) -> dict[str, list[tuple[str, str, float, float]]]:
     return {r.scenario: [(x.before_sha256, x.after_sha256, x.before_sum, x.after_sum) for x in r.records] for r in results}
 
 
@@ -193,8 +193,12 @@ def test_the_template_and_its_kernels_die_with_the_server():
 # -- equivalence with spawned kernels, real TensorFlow ---------------------------------------------------------
 @pytest.mark.parametrize("engine", ["keras3", "tf_keras"])
 def test_every_scenario_gives_the_same_fingerprints_forked_and_spawned(engine, monkeypatch):
-    forked = _story(engine, True, monkeypatch)
-    spawned = _story(engine, False, monkeypatch)
+    """The forked side is the lab's default story (3 reruns, 10 epochs), run once per process and shared with the story
+    and timeline tests (this module runs first; where it runs at all, lab kernels fork); the spawned side repeats it."""
+    monkeypatch.setenv("REPRO_FORK", "1")
+    forked = _rows(default_story(DEFAULT_KERNEL, engine))
+    monkeypatch.setenv("REPRO_FORK", "0")
+    spawned = _rows(run_story(StoryParams(engine=engine)))
     assert forked == spawned
     assert len(set(forked["factory-tf-seed"])) == 3 and len(set(forked["factory-full-seed"])) == 1  # the story still shows
 

@@ -11,6 +11,8 @@ from repro_core.kernels.environment import PASSED_THROUGH, KernelKind, kernel_en
 from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, LabKernel
 from repro_core.kernels.pool import private_pool
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.fixture(scope="module")
 def kernel():

@@ -20,6 +20,11 @@ def fingerprints(result):
     return [(r.before_sha256, r.after_sha256) for r in result.records]
 
 
+def result_of(matrix, model: str, reseed: str, engine: str):
+    """The matrix's result for one recipe."""
+    return next(result for result in matrix.results if result.recipe == Recipe(model, reseed, engine))
+
+
 @pytest.mark.parametrize(
     "bad",
     [{"reruns": 0}, {"reruns": 11}, {"epochs": 0}, {"epochs": 51}, {"engines": ()}, {"engines": ("jax",)}, {"reseeds": ("numpy",)}, {"shuffle": 1}],
@@ -37,16 +42,12 @@ def test_parallelism_is_validated(bad):
         run_matrix(MatrixOptions(**SMALL), parallelism=bad)
 
 
-def pick(matrix, model: str, reseed: str, engine: str):
-    """The result of one recipe (the grid comes back in grid order; tests look recipes up by name)."""
-    return next(result for result in matrix.results if result.recipe == Recipe(model, reseed, engine))
-
-
 def test_full_grid_has_twelve_recipes():
     combos = MatrixOptions().recipes()
     assert len(combos) == 12 and len(set(combos)) == 12
 
 
+@pytest.mark.kernel
 def test_matrix_matches_the_single_scenarios():
     """Shuffle on (fit's default) and no dropout: the matrix reuses the scenario cells byte for byte and gets their rows."""
     options = MatrixOptions(shuffle=True, dropout=False, models=("global", "factory"), reseeds=("tf", "full"), **SMALL)
@@ -57,19 +58,20 @@ def test_matrix_matches_the_single_scenarios():
     params = StoryParams(reruns=2, epochs=2, engine="keras3")
     story = {r.scenario: r for r in run_story(params, ["global-model", "factory-tf-seed", "factory-full-seed"])}
     for combo, scenario in zip(wanted, ["global-model", "factory-tf-seed", "factory-full-seed"], strict=True):
-        result = pick(matrix, combo.model, combo.reseed, combo.engine)
+        result = result_of(matrix, combo.model, combo.reseed, combo.engine)
         assert options.cell(combo) == cells.scenario_cell(scenario, params)
         assert result.verdict == story[scenario].verdict, combo
         assert fingerprints(result) == fingerprints(story[scenario]), combo
-    assert pick(matrix, "global", "tf", "keras3").verdict == "drift-chain"
-    assert pick(matrix, "factory", "tf", "keras3").verdict == "drift"
-    assert pick(matrix, "factory", "full", "keras3").verdict == "stable"
+    assert result_of(matrix, "global", "tf", "keras3").verdict == "drift-chain"
+    assert result_of(matrix, "factory", "tf", "keras3").verdict == "drift"
+    assert result_of(matrix, "factory", "full", "keras3").verdict == "stable"
     # The in-kernel max |w_k - w_1| agrees with the fingerprints.
-    assert pick(matrix, "factory", "full", "keras3").max_delta_before == 0.0 == pick(matrix, "factory", "full", "keras3").max_delta_after
-    assert pick(matrix, "factory", "tf", "keras3").max_delta_before > 0.0
-    assert pick(matrix, "global", "tf", "keras3").max_delta_before > 0.0
+    assert result_of(matrix, "factory", "full", "keras3").max_delta_before == 0.0 == result_of(matrix, "factory", "full", "keras3").max_delta_after
+    assert result_of(matrix, "factory", "tf", "keras3").max_delta_before > 0.0
+    assert result_of(matrix, "global", "tf", "keras3").max_delta_before > 0.0
 
 
+@pytest.mark.kernel
 def test_dropout_drifts_past_any_reseed_of_a_reused_model_while_shuffle_changes_nothing_here():
     """What reseeding controls once the initial weights are made identical by other means.
 
@@ -98,12 +100,12 @@ def test_dropout_drifts_past_any_reseed_of_a_reused_model_while_shuffle_changes_
     wanted += [Recipe("factory", "tf", "keras3"), Recipe("factory", "full", "keras3")]
     dropout = run_matrix(MatrixOptions(shuffle=False, dropout=True, **SMALL), parallelism=2, recipes=wanted)
     for reseed in ("tf", "full"):
-        result = pick(dropout, "restored", reseed, "keras3")
+        result = result_of(dropout, "restored", reseed, "keras3")
         assert result.verdict == "drift", reseed
         assert result.max_delta_before == 0.0 and result.max_delta_after > 0.0, reseed
         assert result.records[0].before_sha256 == result.records[1].before_sha256
-    assert pick(dropout, "factory", "full", "keras3").verdict == "stable"
-    assert pick(dropout, "factory", "tf", "keras3").verdict == "drift"
-    assert pick(dropout, "factory", "tf", "keras3").max_delta_before > 0.0
+    assert result_of(dropout, "factory", "full", "keras3").verdict == "stable"
+    assert result_of(dropout, "factory", "tf", "keras3").verdict == "drift"
+    assert result_of(dropout, "factory", "tf", "keras3").max_delta_before > 0.0
     # Dropout really is in the network: the same recipe gives other weights than without it.
-    assert fingerprints(pick(dropout, "restored", "tf", "keras3"))[0] != fingerprints(plain)[0]
+    assert fingerprints(result_of(dropout, "restored", "tf", "keras3"))[0] != fingerprints(plain)[0]

@@ -63,6 +63,7 @@ def check(path: Path, data_dir: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env=plain_env(data_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.kernel
 def test_cli_exports_repeat_every_checksum_line_in_a_plain_kernel(exports, plain_kernel):
     for key, (path, records) in exports.items():
         book = nbformat.read(path, as_version=4)
@@ -84,6 +85,7 @@ def test_cli_exports_repeat_every_checksum_line_in_a_plain_kernel(exports, plain
             assert "DIFFERENT" not in out
 
 
+@pytest.mark.kernel
 def test_check_notebook_reports_a_changed_line(plain_kernel, tmp_path):
     """A recorded line the fresh run does not repeat: exit 1, that line marked DIFFERENT (a tiny notebook, no TensorFlow)."""
     book = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
@@ -109,6 +111,7 @@ def test_check_notebook_reports_a_changed_line(plain_kernel, tmp_path):
     ], out
 
 
+@pytest.mark.kernel
 def test_audit_notebook_repeats(plain_kernel, tmp_path):
     path = tmp_path / "audit.ipynb"
     done = subprocess.run([sys.executable, "-m", "repro_core", "audit", "--spec", "examples/model.json", "--reseed", "full",

@@ -12,9 +12,12 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from repro_core.kernels.kernel import available_kernels
 from repro_core.results.ipynb_export import checksum_lines
+
+pytestmark = pytest.mark.kernel
 
 ROOT = Path(__file__).resolve().parents[2]
 TF29_KERNEL = os.environ.get("REPRO_TF29_KERNEL", "repro-tf29")

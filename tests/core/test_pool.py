@@ -26,6 +26,7 @@ def keep_one(pool: KernelPool, owner: str, **kwargs):
         return kernels[0]
 
 
+@pytest.mark.kernel
 def test_the_cap_holds_and_waiters_are_told_their_place_in_order():
     pool = KernelPool(cap=2)
     try:
@@ -40,10 +41,10 @@ def test_the_cap_holds_and_waiters_are_told_their_place_in_order():
 
         c = threading.Thread(target=visitor, args=("c",))
         c.start()
-        wait_for(lambda: pool.stats()["waiting"] == 1)
+        wait_for(lambda: told["c"] == [1])  # c is in the queue: it was told its place
         d = threading.Thread(target=visitor, args=("d",))
         d.start()
-        wait_for(lambda: pool.stats()["waiting"] == 2)
+        wait_for(lambda: told["d"] == [2])
         assert got == [] and pool.live == 2
         pool.release("a")
         c.join(60)
@@ -57,6 +58,7 @@ def test_the_cap_holds_and_waiters_are_told_their_place_in_order():
         pool.shutdown()
 
 
+@pytest.mark.kernel
 def test_a_lease_of_several_gets_what_there_is_room_for_and_gives_it_all_back():
     """The matrix asks for many kernels: it gets at least one, never more than the cap leaves, and a kernel its
     owner kept is given back first (so a session never holds its story kernel and matrix kernels at once)."""
@@ -76,6 +78,7 @@ def test_a_lease_of_several_gets_what_there_is_room_for_and_gives_it_all_back():
         pool.shutdown()
 
 
+@pytest.mark.kernel
 def test_idle_owners_are_reaped_and_their_kernels_freed():
     pool = KernelPool(cap=1, idle_seconds=0.2)
     try:
@@ -89,6 +92,7 @@ def test_idle_owners_are_reaped_and_their_kernels_freed():
         pool.shutdown()
 
 
+@pytest.mark.kernel
 def test_a_dead_kept_kernel_is_restarted_on_the_next_lease():
     pool = KernelPool(cap=1)
     try:
@@ -114,6 +118,7 @@ def test_cap_settings(monkeypatch):
         KernelPool(cap=0)
 
 
+@pytest.mark.kernel
 def test_waiting_visitors_get_the_kernel_of_an_idle_owner_but_never_of_a_busy_one():
     pool = KernelPool(cap=1, preempt_seconds=0.3)
     try:

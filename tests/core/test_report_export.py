@@ -28,6 +28,7 @@ def run():
         yield records, list(book.log), book.versions
 
 
+@pytest.mark.kernel
 def test_report_round_trips(run):
     records, _, versions = run
     report = build_report(records, {"seed": 1234}, versions)
@@ -38,6 +39,7 @@ def test_report_round_trips(run):
     assert compare_records(report.records, again.records).outcome == "same"
 
 
+@pytest.mark.kernel
 def test_compare_finds_a_difference(run):
     records, _, versions = run
     a = build_report(records, {}, versions)
@@ -77,6 +79,7 @@ def test_hostile_reports_only_raise_value_error(data):
         parse_report(data)
 
 
+@pytest.mark.kernel
 def test_exported_notebook_reproduces_its_fingerprints_in_a_fresh_kernel(run):
     _, executed, versions = run
     info = NotebookInfo(title="lab", versions=versions, settings={"seed": 1234})

@@ -11,6 +11,8 @@ from repro_core.recipes.cells import ARTICLE_FACTORY_CELL
 from repro_core.recipes.settings import StoryParams
 from repro_core.vocabulary import DEFAULT_KERNEL
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.fixture(scope="module")
 def story():

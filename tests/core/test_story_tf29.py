@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from story_runs import default_story
 
-from repro_core.experiments.story import run_story
 from repro_core.kernels.kernel import available_kernels
-from repro_core.recipes.settings import StoryParams
 from repro_core.records import format_sum
+
+pytestmark = pytest.mark.kernel
 
 TF29_KERNEL = os.environ.get("REPRO_TF29_KERNEL", "repro-tf29")
 
@@ -21,8 +22,8 @@ TF29_KERNEL = os.environ.get("REPRO_TF29_KERNEL", "repro-tf29")
 @pytest.fixture(scope="module")
 def story(require):
     require("REQUIRE_TF29", TF29_KERNEL in available_kernels(), f"kernelspec {TF29_KERNEL!r} (Python 3.8, TF 2.9.3) is not installed")
-    results = run_story(StoryParams(reruns=2), ["global-model", "factory-tf-seed"], kernel_name=TF29_KERNEL)
-    return {r.scenario: r for r in results}
+    # The default story (all four scenarios, 3 reruns, the article's settings), run once for this and test_timeline_live
+    return {r.scenario: r for r in default_story(TF29_KERNEL, "keras3")}
 
 
 def test_kernel_is_the_articles_stack(story):
@@ -34,7 +35,7 @@ def test_kernel_is_the_articles_stack(story):
 def test_the_articles_fix_holds_and_matches_its_published_figures(story):
     fix = story["factory-tf-seed"]
     assert fix.verdict == "stable"
-    assert [(format_sum(r.before_sum), format_sum(r.after_sum)) for r in fix.records] == [("-1.3297259211540", "-1.2190857985988")] * 2
+    assert [(format_sum(r.before_sum), format_sum(r.after_sum)) for r in fix.records] == [("-1.3297259211540", "-1.2190857985988")] * 3
 
 
 def test_the_global_model_drifts_as_published(story):

@@ -19,6 +19,8 @@ from repro_core.results.report import machine_info
 from repro_core.results.timeline import TimelineEntry, load_timeline, release_of_version
 from repro_core.vocabulary import requested_engine
 
+pytestmark = pytest.mark.kernel
+
 TF29_KERNEL = os.environ.get("REPRO_TF29_KERNEL", "repro-tf29")
 
 

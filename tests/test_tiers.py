@@ -1,0 +1,33 @@
+"""The fast tier's guard (tests/conftest.py): an unmarked test cannot start a kernel, spawned or forked, nor a template."""
+
+from __future__ import annotations
+
+import pytest
+
+from repro_core.kernels.environment import kernel_environment
+from repro_core.kernels.kernel import KernelStartError, LabKernel
+from repro_core.kernels.preloaded import PreloadedInterpreter
+
+
+@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "spawned"])
+def test_an_unmarked_test_cannot_start_a_kernel(fast_tier_refusals, monkeypatch, fork):
+    monkeypatch.setenv("REPRO_FORK", fork)
+    kernel = LabKernel()
+    try:
+        with pytest.raises(KernelStartError, match="not marked: mark it @pytest.mark.kernel"):
+            kernel.start()
+    finally:
+        kernel.shutdown()
+    assert fast_tier_refusals == ["launched a Jupyter kernel"]
+    fast_tier_refusals.clear()  # refused, as it must be: not a failure of this test
+
+
+def test_an_unmarked_test_cannot_start_a_fork_template(fast_tier_refusals):
+    template = PreloadedInterpreter(kernel_environment())
+    try:
+        with pytest.raises(RuntimeError, match="started a fork template"):
+            template.ensure_started()
+    finally:
+        template.stop()
+    assert fast_tier_refusals == ["started a fork template (TensorFlow's imports)"]
+    fast_tier_refusals.clear()
