@@ -25,7 +25,7 @@ PAGES = {
 
 def close_kernel(at: AppTest) -> None:
     """Give back every kernel: tests run one at a time, so this is the test's own (pooled or not)."""
-    session.shutdown_all()
+    session.pool().release_all()
 
 
 @pytest.fixture
@@ -43,4 +43,4 @@ def app():
 @pytest.fixture(scope="session", autouse=True)
 def _shutdown_every_kernel():
     yield
-    session.shutdown_all()
+    session.pool().release_all()

@@ -13,7 +13,7 @@ PAGE = "lab_pages/your_model.py"
 
 
 def close(at: AppTest) -> None:
-    session.shutdown_all()
+    session.pool().release_all()
 
 
 @pytest.fixture

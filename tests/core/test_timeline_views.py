@@ -23,7 +23,6 @@ from repro_core.views.timeline import (
     live_agreement,
     readme_table,
     replace_readme_table,
-    selected_cell,
     summary_sentence,
     timeline_heatmap,
     verdict_table_markdown,
@@ -96,8 +95,6 @@ def test_heatmap_frame_has_every_cell_with_fingerprints_and_a_selection():
     assert set(frame[frame["release"] == "2.12"]["verdict"]) == {"error"}
     spec = timeline_heatmap(frame).to_dict()
     assert [param["name"] for param in spec.get("params", [])] == ["cell"]  # Altair lifts a layer's selection to the top
-    assert selected_cell({"cell": [{"column": "2.9 · keras2", "scenario": "fresh-kernel"}]}) == ("2.9 · keras2", "fresh-kernel")
-    assert selected_cell({"cell": []}) is None and selected_cell(None) is None
     assert list(cell_rows(timeline, "2.9 · keras2", "fresh-kernel")["rerun"]) == [1, 2]
 
 
