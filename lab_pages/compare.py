@@ -6,11 +6,13 @@ text: st.text, a table, or a Markdown code span; never as Markdown or HTML.
 
 import streamlit as st
 
-from lab_ui import ui
-from repro_core.results.exports import code_span, compare, comparison_frame, differs_frame, differs_line, report_summary, what_differs
+from lab_ui.results_view import alert
+from lab_ui.server import hosting
+from lab_ui.widgets import code_span
+from repro_core.results.exports import compare, comparison_frame, differs_frame, differs_line, report_summary, what_differs
 from repro_core.results.report import MAX_REPORT_BYTES, Report, parse_report
 
-LIMIT = min(MAX_REPORT_BYTES, ui.hosting().upload_bytes)  # tighter on a hosted demo
+LIMIT = min(MAX_REPORT_BYTES, hosting().upload_bytes)  # tighter on a hosted demo
 
 st.title("Compare reports")
 st.markdown(
@@ -48,7 +50,7 @@ with st.container(key="compare_result"):
         st.info("Upload two reports to compare them.")
     else:
         comparison = compare(a, b)
-        ui.alert(comparison.role, f"**{comparison.headline()}**")
+        alert(comparison.role, f"**{comparison.headline()}**")
         st.dataframe(comparison_frame(comparison), width="stretch", hide_index=True)
 
 if a is not None and b is not None:

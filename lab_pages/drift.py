@@ -2,11 +2,14 @@
 
 import streamlit as st
 
-from lab_ui import session, ui
+from lab_ui import clicks, pages, session
+from lab_ui.downloads import export_buttons
+from lab_ui.results_view import ResultsView, code_block, reference_table
+from lab_ui.sidebar import params
 from repro_core.recipes import cells
 from repro_core.views.story import ARTICLE_LABEL
 
-current = ui.params()
+current = params()
 st.title("Rerun drift")
 st.markdown(
     """
@@ -15,25 +18,20 @@ compiles and fits that same model. Run it twice and ask: does the second run sta
 same weights as the first?
 """
 )
-ui.code_block(cells.scenario_cell("global-model", current), "The exact cell the kernel executes:")
+code_block(cells.scenario_cell("global-model", current), "The exact cell the kernel executes:")
 
 left, right, _ = st.columns([1, 1, 3])
-run_one = left.button(
-    "Run cell", key="drift_run_cell", icon=":material/play_arrow:", help="One more Shift-Enter on this cell, in the session's kernel"
+run_one = clicks.run_cell_button("drift", "One more Shift-Enter on this cell, in the session's kernel", left)
+run_many = clicks.run_many_button(
+    "drift", current.reruns, "Restart the kernel, run the setup cell, then this cell N times (the same rows as the command line)", right
 )
-with right:
-    run_many = ui.run_many_button(
-        "drift_run_many", current.reruns, "Restart the kernel, run the setup cell, then this cell N times (the same rows as the command line)"
-    )
-status_area = st.container()
-view = ui.ResultsView(session.DRIFT, "drift_results", chart_title="Global model: sums before and after each rerun")
-view.draw()
-with status_area:
+view = ResultsView(session.DRIFT, "drift_results", chart_title="Global model: sums before and after each rerun")
+with view.status:
     if run_one:
-        ui.run_cell(session.DRIFT, view)
+        clicks.run_cell(view)
     if run_many:
-        ui.run_many(session.DRIFT, view)
-ui.export_buttons(session.DRIFT, title="Rerun drift: the global model's cell, re-run in one kernel")
+        clicks.run_many(view)
+export_buttons(session.DRIFT, title="Rerun drift: the global model's cell, re-run in one kernel")
 
 st.markdown(
     """
@@ -45,7 +43,7 @@ compare SHA-256 fingerprints of every weight, not the rounded sums.
 """
 )
 with st.expander(f"Reference: {ARTICLE_LABEL}"):
-    ui.reference_table("global-model")
+    reference_table("global-model")
     st.caption("Same pattern in the post: run 2's 'before' is run 1's 'after'. Today's numbers differ; compare the pattern, not the digits.")
 
-ui.next_page("lab_pages/factory.py", "Next: Factory + reseed")
+pages.next_page("factory")

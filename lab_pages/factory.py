@@ -2,13 +2,16 @@
 
 import streamlit as st
 
-from lab_ui import session, ui
+from lab_ui import clicks, pages, session
+from lab_ui.downloads import export_buttons
+from lab_ui.results_view import ResultsView, code_block, reference_table
+from lab_ui.sidebar import params
 from repro_core.recipes import cells
 from repro_core.results.timeline import load_timeline
 from repro_core.views.story import article_diff
 from repro_core.views.timeline import summary_sentence
 
-current = ui.params()
+current = params()
 st.title("Factory + reseed")
 st.markdown(
     """
@@ -19,61 +22,40 @@ Both run in the session's kernel; each recipe is its own notebook (switching rec
 """
 )
 
-run_both = ui.run_many_button(
-    "factory_run_many", current.reruns, "For each recipe: restart the kernel, run the setup cell, then the recipe's cell N times"
+run_both = clicks.run_many_button(
+    "factory", current.reruns, "For each recipe: restart the kernel, run the setup cell, then the recipe's cell N times"
 )
 status_area = st.container()
 
 
-
-def recipe_column(slot: str, scenario: str, key: str, title: str, chart_title: str) -> tuple[bool, object, ui.ResultsView]:
+def recipe_column(slot: str, key: str, title: str, chart_title: str) -> tuple[bool, ResultsView]:
     """One recipe: its exact cell, its own Run cell button, and its results (table, chart, verdict)."""
     st.subheader(title)
-    ui.code_block(cells.scenario_cell(scenario, current), wrap=True)
-    clicked = st.button("Run cell", key=f"{key}_run_cell", icon=":material/play_arrow:")
-    status = st.container()
-    view = ui.ResultsView(slot, f"{key}_results", chart_title=chart_title)
-    view.draw()
-    return clicked, status, view
+    code_block(cells.scenario_cell(session.SCENARIO_OF[slot], current), wrap=True)
+    clicked = clicks.run_cell_button(key)
+    return clicked, ResultsView(slot, f"{key}_results", chart_title=chart_title)
 
 
 tf_col, full_col = st.columns(2, gap="large")
 with tf_col:
-    tf_one, tf_status, tf_view = recipe_column(
-        session.FACTORY_TF, "factory-tf-seed", "factory_tf", "tf.random.set_seed (the post's fix)", "factory + tf.random.set_seed"
-    )
+    tf_one, tf_view = recipe_column(session.FACTORY_TF, "factory_tf", "tf.random.set_seed (the post's fix)", "factory + tf.random.set_seed")
     with st.container(border=True):
-        ui.reference_table("factory-tf-seed")
+        reference_table("factory-tf-seed")
 with full_col:
-    full_one, full_status, full_view = recipe_column(
-        session.FACTORY_FULL, "factory-full-seed", "factory_full", "keras.utils.set_random_seed", "factory + keras.utils.set_random_seed"
-    )
-
-if tf_one:
-    with tf_status:
-        ui.run_cell(session.FACTORY_TF, tf_view)
-if full_one:
-    with full_status:
-        ui.run_cell(session.FACTORY_FULL, full_view)
+    full_one, full_view = recipe_column(session.FACTORY_FULL, "factory_full", "keras.utils.set_random_seed", "factory + keras.utils.set_random_seed")
+for clicked, view in [(tf_one, tf_view), (full_one, full_view)]:
+    if clicked:
+        with view.status:
+            clicks.run_cell(view)
 if run_both:
     with status_area:
-        total = 2 * current.reruns
-        bar = st.progress(0.0, text="Starting")
-        done = [0]
-
-        def tick(record) -> None:
-            done[0] += 1
-            bar.progress(done[0] / total, text=f"{done[0]} of {total} reruns · {record.scenario} rerun {record.rerun}")
-
-        if ui.run_many(session.FACTORY_TF, tf_view, tick):
-            ui.run_many(session.FACTORY_FULL, full_view, tick)
-        bar.empty()
+        clicks.run_many(tf_view, full_view)
 
 tf_exports, full_exports = st.columns(2, gap="large")
 with tf_exports:
-    ui.export_buttons(session.FACTORY_TF, title="Factory + tf.random.set_seed (the post's fix)")
+    export_buttons(session.FACTORY_TF, title="Factory + tf.random.set_seed (the post's fix)")
 with full_exports:
-    ui.export_buttons(session.FACTORY_FULL, title="Factory + keras.utils.set_random_seed")
+    export_buttons(session.FACTORY_FULL, title="Factory + keras.utils.set_random_seed")
 
 st.subheader("Why the verdicts come out this way")
 st.markdown(
@@ -95,8 +77,7 @@ except (OSError, ValueError) as exc:
     measured = f"The committed timeline reports cannot be read: {exc}"
 st.markdown(f"Measured release by release (committed reports): {measured}")
 st.caption("Which of the two applies to this kernel is what the verdicts above say: they come only from its rows.")
-st.page_link("lab_pages/versions.py", label="Across versions: both recipes measured on every TensorFlow release since the post",
-             icon=":material/timeline:")  # fmt: skip
+pages.link("versions", "Across versions: both recipes measured on every TensorFlow release since the post")
 
 st.subheader("The post's cell, and the one run here")
 st.markdown(
@@ -105,4 +86,4 @@ st.markdown(
 )
 st.code(article_diff(current), language="diff")
 
-ui.next_page("lab_pages/restart.py", "Next: Restart the kernel")
+pages.next_page("restart")

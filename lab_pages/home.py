@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from lab_ui import session, ui
+from lab_ui import clicks, pages, session
+from lab_ui.sidebar import params
 from repro_core.records import VERDICTS, verdict
 from repro_core.vocabulary import engine_label
 
@@ -32,35 +33,32 @@ st.markdown(
 """
 )
 
-current = ui.params()
+current = params()
 st.markdown(
     f"Settings from the sidebar: **seed {current.seed}**, **{current.reruns} reruns**, **{current.epochs} epochs**, "
     f"engine **{engine_label(current.engine)}**. A full story costs one kernel start per recipe "
     f"(about 3 s each, TensorFlow import included) plus about 1 s per rerun."
 )
 
-if st.button("Run the whole story", key="run_story", type="primary", icon=":material/play_arrow:"):
-    verdicts = ui.run_whole_story()
-    if verdicts:
-        st.success("Every page now shows the rows just computed. Verdicts, computed from those rows:")
+if st.button("Run the whole story", key="run_story", type="primary", icon=":material/play_arrow:") and clicks.run_whole_story():
+    st.success("Every page now shows the rows just computed. Verdicts, computed from those rows:")
 
 results = session.all_results(st.session_state)
 if any(rows.records for rows in results.values()):
     st.subheader("Results so far")
     targets = {
-        session.DRIFT: ("lab_pages/drift.py", "Rerun drift: global model"),
-        session.FACTORY_TF: ("lab_pages/factory.py", "Factory + tf.random.set_seed (the post's fix)"),
-        session.FACTORY_FULL: ("lab_pages/factory.py", "Factory + keras.utils.set_random_seed"),
-        session.RESTART: ("lab_pages/restart.py", "Restart the kernel"),
+        session.DRIFT: ("drift", "Rerun drift: global model"),
+        session.FACTORY_TF: ("factory", "Factory + tf.random.set_seed (the post's fix)"),
+        session.FACTORY_FULL: ("factory", "Factory + keras.utils.set_random_seed"),
+        session.RESTART: ("restart", "Restart the kernel"),
     }
-    for slot, (path, label) in targets.items():
+    for slot, (page, label) in targets.items():
         rows = results.get(slot)
         if rows is None or not rows.records:
             continue
         name = verdict(rows.records)
-        headline = VERDICTS[name].headline
         cols = st.columns([3, 2])
-        cols[0].page_link(path, label=label, icon=":material/table_chart:")
-        cols[1].markdown(f"**{headline}** ({name}, {len(rows.records)} rows)")
+        pages.link(page, label, ":material/table_chart:", cols[0])
+        cols[1].markdown(f"**{VERDICTS[name].headline}** ({name}, {len(rows.records)} rows)")
 
-ui.next_page("lab_pages/seed.py", "Next: Seed the notebook")
+pages.next_page("seed")

@@ -2,16 +2,17 @@
 
 import streamlit as st
 
-from lab_ui import session, ui
-from repro_core.experiments.matrix import DEFAULT_MODELS, PARALLELISM_MAX, MatrixOptions, run_matrix
-from repro_core.kernels.kernel import KernelError
+from lab_ui import clicks, pages, session
+from lab_ui.results_view import code_block
+from lab_ui.sidebar import params
+from repro_core.experiments.matrix import DEFAULT_MODELS, PARALLELISM_MAX, MatrixOptions
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX
 from repro_core.views.matrix import matrix_frame, matrix_heatmap
 from repro_core.vocabulary import MODELS, RESEEDS, SELECTABLE_ENGINES
 
 RESULT_KEY = "matrix_result"
 
-current = ui.params()
+current = params()
 cap = session.pool().cap
 st.title("Recipe matrix")
 st.markdown(
@@ -28,52 +29,32 @@ for name, kind in {**MODELS, **RESEEDS}.items():
 
 left, right = st.columns(2)
 with left:
-    st.multiselect("Models", list(MODELS), default=list(DEFAULT_MODELS), key="matrix_models")
-    st.multiselect("Engines", list(SELECTABLE_ENGINES), default=list(SELECTABLE_ENGINES), key="matrix_engines",
-                   help=f"The sidebar's engine is {current.engine}; the matrix runs every engine ticked here.")  # fmt: skip
-    st.toggle("fit(shuffle=True)", value=False, key="matrix_shuffle", help="Off passes shuffle=False explicitly.")
-    st.toggle("Dropout(0.5) after the first Dense layer", value=False, key="matrix_dropout")
+    models = st.multiselect("Models", list(MODELS), default=list(DEFAULT_MODELS), key="matrix_models")
+    engines = st.multiselect("Engines", list(SELECTABLE_ENGINES), default=list(SELECTABLE_ENGINES), key="matrix_engines",
+                             help=f"The sidebar's engine is {current.engine}; the matrix runs every engine ticked here.")  # fmt: skip
+    shuffle = st.toggle("fit(shuffle=True)", value=False, key="matrix_shuffle", help="Off passes shuffle=False explicitly.")
+    dropout = st.toggle("Dropout(0.5) after the first Dense layer", value=False, key="matrix_dropout")
 with right:
-    st.number_input("Kernels in parallel (at most)", min_value=1, max_value=PARALLELISM_MAX, value=min(2, cap), step=1,
-                    key="matrix_parallelism",
-                    help=f"This server lends at most {cap} kernels at once to all visitors; the matrix gets as many as are free.")  # fmt: skip
-    st.number_input(f"Reruns per recipe (sidebar: {current.reruns})", min_value=1, max_value=RERUNS_MAX, value=2, step=1, key="matrix_reruns")
-    st.number_input(f"Epochs per rerun (sidebar: {current.epochs})", min_value=1, max_value=EPOCHS_MAX, value=3, step=1, key="matrix_epochs")
+    parallelism = st.number_input(
+        "Kernels in parallel (at most)", min_value=1, max_value=PARALLELISM_MAX, value=min(2, cap), step=1, key="matrix_parallelism",
+        help=f"This server lends at most {cap} kernels at once to all visitors; the matrix gets as many as are free.",
+    )  # fmt: skip
+    reruns = st.number_input(f"Reruns per recipe (sidebar: {current.reruns})", min_value=1, max_value=RERUNS_MAX, value=2, step=1,
+                             key="matrix_reruns")  # fmt: skip
+    epochs = st.number_input(f"Epochs per rerun (sidebar: {current.epochs})", min_value=1, max_value=EPOCHS_MAX, value=3, step=1,
+                             key="matrix_epochs")  # fmt: skip
 st.caption(f"Seed **{current.seed}** from the sidebar. Reruns and epochs are the matrix's own (a grid trains many models).")
 
-clicked = st.button("Run matrix", key="matrix_run", icon=":material/grid_view:", type="primary")
-status_area = st.container()
-
-if clicked:
-    with status_area:
-        try:
-            options = MatrixOptions(
-                reruns=st.session_state.get("matrix_reruns"),
-                epochs=st.session_state.get("matrix_epochs"),
-                seed=current.seed,
-                shuffle=bool(st.session_state.get("matrix_shuffle")),
-                dropout=bool(st.session_state.get("matrix_dropout")),
-                engines=tuple(st.session_state.get("matrix_engines") or ()),
-                models=tuple(st.session_state.get("matrix_models") or ()),
-            )
-            total = len(options.recipes())
-            bar = st.progress(0.0, text=f"{total} recipes, up to {st.session_state.get('matrix_parallelism')} kernels at a time")
-            status = st.empty()
-
-            def tick(result, done: int, total: int) -> None:
-                bar.progress(done / total, text=f"{done} of {total} recipes")
-                status.caption(f"Finished {result.recipe.name}: {result.verdict} ({result.seconds:.1f} s)")
-
-            on_wait = ui.queue_notice()
-            st.session_state[RESULT_KEY] = run_matrix(
-                options, st.session_state.get("matrix_parallelism"), tick, session.current_kernel(st.session_state),
-                pool=session.pool(), owner=ui.owner(), on_wait=on_wait,
-            )  # fmt: skip
-            on_wait.clear()
-            bar.empty()
-            status.empty()
-        except (KernelError, ValueError) as exc:
-            st.error(ui.error_message(exc) if isinstance(exc, KernelError) else f"Not run: {exc}", icon=":material/error:")
+if st.button("Run matrix", key="matrix_run", icon=":material/grid_view:", type="primary"):
+    try:
+        options = MatrixOptions(reruns=reruns, epochs=epochs, seed=current.seed, shuffle=shuffle, dropout=dropout,
+                                engines=tuple(engines), models=tuple(models))  # fmt: skip
+    except ValueError as exc:
+        st.error(f"Not run: {exc}", icon=":material/error:")
+    else:
+        found = clicks.run_matrix(options, parallelism)
+        if found is not None:
+            st.session_state[RESULT_KEY] = found
 
 matrix = st.session_state.get(RESULT_KEY)
 if matrix is None:
@@ -90,6 +71,6 @@ else:
     with st.expander("The cells each recipe re-ran"):
         for result in matrix.results:
             st.markdown(f"**{result.recipe.name}**")
-            ui.code_block(result.cell, wrap=True)
+            code_block(result.cell, wrap=True)
 
-ui.next_page("lab_pages/home.py", "Back to Home")
+pages.next_page("home", "Back to Home")

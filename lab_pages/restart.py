@@ -2,11 +2,14 @@
 
 import streamlit as st
 
-from lab_ui import session, ui
+from lab_ui import clicks, pages, session
+from lab_ui.downloads import export_buttons
+from lab_ui.results_view import ResultsView, code_block
+from lab_ui.sidebar import params
 from repro_core.recipes import cells
 from repro_core.views.story import restart_check
 
-current = ui.params()
+current = params()
 st.title("Restart the kernel")
 st.markdown(
     """
@@ -15,22 +18,20 @@ counters, every layer built so far. Restarting the kernel throws all of it away 
 cell again, like "Restart & Run All". Run the cell a few times, restart, run it once more, and compare.
 """
 )
-ui.code_block(cells.scenario_cell("restart", current), "The cell (the post's fix), exactly as executed:")
+code_block(cells.scenario_cell("restart", current), "The cell (the post's fix), exactly as executed:")
 
 left, right, _ = st.columns([1, 1, 3])
-run_one = left.button("Run cell", key="restart_run_cell", icon=":material/play_arrow:")
+run_one = clicks.run_cell_button("restart", where=left)
 restart = right.button(
     "Restart kernel", key="restart_kernel", icon=":material/restart_alt:", help="Really restart the session's kernel, then run the setup cell"
 )
-status_area = st.container()
-view = ui.ResultsView(session.RESTART, "restart_results", with_kernel=True, chart_title="factory + tf.random.set_seed across kernel starts")
-view.draw()
-with status_area:
+view = ResultsView(session.RESTART, "restart_results", with_kernel=True, chart_title="factory + tf.random.set_seed across kernel starts")
+with view.status:
     if run_one:
-        ui.run_cell(session.RESTART, view)
+        clicks.run_cell(view)
     if restart:
-        ui.restart_kernel()
-ui.export_buttons(session.RESTART, title="Restart the kernel: the cells of every kernel start, one after another")
+        clicks.restart_kernel()
+export_buttons(session.RESTART, title="Restart the kernel: the cells of every kernel start, one after another")
 st.caption("The notebook export lists every kernel start's cells in order; to reproduce a restart, restart the kernel before each setup cell.")
 
 st.caption(
@@ -54,4 +55,4 @@ with st.container(key="restart_check"):
         else:
             st.error(f"**The first run after the restart does not reproduce the first run before it.** {detail}")
 
-ui.next_page("lab_pages/why.py", "Next: Why")
+pages.next_page("why")

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from lab_ui import session, ui
+from lab_ui import clicks, pages, session
+from lab_ui.results_view import code_block
+from lab_ui.sidebar import params
 from repro_core.recipes import cells
 
-current = ui.params()
+current = params()
 runner = session.peek_runner(st.session_state)
 versions = runner.versions if runner is not None else None
 
@@ -17,7 +19,7 @@ block, plus the data, the model factory `MLP()`, a checksum helper and one globa
 This is the exact text the kernel executes (the seed comes from the sidebar).
 """
 )
-ui.code_block(cells.story_setup_cell(current))
+code_block(cells.story_setup_cell(current))
 
 if versions is None:
     hash_line = "not known yet — the kernel has not started. Run the setup cell below, or any cell on the next pages."
@@ -65,7 +67,7 @@ and anything that depends on thread timing.
 )
 
 if st.button("Run the setup cell", key="seed_run_setup", help="Start (or restart) the session's kernel and run the setup cell"):
-    ui.restart_kernel()
+    clicks.restart_kernel()
     runner = session.peek_runner(st.session_state)
     if runner is not None and runner.versions is not None:
         st.success(
@@ -75,6 +77,6 @@ if st.button("Run the setup cell", key="seed_run_setup", help="Start (or restart
 
 with st.expander("How the lab reads the kernel's versions back"):
     st.markdown("After the setup cell, the kernel runs this cell; the sidebar card shows what it reports.")
-    ui.code_block(cells.ENVIRONMENT_CELL)
+    code_block(cells.ENVIRONMENT_CELL)
 
-ui.next_page("lab_pages/drift.py", "Next: Rerun drift")
+pages.next_page("drift")

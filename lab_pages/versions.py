@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from lab_ui import session, ui
+from lab_ui import clicks, pages, session
+from lab_ui.results_view import records_table
+from lab_ui.widgets import selected_cell
 from repro_core.results.timeline import load_timeline
 from repro_core.views.story import records_frame
 from repro_core.views.timeline import (
@@ -11,7 +13,6 @@ from repro_core.views.timeline import (
     heatmap_frame,
     live_agreement,
     provenance_frame,
-    selected_cell,
     summary_sentence,
     timeline_caption,
     timeline_heatmap,
@@ -52,7 +53,7 @@ with st.container(key="versions_sentence"):
 
 if st.button("Run live in this session's kernel", key="versions_run_live", icon=":material/play_arrow:",
              help="Restart the session's kernel and run the four scenarios, each from a fresh start, with the sidebar's settings"):  # fmt: skip
-    entry = ui.run_timeline_live()
+    entry = clicks.run_timeline_live()
     if entry is not None:
         st.session_state[LIVE] = entry
 
@@ -70,7 +71,7 @@ else:
         else:
             column, scenario = picked
             st.markdown(f"**{column}**, `{scenario}`")
-            st.dataframe(cell_rows(shown, column, scenario), hide_index=True, width="stretch", column_config=ui.COLUMN_CONFIG)
+            records_table(cell_rows(shown, column, scenario))
 
 with st.container(key="versions_live_note"):
     if live is None:
@@ -81,11 +82,11 @@ with st.container(key="versions_live_note"):
     else:
         st.markdown(f"**Live:** {live.column}, run just now in this session's kernel.")
         st.markdown(live_agreement(live, entries))
-        st.dataframe(records_frame(live.report.records), hide_index=True, width="stretch", column_config=ui.COLUMN_CONFIG, key="versions_live_rows")
+        records_table(records_frame(live.report.records), key="versions_live_rows")
 
 with st.expander("Provenance of every column"):
     st.dataframe(provenance_frame(shown), hide_index=True, width="stretch")
 
-st.page_link("lab_pages/factory.py", label="The Factory + reseed page runs the article's fix on this session's kernel", icon=":material/factory:")
-st.page_link("lab_pages/why.py", label="Why the releases differ", icon=":material/help:")
-ui.next_page("lab_pages/matrix.py", "Next: Recipe matrix")
+pages.link("factory", "The Factory + reseed page runs the article's fix on this session's kernel")
+pages.link("why", "Why the releases differ")
+pages.next_page("matrix")

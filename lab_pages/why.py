@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lab_ui import session, ui
+from lab_ui import pages, session
 from repro_core.results.timeline import load_timeline
 from repro_core.views.timeline import summary_sentence
 
@@ -57,7 +57,7 @@ try:
     st.markdown(summary_sentence(load_timeline()))
 except (OSError, ValueError) as exc:
     st.warning(f"The timeline's reports cannot be read: {exc}")
-st.page_link("lab_pages/versions.py", label="Across versions: every release since the post's, measured, and a live run", icon=":material/timeline:")
+pages.link("versions", "Across versions: every release since the post's, measured, and a live run")
 st.markdown(
     """
 The sidebar's engine switch starts the kernel with or without `TF_USE_LEGACY_KERAS=1`. It changes what
@@ -85,4 +85,4 @@ if runner is not None and runner.versions is not None:
     v = runner.versions
     st.caption(f"Your session's kernel reports TensorFlow {v.tensorflow}, Keras {v.keras} ({v.engine}), Python {v.python}.")
 
-ui.next_page("lab_pages/versions.py", "Next: Across versions")
+pages.next_page("versions")

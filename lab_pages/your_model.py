@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab_ui import session, ui
-from lab_ui.exports import audit_notebook_button
-from repro_core.experiments.audit import Audit, run_audit
+from lab_ui import clicks
+from lab_ui.downloads import audit_notebook_button
+from lab_ui.results_view import code_block, records_table, verdict_alert
+from lab_ui.sidebar import params
+from lab_ui.widgets import layers_from_rows
+from repro_core.experiments.audit import Audit
 from repro_core.recipes.model_spec import ACTIVATIONS, FEATURES_MAX, KINDS, LAYERS_MAX, OPTIMIZERS, SAMPLES_MAX, ModelSpec
 from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, RERUNS_MAX, SEED_MAX
-from repro_core.records import RunRecord
-from repro_core.views.audit import diff_heatmap, layer_table, layers_from_rows
+from repro_core.views.audit import diff_heatmap, layer_table
 from repro_core.views.story import records_frame
 from repro_core.vocabulary import MODELS, RESEEDS, SELECTABLE_ENGINES
 
 RESULT = "model_result"  # session_state: the last AuditResult
 DEFAULT = ModelSpec()
-current = ui.params()
+current = params()
 
 st.title("Your model")
 st.markdown(
@@ -75,7 +77,6 @@ reruns = reruns_col.number_input(f"Reruns (sidebar: {current.reruns})", value=2,
 st.caption(f"The reseed line uses the sidebar's seed, **{current.seed}**.")
 
 audit: Audit | None = None
-error = ""
 try:
     if not isinstance(n_layers, (int, float)) or isinstance(n_layers, bool) or not 1 <= n_layers <= LAYERS_MAX or n_layers != int(n_layers):
         raise ValueError(f"number of layers must be between 1 and {LAYERS_MAX}, got {n_layers!r}")
@@ -86,37 +87,23 @@ try:
     )  # fmt: skip
     audit = Audit(spec, reseed=reseed, model=model_way, reruns=reruns, seed=current.seed)
 except ValueError as exc:
-    error = str(exc)
-    st.error(f"Not a valid model: {error}", icon=":material/error:")
+    st.error(f"Not a valid model: {exc}", icon=":material/error:")
 
 if audit is not None:
     st.subheader("The cell that runs before each rerun")
-    ui.code_block(audit.cell(), "The exact cell the kernel executes (copy it into your notebook after the setup cell):")
+    code_block(audit.cell(), "The exact cell the kernel executes (copy it into your notebook after the setup cell):")
     with st.expander("Setup cells (run once per audit, in a freshly started kernel)"):
         for source in audit.setup():
-            ui.code_block(source)
+            code_block(source)
     if audit.spec.op_determinism and audit.reseed == "none":
         st.warning("Op determinism with reseed none: TensorFlow refuses unseeded random ops, so expect the cell to raise (unless shuffle is off).")
 
 run = st.button("Run audit", key="model_run", icon=":material/play_arrow:", disabled=audit is None, help="Lease a fresh kernel and run the audit")
 results = st.container(key="model_results")
 if run and audit is not None:
-    bar = st.progress(0.0, text="Starting")
-    done: list[RunRecord] = []
-
-    def on_record(record: RunRecord) -> None:
-        done.append(record)
-        bar.progress(len(done) / audit.reruns, text=f"{len(done)} of {audit.reruns} reruns done")
-
-    on_wait = ui.queue_notice()
-    with ui.kernel_guard(), st.status(f"Auditing with recipe {audit.recipe.label}", expanded=False) as status:
-        st.session_state[RESULT] = run_audit(
-            audit, session.current_kernel(st.session_state), on_record, ui.status_callback(status),
-            pool=session.pool(), owner=ui.owner(), on_wait=on_wait,
-        )  # fmt: skip
-        status.update(label=f"Audit done: {len(done)} rerun(s)", state="complete")
-    on_wait.clear()
-    bar.empty()
+    found = clicks.run_audit(audit)
+    if found is not None:
+        st.session_state[RESULT] = found
 
 result = st.session_state.get(RESULT)
 with results:
@@ -134,8 +121,8 @@ with results:
         if result.error:
             st.error(result.error, icon=":material/error:")
         if result.records:
-            ui.verdict_alert(result.records)
-            st.dataframe(records_frame(result.records), hide_index=True, width="stretch", key="model_records")
+            verdict_alert(result.records)
+            records_table(records_frame(result.records), key="model_records")
         if result.table:
             st.markdown("**Every layer's weights compared with rerun 1** (largest absolute difference over all reruns)")
             st.dataframe(layer_table(result.table), hide_index=True, width="stretch", key="model_table")

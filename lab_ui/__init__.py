@@ -1,1 +1,1 @@
-"""Streamlit-side helpers of the lab (sidebar, environment card, results views). No TensorFlow here."""
+"""The Streamlit side of the lab: session state, sidebar, results views, the one click path, downloads, page registry."""

@@ -26,7 +26,6 @@ from repro_core.vocabulary import DEFAULT_KERNEL
 PARAMS = "lab_params"
 RUNNER = "lab_runner"
 RESULTS = "lab_results"
-SETTINGS_ERROR = "lab_settings_error"
 KERNEL = "lab_kernel"  # the kernelspec the session's notebook runs in (sidebar widget key "kernel")
 SESSION_ID = "lab_session_id"
 SESSION_TOKEN = "lab_session_token"  # dropped with the session; its finalizer gives the kernel back to the pool
@@ -91,9 +90,7 @@ def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: 
         new = StoryParams(seed=seed, reruns=reruns, epochs=epochs, engine=engine,
                           batch_size=old.batch_size, learning_rate=old.learning_rate)  # fmt: skip
     except ValueError as exc:
-        state[SETTINGS_ERROR] = str(exc)
         return str(exc)
-    state.pop(SETTINGS_ERROR, None)
     if new == old:
         return None
     state[PARAMS] = new
@@ -165,10 +162,6 @@ def session_id(state: MutableMapping) -> str:
     return state[SESSION_ID]
 
 
-def kernel_kind(state: MutableMapping, engine: str | None = None) -> KernelKind:
-    return KernelKind(current_kernel(state), engine or current_params(state).engine)
-
-
 def get_runner(state: MutableMapping) -> CellRunner:
     """The session's story notebook, set up for the current settings (a change of settings re-runs its setup)."""
     params = current_params(state)
@@ -185,7 +178,7 @@ def click(state: MutableMapping, on_wait: OnWait | None = None) -> Iterator[Cell
     """The session's notebook on a kernel leased for one click: wait for one if the server is full (on_wait
     gets the queue place); the kernel cannot be given away until the click ends, and is kept for the next."""
     runner = get_runner(state)
-    with pool().lease(session_id(state), kernel_kind(state), on_wait=on_wait) as leased:
+    with pool().lease(session_id(state), KernelKind(current_kernel(state), current_params(state).engine), on_wait=on_wait) as leased:
         if runner.kernel is not None and runner.kernel is not leased[0] and runner.versions is not None:
             state[PREEMPTED] = True
         runner.attach(leased[0])
@@ -203,11 +196,6 @@ def close_runner(state: MutableMapping) -> None:
     state.pop(RUNNER, None)
     if SESSION_ID in state:
         pool().release(state[SESSION_ID])
-
-
-def shutdown_all() -> None:
-    """Give back every kept kernel of this process's pool (tests call it between tests)."""
-    pool().release_all()
 
 
 def all_results(state: MutableMapping) -> dict[str, PageRows]:

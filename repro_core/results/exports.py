@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 
@@ -161,14 +160,3 @@ def differs_line(rows: Sequence[tuple[str, str, str, bool]]) -> str:
     if not differ:
         return "Same " + ", ".join(DIFFERS_FIELDS[:-1]) + f" and {DIFFERS_FIELDS[-1]} in both reports."
     return "The reports' kernels differ in: " + ", ".join(differ) + "."
-
-
-def code_span(text: str) -> str:
-    """`text` as a Markdown code span, so Markdown and HTML in it show literally (for messages that must be Markdown).
-
-    The fence is one backtick longer than the longest run of backticks inside; newlines become spaces.
-    """
-    flat = " ".join(str(text).splitlines())
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from repro_core.recipes.model_spec import LayerSpec
-
 TABLE_COLUMNS = ["layer", "weight", "shape", "max |Δ| before training", "max |Δ| after training", "identical"]
 
 
@@ -51,17 +49,3 @@ def diff_heatmap(matrix: Sequence[Sequence[float]], title: str = "") -> alt.Char
             tooltip=["input", "unit", alt.Tooltip("difference:Q", format=".3e")],
         )
     )
-
-
-def layers_from_rows(rows: Sequence[dict]) -> tuple[LayerSpec, ...]:
-    """Widget rows -> LayerSpecs; only the fields of each row's kind are used (ValueError when invalid)."""
-    layers = []
-    for index, row in enumerate(rows, start=1):
-        try:
-            if row.get("kind") == "dropout":
-                layers.append(LayerSpec("dropout", rate=row.get("rate")))
-            else:
-                layers.append(LayerSpec(row.get("kind"), units=row.get("units"), activation=row.get("activation")))
-        except ValueError as exc:
-            raise ValueError(f"layer {index}: {exc}") from None
-    return tuple(layers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import altair as alt
@@ -112,16 +112,6 @@ def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     )
     # Streamlit fits the whole chart (slanted column labels included) into this height, so it budgets for them.
     return alt.layer(cells, live_marks).properties(height=ROW_HEIGHT * len(SCENARIOS) + LABELS_HEIGHT)
-
-
-def selected_cell(selection: object) -> tuple[str, str] | None:
-    """(column, scenario) of the clicked heatmap cell, from st.altair_chart's selection state; None if nothing."""
-    points = selection.get(SELECTION) if isinstance(selection, Mapping) else None
-    if isinstance(points, Sequence) and points and isinstance(points[0], Mapping):
-        column, scenario = points[0].get(F_COLUMN), points[0].get(F_SCENARIO)
-        if isinstance(column, str) and isinstance(scenario, str):
-            return column, scenario
-    return None
 
 
 def cell_rows(entries: Sequence[TimelineEntry], column: str, scenario: str) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import pytest
 from app_helpers import exceptions
 from conftest import PAGES, RUN_TIMEOUT
 
-from lab_ui import session, ui
+from lab_ui import server, session, sidebar
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX
 
 
@@ -22,13 +22,13 @@ def hosting_env(monkeypatch):
     def set_env(**values: str) -> None:
         for key, value in values.items():
             monkeypatch.setenv(key, value)
-        ui.hosting.clear()
-        ui.kernel_choices.clear()
+        server.hosting.clear()
+        sidebar.kernel_choices.clear()
 
     yield set_env
     monkeypatch.undo()
-    ui.hosting.clear()
-    ui.kernel_choices.clear()
+    server.hosting.clear()
+    sidebar.kernel_choices.clear()
 
 
 @pytest.mark.parametrize("key, value", [("reruns", 99), ("epochs", -5), ("seed", 2**40)])

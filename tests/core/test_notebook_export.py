@@ -16,7 +16,7 @@ from repro_core.recipes import cells
 from repro_core.recipes.model_spec import ModelSpec
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions, RunRecord
-from repro_core.results.exports import code_span, differs_line, notebook_text, story_notebook_info, what_differs
+from repro_core.results.exports import differs_line, notebook_text, story_notebook_info, what_differs
 from repro_core.results.ipynb_export import (
     NotebookInfo,
     checksum_lines,
@@ -177,12 +177,3 @@ def test_what_differs_names_engine_and_versions():
     assert rows["TensorFlow"] == ("2.21.0", "2.21.0", True) and rows["NumPy"][2] and rows["Python"][2] and rows["platform"][2]
     assert differs_line(what_differs(a, b)) == "The reports' kernels differ in: engine, Keras."
     assert differs_line(what_differs(a, a)).startswith("Same engine, TensorFlow")
-
-
-@pytest.mark.parametrize("text", ["plain", "[x](https://example.invalid/a)", "a`b", "``x``", "`", "two\nlines", ""])
-def test_code_span_keeps_any_text_inside_one_span(text):
-    span = code_span(text)
-    fence = span[: len(span) - len(span.lstrip("`"))]
-    inner = span[len(fence) : len(span) - len(fence)]
-    assert span.endswith(fence) and fence not in inner
-    assert inner.strip(" ") == " ".join(text.splitlines()).strip(" ") or not text.strip()

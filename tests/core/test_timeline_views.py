@@ -12,7 +12,7 @@ import pytest
 from repro_core.records import RunRecord
 from repro_core.results.report import Report, parse_report
 from repro_core.results.timeline import TimelineEntry, load_timeline
-from repro_core.views.timeline import cell_rows, find, heatmap_frame, live_agreement, selected_cell, summary_sentence, timeline_heatmap
+from repro_core.views.timeline import cell_rows, find, heatmap_frame, live_agreement, summary_sentence, timeline_heatmap
 from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS
 from repro_core.vocabulary import engines_offered
 from timeline.readme import README_BEGIN, README_END, readme_table, replace_readme_table, verdict_table_markdown
@@ -85,8 +85,6 @@ def test_heatmap_frame_has_every_cell_with_fingerprints_and_a_selection():
     assert set(frame[frame["release"] == "2.12"]["verdict"]) == {"error"}
     spec = timeline_heatmap(frame).to_dict()
     assert [param["name"] for param in spec.get("params", [])] == ["cell"]  # Altair lifts a layer's selection to the top
-    assert selected_cell({"cell": [{"column": "2.9 · keras2", "scenario": "fresh-kernel"}]}) == ("2.9 · keras2", "fresh-kernel")
-    assert selected_cell({"cell": []}) is None and selected_cell(None) is None
     assert list(cell_rows(timeline, "2.9 · keras2", "fresh-kernel")["rerun"]) == [1, 2]
 
 

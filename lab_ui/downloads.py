@@ -13,14 +13,14 @@ if TYPE_CHECKING:
     from repro_core.experiments.audit import AuditResult
 
 
-def export_buttons(slot: str, title: str) -> bool:
-    """A page's three st.download_button's in a keyed container (CSS class st-key-<slot>_exports); False before any rows.
+def export_buttons(slot: str, title: str) -> None:
+    """A page's three st.download_button's in a keyed container (CSS class st-key-<slot>_exports), once there are rows.
 
     Widget keys: <slot>_csv, <slot>_json, <slot>_ipynb. The notebook holds every cell that ran for the rows.
     """
     rows = session.get_rows(st.session_state, slot)
     if rows is None or not rows.records:
-        return False
+        return
     records, stem = rows.records, f"keras-lab-{slot}"
     with st.container(key=f"{slot}_exports", horizontal=True):
         st.download_button("Table (CSV)", records_csv(records), file_name=f"{stem}.csv", mime="text/csv", key=f"{slot}_csv",
@@ -35,15 +35,13 @@ def export_buttons(slot: str, title: str) -> bool:
                                key=f"{slot}_ipynb", icon=":material/code:", on_click="ignore",
                                help="The exact cells that ran, with the kernel output, for a plain python3 kernel; its first cell gives "
                                     "the pip install line and the command that re-runs it and compares the checksum lines")  # fmt: skip
-    return True
 
 
-def audit_notebook_button(result: AuditResult, key: str = "model") -> bool:
-    """The Your model page's notebook: the same file as `audit --notebook` (widget key <key>_ipynb); False before an audit."""
+def audit_notebook_button(result: AuditResult, key: str = "model") -> None:
+    """The Your model page's notebook: the same file as `audit --notebook` (widget key <key>_ipynb), once an audit has run."""
     if not result.cells or result.versions is None:
-        return False
+        return
     name = f"keras-lab-{key}.ipynb"
     st.download_button("Notebook (.ipynb)", notebook_text(result.cells, audit_notebook_info(result, name)), file_name=name,
                        mime="application/x-ipynb+json", key=f"{key}_ipynb", icon=":material/code:", on_click="ignore",
                        help="The setup cell and each rerun's cell, with the kernel output, for a plain python3 kernel")  # fmt: skip
-    return True

@@ -1,0 +1,84 @@
+"""How results look on every page: coloured alerts by role, the records table, a page's results view, code cells."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from lab_ui import session
+from repro_core.records import VERDICTS, RunRecord
+from repro_core.views import story
+
+# The alert each role (records.VERDICTS, RecordsComparison.role) is shown with: the core names outcomes, this colours them.
+ALERTS = {"good": "success", "bad": "error", "caution": "warning", "neutral": "info", "failed": "error", "missing": "info"}
+
+COLUMN_CONFIG = {
+    story.COL_KERNEL: st.column_config.NumberColumn(story.COL_KERNEL, format="%d", help="Which start of the session's kernel the row came from"),
+    story.COL_RERUN: st.column_config.NumberColumn(story.COL_RERUN, format="%d", help="How many times the cell had run in this kernel start"),
+    story.COL_BEFORE: st.column_config.NumberColumn(story.COL_BEFORE, format="%.13f", help="Sum of all weights after compile, before fit"),
+    story.COL_AFTER: st.column_config.NumberColumn(story.COL_AFTER, format="%.13f", help="Sum of all weights after fit"),
+    story.COL_SECONDS: st.column_config.NumberColumn(story.COL_SECONDS, format="%.2f", help="Wall time of the cell in the kernel"),
+    story.COL_SAME: st.column_config.CheckboxColumn(story.COL_SAME, help="Same SHA-256 fingerprints before and after training as the first row"),
+}
+
+
+def alert(role: str, text: str, where=None) -> None:
+    getattr(where or st, ALERTS[role])(text)
+
+
+def verdict_alert(records: Sequence[RunRecord], where=None) -> None:
+    """Show the verdict of `records` as a coloured alert, in `where` (e.g. an st.empty) or on the page."""
+    name, text = story.verdict_text(records)
+    alert(VERDICTS[name].role, text, where)
+
+
+def records_table(frame: pd.DataFrame, key: str | None = None, where=None) -> None:
+    """Rows as every page shows them (views.story's columns): full-precision sums, check marks, no index."""
+    (where or st).dataframe(frame, width="stretch", hide_index=True, column_config=COLUMN_CONFIG, key=key)
+
+
+class ResultsView:
+    """A page's results for one slot: a status area for its clicks, then a keyed container (CSS class st-key-<key>)
+    holding a verdict banner, a table and a chart, drawn at once and redrawn as rows arrive."""
+
+    def __init__(self, slot: str, key: str, with_kernel: bool = False, chart_title: str = "") -> None:
+        self.slot = slot
+        self.with_kernel = with_kernel
+        self.chart_title = chart_title
+        self.status = st.container()
+        with st.container(key=key):
+            self._caption, self._verdict, self._table, self._chart = st.empty(), st.empty(), st.empty(), st.empty()
+        self.draw()
+
+    def draw(self, rows: session.PageRows | None = None) -> None:
+        if rows is None:
+            rows = session.get_rows(st.session_state, self.slot)
+        if rows is None or not rows.records:
+            self._caption.caption("No rows yet: run the cell.")
+            for slot in (self._verdict, self._table, self._chart):
+                slot.empty()
+            return
+        if session.is_stale(rows, session.current_params(st.session_state)):
+            self._caption.warning(f"These rows were computed with older settings ({story.settings_label(rows.params)}); run again to refresh.")
+        else:
+            self._caption.caption(f"{len(rows.records)} row(s) from the session's kernel · {story.settings_label(rows.params)}")
+        verdict_alert(rows.records, self._verdict)
+        records_table(story.records_frame(rows.records, self.with_kernel), where=self._table)
+        self._chart.altair_chart(story.rerun_chart(rows.records, self.chart_title), theme="streamlit", width="stretch")
+
+
+def reference_table(scenario: str) -> None:
+    """The article's published figures, clearly labelled as such."""
+    frame = story.article_reference_frame(scenario)
+    if not frame.empty:
+        st.caption(f"Reference — {story.ARTICLE_LABEL} (not computed here):")
+        records_table(frame, key=f"reference_{scenario}")
+
+
+def code_block(source: str, caption: str = "", wrap: bool = False) -> None:
+    """A cell's exact source (wrap long lines in narrow columns)."""
+    if caption:
+        st.caption(caption)
+    st.code(source, language="python", wrap_lines=wrap)

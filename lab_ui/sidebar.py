@@ -1,0 +1,79 @@
+"""The sidebar every page shares: the run settings, the kernel picker and the card of what the kernel reports."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lab_ui import session
+from lab_ui.server import hosting
+from repro_core.kernels.kernel import available_kernels
+from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
+from repro_core.views.story import settings_label
+from repro_core.vocabulary import DEFAULT_KERNEL, ENGINES, SELECTABLE_ENGINES, engine_label
+
+
+def params() -> StoryParams:
+    """The session's current valid settings (what the sidebar last accepted)."""
+    return session.current_params(st.session_state)
+
+
+def sidebar() -> StoryParams:
+    """The run settings shared by every lab page; returns the current valid settings."""
+    current = params()
+    dropped = session.sanitize_widget_state(st.session_state)
+    with st.sidebar:
+        st.subheader("Run settings")
+        for message in dropped:
+            st.error(message, icon=":material/error:")
+        st.number_input("Seed", min_value=0, max_value=SEED_MAX, value=session.DEFAULTS.seed, step=1, key="seed",
+                        help="The TensorFlow/Keras seed used by the cells (the article uses 1234).")  # fmt: skip
+        st.number_input("Reruns", min_value=1, max_value=RERUNS_MAX, value=session.DEFAULTS.reruns, step=1, key="reruns",
+                        help='How many times "Run N times" re-runs a cell, from a restarted kernel.')  # fmt: skip
+        st.number_input("Epochs", min_value=1, max_value=EPOCHS_MAX, value=session.DEFAULTS.epochs, step=1, key="epochs",
+                        help="Epochs of model.fit in each rerun (the article uses 10).")  # fmt: skip
+        engines = list(SELECTABLE_ENGINES)
+        st.selectbox("Keras engine", engines, index=engines.index(session.DEFAULTS.engine), key="engine",
+                     format_func=lambda name: engine_label(name),
+                     help=" · ".join(ENGINES[name].description for name in engines))  # fmt: skip
+        kernels = kernel_choices()
+        names = list(kernels) or [DEFAULT_KERNEL]
+        st.selectbox("Kernel", names, index=names.index(DEFAULT_KERNEL) if DEFAULT_KERNEL in names else 0, key="kernel",
+                     format_func=lambda name: kernels.get(name, name),
+                     help="The Jupyter kernelspec the cells run in; changing it shuts down the session's kernel, "
+                     "and the next run starts the chosen one.")  # fmt: skip
+        kernel_error = session.apply_kernel(st.session_state, st.session_state.get("kernel"), names)
+        if kernel_error:
+            st.error(f"Kernel not changed: {kernel_error}.")
+        state = st.session_state
+        error = session.apply_settings(state, state.get("seed"), state.get("reruns"), state.get("epochs"), state.get("engine"))
+        if error:
+            st.error(f"Settings not applied: {error}. Still using {settings_label(current)}.")
+    return params()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def kernel_choices() -> dict[str, str]:
+    """Installed kernelspecs plus lab-python: {name: display name}; only the bundled kernel on a hosted demo."""
+    kernels = available_kernels()
+    if not hosting().allow_kernel_picker:
+        kernels = {DEFAULT_KERNEL: kernels[DEFAULT_KERNEL]}
+    return kernels
+
+
+def env_card(key: str = "env_card") -> None:
+    """What the session's kernel reports about itself (nothing is guessed before it has started)."""
+    runner = session.peek_runner(st.session_state)
+    versions = runner.versions if runner is not None else None
+    kernel_state = runner.kernel.state if runner is not None and runner.kernel is not None else "not started"
+    with st.container(border=True, key=key):
+        st.markdown("**Kernel environment**")
+        if versions is None:
+            st.caption("Python / TensorFlow / Keras: not started yet — reported by the kernel once it has run the setup cell.")
+        else:
+            st.markdown(f"Python **{versions.python}** · TensorFlow **{versions.tensorflow}** · {engine_label(versions.engine)} **{versions.keras}**")
+            st.markdown(
+                f"Device: **{versions.devices}** · op determinism: **{'on' if versions.op_determinism else 'off'}** · "
+                f"hash randomization: **{'on' if versions.hash_randomization else 'off'}**"
+            )
+        starts = runner.kernel_starts if runner is not None else 0
+        st.caption(f"Kernel state: **{kernel_state}** · kernel start #{starts}")

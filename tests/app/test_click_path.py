@@ -1,0 +1,59 @@
+"""The one click path without a kernel: a kernel that will not start ends any click with exactly one plain message."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import exceptions
+from conftest import PAGES
+
+from lab_ui import session
+from repro_core.experiments import audit, matrix
+from repro_core.kernels.kernel import KernelStartError
+
+
+def refuse(*_args, **_kwargs):
+    raise KernelStartError("no room on this machine")
+
+
+@pytest.mark.parametrize(
+    "page, button, target",
+    [(PAGES["drift"], "drift_run_cell", (session, "click")), (PAGES["drift"], "drift_run_many", (session, "click")),
+     (PAGES["home"], "run_story", (session, "click")), ("lab_pages/restart.py", "restart_kernel", (session, "click")),
+     ("lab_pages/matrix.py", "matrix_run", (matrix, "run_matrix")), ("lab_pages/your_model.py", "model_run", (audit, "run_audit"))],
+)  # fmt: skip
+def test_a_kernel_that_will_not_start_gives_one_message(app, monkeypatch, page, button, target):
+    monkeypatch.setattr(*target, refuse)
+    at = app.switch_page(page).run()
+    at.button(key=button).click().run()
+    assert not exceptions(at)
+    assert [e.value for e in at.error] == ["The kernel could not start: no room on this machine"]
+    assert not any("in the queue" in i.value for i in at.info)
+
+
+def test_the_matrix_and_the_audit_lease_through_the_sessions_pool(app, monkeypatch):
+    """Both hand the core the server's pool, this session's owner name and the queue notice; their results are kept."""
+    seen = []
+
+    def fake_audit(job, kernel_name, on_record, on_status, *, pool, owner, on_wait):
+        seen.append((pool, owner))
+        on_wait(1)
+        on_status("running the setup cell")
+        return audit.AuditResult(job, error="stopped here")
+
+    def fake_matrix(options, parallelism, on_result, kernel_name, *, pool, owner, on_wait):
+        seen.append((pool, owner))
+        on_wait(2)
+        return None  # as if the click failed: nothing is stored
+
+    monkeypatch.setattr(audit, "run_audit", fake_audit)
+    monkeypatch.setattr(matrix, "run_matrix", fake_matrix)
+    at = app.switch_page("lab_pages/your_model.py").run()
+    at.button(key="model_run").click().run()
+    assert not exceptions(at) and at.session_state["model_result"].error == "stopped here"
+    assert [e.value for e in at.error] == ["stopped here"]
+    at = at.switch_page("lab_pages/matrix.py").run()
+    at.button(key="matrix_run").click().run()
+    assert not exceptions(at) and not at.error and "matrix_result" not in at.session_state
+    owner = at.session_state[session.SESSION_ID]
+    assert seen == [(session.pool(), owner), (session.pool(), owner)]
+    assert not any("in the queue" in i.value for i in at.info)  # the notice is cleared once the click ends
