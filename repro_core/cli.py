@@ -23,6 +23,8 @@ from repro_core.records import VERDICTS, RunRecord, format_sum
 from repro_core.results.exports import (
     audit_notebook_info,
     compare,
+    comparison_frame,
+    differs_frame,
     notebook_text,
     records_csv,
     settings_of,
@@ -31,6 +33,8 @@ from repro_core.results.exports import (
 )
 from repro_core.results.ipynb_check import main as check_main
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, parse_report, report_json
+from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
+from repro_core.views.story import COL_SECONDS, records_frame
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
 
 T = TypeVar("T")
@@ -168,11 +172,8 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
         v = result.versions
         print(f"audit, recipe {audit.recipe.label}  [{_kernel_line(v)}, op determinism {'on' if v.op_determinism else 'off'}]")
         _print_rows(result.records)
-        print(f"  {'layer':<12} {'weight':<8} {'shape':<10} {'max |d| before':>15} {'max |d| after':>15}")
-        for row in result.table:
-            shape = "x".join(str(n) for n in row["shape"])
-            print(f"  {row['layer']:<12} {row['weight']:<8} {shape:<10} {row['max_abs_diff_before']:>15.6g} {row['max_abs_diff_after']:>15.6g}")
-        print(f"  verdict: {result.verdict}")
+        _print_frame(layer_table(result.table))
+        print(f"verdict: {result.verdict}")
     if args.notebook and result.cells and result.versions is not None:
         info = audit_notebook_info(result, Path(args.notebook).name)
         Path(args.notebook).write_text(notebook_text(result.cells, info), encoding="utf-8")
@@ -199,22 +200,22 @@ def _kernel_line(v) -> str:
     return f"Python {v.python}, TensorFlow {v.tensorflow}, {v.engine} {v.keras}, kernel {v.kernelspec}"
 
 
+def _print_frame(frame) -> None:
+    """A page's table as text: the same columns, sums to the article's 13 decimals, seconds to 2."""
+    formats = {COL_SECONDS: "{:.2f}".format, COL_DELTA_BEFORE: "{:.6g}".format, COL_DELTA_AFTER: "{:.6g}".format}
+    print(frame.to_string(index=False, float_format=format_sum, formatters={k: f for k, f in formats.items() if k in frame}))
+
+
 def _print_rows(records: Sequence[RunRecord]) -> None:
-    """The records as a fixed-width table; a kernel column when they come from more than one kernel start."""
-    starts = len({r.kernel_start for r in records}) > 1
-    kernel = f"{'kernel':>6}  " if starts else ""
-    print(f"  {kernel}{'rerun':>5}  {'before sum':>17}  {'after sum':>17}  {'before sha256':<12}  {'after sha256':<12}  seconds")
-    for r in records:
-        kernel = f"{r.kernel_start:>6}  " if starts else ""
-        print(f"  {kernel}{r.rerun:>5}  {format_sum(r.before_sum):>17}  {format_sum(r.after_sum):>17}  "
-              f"{r.before_sha256[:12]}  {r.after_sha256[:12]}  {r.seconds:7.2f}")  # fmt: skip
+    """The page's records table; with a kernel start column when the rows come from several."""
+    _print_frame(records_frame(records, with_kernel=len({r.kernel_start for r in records}) > 1))
 
 
 def _print_table(results: Sequence[ScenarioResult]) -> None:
     for result in results:
         print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
         _print_rows(result.records)
-        print(f"  verdict: {result.verdict} ({VERDICTS[result.verdict].meaning})\n")
+        print(f"verdict: {result.verdict} ({VERDICTS[result.verdict].meaning})\n")
 
 
 def _print_records(records: list[RunRecord], fmt: str) -> None:
@@ -226,6 +227,7 @@ def _print_records(records: list[RunRecord], fmt: str) -> None:
 
 
 def _compare(first: str, second: str) -> int:
+    """The Compare page as text: what differs between the kernels, the reruns side by side, the page's headline."""
     try:
         reports = []
         for path in (first, second):
@@ -235,17 +237,9 @@ def _compare(first: str, second: str) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     comparison = compare(*reports)
-    for label, report in zip(("A", "B"), reports, strict=True):
-        k = report.kernel
-        print(f"{label}: TensorFlow {k.get('tensorflow', '?')}, {k.get('engine', '?')} {k.get('keras', '?')}, "
-              f"{k.get('devices', '?')}, {report.machine.get('cpu', '?')}")  # fmt: skip
-    print(f"{'what differs':<12} {'A':<24} {'B':<24} same?")
-    for field, left, right, same in what_differs(*reports):
-        print(f"{field:<12} {left:<24} {right:<24} {'yes' if same else 'NO'}")
-    mark = {True: "same", False: "DIFFERENT", None: "only in one"}
-    print(f"{'scenario':<18} {'kernel':>6} {'rerun':>5}  {'before':<11}  {'after':<11}")
-    for row in comparison.rows:
-        print(f"{row.scenario:<18} {row.kernel_start:>6} {row.rerun:>5}  {mark[row.before_same]:<11}  {mark[row.after_same]:<11}")
+    _print_frame(differs_frame(what_differs(*reports)))
+    print()
+    _print_frame(comparison_frame(comparison))
     print(comparison.headline())
     return 0 if comparison.outcome == "same" else 1
 

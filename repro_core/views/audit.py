@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-TABLE_COLUMNS = ["layer", "weight", "shape", "max |Δ| before training", "max |Δ| after training", "identical"]
+COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before training", "max |Δ| after training"
+TABLE_COLUMNS = ["layer", "weight", "shape", COL_DELTA_BEFORE, COL_DELTA_AFTER, "identical"]
 
 
 def layer_table(rows: Sequence[dict]) -> pd.DataFrame:
@@ -17,8 +18,8 @@ def layer_table(rows: Sequence[dict]) -> pd.DataFrame:
             "layer": row["layer"],
             "weight": row["weight"],
             "shape": " × ".join(str(int(n)) for n in row["shape"]),
-            "max |Δ| before training": float(row["max_abs_diff_before"]),
-            "max |Δ| after training": float(row["max_abs_diff_after"]),
+            COL_DELTA_BEFORE: float(row["max_abs_diff_before"]),
+            COL_DELTA_AFTER: float(row["max_abs_diff_after"]),
             "identical": float(row["max_abs_diff_before"]) == 0.0 and float(row["max_abs_diff_after"]) == 0.0,
         }
         for row in rows
