@@ -5,7 +5,6 @@ Never imports TensorFlow: runs happen in kernels leased from the server's pool, 
 
 from __future__ import annotations
 
-import atexit
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -17,7 +16,7 @@ from lab_ui.exports import export_buttons as export_buttons  # pages call ui.exp
 from repro_core.experiments.runner import CellRunner
 from repro_core.experiments.story import run_scenario, run_scenarios
 from repro_core.experiments.timeline import live_entry
-from repro_core.kernels.hosting import HostingSettings, check_budget, hosting_from_environment
+from repro_core.kernels.hosting import HostingSettings, check_budget, hosting_from_environment, server_pool
 from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError, available_kernels
 from repro_core.kernels.pool import KernelPool
 from repro_core.recipes import cells
@@ -234,11 +233,7 @@ def hosting() -> HostingSettings:
 @st.cache_resource
 def kernel_pool() -> KernelPool:
     """One pool for every session and page of this server: a cap on live kernels, a fair queue, a reaper."""
-    settings = hosting()
-    pool = KernelPool(cap=settings.max_kernels, idle_seconds=settings.idle_seconds, preempt_seconds=settings.preempt_seconds, prestart_template=True)
-    pool.start_reaper()
-    atexit.register(pool.shutdown)
-    return pool
+    return server_pool(hosting())
 
 
 def connect_pool() -> None:
