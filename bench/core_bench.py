@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from repro_core.experiments.story import story_runner  # noqa: E402
 from repro_core.kernels.environment import KernelKind, kernel_environment  # noqa: E402
-from repro_core.kernels.pool import private_pool  # noqa: E402
+from repro_core.kernels.hosting import private_pool  # noqa: E402
 from repro_core.recipes import cells  # noqa: E402
 from repro_core.recipes.settings import StoryParams  # noqa: E402
 

@@ -29,14 +29,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from repro_core.kernels import preloaded  # noqa: E402
-from repro_core.kernels.environment import kernel_environment  # noqa: E402
+from repro_core.kernels.environment import KernelKind, kernel_environment  # noqa: E402
+from repro_core.kernels.fork_provisioner import ForkProvider  # noqa: E402
 from repro_core.kernels.kernel import LabKernel  # noqa: E402
-from repro_core.kernels.memory import child_pids, pss_mb, uss_mb  # noqa: E402
+from repro_core.kernels.proc import child_pids, pss_mb, uss_mb  # noqa: E402
 from repro_core.recipes import cells  # noqa: E402
 from repro_core.recipes.settings import StoryParams  # noqa: E402
 
 PARAMS = StoryParams()
 STORY_CELLS = ("global-model", "factory-tf-seed", "factory-full-seed")
+PROVIDER = ForkProvider()  # forks while REPRO_FORK is 1, spawns while it is 0
 
 
 def set_mode(fork: bool) -> None:
@@ -46,7 +48,7 @@ def set_mode(fork: bool) -> None:
 def start_to_setup(fork: bool) -> tuple[float, str]:
     set_mode(fork)
     started = time.perf_counter()
-    kernel = LabKernel(env=kernel_environment()).start()
+    kernel = PROVIDER.new_kernel(KernelKind()).start()
     try:
         assert kernel.forked is fork
         kernel.run_cell(cells.story_setup_cell(PARAMS))
@@ -63,7 +65,7 @@ def story_kernels(fork: bool, count: int) -> tuple[list[LabKernel], list[str]]:
     set_mode(fork)
     kernels, prints = [], []
     for index in range(count):
-        kernel = LabKernel(env=kernel_environment()).start()
+        kernel = PROVIDER.new_kernel(KernelKind()).start()
         kernels.append(kernel)
         kernel.run_cell(cells.story_setup_cell(PARAMS))
         for _ in range(3):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import atexit
-
 import streamlit as st
 
 from lab_ui import session
-from repro_core.kernels.hosting import HostingSettings, hosting_from_environment
+from repro_core.kernels.hosting import HostingSettings, hosting_from_environment, server_pool
 from repro_core.kernels.pool import KernelPool
 
 
@@ -19,11 +17,7 @@ def hosting() -> HostingSettings:
 @st.cache_resource
 def kernel_pool() -> KernelPool:
     """One pool for every session and page of this server: a cap on live kernels, a fair queue, a reaper."""
-    settings = hosting()
-    pool = KernelPool(cap=settings.max_kernels, idle_seconds=settings.idle_seconds, preempt_seconds=settings.preempt_seconds, prestart_template=True)
-    pool.start_reaper()
-    atexit.register(pool.shutdown)
-    return pool
+    return server_pool(hosting())
 
 
 def connect_pool() -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from repro_core.experiments.runner import CellRunner
 from repro_core.experiments.story import story_runner
 from repro_core.kernels.environment import KernelKind
+from repro_core.kernels.hosting import local_pool
 from repro_core.kernels.kernel import CellResult
 from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
@@ -143,7 +144,7 @@ def use_pool(pool: KernelPool | None, cell_timeout: float | None = None) -> None
 def pool() -> KernelPool:
     global _POOL
     if _POOL is None:
-        _POOL = KernelPool(cap=2)
+        _POOL = local_pool(cap=2)
     return _POOL
 
 

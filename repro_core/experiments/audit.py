@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from repro_core.experiments.runner import CellRunner, OnRecord, OnStatus
 from repro_core.kernels.environment import KernelKind
+from repro_core.kernels.hosting import private_pool
 from repro_core.kernels.kernel import CellError, CellResult
-from repro_core.kernels.pool import KernelPool, OnWait, private_pool
+from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.model_spec import ModelSpec
 from repro_core.recipes.settings import RERUNS_MAX, SEED_MAX

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 from repro_core.experiments.runner import CellRunner, OnStatus
 from repro_core.kernels.environment import KernelKind
+from repro_core.kernels.hosting import private_pool
 from repro_core.kernels.kernel import LabKernel
-from repro_core.kernels.pool import KernelPool, OnWait, private_pool
+from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, StoryParams
 from repro_core.records import KernelVersions, RunRecord, verdict

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 
 from repro_core.experiments.runner import CellRunner, OnRecord, OnStatus
 from repro_core.kernels.environment import KernelKind
+from repro_core.kernels.hosting import private_pool
 from repro_core.kernels.kernel import CellResult
-from repro_core.kernels.pool import KernelPool, private_pool
+from repro_core.kernels.pool import KernelPool
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions, RunRecord, verdict

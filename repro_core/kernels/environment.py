@@ -1,15 +1,12 @@
 """What a kernel is started as, and the environment it gets: built from an allow-list, never copied.
 
-Hosts export their secrets as environment variables (Streamlit Community Cloud does so for root-level
-secrets), and a visitor's kernel runs the visitor's cells, so a kernel sees only what it needs to run:
-where programs and its home are, the locale, a temp dir, the Jupyter/IPython dirs, and the lab's own
-switches (Keras engine, hash seed, quiet TensorFlow logging).
+Hosts export their secrets as environment variables, and a visitor's kernel runs the visitor's cells, so a
+kernel sees only what it needs: paths, locale, temp and Jupyter dirs, and the lab's own switches.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from repro_core.validation import choice, whole_number
@@ -51,13 +48,11 @@ def lab_variables(engine: str = "keras3", hash_seed: int | None = None) -> dict[
     return env
 
 
-def kernel_environment(engine: str = "keras3", hash_seed: int | None = None, server: Mapping[str, str] | None = None) -> dict[str, str]:
+def kernel_environment(engine: str = "keras3", hash_seed: int | None = None) -> dict[str, str]:
     """The whole environment a kernel starts with: the allow-listed server variables plus the lab's own."""
-    source = os.environ if server is None else server
-    env = {name: value for name, value in source.items() if name in PASSED_THROUGH or name.startswith(PASSED_PREFIXES)}
-    env.update(lab_variables(engine, hash_seed))
-    return env
+    env = {name: value for name, value in os.environ.items() if name in PASSED_THROUGH or name.startswith(PASSED_PREFIXES)}
+    return env | lab_variables(engine, hash_seed)
 
 
-def environment_of(kind: KernelKind, server: Mapping[str, str] | None = None) -> dict[str, str]:
-    return kernel_environment(kind.engine, kind.hash_seed, server)
+def environment_of(kind: KernelKind) -> dict[str, str]:
+    return kernel_environment(kind.engine, kind.hash_seed)

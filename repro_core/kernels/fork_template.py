@@ -1,29 +1,19 @@
 """The template process: a Python that has imported TensorFlow, Keras and ipykernel, and forks kernels.
 
-Run by the server (repro_core.kernels.preloaded) as `python fork_template.py --control-fd N`, with the
-environment of the kernels it will fork (PYTHONHASHSEED and TF_USE_LEGACY_KERAS are read at start-up
-and at import, so one template serves one such environment). It never runs a visitor's cell.
+Run by the server (preloaded.py) as `python fork_template.py --control-fd N` with the environment of the
+kernels it forks. It never runs a visitor's cell. Only the standard library is imported at module level.
 
-Why forking is safe here, and only here: TensorFlow is not fork-safe once ops have run or devices have
-been listed (tensorflow/tensorflow#2448, #51832), so the template imports and then checks that no eager
-context exists yet; if one does, it refuses to fork and the server spawns kernels instead. ipykernel's
-own fork-based kernels (ipython/ipykernel PR #1261) were closed over fork-plus-threads pitfalls: this
-process stays single-threaded in Python (a select loop, no helper threads), and the child starts
-ipykernel's threads and zmq context itself, after the fork. The few native threads the imports leave
-(OpenBLAS, jemalloc) are idle and have their own at-fork handlers.
+Why forking is safe here: TensorFlow is not fork-safe once ops have run or devices have been listed, so the
+template checks after its imports that no eager context exists, and refuses to fork otherwise. It stays
+single-threaded in Python (a select loop); each child starts ipykernel's threads and zmq context itself.
+The few native threads the imports leave (OpenBLAS, jemalloc) are idle and have their own at-fork handlers.
 
-The protocol, over one SOCK_SEQPACKET socket pair with the server (JSON messages, file descriptors
-passed with SCM_RIGHTS):
+Protocol, over a SOCK_SEQPACKET socket pair (JSON messages, file descriptors passed with SCM_RIGHTS):
   template -> server  {"ready": true, "pid", "fork_safe", "why"}            once, after the imports
   server -> template  {"connection_file", "env", "cwd"} + [stdout, stderr]   one per kernel
   template -> server  {"pid"} + [pidfd, status socket]  or  {"error"}
-The pidfd lets the server signal and poll a process that is not its child without racing a reused pid;
-the template reaps its children and writes {"exit": returncode} on that kernel's status socket.
-Lifetime: the template exits when the control socket closes (the server is gone) or its parent changes;
-each kernel has PR_SET_PDEATHSIG, so kernels go with their template.
-
-Only the standard library is imported at module level; numpy, TensorFlow, Keras and ipykernel are
-imported inside functions (this module's name says "template" so that rule is visible).
+The template reaps its children and writes {"exit": returncode} on that kernel's status socket. It exits
+when the control socket closes or its parent changes; each kernel has PR_SET_PDEATHSIG.
 """
 
 from __future__ import annotations
@@ -183,13 +173,11 @@ def become_kernel(request: dict, fds: list[int], template: Template) -> int:
         return 1  # the template died between fork and prctl
     os.setsid()  # its own process group, like a spawned kernel: interrupts reach the kernel and its subprocesses
     template.close_in_child()
-    stdout_fd, stderr_fd = (fds + [-1, -1])[:2]
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    for target, fd in ((1, stdout_fd), (2, stderr_fd)):
-        if fd >= 0:
-            os.dup2(fd, target)
+    for target, fd in zip((1, 2), fds, strict=False):
+        os.dup2(fd, target)
     for fd in fds:
         os.close(fd)
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGUSR1, signal.SIGUSR2):
@@ -201,12 +189,12 @@ def become_kernel(request: dict, fds: list[int], template: Template) -> int:
     # (TF2_BEHAVIOR, PYDEVD_USE_FRAME_EVAL, ...), which those modules read while importing, so it is not missed.
     os.environ.clear()
     os.environ.update(request["env"])
-    launcher = os.path.join(os.path.dirname(os.path.dirname(_ipykernel_file())), "ipykernel_launcher.py")
-    sys.argv = [launcher, "-f", request["connection_file"]]
     sys.path[:] = template.base_path
-
-    gc.enable()
+    import ipykernel
     import numpy
+
+    sys.argv = [os.path.join(os.path.dirname(os.path.dirname(ipykernel.__file__)), "ipykernel_launcher.py"), "-f", request["connection_file"]]
+    gc.enable()
 
     random.seed()  # from os.urandom, as a new interpreter seeds itself
     numpy.random.seed()  # likewise from the OS
@@ -216,12 +204,6 @@ def become_kernel(request: dict, fds: list[int], template: Template) -> int:
     app.initialize(["-f", request["connection_file"]])
     app.start()
     return 0
-
-
-def _ipykernel_file() -> str:
-    import ipykernel
-
-    return ipykernel.__file__
 
 
 def _leave(code: int) -> None:

@@ -1,16 +1,25 @@
-"""Hosted-demo settings: caps and budgets read from the environment, validated once.
+"""How this process hosts kernels: settings read from the environment, and the pools built from them.
 
-Locally the lab is generous; with REPRO_HOSTED=1 (a public demo on a small box) the caps
-tighten, only the bundled kernel may be picked, and uploads are capped harder.
+Locally the lab is generous; with REPRO_HOSTED=1 (a public demo on a small box) the caps tighten, only the
+bundled kernel may be picked, and uploads are capped harder. Kernels are forked from a template where that
+works, else spawned; without REPRO_MAX_KERNELS the server's cap is what fits in memory at each admission.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from repro_core.kernels.pool import cap_from_environment
-from repro_core.validation import number_text
+from repro_core.kernels import memory
+from repro_core.kernels.environment import KernelKind
+from repro_core.kernels.fork_provisioner import ForkProvider, forks_kernels
+from repro_core.kernels.pool import KernelPool
+from repro_core.kernels.provider import AfterCell, KernelProvider, SpawnProvider
+from repro_core.validation import number_text, whole_number
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -18,7 +27,7 @@ TRUE = {"1", "true", "yes", "on"}
 @dataclass(frozen=True)
 class HostingSettings:
     hosted: bool
-    max_kernels: int | None  # REPRO_MAX_KERNELS; None: the pool measures memory at each admission (kernels/memory.py)
+    max_kernels: int | None  # REPRO_MAX_KERNELS; None: the pool measures memory at each admission
     click_budget: int  # reruns x epochs allowed for one click
     cell_timeout: float  # seconds before a cell is interrupted
     idle_seconds: float  # a session idle this long gives its kernel back
@@ -32,12 +41,17 @@ def _number(name: str, default: float, low: float, high: float) -> float:
     return number_text(name, raw, low, high) if raw else default
 
 
+def _max_kernels() -> int | None:
+    raw = os.environ.get("REPRO_MAX_KERNELS", "").strip()
+    return whole_number("REPRO_MAX_KERNELS", number_text("REPRO_MAX_KERNELS", raw, 1, memory.MAX_CAP), 1, memory.MAX_CAP) if raw else None
+
+
 def hosting_from_environment() -> HostingSettings:
     """Read REPRO_HOSTED, REPRO_MAX_KERNELS, REPRO_CLICK_BUDGET, REPRO_CELL_TIMEOUT, REPRO_IDLE_SECONDS, REPRO_PREEMPT_SECONDS."""
     hosted = os.environ.get("REPRO_HOSTED", "").strip().lower() in TRUE
     return HostingSettings(
         hosted=hosted,
-        max_kernels=cap_from_environment(None) if os.environ.get("REPRO_MAX_KERNELS", "").strip() else None,
+        max_kernels=_max_kernels(),
         click_budget=int(_number("REPRO_CLICK_BUDGET", 100 if hosted else 500, 1, 10_000)),
         cell_timeout=_number("REPRO_CELL_TIMEOUT", 120 if hosted else 300, 0.5, 3600),
         idle_seconds=_number("REPRO_IDLE_SECONDS", 600 if hosted else 3600, 10, 86_400),
@@ -55,3 +69,38 @@ def check_budget(reruns: int, epochs: int, settings: HostingSettings) -> None:
             f"this click asks for {reruns} reruns x {epochs} epochs = {units}, over this server's budget of "
             f"{settings.click_budget}; lower the reruns or the epochs"
         )
+
+
+# -- pools ---------------------------------------------------------------------------------------------------
+def default_provider(after_cell: AfterCell | None = None) -> KernelProvider:
+    """Forked kernels where forking works (Linux with pidfd, REPRO_FORK not 0), else spawned ones."""
+    return ForkProvider(after_cell) if forks_kernels() else SpawnProvider(after_cell)
+
+
+def server_pool(settings: HostingSettings) -> KernelPool:
+    """The server's one pool for every session and page: a reaper, the bundled kernel's template warmed up, shut down at exit."""
+    provider = default_provider(after_cell=memory.observe_kernel)
+    cap = settings.max_kernels or functools.partial(memory.kernel_cap, isinstance(provider, ForkProvider))
+    pool = KernelPool(provider, cap, idle_seconds=settings.idle_seconds, preempt_seconds=settings.preempt_seconds)
+    pool.start_reaper()
+    provider.prestart(KernelKind())  # the kind most visitors start with: they need not wait for its imports
+    atexit.register(pool.shutdown)
+    return pool
+
+
+def local_pool(cap: int = 1) -> KernelPool:
+    """A pool of this process's own (a command, a script, a test), with a fixed cap."""
+    return KernelPool(default_provider(), cap)
+
+
+@contextmanager
+def private_pool(pool: KernelPool | None = None, cap: int = 1) -> Iterator[KernelPool]:
+    """The pool given, or a local one that is shut down afterwards."""
+    if pool is not None:
+        yield pool
+        return
+    own = local_pool(cap)
+    try:
+        yield own
+    finally:
+        own.shutdown()

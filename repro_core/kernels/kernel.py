@@ -1,17 +1,16 @@
 """One real Jupyter kernel, driven through jupyter_client, with timeouts and death detection.
 
-Why a kernel and not a thread: TensorFlow's global seed and Python's `random` are
-process-wide, so two visitors training in one process would share random state.
-A kernel per session also makes "re-run the cell" and "restart the kernel" literal.
+Why a kernel and not a thread: TensorFlow's global seed and Python's `random` are process-wide, so two
+visitors training in one process would share random state; and "restart the kernel" becomes literal.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import queue
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -22,9 +21,7 @@ from dataclasses import dataclass, field
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import KernelManager
 
-from repro_core.kernels import memory
 from repro_core.kernels.environment import kernel_environment
-from repro_core.kernels.fork_provisioner import forks_kernels, provisioner_stanza
 from repro_core.vocabulary import DEFAULT_KERNEL
 
 STARTUP_TIMEOUT = 60.0
@@ -79,15 +76,12 @@ class LabKernelSpecManager(KernelSpecManager):
     """The installed kernelspecs plus `lab-python`, a kernel of the interpreter running the lab."""
 
     def _own_spec(self) -> KernelSpec:
-        metadata: dict[str, object] = {"debugger": False}
-        if forks_kernels(DEFAULT_KERNEL):  # issue 9: forked from a preloaded template (kernels/fork_provisioner.py)
-            metadata["kernel_provisioner"] = provisioner_stanza()
         return KernelSpec(
             argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             display_name=f"Python {sys.version.split()[0]} (this interpreter)",
             language="python",
             interrupt_mode="signal",
-            metadata=metadata,
+            metadata={"debugger": False},
         )
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
@@ -128,17 +122,36 @@ def _parse_expression(name: str, reply: dict) -> object:
         return text
 
 
+def _next(get: Callable[..., dict], timeout: float, msg_id: str | None = None) -> dict | None:
+    """The next message of a channel (None when there is none in time), or None if it answers another request."""
+    try:
+        msg = get(timeout=timeout)
+    except queue.Empty:
+        return None
+    return msg if msg_id is None or msg.get("parent_header", {}).get("msg_id") == msg_id else None
+
+
 class LabKernel:
     """A Jupyter kernel started from a kernelspec, talking over Unix sockets (no TCP port).
 
-    Thread-safe for one caller at a time (a lock serialises cells). `generation` counts
-    starts and restarts, so callers know when the notebook state was wiped.
+    A lock serialises cells. `generation` counts starts and restarts, so callers know when the notebook
+    state was wiped. `provisioner` is a kernelspec `kernel_provisioner` stanza (jupyter_client starts the
+    process through it); `after_cell(kernel)` runs after every cell.
     """
 
-    def __init__(self, kernel_name: str = DEFAULT_KERNEL, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kernel_name: str = DEFAULT_KERNEL,
+        env: dict[str, str] | None = None,
+        provisioner: dict[str, object] | None = None,
+        after_cell: Callable[[LabKernel], None] | None = None,
+    ) -> None:
         self.kernel_name = check_kernel_name(kernel_name)
         self.env = env if env is not None else kernel_environment()
+        self.provisioner = provisioner
+        self.after_cell = after_cell
         self.generation = 0
+        self.cells_run = 0  # in this generation
         self.pristine = False  # started and no cell run since
         self._lock = threading.RLock()
         self._state = "not started"
@@ -146,7 +159,6 @@ class LabKernel:
         self._manager: KernelManager | None = None
         self._client = None
         self._log = None
-        self._cells = 0  # cells run in this generation (memory.observe_kernel measures kernels that trained)
 
     # -- life cycle -------------------------------------------------------------
     @property
@@ -158,14 +170,15 @@ class LabKernel:
 
     @property
     def pid(self) -> int | None:
-        provisioner = getattr(self._manager, "provisioner", None)
-        process = getattr(provisioner, "process", None)
-        return getattr(process, "pid", None)
+        return getattr(getattr(self._provisioner(), "process", None), "pid", None)
 
     @property
     def forked(self) -> bool:
         """Was this generation forked from a template (True) or spawned (False)?"""
-        return bool(getattr(getattr(self._manager, "provisioner", None), "forked", False))
+        return bool(getattr(self._provisioner(), "forked", False))
+
+    def _provisioner(self) -> object:
+        return getattr(self._manager, "provisioner", None)
 
     def start(self) -> LabKernel:
         with self._lock:
@@ -173,13 +186,12 @@ class LabKernel:
             transport = "ipc" if os.name == "posix" else "tcp"
             connection_file = os.path.join(self._dir, f"kernel-{self.generation}.json")
             self._manager = KernelManager(
-                kernel_name=self.kernel_name,
-                kernel_spec_manager=LabKernelSpecManager(),
-                transport=transport,
-                connection_file=connection_file,
+                kernel_name=self.kernel_name, kernel_spec_manager=LabKernelSpecManager(), transport=transport, connection_file=connection_file
             )
             if transport == "ipc":
                 self._manager.ip = os.path.join(self._dir, f"k{self.generation}")
+            if self.provisioner is not None:
+                self._manager.kernel_spec.metadata["kernel_provisioner"] = self.provisioner
             try:
                 # The kernel's own stderr (TensorFlow's C++ logging) goes to a log file, not our terminal.
                 self._log = open(os.path.join(self._dir, "kernel.log"), "ab")  # noqa: SIM115 - closed in _cleanup
@@ -193,7 +205,7 @@ class LabKernel:
                 raise KernelStartError(f"kernel {self.kernel_name!r} did not start: {exc}") from exc
             self.generation += 1
             self.pristine = True
-            self._cells = 0
+            self.cells_run = 0
             self._state = "idle"
             return self
 
@@ -209,47 +221,26 @@ class LabKernel:
             self._state = "shut down"
             shutil.rmtree(self._dir, ignore_errors=True)
 
-    def kill(self) -> None:
-        """Kill the process hard (what an out-of-memory kill does); used by fault tests and pages."""
-        pid = self.pid
-        if pid is not None:
-            os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
-
     def _cleanup(self) -> None:
         if self._client is not None:
             self._client.stop_channels()
             self._client = None
         if self._manager is not None:
-            try:
+            with contextlib.suppress(Exception):  # a dead kernel may fail to shut down cleanly; it is gone either way
                 if self._manager.has_kernel:
                     self._manager.shutdown_kernel(now=True)
-            except Exception:  # a dead kernel may fail to shut down cleanly; it is gone either way
-                pass
             self._manager = None
         if self._log is not None:
             self._log.close()
             self._log = None
 
-    def __enter__(self) -> LabKernel:
-        if self._manager is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-
     # -- running cells -------------------------------------------------------------
     def run_cell(
-        self,
-        code: str,
-        expressions: dict[str, str] | None = None,
-        timeout: float = 120.0,
-        on_output: Callable[[str], None] | None = None,
+        self, code: str, expressions: dict[str, str] | None = None, timeout: float = 120.0, on_output: Callable[[str], None] | None = None
     ) -> CellResult:
         """Execute `code` as one cell; return its output and the parsed `expressions`.
 
-        Raises CellError if the cell raised, CellTimeout past `timeout` seconds,
-        KernelDied if the process is gone.
+        Raises CellError if the cell raised, CellTimeout past `timeout` seconds, KernelDied if the process is gone.
         """
         with self._lock:
             if self._manager is None or self._client is None:
@@ -261,45 +252,37 @@ class LabKernel:
             self.pristine = False
             started = time.monotonic()
             msg_id = self._client.execute(code, user_expressions=expressions or {}, allow_stdin=False, store_history=True)
-            stdout: list[str] = []
-            stderr: list[str] = []
-            reply = self._wait(msg_id, started + timeout, stdout, stderr, on_output)
+            streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
+            reply = self._wait(msg_id, started + timeout, streams, on_output)
             seconds = time.monotonic() - started
             self._state = "idle"
-            self._cells += 1
-            memory.observe_kernel(self.pid, self.forked, self._cells)  # what a kernel adds, for the pool's cap
-            out_text = "".join(stdout)[:OUTPUT_LIMIT]
+            self.cells_run += 1
+            if self.after_cell is not None:
+                self.after_cell(self)
+            stdout, stderr = ("".join(streams[name])[:OUTPUT_LIMIT] for name in ("stdout", "stderr"))
             if reply["status"] != "ok":
-                raise CellError(reply.get("ename", "Error"), reply.get("evalue", ""), reply.get("traceback", []), out_text)
+                raise CellError(reply.get("ename", "Error"), reply.get("evalue", ""), reply.get("traceback", []), stdout)
             values = {name: _parse_expression(name, item) for name, item in reply.get("user_expressions", {}).items()}
-            return CellResult(code=code, stdout=out_text, stderr="".join(stderr)[:OUTPUT_LIMIT], values=values, seconds=seconds)
+            return CellResult(code=code, stdout=stdout, stderr=stderr, values=values, seconds=seconds)
 
-    def _wait(self, msg_id: str, deadline: float, stdout: list[str], stderr: list[str], on_output) -> dict:
+    def _wait(self, msg_id: str, deadline: float, streams: dict[str, list[str]], on_output) -> dict:
         """Collect iopub output until the execute reply and the idle status have both arrived."""
         reply: dict | None = None
         idle = False
         while reply is None or not idle:
             if time.monotonic() > deadline:
                 self._handle_timeout(msg_id)
-            try:
-                msg = self._client.get_iopub_msg(timeout=0.1)
-            except queue.Empty:
-                msg = None
+            msg = _next(self._client.get_iopub_msg, 0.1)
             if msg is not None and msg.get("parent_header", {}).get("msg_id") == msg_id:
                 kind, content = msg["msg_type"], msg["content"]
                 if kind == "stream":
-                    (stdout if content.get("name") == "stdout" else stderr).append(content.get("text", ""))
+                    streams["stdout" if content.get("name") == "stdout" else "stderr"].append(content.get("text", ""))
                     if on_output is not None:
                         on_output(content.get("text", ""))
                 elif kind == "status" and content.get("execution_state") == "idle":
                     idle = True
-            if reply is None:
-                try:
-                    shell = self._client.get_shell_msg(timeout=0)
-                except queue.Empty:
-                    shell = None
-                if shell is not None and shell.get("parent_header", {}).get("msg_id") == msg_id:
-                    reply = shell["content"]
+            if reply is None and (shell := _next(self._client.get_shell_msg, 0, msg_id)) is not None:
+                reply = shell["content"]
             if msg is None and not self._manager.is_alive():
                 self._state = "dead"
                 raise KernelDied(f"kernel {self.kernel_name!r} died while running a cell (killed or out of memory)")
@@ -310,20 +293,10 @@ class LabKernel:
         self._manager.interrupt_kernel()
         grace = time.monotonic() + INTERRUPT_GRACE
         while time.monotonic() < grace:
-            try:
-                shell = self._client.get_shell_msg(timeout=0.2)
-            except queue.Empty:
-                continue
-            if shell.get("parent_header", {}).get("msg_id") == msg_id:
-                self._drain_iopub()
+            if _next(self._client.get_shell_msg, 0.2, msg_id) is not None:
+                while _next(self._client.get_iopub_msg, 0.2) is not None:
+                    pass  # the interrupted cell's last output
                 self._state = "idle"
                 raise CellTimeout("the cell ran past its time limit and was interrupted; the kernel is still usable", restarted=False)
         self.restart()
         raise CellTimeout("the cell ran past its time limit and did not stop when interrupted; the kernel was restarted", restarted=True)
-
-    def _drain_iopub(self) -> None:
-        while True:
-            try:
-                self._client.get_iopub_msg(timeout=0.2)
-            except queue.Empty:
-                return

@@ -1,13 +1,9 @@
-"""The server's side of forked kernels: template processes (one per kernel environment) and fork requests.
+"""The server's side of forked kernels: template processes (one per kernel environment) and the kernels they fork.
 
-A template (repro_core/kernels/fork_template.py, run as its own interpreter) imports TensorFlow once;
-each kernel is then a fork of it. This module starts templates, restarts one that died, and asks them
-to fork. It never imports TensorFlow itself.
-
-Which environments are forked: only those built from the lab's allow-list (kernels/environment.py).
-A template is started with exactly that environment, because PYTHONHASHSEED and TF_USE_LEGACY_KERAS
-are read when the interpreter starts and when TensorFlow is imported. Anything else (e.g. an audit
-kernel's TF_DETERMINISTIC_OPS=1, read by TensorFlow's C++ side) is spawned as before.
+A template (fork_template.py, its own interpreter) imports TensorFlow once; each kernel is a fork of it.
+Only environments built from the lab's allow-list are forked, and a template runs with exactly that
+environment: PYTHONHASHSEED and TF_USE_LEGACY_KERAS are read at start-up and when TensorFlow is imported.
+Anything else (e.g. TF_DETERMINISTIC_OPS, read by TensorFlow's C++ side) is spawned.
 """
 
 from __future__ import annotations
@@ -26,9 +22,11 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from repro_core.kernels.environment import PASSED_PREFIXES, PASSED_THROUGH, lab_variables
+from repro_core.kernels.proc import child_pids, pss_mb
 
 TEMPLATE_SCRIPT = Path(__file__).with_name("fork_template.py")
 READY_TIMEOUT = 180.0  # the template imports TensorFlow, Keras and ipykernel: seconds on a busy 2-core box
@@ -49,14 +47,77 @@ def forkable(env: dict[str, str]) -> bool:
     return all(name in FORKABLE_NAMES or name.startswith(PASSED_PREFIXES) for name in env)
 
 
-@dataclass
-class ForkedKernel:
-    """What the server holds for one forked kernel: its pid, a pidfd, and the socket its exit status arrives on."""
+class ForkedProcess:
+    """A kernel forked by a template, behind Popen's methods (what LocalProvisioner drives).
 
-    pid: int
-    pidfd: int
-    status: socket.socket
-    template_pid: int
+    It is the template's child, not ours: the template reaps it and sends its exit code on `status`. The
+    pidfd refers to this one process even after its pid is reused, so poll and signals never hit a stranger.
+    """
+
+    stdin = stdout = stderr = None  # LocalProvisioner.wait closes these when set
+
+    def __init__(self, pid: int, pidfd: int, status: socket.socket) -> None:
+        self.pid = pid
+        self.pidfd = pidfd
+        self.status = status
+        self.returncode: int | None = None
+        self._lock = threading.RLock()  # poll() runs from any thread; the descriptors are closed exactly once
+
+    def poll(self) -> int | None:
+        with self._lock:
+            if self.returncode is None and self.pidfd >= 0:
+                self.returncode = self._exit_code()
+                if self.returncode is not None:
+                    self._release()
+            return self.returncode
+
+    def _exit_code(self) -> int | None:
+        """None while it runs; once it ended, the code its template reports (1 if the template is gone too)."""
+        if not select.select([self.pidfd], [], [], 0)[0]:
+            return None
+        if not select.select([self.status], [], [], 2.0)[0]:  # the template reaps within a select round
+            return 1
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            return int(json.loads(self.status.recv(MESSAGE_BYTES))["exit"])
+        return 1
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"forked kernel {self.pid}", timeout)
+            time.sleep(0.05)
+        return code
+
+    def send_signal(self, signum: int) -> None:
+        with self._lock:
+            if self.poll() is not None:
+                raise ProcessLookupError(3, "No such process")  # ESRCH, as os.kill raises; LocalProvisioner tolerates it
+            signal.pidfd_send_signal(self.pidfd, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def close(self) -> None:
+        """Let go of the kernel; one still running is killed first (nothing could reach it afterwards)."""
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.wait(timeout=5)
+        with self._lock:
+            self._release()
+            if self.returncode is None:
+                self.returncode = -signal.SIGKILL
+
+    def _release(self) -> None:
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
+        self.status.close()
 
 
 @dataclass
@@ -67,10 +128,9 @@ class PreloadedInterpreter:
     process: subprocess.Popen | None = None
     control: socket.socket | None = None
     baseline_pss_mb: float = 0.0  # the template's PSS before it had children (what it costs by itself)
-    unsafe: str = ""  # set when the template reported that forking it is not safe: never retried
-    starts: int = 0
+    unsafe: str = ""  # why the template said forking it is not safe: never retried
     last_used: float = field(default_factory=time.monotonic)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _dir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="repro-template-"), repr=False)
 
     @property
@@ -81,18 +141,15 @@ class PreloadedInterpreter:
         return self.process is not None and self.process.poll() is None
 
     def has_children(self) -> bool:
-        """Does any kernel forked by this template still run? (Stopping the template would end them.)"""
-        from repro_core.kernels.memory import child_pids
-
+        """Does a kernel it forked still run? (Stopping the template would end it.)"""
         pid = self.pid
         return pid is not None and self.alive() and bool(child_pids({pid}))
 
     # -- life cycle ----------------------------------------------------------------------------------
     def _start(self) -> None:
-        """Start the template and wait until it has imported everything. Call with the lock held."""
-        from repro_core.kernels.memory import pss_mb  # memory reads /proc only; imported late to keep the graph simple
-
+        """Start the template and wait until it has imported everything. Lock held."""
         self._stop()
+        _stop_templates_at_exit()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         log = open(os.path.join(self._dir, "template.log"), "ab")  # noqa: SIM115 - the child holds it; closed below
         try:
@@ -106,7 +163,6 @@ class PreloadedInterpreter:
             theirs.close()
             log.close()
         self.control = ours
-        self.starts += 1
         ours.settimeout(READY_TIMEOUT)
         try:
             data, _fds, _flags, _addr = socket.recv_fds(ours, MESSAGE_BYTES, 0)
@@ -119,7 +175,7 @@ class PreloadedInterpreter:
             raise TemplateError(f"the template exited with code {code} before it was ready; see {self._dir}/template.log")
         ready = json.loads(data)
         if not ready.get("fork_safe"):
-            self.unsafe = str(ready.get("why", "not fork-safe"))
+            self.unsafe = str(ready.get("why") or "not fork-safe")
             self._stop()
             raise TemplateError(f"the template refuses to fork: {self.unsafe}")
         with contextlib.suppress(OSError):
@@ -151,68 +207,38 @@ class PreloadedInterpreter:
                 self._start()
 
     # -- forking -------------------------------------------------------------------------------------
-    def fork(self, connection_file: str, env: dict[str, str], cwd: str, stdout: int, stderr: int) -> ForkedKernel:
-        """Ask the template for a kernel on `connection_file` (stdout/stderr: descriptors it gets as fd 1 and 2).
-
-        Restarts the template once if it has died.
-        """
+    def fork(self, connection_file: str, env: dict[str, str], cwd: str, stdout: int, stderr: int) -> ForkedProcess:
+        """A kernel on `connection_file` with `stdout`/`stderr` as its fd 1 and 2; a dead template is restarted once."""
         request = json.dumps({"connection_file": connection_file, "env": env, "cwd": cwd}).encode()
-        fds = [stdout, stderr]
         with self._lock:
-            if self.unsafe:
-                raise TemplateError(f"the template refuses to fork: {self.unsafe}")
             self.last_used = time.monotonic()
             for attempt in (1, 2):
-                if not self.alive():
-                    self._start()
+                self.ensure_started()
                 try:
-                    return self._request(request, fds)
+                    return self._request(request, [stdout, stderr])
                 except (OSError, ValueError) as exc:
                     self._stop()  # broken channel: a dead or wedged template
                     if attempt == 2:
                         raise TemplateError(f"the template could not fork: {exc}") from exc
         raise AssertionError("unreachable")
 
-    def _request(self, request: bytes, fds: list[int]) -> ForkedKernel:
-        assert self.control is not None and self.process is not None
+    def _request(self, request: bytes, fds: list[int]) -> ForkedProcess:
+        assert self.control is not None
         self.control.settimeout(FORK_TIMEOUT)
         socket.send_fds(self.control, [request], fds)
         data, got, _flags, _addr = socket.recv_fds(self.control, MESSAGE_BYTES, 2)
-        if not data:
-            for fd in got:
-                os.close(fd)
-            raise ConnectionError("the template closed its socket")
-        reply = json.loads(data)
-        if "error" in reply or len(got) != 2:
-            for fd in got:
-                os.close(fd)
-            raise TemplateError(f"the template could not fork: {reply.get('error', 'no pidfd came back')}")
-        pidfd, status_fd = got
-        return ForkedKernel(int(reply["pid"]), pidfd, socket.socket(fileno=status_fd), self.process.pid)
-
-
-def exit_status(kernel: ForkedKernel, wait: float = 0.0) -> int | None:
-    """The kernel's exit code once its template has reaped it, None while it runs.
-
-    The pidfd becomes readable when the process ends; its template then reaps it and sends the code.
-    When the template itself is gone, nobody can tell the code: report 1 (it is dead either way).
-    """
-    readable, _, _ = select.select([kernel.pidfd], [], [], wait)
-    if not readable:
-        return None
-    deadline = time.monotonic() + 2.0  # the template reaps within a select round
-    while True:
-        readable, _, _ = select.select([kernel.status], [], [], max(0.0, deadline - time.monotonic()))
-        if not readable:
-            return 1
         try:
-            data = kernel.status.recv(MESSAGE_BYTES)
-        except OSError:
-            return 1
-        if not data:
-            return 1
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            return int(json.loads(data)["exit"])
+            if not data:
+                raise ConnectionError("the template closed its socket")
+            reply = json.loads(data)
+            if "error" in reply or len(got) != 2:
+                raise TemplateError(f"the template could not fork: {reply.get('error', 'no pidfd came back')}")
+        except BaseException:
+            for fd in got:
+                os.close(fd)
+            raise
+        pidfd, status_fd = got
+        return ForkedProcess(int(reply["pid"]), pidfd, socket.socket(fileno=status_fd))
 
 
 # -- the registry: one template per kernel environment ----------------------------------------------------
@@ -223,8 +249,8 @@ _registry_lock = threading.Lock()
 def template_for(env: dict[str, str]) -> PreloadedInterpreter | None:
     """The template for this environment (created on first use), or None when it must be spawned.
 
-    At most MAX_TEMPLATES exist; a new environment replaces the least recently used template that has no
-    kernels left, or is spawned when every template still has kernels.
+    At most MAX_TEMPLATES exist: a new environment replaces the least recently used template without
+    kernels, or is spawned when every template still has some.
     """
     if not forkable(env):
         return None
@@ -245,7 +271,7 @@ def template_for(env: dict[str, str]) -> PreloadedInterpreter | None:
 
 
 def prestart(env: dict[str, str]) -> None:
-    """Start the template for `env` in the background (e.g. when the server starts), so the first visitor does not wait."""
+    """Start the template for `env` in the background, so the first visitor does not wait for its imports."""
     template = template_for(env)
 
     def start() -> None:
@@ -270,4 +296,6 @@ def stop_templates() -> None:
         template.stop()
 
 
-atexit.register(stop_templates)
+@cache
+def _stop_templates_at_exit() -> None:
+    atexit.register(stop_templates)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from app_helpers import alerts, chart_data, elements, exceptions, find_block
 from conftest import APP, RUN_TIMEOUT
+from kernel_helpers import kept_and_lent
 from streamlit.testing.v1 import AppTest
 
 from lab_ui import session
@@ -31,7 +32,7 @@ def test_page_loads_without_starting_a_kernel(page):
     assert [t.value for t in page.title] == ["Your model"]
     assert page.button(key="model_run") is not None
     assert any("keras.utils.set_random_seed(1234)" in c.value for c in page.code)
-    assert session.pool().stats()["kept"] == session.pool().stats()["lent"] == 0
+    assert kept_and_lent(session.pool()) == (0, 0)
 
 
 @pytest.mark.kernel
@@ -57,7 +58,7 @@ def test_tiny_audit_fills_verdict_table_and_heatmap(page):
     assert [b.label for b in at.get("download_button")] == ["Notebook (.ipynb)"]  # the same file as `audit --notebook`
 
     # the audit's kernel was only lent for the click: the pool has taken it back
-    assert session.pool().stats()["kept"] == session.pool().stats()["lent"] == 0
+    assert kept_and_lent(session.pool()) == (0, 0)
 
     # op determinism goes into the setup cell; the old results are marked stale
     at.toggle(key="model_op_determinism").set_value(True).run()

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from repro_core.experiments.runner import CellRunner
 from repro_core.experiments.story import ScenarioResult, story_runner
 from repro_core.kernels.environment import KernelKind
-from repro_core.kernels.pool import private_pool
+from repro_core.kernels.hosting import private_pool
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RunRecord

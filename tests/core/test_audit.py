@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from kernel_helpers import CountedPool
 
 from repro_core.experiments.audit import Audit, run_audit
-from repro_core.kernels.pool import KernelPool
 from repro_core.recipes.model_spec import LayerSpec, ModelSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +47,7 @@ def test_full_seed_is_stable_and_every_layer_difference_is_zero():
 
 @pytest.mark.kernel
 def test_tf_seed_drifts_on_keras3_and_each_audit_gets_a_fresh_kernel_from_the_pool():
-    pool = KernelPool(cap=1)
+    pool = CountedPool(cap=1)
     try:
         drift = run_audit(Audit(TINY, reseed="tf", reruns=2), pool=pool, owner="visitor")
         assert drift.versions.engine == "keras3" and drift.versions.op_determinism is False

@@ -17,16 +17,19 @@ import time
 from pathlib import Path
 
 import pytest
+from kernel_helpers import started
 from story_claims import fingerprints
 from story_runs import default_story
 
 from repro_core.experiments.story import run_scenario, run_story, story_runner
 from repro_core.kernels import preloaded
-from repro_core.kernels.environment import DEFAULT_KERNEL
-from repro_core.kernels.fork_provisioner import ForkedProcess, forks_kernels
-from repro_core.kernels.kernel import CellTimeout, KernelDied, LabKernel, kernel_environment
+from repro_core.kernels.environment import KernelKind, kernel_environment
+from repro_core.kernels.fork_provisioner import ForkProvider, forks_kernels
+from repro_core.kernels.kernel import CellTimeout, KernelDied, LabKernel
+from repro_core.kernels.preloaded import ForkedProcess
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
+from repro_core.vocabulary import DEFAULT_KERNEL
 
 pytestmark = [pytest.mark.kernel, pytest.mark.skipif(not forks_kernels(), reason="forked kernels need Linux with pidfd_open (5.3+)")]
 
@@ -41,6 +44,14 @@ PROBE = {
 }
 
 
+def lab_kernel(env: dict[str, str] | None = None) -> LabKernel:
+    """What the server's pool starts for the bundled kernel (forked unless REPRO_FORK=0), on `env` if given."""
+    kernel = ForkProvider().new_kernel(KernelKind())
+    if env is not None:
+        kernel.env = env
+    return kernel
+
+
 def _probe(kernel: LabKernel) -> dict:
     return kernel.run_cell("import os, sys", PROBE).values
 
@@ -51,12 +62,12 @@ def _rows(results) -> dict[str, list[tuple[str, str, float, float]]]:
 
 # -- which path starts a kernel ------------------------------------------------------------------------------
 def test_lab_kernels_are_forked_and_repro_fork_0_spawns(monkeypatch):
-    with LabKernel() as forked:
+    with started(lab_kernel()) as forked:
         assert forked.forked and isinstance(forked._manager.provisioner.process, ForkedProcess)
         with pytest.raises(ChildProcessError):  # not the server's child: the template is its parent
             os.waitpid(forked.pid, os.WNOHANG)
     monkeypatch.setenv("REPRO_FORK", "0")
-    with LabKernel() as spawned:
+    with started(lab_kernel()) as spawned:
         assert not spawned.forked
         assert os.waitpid(spawned.pid, os.WNOHANG) == (0, 0)  # our own child, as before
 
@@ -66,7 +77,7 @@ def test_other_kernelspecs_other_platforms_and_extra_variables_are_spawned(monke
     assert not forks_kernels("repro-tf29")  # another interpreter: nothing of ours to fork
     env = {**kernel_environment(), "TF_DETERMINISTIC_OPS": "1"}  # read by TensorFlow's C++ side: not the template's
     assert preloaded.template_for(env) is None
-    with LabKernel(env=env) as kernel:
+    with started(lab_kernel(env)) as kernel:
         assert not kernel.forked
         assert kernel.run_cell("import os", {"d": "os.environ.get('TF_DETERMINISTIC_OPS')"}).values == {"d": "1"}
     monkeypatch.setattr(sys, "platform", "darwin")
@@ -90,12 +101,12 @@ def test_a_forked_kernel_looks_like_a_spawned_one_and_sees_only_the_allow_list(m
     env = kernel_environment()
     assert "REPRO_TEST_SECRET" not in env
     setup = cells.story_setup_cell(StoryParams())
-    with LabKernel(env=env) as forked:
+    with started(lab_kernel(env)) as forked:
         first = _probe(forked)["env"]
         forked.run_cell(setup)
         fork_view = _probe(forked)
     monkeypatch.setenv("REPRO_FORK", "0")
-    with LabKernel(env=env) as spawned:
+    with started(lab_kernel(env)) as spawned:
         spawned.run_cell(setup)
         spawn_view = _probe(spawned)
     assert spawn_view["env"].pop("JPY_PARENT_PID") == str(os.getpid())  # the launcher's parent watch; forks use the template's
@@ -109,7 +120,7 @@ def test_a_forked_kernel_looks_like_a_spawned_one_and_sees_only_the_allow_list(m
 def test_unseeded_forks_draw_different_numbers_like_new_interpreters():
     draws = []
     for _ in range(2):
-        with LabKernel() as kernel:
+        with started(lab_kernel()) as kernel:
             values = kernel.run_cell("import random, numpy", {"py": "random.random()", "np": "float(numpy.random.random())"}).values
             draws.append((values["py"], values["np"]))
     assert draws[0][0] != draws[1][0], "Python's random was not re-seeded in the fork"
@@ -120,14 +131,14 @@ def test_forks_of_one_template_share_its_hash_secret():
     """A documented difference: str hashes are fixed when the template starts (as with a PYTHONHASHSEED)."""
     hashes = []
     for _ in range(2):
-        with LabKernel() as kernel:
+        with started(lab_kernel()) as kernel:
             hashes.append(kernel.run_cell("", {"h": "hash('keras')"}).values["h"])
     assert hashes[0] == hashes[1]
 
 
 # -- kernel control -----------------------------------------------------------------------------------------
 def test_interrupt_kill_mid_cell_and_restart_on_a_forked_kernel():
-    with LabKernel() as kernel:
+    with started(lab_kernel()) as kernel:
         assert kernel.forked
         kernel.run_cell("marker = 'kept'")
         with pytest.raises(CellTimeout) as info:  # SIGINT to the kernel's process group interrupts the cell
@@ -147,14 +158,14 @@ def test_interrupt_kill_mid_cell_and_restart_on_a_forked_kernel():
 
 
 def test_a_dead_template_is_restarted_on_the_next_kernel():
-    with LabKernel() as kernel:
+    with started(lab_kernel()) as kernel:
         kernel.run_cell("x = 1")
     template = preloaded.template_for(kernel_environment())
     assert template is not None and template.alive()
     old = template.pid
     os.kill(old, signal.SIGKILL)
     _wait_gone(old, reap=template.process)
-    with LabKernel() as kernel:
+    with started(lab_kernel()) as kernel:
         assert kernel.forked and template.pid != old
         assert kernel.run_cell("", {"v": "6 * 7"}).values == {"v": 42}
 
@@ -164,8 +175,9 @@ DIES_WITH_PARENT = textwrap.dedent(
     import sys, time
     sys.path.insert(0, {root!r})
     from repro_core.kernels import preloaded
-    from repro_core.kernels.kernel import LabKernel
-    kernel = LabKernel().start()
+    from repro_core.kernels.environment import KernelKind
+    from repro_core.kernels.fork_provisioner import ForkProvider
+    kernel = ForkProvider().new_kernel(KernelKind()).start()
     template = preloaded.live_templates()[0]
     print(template.pid, kernel.pid, flush=True)
     time.sleep(600)
@@ -206,7 +218,7 @@ def test_every_scenario_gives_the_same_fingerprints_forked_and_spawned(engine, m
 def test_twenty_consecutive_forks_give_identical_fingerprints(monkeypatch):
     """`fresh-kernel` starts a new kernel per rerun: with forks, twenty forks in a row, all equal to a spawned kernel's."""
     params = StoryParams(reruns=10, epochs=3)  # 10 is the most reruns a story allows: two runs on one notebook
-    kernel = LabKernel(env=kernel_environment())
+    kernel = lab_kernel()
     try:
         runner = story_runner(params).attach(kernel)
         runs = [run_scenario(runner, "fresh-kernel", params) for _ in range(2)]

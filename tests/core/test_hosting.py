@@ -36,6 +36,11 @@ def test_environment_overrides_are_validated(monkeypatch):
     monkeypatch.setenv("REPRO_CELL_TIMEOUT", "0.1")
     with pytest.raises(ValueError, match="between"):
         hosting_from_environment()
+    monkeypatch.delenv("REPRO_CELL_TIMEOUT")
+    for bad in ("0", "-1", "many", "1000", "2.5"):
+        monkeypatch.setenv("REPRO_MAX_KERNELS", bad)
+        with pytest.raises(ValueError, match="REPRO_MAX_KERNELS must be"):
+            hosting_from_environment()
 
 
 def test_click_budget(monkeypatch):

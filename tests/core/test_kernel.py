@@ -6,17 +6,18 @@ import json
 import time
 
 import pytest
+from kernel_helpers import kill, started
 
 from repro_core.kernels.environment import PASSED_THROUGH, KernelKind, kernel_environment
+from repro_core.kernels.hosting import private_pool
 from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, LabKernel
-from repro_core.kernels.pool import private_pool
 
 pytestmark = pytest.mark.kernel
 
 
 @pytest.fixture(scope="module")
 def kernel():
-    with LabKernel(env=kernel_environment(hash_seed=0)) as k:
+    with started(LabKernel(env=kernel_environment(hash_seed=0))) as k:
         yield k
 
 
@@ -42,7 +43,7 @@ def test_uses_unix_sockets_not_tcp(kernel):
 def test_environment_is_explicit(kernel):
     values = kernel.run_cell("import os, sys", {"h": "sys.flags.hash_randomization", "legacy": "os.environ.get('TF_USE_LEGACY_KERAS')"}).values
     assert values == {"h": 0, "legacy": None}
-    with LabKernel(env=kernel_environment(engine="tf_keras")) as other:
+    with started(LabKernel(env=kernel_environment(engine="tf_keras"))) as other:
         values = other.run_cell("import os, sys", {"h": "sys.flags.hash_randomization", "legacy": "os.environ.get('TF_USE_LEGACY_KERAS')"}).values
     assert values == {"h": 1, "legacy": "1"}
 
@@ -84,9 +85,9 @@ def test_a_cell_over_its_timeout_is_interrupted_and_the_kernel_stays_usable(kern
 
 
 def test_a_killed_kernel_raises_kernel_died():
-    with LabKernel() as k:
+    with started(LabKernel()) as k:
         k.run_cell("x = 1")
-        k.kill()
+        kill(k)
         with pytest.raises(KernelDied):
             k.run_cell("x + 1", timeout=30)
         assert k.state == "dead"
@@ -95,7 +96,7 @@ def test_a_killed_kernel_raises_kernel_died():
 
 
 def test_a_kernel_killed_mid_cell_raises_kernel_died():
-    with LabKernel() as k:
+    with started(LabKernel()) as k:
         k.run_cell("import os, threading, signal")
         with pytest.raises(KernelDied):
             k.run_cell("threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()\nimport time\ntime.sleep(30)", timeout=60)

@@ -6,9 +6,11 @@ import threading
 import time
 
 import pytest
+from kernel_helpers import CountedPool, holds, kill
 
 from repro_core.kernels.environment import KernelKind
-from repro_core.kernels.pool import KernelPool, PoolTimeout, cap_from_environment, default_cap
+from repro_core.kernels.hosting import default_provider
+from repro_core.kernels.pool import KernelPool, PoolTimeout
 
 KIND = KernelKind()
 
@@ -28,7 +30,7 @@ def keep_one(pool: KernelPool, owner: str, **kwargs):
 
 @pytest.mark.kernel
 def test_the_cap_holds_and_waiters_are_told_their_place_in_order():
-    pool = KernelPool(cap=2)
+    pool = CountedPool(cap=2)
     try:
         keep_one(pool, "a")
         keep_one(pool, "b")
@@ -62,12 +64,12 @@ def test_the_cap_holds_and_waiters_are_told_their_place_in_order():
 def test_a_lease_of_several_gets_what_there_is_room_for_and_gives_it_all_back():
     """The matrix asks for many kernels: it gets at least one, never more than the cap leaves, and a kernel its
     owner kept is given back first (so a session never holds its story kernel and matrix kernels at once)."""
-    pool = KernelPool(cap=3)
+    pool = CountedPool(cap=3)
     try:
         kept = keep_one(pool, "visitor")
         keep_one(pool, "other")
         with pool.lease("visitor", KIND, count=5, keep=False) as kernels:
-            assert kept.state in ("shut down", "idle") and not pool.holds("visitor", kept)
+            assert kept.state in ("shut down", "idle") and not holds(pool, "visitor", kept)
             assert 1 <= len(kernels) <= 2 and all(k.state == "idle" for k in kernels)
             assert len({k.pid for k in kernels}) == len(kernels)
             assert pool.live <= 3
@@ -80,7 +82,7 @@ def test_a_lease_of_several_gets_what_there_is_room_for_and_gives_it_all_back():
 
 @pytest.mark.kernel
 def test_idle_owners_are_reaped_and_their_kernels_freed():
-    pool = KernelPool(cap=1, idle_seconds=0.2)
+    pool = CountedPool(cap=1, idle_seconds=0.2)
     try:
         kernel = keep_one(pool, "idle")
         time.sleep(0.5)
@@ -94,10 +96,10 @@ def test_idle_owners_are_reaped_and_their_kernels_freed():
 
 @pytest.mark.kernel
 def test_a_dead_kept_kernel_is_restarted_on_the_next_lease():
-    pool = KernelPool(cap=1)
+    pool = CountedPool(cap=1)
     try:
         kernel = keep_one(pool, "s")
-        kernel.kill()
+        kill(kernel)
         wait_for(lambda: kernel.state == "dead", 10)
         with pool.lease("s", KIND) as [again]:
             assert again.state == "idle" and again.generation == 2
@@ -106,29 +108,24 @@ def test_a_dead_kept_kernel_is_restarted_on_the_next_lease():
         pool.shutdown()
 
 
-def test_cap_settings(monkeypatch):
-    assert 1 <= default_cap() <= 64  # measured from memory (kernels/memory.py)
-    monkeypatch.setenv("REPRO_MAX_KERNELS", "3")
-    assert cap_from_environment() == 3
-    for bad in ("0", "-1", "many", "1000"):
-        monkeypatch.setenv("REPRO_MAX_KERNELS", bad)
-        with pytest.raises(ValueError, match="REPRO_MAX_KERNELS"):
-            cap_from_environment()
+def test_the_cap_is_a_number_or_asked_at_every_admission():
     with pytest.raises(ValueError):
-        KernelPool(cap=0)
+        KernelPool(default_provider(), 0)
+    caps = iter([1, 2])
+    assert KernelPool(default_provider(), lambda: next(caps)).cap == 1 and KernelPool(default_provider(), 3).cap == 3
 
 
 @pytest.mark.kernel
 def test_waiting_visitors_get_the_kernel_of_an_idle_owner_but_never_of_a_busy_one():
-    pool = KernelPool(cap=1, preempt_seconds=0.3)
+    pool = CountedPool(cap=1, preempt_seconds=0.3)
     try:
         with pool.lease("busy", KIND) as [kernel]:
             with pytest.raises(PoolTimeout):
                 keep_one(pool, "other", timeout=2)
-            assert pool.holds("busy", kernel)
+            assert holds(pool, "busy", kernel)
         time.sleep(0.5)  # "busy" is idle now
         other = keep_one(pool, "other", timeout=60)
-        assert not pool.holds("busy", kernel) and pool.holds("other", other)
+        assert not holds(pool, "busy", kernel) and holds(pool, "other", other)
         assert pool.max_live_seen <= 1
     finally:
         pool.shutdown()
