@@ -18,7 +18,7 @@ def hosting() -> HostingSettings:
 
 @st.cache_resource
 def kernel_pool() -> KernelPool:
-    """One pool for every session and page of this server: a cap on live kernels, a fair queue, a reaper."""
+    """One pool for every session of this server: a cap on live kernels, a fair queue, a reaper."""
     settings = hosting()
     pool = KernelPool(cap=settings.max_kernels, idle_seconds=settings.idle_seconds, preempt_seconds=settings.preempt_seconds, prestart_template=True)
     pool.start_reaper()
@@ -27,5 +27,4 @@ def kernel_pool() -> KernelPool:
 
 
 def connect_pool() -> None:
-    """Called by app.py on every run: the session layer takes its kernels from the shared pool."""
     session.use_pool(kernel_pool(), hosting().cell_timeout)
