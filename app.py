@@ -1,7 +1,4 @@
-"""Keras Reproducibility Lab: the Streamlit entry point (navigation, shared sidebar, environment card).
-
-TensorFlow never runs in this process: every cell runs in the session's own Jupyter kernel.
-"""
+"""Keras Reproducibility Lab's Streamlit entry point. TensorFlow never runs here: cells run in each session's own kernel."""
 
 import streamlit as st
 

@@ -57,7 +57,7 @@ def kernel_run(params: StoryParams) -> dict:
         times, fingerprints = [], []
         for _ in range(params.reruns):
             started = time.perf_counter()
-            record, _ = runner.run(cell, "factory-full-seed")
+            record = runner.run(cell, "factory-full-seed")
             times.append(time.perf_counter() - started)
             fingerprints.append(record.after_sha256)
         return {"times": times, "fingerprints": fingerprints}

@@ -1,8 +1,5 @@
 """Compare reports: two uploaded JSON reports side by side, fingerprint by fingerprint.
-
-Reports are passed between people, so everything read from one (and the uploaded file's name) is shown as
-text: st.text, a table, or a Markdown code span; never as Markdown or HTML.
-"""
+Reports are passed between people, so what they hold (and the file's name) is shown as text, never as Markdown or HTML."""
 
 import streamlit as st
 

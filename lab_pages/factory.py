@@ -59,18 +59,10 @@ with full_exports:
 
 st.subheader("Why the verdicts come out this way")
 st.markdown(
-    """
-Up to Keras 2.9, a layer whose initializer has no seed draws its weights from TensorFlow's global seed and op
-counter, which `tf.random.set_seed` resets: the post's fix then gives the same start every time. Keras 2.10
-([keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf), "Update keras initializer to be
-fully stateless") takes such a seed from **Python's `random`** when the layer is built (Keras 3: `make_default_seed()`
-in [keras/src/random/seed_generator.py](https://github.com/keras-team/keras/blob/master/keras/src/random/seed_generator.py)),
-which `tf.random.set_seed` never touches, while `keras.utils.set_random_seed` resets all three generators. Users ran
-into this in [tensorflow/tensorflow#57763](https://github.com/tensorflow/tensorflow/issues/57763),
-[keras-team/keras#18244](https://github.com/keras-team/keras/issues/18244) and
-[keras-team/keras#22620](https://github.com/keras-team/keras/issues/22620).
-"""
+    "Since Keras 2.10 ([keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf)) an initializer without a seed "
+    "takes one from Python's `random`, which `tf.random.set_seed` never touches and `keras.utils.set_random_seed` resets."
 )
+pages.link("why", "Why: TensorFlow's seeds and where Keras gets its own, with the sources")
 try:
     measured = summary_sentence(load_timeline())
 except (OSError, ValueError) as exc:

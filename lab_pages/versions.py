@@ -47,7 +47,7 @@ with st.container(key="versions_sentence"):
         else "The reports show no release where the article's fix stops holding after holding before."
     )
     st.markdown(
-        "The Factory page explains the drift with [keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf) "
+        "The Why page explains the drift with [keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf) "
         f'("Update keras initializer to be fully stateless"), released with Keras 2.10. {measured}'
     )
 

@@ -25,9 +25,9 @@ training the same variables, so each run starts from the previous run's result.
 st.subheader("Keras: where an initializer gets its seed")
 st.markdown(
     """
-From Keras 2.10 on ([keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf)), initializers
-are stateless. An initializer created without a seed picks one from **Python's `random` module** at the moment
-the layer is built (in Keras 3, `make_default_seed()` in
+From Keras 2.10 on ([keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf), "Update keras
+initializer to be fully stateless"), initializers are stateless. An initializer created without a seed picks one
+from **Python's `random` module** at the moment the layer is built (in Keras 3, `make_default_seed()` in
 [keras/src/random/seed_generator.py](https://github.com/keras-team/keras/blob/master/keras/src/random/seed_generator.py)),
 and the weights are drawn with stateless ops that ignore TensorFlow's global seed. Dropout layers pick their seeds the same way.
 So with a current Keras, `tf.random.set_seed` alone no longer resets initial weights: each new model advances
@@ -45,12 +45,9 @@ Reports: [tensorflow/tensorflow#57763](https://github.com/tensorflow/tensorflow/
 st.subheader("Timeline")
 st.markdown(
     """
-What changed, from the projects' own records: Keras made its initializers stateless in
-[keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf) (Keras 2.10), and TensorFlow 2.16 made
-Keras 3 its `tf.keras`, keeping Keras 2 as the separate `tf_keras` package
-([TensorFlow 2.16 release notes](https://github.com/tensorflow/tensorflow/releases/tag/v2.16.1)).
-What each release actually does with the post's recipes is not asserted here: it is measured, release by release,
-on the *Across versions* page. From its recorded reports:
+Besides Keras 2.10's stateless initializers, TensorFlow 2.16 made Keras 3 its `tf.keras`, keeping Keras 2 as the
+separate `tf_keras` package ([TensorFlow 2.16 release notes](https://github.com/tensorflow/tensorflow/releases/tag/v2.16.1)).
+What each release does with the post's recipes is not asserted here but measured on the *Across versions* page:
 """
 )
 try:

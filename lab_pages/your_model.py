@@ -12,6 +12,7 @@ from lab_ui.widgets import layers_from_rows
 from repro_core.experiments.audit import Audit
 from repro_core.recipes.model_spec import ACTIVATIONS, FEATURES_MAX, KINDS, LAYERS_MAX, OPTIMIZERS, SAMPLES_MAX, ModelSpec
 from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, RERUNS_MAX, SEED_MAX
+from repro_core.validation import whole_number
 from repro_core.views.audit import diff_heatmap, layer_table
 from repro_core.views.story import records_frame
 from repro_core.vocabulary import MODELS, RESEEDS, SELECTABLE_ENGINES
@@ -30,23 +31,20 @@ from those checked values.
 """
 )
 
-# -- the model ------------------------------------------------------------------------------------------
 st.subheader("Layers")
 st.caption(f"Dense or dropout layers, in order (1 to {LAYERS_MAX}); a Dense(1) output layer is always added. Loss: mean squared error.")
 n_layers = st.number_input("Number of layers", value=len(DEFAULT.layers), step=1, key="model_n_layers", help=f"1 to {LAYERS_MAX}")
 layer_rows: list[dict] = []
-shown = int(n_layers) if isinstance(n_layers, (int, float)) and 1 <= n_layers <= LAYERS_MAX else min(max(len(DEFAULT.layers), 1), LAYERS_MAX)
+shown = int(n_layers) if isinstance(n_layers, (int, float)) and 1 <= n_layers <= LAYERS_MAX else len(DEFAULT.layers)
 for index in range(shown):
     preset = DEFAULT.layers[index].to_dict() if index < len(DEFAULT.layers) else {"kind": "dense", "units": 4, "activation": "relu"}
     kind_col, units_col, act_col, rate_col = st.columns(4)
     kind = kind_col.selectbox(f"Layer {index + 1}", KINDS, index=KINDS.index(preset["kind"]), key=f"model_kind_{index}")
     units = units_col.number_input("units", value=int(preset.get("units", 4)), step=1, key=f"model_units_{index}", disabled=kind != "dense")
-    activation = act_col.selectbox(
-        "activation", ACTIVATIONS, index=ACTIVATIONS.index(preset.get("activation", "relu")), key=f"model_act_{index}", disabled=kind != "dense"
-    )
-    rate = rate_col.number_input(
-        "dropout rate", value=float(preset.get("rate", 0.2)), step=0.05, key=f"model_rate_{index}", disabled=kind != "dropout"
-    )
+    activation = act_col.selectbox("activation", ACTIVATIONS, index=ACTIVATIONS.index(preset.get("activation", "relu")),
+                                   key=f"model_act_{index}", disabled=kind != "dense")  # fmt: skip
+    rate = rate_col.number_input("dropout rate", value=float(preset.get("rate", 0.2)), step=0.05, key=f"model_rate_{index}",
+                                 disabled=kind != "dropout")  # fmt: skip
     layer_rows.append({"kind": kind, "units": units, "activation": activation, "rate": rate})
 
 st.subheader("Training and data")
@@ -61,13 +59,9 @@ validation_split = middle.number_input("Validation split", value=DEFAULT.validat
 samples = middle.number_input("Samples", value=DEFAULT.samples, step=1, key="model_samples", help=f"1 to {SAMPLES_MAX}")
 features = middle.number_input("Features", value=DEFAULT.features, step=1, key="model_features", help=f"1 to {FEATURES_MAX}")
 data_seed = right.number_input("Data seed", value=DEFAULT.data_seed, step=1, key="model_data_seed", help=f"RandomState seed, 0 to {SEED_MAX}")
-op_determinism = right.toggle(
-    "Op determinism",
-    value=DEFAULT.op_determinism,
-    key="model_op_determinism",
-    help="The setup cell calls tf.config.experimental.enable_op_determinism(). It cannot be switched off in a running "
-    "kernel, which is one reason every audit runs in a fresh kernel.",
-)
+op_determinism = right.toggle("Op determinism", value=DEFAULT.op_determinism, key="model_op_determinism",
+                              help="The setup cell calls tf.config.experimental.enable_op_determinism(). It cannot be switched off "
+                              "in a running kernel, which is one reason every audit runs in a fresh kernel.")  # fmt: skip
 engines = list(SELECTABLE_ENGINES)
 engine = right.selectbox(f"Keras engine (sidebar: {current.engine})", engines, index=engines.index(current.engine), key="model_engine")
 reseed_col, model_col, reruns_col = st.columns([3, 3, 1])
@@ -78,8 +72,7 @@ st.caption(f"The reseed line uses the sidebar's seed, **{current.seed}**.")
 
 audit: Audit | None = None
 try:
-    if not isinstance(n_layers, (int, float)) or isinstance(n_layers, bool) or not 1 <= n_layers <= LAYERS_MAX or n_layers != int(n_layers):
-        raise ValueError(f"number of layers must be between 1 and {LAYERS_MAX}, got {n_layers!r}")
+    whole_number("number of layers", n_layers, 1, LAYERS_MAX)
     spec = ModelSpec(
         layers=layers_from_rows(layer_rows), optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs,
         shuffle=shuffle, validation_split=validation_split, samples=samples, features=features, data_seed=data_seed,
@@ -132,4 +125,4 @@ with results:
             st.altair_chart(diff_heatmap(result.diffs[pick], f"{pick}: rerun 2 − rerun 1 after training (at most 64 × 64)"), width="stretch")
         elif result.records and len(result.records) < 2:
             st.caption("One rerun only: nothing to compare yet.")
-        audit_notebook_button(result)  # the same notebook as `audit --notebook`
+        audit_notebook_button(result)

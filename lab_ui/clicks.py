@@ -56,8 +56,7 @@ class QueueNotice:
 
 @dataclass
 class Lease:
-    """What a click may run on: the server's pool, this session's name in it, and the queue notice. The matrix and
-    the audit pass the three to the core, which leases fresh kernels; the story pages use the session's own."""
+    """What a click runs on: the matrix and the audit hand the three to the core, which leases fresh kernels."""
 
     pool: KernelPool
     owner: str
@@ -65,7 +64,7 @@ class Lease:
 
     @contextmanager
     def runner(self) -> Iterator[CellRunner]:
-        """The session's notebook, on its kept kernel leased for this click (a fresh one if it was given away)."""
+        """The session's runner on its kept kernel (a fresh one if it was given away), for the story pages."""
         with session.click(st.session_state, self.on_wait) as runner:
             self.on_wait.clear()
             if st.session_state.pop(session.PREEMPTED, False):
@@ -75,8 +74,7 @@ class Lease:
 
 
 def click(default: object = None, budget: bool = False):
-    """Run the decorated handler with a Lease as its first argument. Over the budget (reruns x epochs of the
-    settings), a queue timeout, a kernel that will not start or fails mid-run: one st.error, and `default`."""
+    """Call the handler with a Lease first; over the budget (reruns x epochs) or on a kernel failure: one st.error, and `default`."""
 
     def decorate(handler):
         @functools.wraps(handler)
@@ -124,12 +122,10 @@ class Progress:
 
 
 def run_cell_button(key: str, help_text: str | None = None, where=None) -> bool:
-    """The "Run cell" button (widget key <key>_run_cell), on the page or in `where` (a column)."""
     return (where or st).button("Run cell", key=f"{key}_run_cell", icon=":material/play_arrow:", help=help_text)
 
 
 def run_many_button(key: str, reruns: int, help_text: str, where=None) -> bool:
-    """The "Run N times" button (widget key <key>_run_many; the label carries N)."""
     return (where or st).button(f"Run {reruns} times", key=f"{key}_run_many", icon=":material/replay:", help=help_text)
 
 
@@ -140,11 +136,8 @@ def _add_record(rows: session.PageRows, runner: CellRunner, record: RunRecord) -
 
 @click()
 def run_cell(lease: Lease, view: ResultsView) -> None:
-    """One more Shift-Enter on the view's cell in the session's kernel; adds a row.
-
-    The restart page keeps its rows across kernel starts: if the kernel has run that cell for someone else since
-    the page's last row (the factory page runs the same cell), it is restarted first, so each start begins at rerun 1.
-    """
+    """One more Shift-Enter on the view's cell; adds a row. The restart page's rows span kernel starts:
+    if the factory page ran the same cell since its last row, restart first."""
     scenario = session.SCENARIO_OF[view.slot]
     cell = cells.scenario_cell(scenario, params())
     with lease.runner() as runner, st.status(f"Running the {scenario} cell") as status:
@@ -153,7 +146,7 @@ def run_cell(lease: Lease, view: ResultsView) -> None:
         this_start = sum(r.kernel_start == runner.kernel_starts for r in rows.records) if rows is not None else 0
         if view.slot == session.RESTART and runner.cell == cell and runner.reruns != this_start:
             runner.reset(status_callback(status))
-        record, _ = runner.run(cell, scenario, on_status=status_callback(status))
+        record = runner.run(cell, scenario, status_callback(status))
         rows, _started_over = session.add_row(st.session_state, view.slot, record)
         session.note_cells(rows, runner)
         view.draw(rows)
@@ -164,7 +157,7 @@ def run_cell(lease: Lease, view: ResultsView) -> None:
 
 @click(budget=True)
 def run_many(lease: Lease, *views: ResultsView) -> None:
-    """Each view's scenario from a restarted kernel (the same rows as the CLI for these settings); replaces its table."""
+    """Each view's scenario from a restarted kernel (the CLI's rows for these settings); replaces its table."""
     current = params()
     bar = Progress(len(views) * current.reruns, shown=len(views) > 1)
     with lease.runner() as runner:
@@ -192,9 +185,9 @@ def restart_kernel(lease: Lease) -> None:
         status.update(label=f"Kernel restarted: this is kernel start #{runner.kernel_starts}; the setup cell has run", state="complete")
 
 
-@click({}, budget=True)
-def run_whole_story(lease: Lease) -> dict[str, str]:
-    """Fill every page's results in one go: repro_core's whole story (drift, both factory recipes, the restart sequence)."""
+@click(False, budget=True)
+def run_whole_story(lease: Lease) -> bool:
+    """Fill every story page's results in one go."""
     current = params()
     with lease.runner() as runner:
         bar = Progress(len(WHOLE_STORY) * current.reruns + 1)
@@ -206,15 +199,15 @@ def run_whole_story(lease: Lease) -> dict[str, str]:
             bar.step(f"cell runs · {record.scenario} rerun {record.rerun}")
 
         with st.status("Running the whole story") as status:
-            results = run_scenarios(runner, current, WHOLE_STORY, on_record, status_callback(status))
+            run_scenarios(runner, current, WHOLE_STORY, on_record, status_callback(status))
             status.update(label="The whole story has run", state="complete")
         bar.empty()
-    return {session.SLOT_OF[result.scenario]: result.verdict for result in results}
+    return True
 
 
 @click(budget=True)
 def run_timeline_live(lease: Lease) -> TimelineEntry | None:
-    """The Across versions page's live column: the four story scenarios in the session's kernel, with a report's provenance."""
+    """The Across versions page's live column: the four story scenarios in the session's kernel."""
     with lease.runner() as runner, st.status("Running the four scenarios in this session's kernel") as status:
         entry = live_entry(runner, params(), on_status=status_callback(status))
         status.update(label=f"Live column ready: {entry.column}", state="complete")
@@ -223,7 +216,7 @@ def run_timeline_live(lease: Lease) -> TimelineEntry | None:
 
 @click()
 def run_matrix(lease: Lease, options: matrix.MatrixOptions, parallelism: int) -> matrix.MatrixResult:
-    """The Recipe matrix: every recipe in a fresh kernel, up to `parallelism` at a time as the pool has room."""
+    """Every recipe in a fresh kernel, up to `parallelism` at a time as the pool has room."""
     total = len(options.recipes())
     bar, finished = Progress(total, f"{total} recipes, up to {parallelism} kernels at a time"), st.empty()
 
@@ -240,7 +233,7 @@ def run_matrix(lease: Lease, options: matrix.MatrixOptions, parallelism: int) ->
 
 @click()
 def run_audit(lease: Lease, job: audit.Audit) -> audit.AuditResult:
-    """Your model's audit: its reruns in a fresh kernel, then every layer's weights compared inside the kernel."""
+    """Your model's reruns in a fresh kernel, then every layer's weights compared inside it."""
     bar = Progress(job.reruns)
     with st.status(f"Auditing with recipe {job.recipe.label}") as status:
         found = audit.run_audit(job, session.current_kernel(st.session_state), lambda _record: bar.step("reruns done"),

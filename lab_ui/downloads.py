@@ -14,10 +14,7 @@ if TYPE_CHECKING:
 
 
 def export_buttons(slot: str, title: str) -> None:
-    """A page's three st.download_button's in a keyed container (CSS class st-key-<slot>_exports), once there are rows.
-
-    Widget keys: <slot>_csv, <slot>_json, <slot>_ipynb. The notebook holds every cell that ran for the rows.
-    """
+    """A page's CSV, JSON and .ipynb downloads (keys <slot>_csv, _json, _ipynb), once there are rows."""
     rows = session.get_rows(st.session_state, slot)
     if rows is None or not rows.records:
         return
@@ -38,7 +35,7 @@ def export_buttons(slot: str, title: str) -> None:
 
 
 def audit_notebook_button(result: AuditResult, key: str = "model") -> None:
-    """The Your model page's notebook: the same file as `audit --notebook` (widget key <key>_ipynb), once an audit has run."""
+    """The Your model page's notebook, the same file as `audit --notebook`."""
     if not result.cells or result.versions is None:
         return
     name = f"keras-lab-{key}.ipynb"

@@ -30,16 +30,14 @@ PAGES = {
 
 
 def navigation():
-    """st.navigation over every page, Home first and default."""
     return st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=name == "home") for name, p in PAGES.items()])
 
 
 def link(name: str, label: str, icon: str | None = None, where=None) -> None:
-    """An st.page_link to the page called `name` (in `where`, e.g. a column; its own icon unless one is given)."""
+    """An st.page_link to the page called `name`, with its own icon unless one is given."""
     (where or st).page_link(PAGES[name].path, label=label, icon=icon or PAGES[name].icon)
 
 
 def next_page(name: str, label: str = "") -> None:
-    """The walkthrough's link to the page that comes next."""
     st.divider()
     link(name, label or f"Next: {PAGES[name].title}", icon=":material/arrow_forward:")

@@ -29,19 +29,18 @@ def alert(role: str, text: str, where=None) -> None:
 
 
 def verdict_alert(records: Sequence[RunRecord], where=None) -> None:
-    """Show the verdict of `records` as a coloured alert, in `where` (e.g. an st.empty) or on the page."""
     name, text = story.verdict_text(records)
     alert(VERDICTS[name].role, text, where)
 
 
 def records_table(frame: pd.DataFrame, key: str | None = None, where=None) -> None:
-    """Rows as every page shows them (views.story's columns): full-precision sums, check marks, no index."""
+    """Rows as every page shows them: full-precision sums, check marks, no index."""
     (where or st).dataframe(frame, width="stretch", hide_index=True, column_config=COLUMN_CONFIG, key=key)
 
 
 class ResultsView:
-    """A page's results for one slot: a status area for its clicks, then a keyed container (CSS class st-key-<key>)
-    holding a verdict banner, a table and a chart, drawn at once and redrawn as rows arrive."""
+    """A page's results for one slot: a status area for its clicks, then a keyed container (verdict, table, chart)
+    drawn at once and redrawn as rows arrive."""
 
     def __init__(self, slot: str, key: str, with_kernel: bool = False, chart_title: str = "") -> None:
         self.slot = slot
@@ -78,7 +77,6 @@ def reference_table(scenario: str) -> None:
 
 
 def code_block(source: str, caption: str = "", wrap: bool = False) -> None:
-    """A cell's exact source (wrap long lines in narrow columns)."""
     if caption:
         st.caption(caption)
     st.code(source, language="python", wrap_lines=wrap)

@@ -21,5 +21,4 @@ def kernel_pool() -> KernelPool:
 
 
 def connect_pool() -> None:
-    """Called by app.py on every run: the session layer takes its kernels from the shared pool."""
     session.use_pool(kernel_pool(), hosting().cell_timeout)

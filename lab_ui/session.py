@@ -1,9 +1,5 @@
-"""Per-session state of the lab: settings, the session's notebook, each page's rows, and its kernel lease.
-
-Works on any MutableMapping (st.session_state in the app, a dict in tests): no Streamlit import.
-Every kernel comes from the one pool (`use_pool`; without one, a pool of this process's own), leased
-per click with the session id as owner; the pool is the only place kernels are shut down.
-"""
+"""Per-session state (settings, the session's runner, each page's rows) on any MutableMapping: st.session_state, or a dict in tests.
+Kernels are leased per click from the one pool (`use_pool`) with the session id as owner; only the pool shuts them down."""
 
 from __future__ import annotations
 
@@ -27,7 +23,7 @@ from repro_core.vocabulary import DEFAULT_KERNEL
 PARAMS = "lab_params"
 RUNNER = "lab_runner"
 RESULTS = "lab_results"
-KERNEL = "lab_kernel"  # the kernelspec the session's notebook runs in (sidebar widget key "kernel")
+KERNEL = "lab_kernel"  # the session's kernelspec (sidebar widget key "kernel")
 SESSION_ID = "lab_session_id"
 SESSION_TOKEN = "lab_session_token"  # dropped with the session; its finalizer gives the kernel back to the pool
 PREEMPTED = "lab_kernel_preempted"
@@ -45,19 +41,17 @@ SLOT_OF = {scenario: slot for slot, scenario in SCENARIO_OF.items()}
 
 @dataclass
 class PageRows:
-    """A page's table: the records (each knows its kernel start) and the settings they were made with."""
-
     params: StoryParams
     records: list[RunRecord] = field(default_factory=list)
     how: str = ""  # "run cell", "run N times", "whole story"
-    cells: list[CellResult] = field(default_factory=list)  # every cell that ran for these rows, each tagged with its kernel start
+    cells: list[CellResult] = field(default_factory=list)  # every cell that ran for these rows
     versions: KernelVersions | None = None  # what the kernel reported when the latest row was made
     kernel_name: str = DEFAULT_KERNEL
     runner_id: int = 0  # the runner whose kernel starts the cells' numbers count
 
 
 def note_cells(rows: PageRows, runner: CellRunner) -> None:
-    """Remember the cells that produced the rows so far (call after each row is added): the latest kernel start's, in full."""
+    """After each new row: keep the cells behind the rows, the latest kernel start's in full."""
     start = runner.kernel_starts
     if rows.runner_id != id(runner):
         rows.cells, rows.runner_id = [], id(runner)
@@ -72,20 +66,12 @@ def cell_settings(params: StoryParams) -> tuple:
 
 
 def current_params(state: MutableMapping) -> StoryParams:
-    params = state.get(PARAMS)
-    if params is None:
-        params = DEFAULTS
-        state[PARAMS] = params
-    return params
+    return state.setdefault(PARAMS, DEFAULTS)
 
 
 def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: object, engine: object) -> str | None:
-    """Validate the sidebar's values through StoryParams and make them current.
-
-    Returns an error message (and keeps the previous valid settings) when they are invalid.
-    A change of seed or epochs changes the setup and recipe cells, so the notebook's next run restarts
-    its kernel; a change of engine gives the kernel back at once (it was started for the other engine).
-    """
+    """Make the sidebar's values current, or return why not (keeping the last valid ones).
+    A new engine gives the kernel back at once: it was started for the other engine."""
     old = current_params(state)
     try:
         new = StoryParams(seed=seed, reruns=reruns, epochs=epochs, engine=engine,
@@ -104,8 +90,7 @@ WIDGET_LABELS = {"seed": "Seed", "reruns": "Reruns", "epochs": "Epochs", "engine
 
 
 def sanitize_widget_state(state: MutableMapping) -> list[str]:
-    """Drop sidebar widget values that StoryParams refuses (set through session_state, say) before the widgets
-    are drawn, so a widget never holds what it could not show; one plain message per value dropped."""
+    """Before the sidebar is drawn, drop widget values StoryParams refuses (set through session_state, say): one message each."""
     messages = []
     for key, label in WIDGET_LABELS.items():
         if key in state:
@@ -122,7 +107,7 @@ def current_kernel(state: MutableMapping) -> str:
 
 
 def apply_kernel(state: MutableMapping, name: object, available: Collection[str]) -> str | None:
-    """Make `name` the session's kernelspec; a change closes the notebook (the next run starts the new kernel)."""
+    """Make `name` the session's kernelspec; a change closes the runner, so the next run starts that kernel."""
     if not isinstance(name, str) or name not in available:
         return f"unknown kernel {name!r}"
     if name != current_kernel(state):
@@ -153,7 +138,7 @@ class _SessionToken:
 
 
 def session_id(state: MutableMapping) -> str:
-    """The session's owner name in the pool; the first call also arranges its kernel's release when the session ends."""
+    """The session's owner name in the pool; its kernel is released when Streamlit drops the session."""
     if SESSION_ID not in state:
         state[SESSION_ID] = uuid.uuid4().hex
     if SESSION_TOKEN not in state:
@@ -164,7 +149,7 @@ def session_id(state: MutableMapping) -> str:
 
 
 def get_runner(state: MutableMapping) -> CellRunner:
-    """The session's story notebook, set up for the current settings (a change of settings re-runs its setup)."""
+    """The session's story runner, configured for the current settings."""
     params = current_params(state)
     runner: CellRunner | None = state.get(RUNNER)
     if runner is None:
@@ -176,8 +161,7 @@ def get_runner(state: MutableMapping) -> CellRunner:
 
 @contextmanager
 def click(state: MutableMapping, on_wait: OnWait | None = None) -> Iterator[CellRunner]:
-    """The session's notebook on a kernel leased for one click: wait for one if the server is full (on_wait
-    gets the queue place); the kernel cannot be given away until the click ends, and is kept for the next."""
+    """The session's runner on a kernel leased for one click (on_wait gets the queue place while the server is full)."""
     runner = get_runner(state)
     with pool().lease(session_id(state), KernelKind(current_kernel(state), current_params(state).engine), on_wait=on_wait) as leased:
         if runner.kernel is not None and runner.kernel is not leased[0] and runner.versions is not None:
@@ -193,18 +177,14 @@ def peek_runner(state: MutableMapping) -> CellRunner | None:
 
 
 def close_runner(state: MutableMapping) -> None:
-    """Forget the session's notebook and give its kernel back to the pool."""
+    """Forget the session's runner and give its kernel back to the pool."""
     state.pop(RUNNER, None)
     if SESSION_ID in state:
         pool().release(state[SESSION_ID])
 
 
 def all_results(state: MutableMapping) -> dict[str, PageRows]:
-    results = state.get(RESULTS)
-    if results is None:
-        results = {}
-        state[RESULTS] = results
-    return results
+    return state.setdefault(RESULTS, {})
 
 
 def get_rows(state: MutableMapping, slot: str) -> PageRows | None:
@@ -218,11 +198,8 @@ def start_rows(state: MutableMapping, slot: str, how: str) -> PageRows:
 
 
 def add_row(state: MutableMapping, slot: str, record: RunRecord) -> tuple[PageRows, bool]:
-    """Add one "Run cell" result to a page's table; returns (rows, started_over).
-
-    The table starts over when it was made with other settings or another kernelspec, and, except on the
-    restart page (whose rows span kernel starts), when the record is a rerun 1 (a fresh kernel start).
-    """
+    """Add one "Run cell" row; returns (rows, started_over). The table starts over for other settings, another kernelspec,
+    or a rerun 1 (except on the restart page, whose rows span kernel starts)."""
     rows = get_rows(state, slot)
     params = current_params(state)
     started_over = (

@@ -13,12 +13,11 @@ from repro_core.vocabulary import DEFAULT_KERNEL, ENGINES, SELECTABLE_ENGINES, e
 
 
 def params() -> StoryParams:
-    """The session's current valid settings (what the sidebar last accepted)."""
+    """The settings the sidebar last accepted."""
     return session.current_params(st.session_state)
 
 
 def sidebar() -> StoryParams:
-    """The run settings shared by every lab page; returns the current valid settings."""
     current = params()
     dropped = session.sanitize_widget_state(st.session_state)
     with st.sidebar:
@@ -53,7 +52,7 @@ def sidebar() -> StoryParams:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def kernel_choices() -> dict[str, str]:
-    """Installed kernelspecs plus lab-python: {name: display name}; only the bundled kernel on a hosted demo."""
+    """{kernelspec: display name}; only the bundled kernel on a hosted demo."""
     kernels = available_kernels()
     if not hosting().allow_kernel_picker:
         kernels = {DEFAULT_KERNEL: kernels[DEFAULT_KERNEL]}

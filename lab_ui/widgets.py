@@ -34,10 +34,7 @@ def layers_from_rows(rows: Sequence[dict]) -> tuple[LayerSpec, ...]:
 
 
 def code_span(text: str) -> str:
-    """`text` as a Markdown code span, so Markdown and HTML in it show literally (for messages that must be Markdown).
-
-    The fence is one backtick longer than the longest run of backticks inside; newlines become spaces.
-    """
+    """`text` as a Markdown code span, so Markdown and HTML in it show literally (the fence outruns any backticks inside)."""
     flat = " ".join(str(text).splitlines())
     fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""

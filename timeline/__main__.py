@@ -11,7 +11,7 @@ from repro_core.cli import OneLineParser, progress_printer
 from repro_core.results.timeline import load_timeline
 from timeline.readme import replace_readme_table, verdict_table_markdown
 from timeline.run import DEFAULT_REPORTS, TimelineOptions, check_releases, run_timeline
-from timeline.venvs import DEFAULT_VENVS, REQUIREMENTS_DIR, default_python, known_releases
+from timeline.venvs import DEFAULT_VENVS, default_python, known_releases
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.table or args.readme:
         return _table(args)
     try:
-        releases = check_releases(args.releases or [], known_releases(REQUIREMENTS_DIR))
+        releases = check_releases(args.releases or [], known_releases())
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     options = TimelineOptions(releases=releases, venvs=Path(args.venvs).resolve(), reports=Path(args.reports).resolve(),
                               python=python, skip_install=args.skip_install)  # fmt: skip
     started = time.monotonic()
-    say(f"timeline: {len(releases) or len(known_releases(REQUIREMENTS_DIR))} release(s), venvs in {options.venvs}, base Python {python or '-'}")
+    say(f"timeline: {len(releases) or len(known_releases())} release(s), venvs in {options.venvs}, base Python {python or '-'}")
     try:
-        outcomes = run_timeline(options, python, say)
+        outcomes = run_timeline(options, say)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -1,7 +1,5 @@
-"""The four story scenarios on each TensorFlow release (oldest first), once per engine it offers, one report each.
-
-A release that fails to install or run still gets its reports, with the error and no records.
-"""
+"""The four story scenarios on each TensorFlow release (oldest first), one report per engine it offers.
+A release that fails to install or run still gets its reports: the error, no records."""
 
 from __future__ import annotations
 
@@ -48,8 +46,6 @@ class TimelineOptions:
 class ReleaseOutcome:
     release: str
     engine: str
-    path: Path
-    verdicts: dict[str, str]
     error: str
 
 
@@ -89,11 +85,11 @@ def write_report(report: Report, directory: Path, release: str, engine: str) -> 
     return path
 
 
-def run_release(release: str, options: TimelineOptions, interpreter: str, say: Say) -> list[ReleaseOutcome]:
+def run_release(release: str, options: TimelineOptions, say: Say) -> list[ReleaseOutcome]:
     """Provision, register and run one release: one outcome (and one written report) per engine."""
     started = time.monotonic()
     venv = release_venv(release, options.venvs, options.requirements)
-    error = provision(venv, interpreter, say, options.skip_install)
+    error = provision(venv, options.python, say, options.skip_install)
     if not error:
         error = register_kernel(venv)
         error = f"kernelspec registration failed: {error}" if error else ""
@@ -104,22 +100,20 @@ def run_release(release: str, options: TimelineOptions, interpreter: str, say: S
         else:
             report = run_engine(venv, engine, options.params, say)
         path = write_report(report, options.reports, release, engine)
-        outcome = ReleaseOutcome(release, engine, path, report.verdicts(), report.error)
-        verdicts = ", ".join(f"{name} {value}" for name, value in outcome.verdicts.items()) or "no records"
+        verdicts = ", ".join(f"{name} {value}" for name, value in report.verdicts().items()) or "no records"
         say(f"tf-{release} {engine}: {verdicts}{' · ERROR ' + report.error.splitlines()[0][:200] if report.error else ''} -> {path.name}")
-        outcomes.append(outcome)
+        outcomes.append(ReleaseOutcome(release, engine, report.error))
     say(f"tf-{release}: done in {time.monotonic() - started:.0f} s")
     return outcomes
 
 
-def run_timeline(options: TimelineOptions, interpreter: str, say: Say) -> list[ReleaseOutcome]:
+def run_timeline(options: TimelineOptions, say: Say) -> list[ReleaseOutcome]:
     """Every requested release, one at a time (each install and each kernel wants the machine's cores)."""
-    available = known_releases(options.requirements)
-    releases = list(options.releases) or available
+    releases = list(options.releases) or known_releases(options.requirements)
     outcomes = []
     for index, release in enumerate(releases, start=1):
         say(f"== release {index} of {len(releases)}: TensorFlow {release}")
-        outcomes.extend(run_release(release, options, interpreter, say))
+        outcomes.extend(run_release(release, options, say))
     return outcomes
 
 

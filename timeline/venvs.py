@@ -1,8 +1,5 @@
 """One venv per TensorFlow release, installed from its pin file (timeline/requirements/) and registered as a kernelspec.
-
-A venv whose stamp matches its pins and base interpreter is reused (each install is a TensorFlow wheel).
-Every failure comes back as text for the release's report: a release that will not install is a result.
-"""
+A venv stamped with its pins and base interpreter is reused. Failures come back as text: a release that will not install is a result."""
 
 from __future__ import annotations
 
@@ -64,8 +61,6 @@ def default_python() -> str:
 
 @dataclass(frozen=True)
 class ReleaseVenv:
-    """Where a release's venv lives and what it is registered as."""
-
     release: str
     venvs: Path
     requirements: Path
@@ -95,7 +90,7 @@ class ReleaseVenv:
         return self.python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == self.stamp_text(interpreter)
 
 
-def release_venv(release: str, venvs: Path, requirements_dir: Path = REQUIREMENTS_DIR) -> ReleaseVenv:
+def release_venv(release: str, venvs: Path, requirements_dir: Path) -> ReleaseVenv:
     return ReleaseVenv(release=release, venvs=venvs, requirements=requirements_dir / f"tf-{check_release(release)}.txt")
 
 
@@ -145,12 +140,12 @@ def provision(venv: ReleaseVenv, interpreter: str, say: Say, skip_install: bool 
     return ""
 
 
-def register_kernel(venv: ReleaseVenv, prefix: str = sys.prefix) -> str:
+def register_kernel(venv: ReleaseVenv) -> str:
     """Install the venv's kernelspec where this interpreter's Jupyter (and so the lab) finds it; "" or the error."""
     tensorflow = pinned_tensorflow(venv.pins()) if venv.requirements.exists() else venv.release
     return _run(
         [
-            str(venv.python), "-m", "ipykernel", "install", "--prefix", prefix, "--name", venv.kernel_name,
+            str(venv.python), "-m", "ipykernel", "install", "--prefix", sys.prefix, "--name", venv.kernel_name,
             "--display-name", f"Timeline · TensorFlow {tensorflow}",
         ],
         120,

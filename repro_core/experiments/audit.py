@@ -1,9 +1,7 @@
 """The "Your model" audit: your spec x one recipe, re-run N times in a fresh kernel; which weights moved?
 
-The kernel is leased from the pool for the audit and shut down after it, so every audit is a fresh
-notebook (recipes "none" and "tf" do not inherit an earlier audit's seeds, and op determinism, which a
-running TensorFlow cannot switch off, starts clean). Per-layer differences are computed in the kernel by
-the recorder cell and read back as numbers.
+Each audit gets a kernel of its own, shut down after it: no earlier audit's seeds leak in, and op determinism
+(which a running TensorFlow cannot switch off) starts clean. The recorder cell computes the per-layer differences.
 """
 
 from __future__ import annotations
@@ -31,8 +29,6 @@ SEED_ERROR_HINT = (
 
 @dataclass(frozen=True)
 class Audit:
-    """What to audit: your model spec, how the cell reseeds and makes the model, how often, with which seed."""
-
     spec: ModelSpec
     reseed: str = "full"
     model: str = "factory"
@@ -105,24 +101,21 @@ def run_audit(
     on_wait: OnWait | None = None,
 ) -> AuditResult:
     """Lease a fresh kernel, run the setup and recorder cells, re-run the recipe cell, read back the tables.
-
-    A CellError in the recipe cell is reported in `result.error` (with a hint when op determinism refused
-    an unseeded random op); kernel failures (start, death, timeout) raise KernelError.
-    """
+    A CellError in the recipe cell ends up in `result.error`; kernel failures (start, death, timeout) raise KernelError."""
     result = AuditResult(audit)
-    code = audit.cell()
+
+    def keep(record: RunRecord) -> None:
+        result.records.append(record)
+        if on_record:
+            on_record(record)
+
     with private_pool(pool) as kernels, kernels.lease(owner, KernelKind(kernel_name, audit.spec.engine), keep=False, on_wait=on_wait) as leased:
         runner = CellRunner(audit.setup()).attach(leased[0])
         result.versions = runner.reset(on_status)
-        for rerun in range(1, audit.reruns + 1):
-            try:
-                record, _ = runner.run(code, audit.recipe.label, on_status=on_status)
-            except CellError as exc:
-                result.error = _error_text(rerun, exc)
-                break
-            result.records.append(record)
-            if on_record:
-                on_record(record)
+        try:
+            runner.rerun(audit.cell(), audit.recipe.label, audit.reruns, keep, on_status)
+        except CellError as exc:
+            result.error = _error_text(len(result.records) + 1, exc)
         if result.records:
             (on_status or (lambda _text: None))("comparing every layer's weights inside the kernel")
             values = runner.read({"table": "weight_table()", "diffs": "weight_diffs()"})

@@ -1,13 +1,5 @@
-"""The recipe matrix: a grid over recipes (model x reseed x engine), each in a freshly started kernel.
-
-Every recipe re-runs its cell N times after the setup and recorder cells, exactly like a story scenario,
-and the recorder measures inside the kernel the largest weight difference between each rerun and rerun 1.
-Two extra randomness sources can be switched on for the whole grid: `fit(shuffle=True)` (off passes
-`shuffle=False` explicitly) and a Dropout(0.5) layer in the network.
-
-Kernels come from the pool: the matrix asks for up to `parallelism` of them per engine and runs as many
-recipes side by side as it is given (one thread per kernel, each with its own notebook).
-"""
+"""The recipe matrix: a grid over recipes (model x reseed x engine), each re-run N times in a freshly started kernel.
+Recipes run side by side on as many kernels as the pool gives (up to `parallelism` per engine, one thread per kernel)."""
 
 from __future__ import annotations
 
@@ -75,8 +67,6 @@ class MatrixOptions:
 
 @dataclass
 class RecipeResult:
-    """What one recipe's kernel produced."""
-
     recipe: Recipe
     records: list[RunRecord]
     versions: KernelVersions | None
@@ -106,16 +96,14 @@ def check_parallelism(parallelism: object) -> int:
 
 
 def run_recipe(runner: CellRunner, recipe: Recipe, options: MatrixOptions, on_status: OnStatus | None = None) -> RecipeResult:
-    """Set up the notebook's kernel afresh, then re-run the recipe's cell `reruns` times."""
+    """Set up the runner's kernel afresh, then re-run the recipe's cell `reruns` times."""
     started = time.monotonic()
     code = options.cell(recipe)
     runner.configure(options.setup(recipe.engine))
     runner.reset(on_status)
-    records, values = [], {}
-    for rerun in range(1, options.reruns + 1):
-        expressions = cells.RECORDER_EXPRESSIONS if rerun == options.reruns else None
-        record, values = runner.run(code, recipe.name, expressions, on_status)
-        records.append(record)
+    records: list[RunRecord] = []
+    runner.rerun(code, recipe.name, options.reruns, records.append, on_status)
+    values = runner.read(cells.RECORDER_EXPRESSIONS)
     return RecipeResult(
         recipe=recipe,
         records=records,
@@ -169,11 +157,8 @@ def run_matrix(
     owner: str = "matrix",
     on_wait: OnWait | None = None,
 ) -> MatrixResult:
-    """Run every recipe (or the ones given), engine by engine, on up to `parallelism` kernels leased from the pool.
-
-    `on_result(result, done, total)` is called from the calling thread as each recipe finishes. Results
-    come back in grid order. A kernel failure is re-raised once the running recipes have stopped.
-    """
+    """Every recipe (or the ones given), engine by engine, on up to `parallelism` kernels leased from the pool.
+    `on_result(result, done, total)` runs in the calling thread; results come back in grid order."""
     workers = check_parallelism(parallelism)
     chosen = list(recipes) if recipes is not None else options.recipes()
     if not chosen:

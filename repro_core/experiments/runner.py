@@ -1,10 +1,5 @@
-"""The one engine: a cell runner on a leased kernel. Setup cells → KernelVersions; a recipe cell → a RunRecord.
-
-The story, the restart sequence, the recipe matrix and the audit all drive kernels through `CellRunner`,
-with one set of timeouts and callbacks. A runner does not own its kernel: the pool lends one for each
-click (`attach`), and the runner notices when it is not the kernel its setup ran in. It is also the one
-place that counts kernel starts: every cell it logs and every record it makes carries that number.
-"""
+"""The one way every experiment drives a kernel: setup cells give KernelVersions, a recipe cell a RunRecord.
+The pool lends the kernel per click (`attach`); the runner counts kernel starts, so every cell and record carries one."""
 
 from __future__ import annotations
 
@@ -17,27 +12,25 @@ from repro_core.records import KernelVersions, RunRecord
 from repro_core.vocabulary import reported_engine
 
 SETUP_TIMEOUT = 180.0  # seconds for a setup cell (the first one imports TensorFlow)
-CELL_TIMEOUT = 300.0  # seconds for a recipe cell; a hosted server sets a tighter one
+CELL_TIMEOUT = 300.0  # seconds for a recipe cell
 
 OnRecord = Callable[[RunRecord], None]
 OnStatus = Callable[[str], None]
 
 
 def _quiet(_text: str) -> None:
-    """The default on_status: say nothing."""
+    pass
 
 
 class CellRunner:
-    """Setup cells (run after every kernel start), then one recipe cell re-run on demand.
+    """`run(cell)` is Shift-Enter on a recipe cell, `reset()` "restart the kernel and run the setup cells".
 
-    `run(cell)` is Shift-Enter on that cell; `reset()` is "restart the kernel and run the setup cells".
-    Each recipe cell gets a kernel start of its own: running another cell than the one this kernel start
-    has been re-running restarts the kernel first, so rows never depend on what ran before them.
+    Running another recipe cell than this kernel start's restarts first, so rows never depend on what ran before.
     """
 
-    def __init__(self, setup: Sequence[str], cell_timeout: float = CELL_TIMEOUT) -> None:
+    def __init__(self, setup: Sequence[str]) -> None:
         self.setup = tuple(setup)
-        self.cell_timeout = cell_timeout
+        self.cell_timeout = CELL_TIMEOUT  # a hosted server sets a tighter one
         self.kernel: LabKernel | None = None
         self.versions: KernelVersions | None = None
         self.log: list[CellResult] = []  # every cell this runner ran, across kernel starts, in order
@@ -51,7 +44,7 @@ class CellRunner:
         return self.kernel.kernel_name if self.kernel is not None else ""
 
     def attach(self, kernel: LabKernel) -> CellRunner:
-        """Use this (started) kernel from now on; the next run sets it up first if it is not the one set up."""
+        """Use this (started) kernel from now on; the next run sets it up first if it is another one."""
         self.kernel = kernel
         return self
 
@@ -98,24 +91,27 @@ class CellRunner:
         self.cell, self.reruns = None, 0
         return self.versions
 
-    def run(
-        self, cell: str, label: str, expressions: Mapping[str, str] | None = None, on_status: OnStatus | None = None
-    ) -> tuple[RunRecord, dict[str, object]]:
-        """Run `cell` once more (setting up or restarting first where needed): its record and `expressions`' values."""
+    def run(self, cell: str, label: str, on_status: OnStatus | None = None) -> RunRecord:
+        """Run `cell` once more, setting up or restarting first where needed."""
         if not self.ready or self.cell not in (None, cell):
             self.reset(on_status)
         rerun = self.reruns + 1
         (on_status or _quiet)(f"{label}: rerun {rerun}")
-        result = self._run(cell, {"checksums": "checksums", **(expressions or {})}, timeout=self.cell_timeout)
+        result = self._run(cell, {"checksums": "checksums"}, timeout=self.cell_timeout)
         self.cell, self.reruns = cell, rerun
-        return make_record(label, rerun, self.kernel_starts, result, self.versions), result.values
+        return make_record(label, rerun, self.kernel_starts, result, self.versions)
+
+    def rerun(self, cell: str, label: str, times: int, on_record: OnRecord, on_status: OnStatus | None = None) -> None:
+        """`run` `times` times, each record to `on_record` as it comes, so a CellError leaves the records so far."""
+        for _ in range(times):
+            on_record(self.run(cell, label, on_status))
 
     def read(self, expressions: Mapping[str, str]) -> dict[str, object]:
-        """Values computed in the kernel (e.g. the recorder's weight table), without running a visible cell."""
+        """Values computed in the kernel (e.g. the recorder's weight table), without logging a cell."""
         return self._kernel().run_cell("pass", dict(expressions), timeout=self.cell_timeout).values
 
     def cells_of(self, kernel_start: int) -> list[CellResult]:
-        """The cells one kernel start ran, in order (a page's download holds exactly these)."""
+        """The cells one kernel start ran, in order (what a page's download holds)."""
         return [cell for cell in self.log if cell.kernel_start == kernel_start]
 
     def _run(self, source: str, expressions: Mapping[str, str] | None = None, timeout: float = CELL_TIMEOUT) -> CellResult:

@@ -1,8 +1,5 @@
-"""The article's story as runs: each scenario is a preset recipe re-run in a notebook, from a fresh kernel.
-
-`run_scenarios` works on a notebook whose kernel the caller leased (a page's click); `run_story` is the
-command line's way in: it leases a kernel from a pool of its own and runs the same sequence.
-"""
+"""The article's story as runs: each scenario is a preset recipe re-run from a fresh kernel start.
+`run_scenarios` uses the caller's runner (a page's click); `run_story` leases a kernel of its own (the command line)."""
 
 from __future__ import annotations
 
@@ -13,7 +10,6 @@ from repro_core.experiments.runner import CellRunner, OnRecord, OnStatus
 from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.hosting import private_pool
 from repro_core.kernels.kernel import CellResult
-from repro_core.kernels.pool import KernelPool
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions, RunRecord, verdict
@@ -33,14 +29,14 @@ class ScenarioResult:
 
 
 def story_runner(params: StoryParams) -> CellRunner:
-    """A notebook whose setup cell is the article's, for these settings."""
     return CellRunner([cells.story_setup_cell(params)])
 
 
 def run_scenario(
     runner: CellRunner, scenario: str, params: StoryParams, on_record: OnRecord | None = None, on_status: OnStatus | None = None
 ) -> ScenarioResult:
-    """`params.reruns` reruns of `scenario` from a restarted kernel (or one new kernel per rerun, or a restart at the end)."""
+    """`params.reruns` reruns of `scenario` from a restarted kernel (or one new kernel per rerun, or a restart at the end).
+    Its records count kernel starts from 1; with a new kernel per rerun, reruns are numbered across them."""
     preset = check_scenario(scenario)
     cell = cells.scenario_cell(scenario, params)
     runner.configure([cells.story_setup_cell(params)])
@@ -49,27 +45,29 @@ def run_scenario(
     first_start = runner.kernel_starts
     records: list[RunRecord] = []
 
-    def run_once(rerun: int | None = None) -> None:
-        record, _ = runner.run(cell, scenario, on_status=on_status)
-        record = replace(record, rerun=rerun or record.rerun, kernel_start=record.kernel_start - first_start + 1)
-        records.append(record)
+    def keep(record: RunRecord) -> None:
+        rerun = len(records) + 1 if preset.restart_every_rerun else record.rerun
+        records.append(replace(record, rerun=rerun, kernel_start=record.kernel_start - first_start + 1))
         if on_record:
-            on_record(record)
+            on_record(records[-1])
 
-    for index in range(params.reruns):
-        if preset.restart_every_rerun and index > 0:
-            runner.reset(on_status)
-        run_once(index + 1 if preset.restart_every_rerun else None)
+    if preset.restart_every_rerun:
+        for index in range(params.reruns):
+            if index > 0:
+                runner.reset(on_status)
+            runner.rerun(cell, scenario, 1, keep, on_status)
+    else:
+        runner.rerun(cell, scenario, params.reruns, keep, on_status)
     if preset.restart_then_once:
         runner.reset(on_status)
-        run_once()
+        runner.rerun(cell, scenario, 1, keep, on_status)
     return ScenarioResult(scenario, records, runner.versions, list(runner.log[first_cell:]))
 
 
 def run_scenarios(
     runner: CellRunner, params: StoryParams, scenarios: Iterable[str], on_record: OnRecord | None = None, on_status: OnStatus | None = None
 ) -> list[ScenarioResult]:
-    """Every scenario in turn in this notebook's kernel (restarted between): the Home page's whole story, the CLI's story."""
+    """Every scenario in turn in this runner's kernel (restarted between)."""
     return [run_scenario(runner, name, params, on_record, on_status) for name in scenarios]
 
 
@@ -79,10 +77,8 @@ def run_story(
     kernel_name: str = DEFAULT_KERNEL,
     on_record: OnRecord | None = None,
     on_status: OnStatus | None = None,
-    pool: KernelPool | None = None,
-    owner: str = "story",
 ) -> list[ScenarioResult]:
-    """The scenarios in one kernel leased from `pool` (or from a pool of this call's own)."""
+    """The scenarios in one kernel from a pool of this call's own."""
     names = [check_scenario(name).name for name in scenarios]
-    with private_pool(pool) as kernels, kernels.lease(owner, KernelKind(kernel_name, params.engine), keep=False) as leased:
+    with private_pool() as kernels, kernels.lease("story", KernelKind(kernel_name, params.engine), keep=False) as leased:
         return run_scenarios(story_runner(params).attach(leased[0]), params, names, on_record, on_status)

@@ -1,8 +1,6 @@
-"""A visitor's own model, as validated data: what the "Your model" audit builds, trains and compares.
+"""A visitor's own model as validated data, for the "Your model" audit.
 
-Nothing a visitor types is ever executed: every value passes here first, numbers are
-normalised to int/float, and names (activation, optimizer, engine, layer kind) must come
-from fixed allow-lists. `repro_core.experiments.audit` turns a validated ModelSpec into cell source.
+Nothing a visitor types is executed: numbers are normalised to int/float and names come from fixed allow-lists.
 """
 
 from __future__ import annotations
@@ -38,7 +36,7 @@ SPEC_KEYS = (
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One layer: dense (units, activation) or dropout (rate). Fields of the other kind must stay at their defaults."""
+    """One layer: dense (units, activation) or dropout (rate); the other kind's fields must stay unset."""
 
     kind: str
     units: int | None = None
@@ -145,7 +143,7 @@ class ModelSpec:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ModelSpec:
-        """Parse JSON text (at most 100 kB) into a validated spec; every failure is a one-line ValueError."""
+        """Every failure (too large, not JSON, invalid) is a one-line ValueError."""
         if isinstance(text, str):
             text = text.encode("utf-8", errors="replace")
         if not isinstance(text, bytes):
@@ -157,4 +155,3 @@ class ModelSpec:
         except (ValueError, RecursionError) as exc:
             raise ValueError(f"model spec is not valid JSON: {str(exc).splitlines()[0][:120]}") from None
         return cls.from_dict(obj)
-

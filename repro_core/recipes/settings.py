@@ -15,11 +15,8 @@ BATCH_MAX = 1024
 
 @dataclass(frozen=True)
 class StoryParams:
-    """The knobs a visitor may turn. Construction validates and normalises them.
-
-    `seed` is the TensorFlow/Keras seed used by the scenario cells (the article's, DEFAULT_SEED);
-    the start-of-notebook block keeps the article's 123 for NumPy and Python `random`.
-    """
+    """The knobs a visitor may turn, validated on construction. `seed` is the TensorFlow/Keras seed of the cells;
+    the start-of-notebook block keeps the article's 123 for NumPy and Python `random`."""
 
     seed: int = DEFAULT_SEED
     reruns: int = 3

@@ -60,4 +60,4 @@ def story_book(params: StoryParams, kernel_name: str = DEFAULT_KERNEL) -> Iterat
 
 def run_cell(runner: CellRunner, params: StoryParams, scenario: str, code: str | None = None) -> RunRecord:
     """Shift-Enter on the scenario's cell (or on `code`), as a page's Run cell does."""
-    return runner.run(code if code is not None else cells.scenario_cell(scenario, params), scenario)[0]
+    return runner.run(code if code is not None else cells.scenario_cell(scenario, params), scenario)

@@ -115,7 +115,7 @@ def test_a_release_that_cannot_install_gets_its_reports_with_the_error(tmp_path)
     assert known_releases(pins) == ["2.16"]
     options = TimelineOptions(venvs=tmp_path / "venvs", reports=tmp_path / "reports", requirements=pins, python=str(tmp_path / "no-python"))
     messages: list[str] = []
-    outcomes = run_timeline(options, options.python, messages.append)
+    outcomes = run_timeline(options, messages.append)
     assert [(o.release, o.engine) for o in outcomes] == [("2.16", engine) for engine in engines_offered((2, 16))]
     assert all("no base Python" in o.error for o in outcomes)
     for loaded in load_timeline(tmp_path / "reports"):
