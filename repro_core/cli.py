@@ -1,7 +1,6 @@
-"""`python -m repro_core story ...`: the article's scenarios from the command line (`audit`: your own model).
+"""`python -m repro_core`: the story, an audit, a comparison or a notebook check from the command line.
 
-Records go to stdout (table, json or csv); progress goes to stderr; bad values exit 2
-with one line and no traceback.
+Results go to stdout, progress to stderr; bad values exit 2 with one line and no traceback.
 """
 
 from __future__ import annotations
@@ -27,12 +26,12 @@ from repro_core.results.exports import (
     differs_frame,
     notebook_text,
     records_csv,
-    settings_of,
+    report_text,
     story_notebook_info,
     what_differs,
 )
 from repro_core.results.ipynb_check import main as check_main
-from repro_core.results.report import MAX_REPORT_BYTES, build_report, parse_report, report_json
+from repro_core.results.report import MAX_REPORT_BYTES, parse_report
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
 from repro_core.views.story import COL_SECONDS, records_frame
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
@@ -132,18 +131,27 @@ def notebook_paths(path: str, scenarios: Sequence[str]) -> dict[str, str]:
     return {name: str(target.with_name(f"{stem}-{name}{suffix}")) for name in scenarios}
 
 
+def _head(path: str, size: int) -> bytes:
+    """At most `size` bytes of a file: a huge one is refused by its parser without being read whole."""
+    with open(path, "rb") as handle:
+        return handle.read(size)
+
+
+def _error(message: object, status: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return status
+
+
 def _check_notebook(args: argparse.Namespace) -> int:
     try:
         if not 1 <= args.timeout <= 86_400:
             raise ValueError(f"timeout must be between 1 and 86400 seconds, got {args.timeout}")
         return check_main(args.path, args.kernel, args.timeout)
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc, 2)
     except Exception as exc:  # nbclient: a cell raised, a kernel died or timed out
         last = next((line for line in reversed(str(exc).splitlines()) if line.strip()), "")
-        print(f"error: the notebook did not run to the end: {type(exc).__name__}: {last.strip()}", file=sys.stderr)
-        return 1
+        return _error(f"the notebook did not run to the end: {type(exc).__name__}: {last.strip()}", 1)
 
 
 def progress_printer() -> Callable[[str], None]:
@@ -155,13 +163,11 @@ def progress_printer() -> Callable[[str], None]:
 def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
     """`audit`: validate the spec and options before any kernel starts (exit 2 with one line when bad)."""
     try:
-        with open(args.spec, "rb") as handle:
-            spec = ModelSpec.from_json(handle.read(JSON_MAX_BYTES + 1))
+        spec = ModelSpec.from_json(_head(args.spec, JSON_MAX_BYTES + 1))
         audit = Audit(spec, reseed=args.reseed, model=args.model, reruns=args.reruns, seed=args.seed)
         check_kernel_name(args.kernel)
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc, 2)
     result, failed = _guarded(lambda: run_audit(audit, args.kernel, on_status=progress))
     if failed is not None:
         return failed
@@ -178,10 +184,7 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
         info = audit_notebook_info(result, Path(args.notebook).name)
         Path(args.notebook).write_text(notebook_text(result.cells, info), encoding="utf-8")
         print(f"notebook written to {args.notebook}", file=sys.stderr)
-    if result.error:
-        print(f"error: {result.error}", file=sys.stderr)
-        return 1
-    return 0
+    return _error(result.error, 1) if result.error else 0
 
 
 def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
@@ -211,31 +214,26 @@ def _print_rows(records: Sequence[RunRecord]) -> None:
     _print_frame(records_frame(records, with_kernel=len({r.kernel_start for r in records}) > 1))
 
 
-def _print_table(results: Sequence[ScenarioResult]) -> None:
-    for result in results:
-        print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
-        _print_rows(result.records)
-        print(f"verdict: {result.verdict} ({VERDICTS[result.verdict].meaning})\n")
-
-
-def _print_records(records: list[RunRecord], fmt: str) -> None:
+def _print_story(results: Sequence[ScenarioResult], fmt: str) -> None:
+    records = [r for result in results for r in result.records]
     if fmt == "json":
         json.dump([r.as_dict() for r in records], sys.stdout, indent=2)
         print()
-    else:
+    elif fmt == "csv":
         sys.stdout.write(records_csv(records))  # the same writer as the page's "Table (CSV)" download
+    else:
+        for result in results:
+            print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
+            _print_rows(result.records)
+            print(f"verdict: {result.verdict} ({VERDICTS[result.verdict].meaning})\n")
 
 
 def _compare(first: str, second: str) -> int:
     """The Compare page as text: what differs between the kernels, the reruns side by side, the page's headline."""
     try:
-        reports = []
-        for path in (first, second):
-            with open(path, "rb") as handle:
-                reports.append(parse_report(handle.read(MAX_REPORT_BYTES + 1)))
+        reports = [parse_report(_head(path, MAX_REPORT_BYTES + 1)) for path in (first, second)]
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc, 2)
     comparison = compare(*reports)
     _print_frame(differs_frame(what_differs(*reports)))
     print()
@@ -249,8 +247,7 @@ def _guarded(task: Callable[[], T]) -> tuple[T | None, int | None]:
     try:
         return task(), None
     except KernelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return None, 1
+        return None, _error(exc, 1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return None, 130
@@ -268,17 +265,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         params, scenarios = _params(args)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc, 2)
     progress = progress_printer()
     results, failed = _guarded(lambda: run_story(params, scenarios, args.kernel, on_status=progress))
     if failed is not None:
         return failed
     try:
-        if args.format == "table":
-            _print_table(results)
-        else:
-            _print_records([r for result in results for r in result.records], args.format)
+        _print_story(results, args.format)
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. piped into `head`
         return 0
@@ -293,8 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             Path(path).write_text(notebook_text(result.cells, info), encoding="utf-8")
             progress(f"notebook written to {path}")
     if args.report:
-        report = build_report([r for result in results for r in result.records], settings_of(params, args.kernel), results[0].versions)
-        with open(args.report, "w", encoding="utf-8") as handle:
-            handle.write(report_json(report))
+        records = [r for result in results for r in result.records]
+        Path(args.report).write_text(report_text(records, params, args.kernel, results[0].versions), encoding="utf-8")
         progress(f"report written to {args.report}")
     return 0

@@ -1,9 +1,7 @@
-"""What a run leaves behind, and what it means: records, verdicts, and the comparison of two sets of records.
+"""Run records and what they mean: verdicts and the comparison of two sets of records.
 
-Every screen, command and report judges runs through this module only: "the same rerun" is one pair of
-SHA-256 fingerprints, a verdict is computed from records (never assumed), and "what differs between two
-reports" is `compare_records`, whose outcome decides both the Compare page's headline and the exit status
-of `python -m repro_core compare`.
+Every screen, command and report judges runs here only: "the same rerun" is one pair of SHA-256 fingerprints,
+and `compare_records` decides both the Compare page's headline and the exit status of `python -m repro_core compare`.
 """
 
 from __future__ import annotations
