@@ -1,7 +1,4 @@
-"""What a page's results download as (CSV, JSON report, notebook) and the Compare page's tables.
-
-Pure functions of records, settings and kernel outputs: no Streamlit, no TensorFlow.
-"""
+"""What a page's results download as (CSV, JSON report, notebook) and the Compare page's tables, shared with the CLI."""
 
 from __future__ import annotations
 
@@ -105,10 +102,7 @@ def compare(a: Report, b: Report) -> RecordsComparison:
 
 
 def report_summary(report: Report) -> list[tuple[str, str]]:
-    """(label, value) lines about a report's kernel, machine, settings and verdicts.
-
-    Values come from an uploaded file: show them as plain text (st.text, a table, a code span), never as Markdown.
-    """
+    """(label, value) lines about a report. The values come from an uploaded file: show them as plain text, never as Markdown."""
     k: Mapping[str, object] = report.kernel
     s: Mapping[str, object] = report.settings
     verdicts = ", ".join(f"{name}: {v}" for name, v in sorted(report.verdicts().items())) or "none"

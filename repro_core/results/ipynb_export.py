@@ -1,8 +1,6 @@
-"""The exact cells that ran, with the outputs the kernel produced, as a notebook that stands alone.
+"""The exact cells that ran, with their outputs, as a notebook that stands alone in an ordinary Jupyter.
 
-A reader opens the download in an ordinary Jupyter: the metadata names the plain `python3` kernelspec,
-and an opening markdown cell says which packages the kernel reported (as a `pip install` line), when it
-ran, with which lab settings, and the command that re-runs it and compares the checksum lines.
+Its opening cell says what to install (from the kernel's own report), the lab's settings, and how to check the checksums.
 """
 
 from __future__ import annotations
@@ -57,10 +55,7 @@ def tensorflow_package(versions: KernelVersions) -> str:
 
 
 def pip_packages(versions: KernelVersions) -> list[str]:
-    """The kernel's packages as the kernel reported them, pinned: TensorFlow, then Keras 3 or tf-keras, then NumPy.
-
-    Keras 2 (engine "keras2", TensorFlow < 2.16) is installed by TensorFlow itself, so it gets no pin of its own.
-    """
+    """The kernel's packages as it reported them, pinned. Keras 2 (TensorFlow < 2.16) comes with TensorFlow: no pin of its own."""
     packages = [f"{tensorflow_package(versions)}=={versions.tensorflow}"]
     if versions.engine == "keras3":
         packages.append(f"keras=={versions.keras}")
@@ -88,10 +83,6 @@ def python_requirement(versions: KernelVersions) -> str:
         f"Python {ran_text} (the kernel ran Python {versions.python}); TensorFlow {tf[0]}.{tf[1]} has wheels for "
         f"Python {low} to {high} only, so this needs Python <= {high}"
     )
-
-
-def display_name(versions: KernelVersions) -> str:
-    return f"Python 3 (Python {versions.python}, TensorFlow {versions.tensorflow})"
 
 
 def engine_text(versions: KernelVersions) -> str:
@@ -179,7 +170,8 @@ def notebook_from_cells(cells: Sequence[CellResult], info: NotebookInfo) -> nbfo
     """The opening cell, then one code cell per executed cell, in order, each with its stdout as recorded."""
     starts = kernel_start_groups(cells)
     nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": KERNELSPEC, "display_name": display_name(info.versions), "language": "python"}
+    display_name = f"Python 3 (Python {info.versions.python}, TensorFlow {info.versions.tensorflow})"
+    nb.metadata["kernelspec"] = {"name": KERNELSPEC, "display_name": display_name, "language": "python"}
     nb.metadata["language_info"] = {"name": "python", "version": info.versions.python}
     nb.metadata[CELL_META] = {"kernelspec_in_lab": info.versions.kernelspec, "engine": info.versions.engine}
     nb.cells.append(new_markdown_cell(opening_markdown(info, len(starts))))
@@ -201,11 +193,6 @@ def notebook_from_cells(cells: Sequence[CellResult], info: NotebookInfo) -> nbfo
 
 def checksum_lines(nb: nbformat.NotebookNode) -> list[str]:
     """Every "summary of trainable variables … sha256 …" line the notebook's code cells printed, in order."""
-    lines = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stdout":
-                lines.extend(line.rstrip() for line in CHECKSUM_LINE.findall(output.get("text", "")))
-    return lines
+    outputs = [output for cell in nb.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
+    stdout = [output.get("text", "") for output in outputs if output.get("output_type") == "stream" and output.get("name") == "stdout"]
+    return [line.rstrip() for text in stdout for line in CHECKSUM_LINE.findall(text)]

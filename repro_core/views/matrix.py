@@ -23,10 +23,6 @@ COL_SECONDS = "seconds"
 MATRIX_COLUMNS = [COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]
 
 
-def fingerprint_text(result: RecipeResult) -> str:
-    return " | ".join(f"{short(r.before_sha256)}→{short(r.after_sha256)}" for r in result.records)
-
-
 def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
     """One row per combination, in the order given; verdicts come from records.verdict()."""
     rows = [
@@ -38,7 +34,7 @@ def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
             COL_VERDICT: result.verdict,
             COL_DELTA_BEFORE: float(result.max_delta_before),
             COL_DELTA_AFTER: float(result.max_delta_after),
-            COL_FINGERPRINTS: fingerprint_text(result),
+            COL_FINGERPRINTS: " | ".join(f"{short(r.before_sha256)}→{short(r.after_sha256)}" for r in result.records),
             COL_SECONDS: float(result.seconds),
         }
         for result in results
@@ -48,14 +44,8 @@ def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
 
 def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     """Rows model+reseed, columns engine, colour the verdict; the tooltip shows verdict, max |Δ| and fingerprints."""
-    data = frame.rename(
-        columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_FINGERPRINTS: "fingerprints"}
-    )
-    color = alt.Color(
-        f"{COL_VERDICT}:N",
-        scale=verdict_scale(list(data[COL_VERDICT])),
-        legend=alt.Legend(title="verdict", orient="bottom"),
-    )
+    data = frame.rename(columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_FINGERPRINTS: "fingerprints"})
+    color = alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(list(data[COL_VERDICT])), legend=alt.Legend(title="verdict", orient="bottom"))
     base = alt.Chart(data).encode(
         x=alt.X(f"{COL_ENGINE}:N", title="engine", axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y(f"{COL_RECIPE}:N", title="model + reseed", sort=list(dict.fromkeys(data[COL_RECIPE]))),

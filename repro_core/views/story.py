@@ -1,8 +1,4 @@
-"""Tables, charts, diffs and comparisons the lab's pages show, built from run records.
-
-Plain pandas and Altair: no Streamlit and no TensorFlow here, so every piece is testable
-on its own. Every verdict and every check mark is computed from the records passed in.
-"""
+"""The story pages' tables, charts and diffs (plain pandas and Altair, testable without Streamlit), built from run records."""
 
 from __future__ import annotations
 
@@ -44,25 +40,20 @@ def short(sha: str) -> str:
 
 def records_frame(records: Sequence[RunRecord], with_kernel: bool = False) -> pd.DataFrame:
     """One row per rerun, in the order given; optionally with the kernel start each row came from."""
-    columns = ([COL_KERNEL] if with_kernel else []) + TABLE_COLUMNS
-    if not records:
-        return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
-    same = same_as_first(records)
-    rows = []
-    for index, record in enumerate(records):
-        row = {
+    rows = [
+        {
+            COL_KERNEL: int(record.kernel_start),
             COL_RERUN: int(record.rerun),
             COL_BEFORE: float(record.before_sum),
             COL_AFTER: float(record.after_sum),
             COL_BEFORE_SHA: short(record.before_sha256),
             COL_AFTER_SHA: short(record.after_sha256),
             COL_SECONDS: float(record.seconds),
-            COL_SAME: bool(same[index]),
+            COL_SAME: same,
         }
-        if with_kernel:
-            row = {COL_KERNEL: int(record.kernel_start), **row}
-        rows.append(row)
-    return pd.DataFrame(rows, columns=columns)
+        for record, same in zip(records, same_as_first(records), strict=True)
+    ]
+    return pd.DataFrame(rows, columns=([COL_KERNEL] if with_kernel else []) + TABLE_COLUMNS)
 
 
 def chart_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -94,12 +85,7 @@ def chart_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart:
-    """Before/after sums per rerun, plus dashed hand-over segments from after(k) to before(k+1).
-
-    When the runs form a chain (the global model), every hand-over segment is flat: the
-    'before' line is the 'after' line shifted one rerun to the right. Clicking a legend
-    entry highlights that series.
-    """
+    """Before/after sums per rerun, and dashed hand-overs from after(k) to before(k+1): flat ones show a chain at a glance."""
     points, handovers = chart_frames(records)
     pick = alt.selection_point(fields=["series"], bind="legend", name="series_pick")
     color = alt.Color(
@@ -188,10 +174,7 @@ class RestartCheck:
 
 
 def restart_check(records: Sequence[RunRecord]) -> RestartCheck | None:
-    """Compare the first row of the newest kernel start with the first row of the previous start in the table.
-
-    None until the table holds rows from at least two kernel starts.
-    """
+    """The first rows of the two newest kernel starts in the table (None until it holds two)."""
     firsts: dict[int, RunRecord] = {}
     for record in records:
         firsts.setdefault(record.kernel_start, record)

@@ -91,24 +91,11 @@ def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
         alt.Tooltip("rerun_2:N", title="rerun 2 before → after"),
         alt.Tooltip("error:N", title="error"),
     ]
-    color = alt.Color(
-        f"{F_VERDICT}:N",
-        scale=verdict_scale(list(frame[F_VERDICT])),
-        legend=alt.Legend(title="verdict", orient="right"),
-    )
-    cells = (
-        base.mark_rect(strokeWidth=2)
-        .encode(
-            color=color,
-            tooltip=tooltip,
-            stroke=alt.condition(pick, alt.value("black"), alt.value("white")),
-        )
-        .add_params(pick)
-    )
+    color = alt.Color(f"{F_VERDICT}:N", scale=verdict_scale(list(frame[F_VERDICT])), legend=alt.Legend(title="verdict", orient="right"))
+    stroke = alt.condition(pick, alt.value("black"), alt.value("white"))
+    cells = base.mark_rect(strokeWidth=2).encode(color=color, tooltip=tooltip, stroke=stroke).add_params(pick)
     live_marks = (
-        base.transform_filter("datum.source == 'live'")
-        .mark_text(text="live", fontSize=10, color="white", fontWeight="bold")
-        .encode(tooltip=tooltip)
+        base.transform_filter("datum.source == 'live'").mark_text(text="live", fontSize=10, color="white", fontWeight="bold").encode(tooltip=tooltip)
     )
     # Streamlit fits the whole chart (slanted column labels included) into this height, so it budgets for them.
     return alt.layer(cells, live_marks).properties(height=ROW_HEIGHT * len(SCENARIOS) + LABELS_HEIGHT)
@@ -192,10 +179,8 @@ def find(entries: Sequence[TimelineEntry]) -> Finding:
     first_stable = first_break = ""
     break_engines: tuple[str, ...] = ()
     stable_again: list[str] = []
-    for release in _releases(recorded):
-        measured = tf_seed.get(release)
-        if not measured:
-            continue
+    for release in sorted(tf_seed, key=release_key):
+        measured = tf_seed[release]
         all_stable = all(v == "stable" for _e, v in measured)
         if not first_stable and all_stable:
             first_stable = release
