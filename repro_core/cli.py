@@ -1,7 +1,5 @@
 """`python -m repro_core`: the story, an audit, a comparison or a notebook check from the command line.
-
-Results go to stdout, progress to stderr; bad values exit 2 with one line and no traceback.
-"""
+Results go to stdout, progress to stderr; bad values exit 2 with one line and no traceback."""
 
 from __future__ import annotations
 
@@ -155,7 +153,6 @@ def _check_notebook(args: argparse.Namespace) -> int:
 
 
 def progress_printer() -> Callable[[str], None]:
-    """Progress lines on stderr, each with the seconds since the command started."""
     started = time.monotonic()
     return lambda text: print(f"[{time.monotonic() - started:6.1f}s] {text}", file=sys.stderr, flush=True)
 
@@ -210,7 +207,6 @@ def _print_frame(frame) -> None:
 
 
 def _print_rows(records: Sequence[RunRecord]) -> None:
-    """The page's records table; with a kernel start column when the rows come from several."""
     _print_frame(records_frame(records, with_kernel=len({r.kernel_start for r in records}) > 1))
 
 

@@ -1,8 +1,5 @@
-"""Run records and what they mean: verdicts and the comparison of two sets of records.
-
-Every screen, command and report judges runs here only: "the same rerun" is one pair of SHA-256 fingerprints,
-and `compare_records` decides both the Compare page's headline and the exit status of `python -m repro_core compare`.
-"""
+"""Run records and what they mean, for every screen, command and report: "the same rerun" is one pair of SHA-256 fingerprints,
+and `compare_records` decides both the Compare page's headline and the exit status of `python -m repro_core compare`."""
 
 from __future__ import annotations
 

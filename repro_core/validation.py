@@ -1,7 +1,5 @@
 """Checks for every untrusted value the lab uses: widgets, command-line flags, uploaded reports, environment variables.
-
-Bools posing as numbers, NaN and infinity are refused; `echo=False` keeps a hostile report's value out of the message.
-"""
+Bools posing as numbers, NaN and infinity are refused; `echo=False` keeps a hostile report's value out of the message."""
 
 from __future__ import annotations
 

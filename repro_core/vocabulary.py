@@ -1,7 +1,5 @@
 """The lab's one vocabulary: Keras engines, recipes (model x reseed x engine) and the story's scenarios (named recipes).
-
-Every layer takes these names from here, so a screen and a report can never spell an engine or a scenario differently.
-"""
+Every layer takes these names from here, so a screen and a report can never spell an engine or a scenario differently."""
 
 from __future__ import annotations
 
@@ -91,8 +89,6 @@ RESEEDS = _by_name(
 
 @dataclass(frozen=True)
 class Recipe:
-    """How the model is made (`model`), how the cell reseeds before it (`reseed`), and the Keras engine."""
-
     model: str
     reseed: str
     engine: str = "keras3"

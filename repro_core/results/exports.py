@@ -40,7 +40,6 @@ def records_csv(records: Sequence[RunRecord]) -> str:
 
 
 def report_text(records: Sequence[RunRecord], params: StoryParams, kernel_name: str, versions: KernelVersions | None) -> str:
-    """The schema-versioned JSON report of these records (what `story --report` writes)."""
     return report_json(build_report(records, settings_of(params, kernel_name), versions))
 
 
@@ -79,7 +78,6 @@ def _mark(value: bool | None) -> str:
 
 
 def comparison_frame(comparison: RecordsComparison) -> pd.DataFrame:
-    """(scenario, rerun, before same?, after same?) plus 12-character fingerprint prefixes of each side."""
     data = [
         {
             COL_SCENARIO: row.scenario,
@@ -135,7 +133,6 @@ def _kernel_value(report: Report, label: str) -> str:
 
 
 def what_differs(a: Report, b: Report) -> list[tuple[str, str, str, bool]]:
-    """(field, A's value, B's value, same?) for the engine and the kernel's package versions, Python and platform."""
     rows = []
     for label in DIFFERS_FIELDS:
         left, right = _kernel_value(a, label), _kernel_value(b, label)

@@ -1,8 +1,5 @@
 """`python -m repro_core check-notebook run.ipynb`: what a reader would do by hand, Run All and compare the checksum lines.
-
-It runs in an ordinary Jupyter kernelspec through nbclient, never the lab's own kernels, so it checks the export alone.
-It runs the notebook's code: use it on notebooks you trust.
-"""
+It runs in a plain Jupyter kernelspec through nbclient, never the lab's kernels, so it checks the export alone; it runs the notebook's code."""
 
 from __future__ import annotations
 
@@ -23,8 +20,6 @@ MAX_NOTEBOOK_BYTES = 5_000_000
 
 @dataclass(frozen=True)
 class NotebookCheck:
-    """The checksum lines a notebook recorded, and those a fresh run printed, in order."""
-
     kernel_name: str
     recorded: list[str]
     repeated: list[str]
@@ -90,7 +85,6 @@ def check_notebook(nb: nbformat.NotebookNode, kernel_name: str | None = None, ti
 
 
 def report_lines(check: NotebookCheck) -> list[str]:
-    """One block per checksum line: same/DIFFERENT, the recorded line and the repeated one; then a total."""
     out = [f"re-executed in kernelspec {check.kernel_name!r}"]
     for number, (recorded, repeated) in enumerate(check.pairs, start=1):
         out.append(f"line {number}: {'same' if recorded == repeated else 'DIFFERENT'}")

@@ -1,7 +1,5 @@
 """The exact cells that ran, with their outputs, as a notebook that stands alone in an ordinary Jupyter.
-
-Its opening cell says what to install (from the kernel's own report), the lab's settings, and how to check the checksums.
-"""
+Its opening cell says what to install (from the kernel's own report), the lab's settings, and how to check the checksums."""
 
 from __future__ import annotations
 
@@ -34,8 +32,6 @@ TF_PYTHONS: dict[tuple[int, int], tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class NotebookInfo:
-    """What the opening cell states: the kernel's own report, the lab's settings, when, and the file's name."""
-
     title: str
     versions: KernelVersions
     settings: Mapping[str, object]
@@ -100,7 +96,6 @@ def _value(value: object) -> str:
 
 
 def check_commands(file_name: str) -> str:
-    """The shell lines that re-run a notebook and compare its checksum lines (with the lab, and without it)."""
     name = file_name if re.fullmatch(r"[A-Za-z0-9._-]+", file_name) else "run.ipynb"
     grep = "grep -o 'summary of trainable variables[^\"\\\\]*'"
     return (
@@ -114,22 +109,16 @@ def check_commands(file_name: str) -> str:
 
 
 def opening_markdown(info: NotebookInfo, kernel_starts: int) -> str:
-    """The first cell: what ran, where, with what, and how to check it."""
     v = info.versions
     created = info.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
     commit = f" (lab commit `{info.lab_commit[:12]}`)" if re.fullmatch(r"[0-9a-f]{40}", info.lab_commit or "") else ""
     rows = "\n".join(f"| {name} | {_value(value)} |" for name, value in info.settings.items())
-    other_os = (
-        f" `tensorflow-cpu` is the Linux CPU-only wheel; on macOS or Windows install `tensorflow=={v.tensorflow}` instead."
-        if tensorflow_package(v) == "tensorflow-cpu"
-        else ""
-    )
-    restarts = (
-        f"\n\nThe lab started a new kernel {kernel_starts - 1} time(s) during this run: a markdown cell marks each place. "
-        "Restart the kernel there (Kernel → Restart) before running on; `check-notebook` does so by itself."
-        if kernel_starts > 1
-        else ""
-    )
+    other_os = restarts = ""
+    if tensorflow_package(v) == "tensorflow-cpu":
+        other_os = f"`tensorflow-cpu` is the Linux CPU-only wheel; on macOS or Windows install `tensorflow=={v.tensorflow}` instead."
+    if kernel_starts > 1:
+        restarts = (f"\n\nThe lab started a new kernel {kernel_starts - 1} time(s) during this run: a markdown cell marks each place. "
+                    "Restart the kernel there (Kernel → Restart) before running on; `check-notebook` does so by itself.")  # fmt: skip
     return f"""# {info.title}
 
 Exported by the Keras Reproducibility Lab on {created}{commit}. The code cells below are exactly the cells the lab
@@ -143,7 +132,7 @@ on {v.platform or "an unreported platform"} ({v.devices}). Install the same into
 
     {pip_line(v)}
 
-{other_os.strip()} To run it in Jupyter that environment also needs `ipykernel` (and `nbconvert` for the shell check below).
+{other_os} To run it in Jupyter that environment also needs `ipykernel` (and `nbconvert` for the shell check below).
 
 ## The lab's settings
 
@@ -167,7 +156,6 @@ def kernel_start_groups(cells: Sequence[CellResult]) -> list[list[CellResult]]:
 
 
 def notebook_from_cells(cells: Sequence[CellResult], info: NotebookInfo) -> nbformat.NotebookNode:
-    """The opening cell, then one code cell per executed cell, in order, each with its stdout as recorded."""
     starts = kernel_start_groups(cells)
     nb = new_notebook()
     display_name = f"Python 3 (Python {info.versions.python}, TensorFlow {info.versions.tensorflow})"
@@ -192,7 +180,6 @@ def notebook_from_cells(cells: Sequence[CellResult], info: NotebookInfo) -> nbfo
 
 
 def checksum_lines(nb: nbformat.NotebookNode) -> list[str]:
-    """Every "summary of trainable variables … sha256 …" line the notebook's code cells printed, in order."""
     outputs = [output for cell in nb.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
     stdout = [output.get("text", "") for output in outputs if output.get("output_type") == "stream" and output.get("name") == "stdout"]
     return [line.rstrip() for text in stdout for line in CHECKSUM_LINE.findall(text)]

@@ -1,8 +1,5 @@
-"""Schema-versioned JSON reports of a lab run, written and read back.
-
-A visitor uploads reports to compare machines, so everything read back is hostile: size-capped, parsed as JSON only,
-and checked field by field.
-"""
+"""Schema-versioned JSON reports of a lab run. Visitors upload them to compare machines, so everything read back is hostile:
+size-capped, parsed as JSON only, checked field by field."""
 
 from __future__ import annotations
 
@@ -68,7 +65,6 @@ def machine_info() -> dict[str, str]:
 
 
 def lab_commit() -> str:
-    """The git commit of the lab's checkout (empty outside a git checkout)."""
     try:  # git finds the checkout from this file's folder upwards
         done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):

@@ -1,7 +1,5 @@
 """The timeline: one committed report per (TensorFlow release, engine), written by `python -m timeline`, and the live column.
-
-A report's release and engine are read from its settings, never guessed from its file name.
-"""
+A report's release and engine are read from its settings, never guessed from its file name."""
 
 from __future__ import annotations
 
@@ -75,7 +73,6 @@ class TimelineEntry:
 
 
 def entry_of(report: Report, path: str = "") -> TimelineEntry:
-    """Read the release and engine a timeline report was made for from its settings."""
     release = check_release(str(report.settings.get("release", "")))
     engine = str(report.settings.get("release_engine", ""))
     if engine not in engines_offered(release_key(release)):

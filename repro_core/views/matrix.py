@@ -24,7 +24,6 @@ MATRIX_COLUMNS = [COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, CO
 
 
 def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
-    """One row per combination, in the order given; verdicts come from records.verdict()."""
     rows = [
         {
             COL_RECIPE: result.recipe.label,

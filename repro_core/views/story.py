@@ -39,7 +39,6 @@ def short(sha: str) -> str:
 
 
 def records_frame(records: Sequence[RunRecord], with_kernel: bool = False) -> pd.DataFrame:
-    """One row per rerun, in the order given; optionally with the kernel start each row came from."""
     rows = [
         {
             COL_KERNEL: int(record.kernel_start),
@@ -58,27 +57,24 @@ def records_frame(records: Sequence[RunRecord], with_kernel: bool = False) -> pd
 
 def chart_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Long-form points (one per rerun and moment) and hand-over segments (after k -> before k+1)."""
-    points = []
-    for position, record in enumerate(records, start=1):
-        for series, value, sha in (
-            (SERIES_BEFORE, record.before_sum, record.before_sha256),
-            (SERIES_AFTER, record.after_sum, record.after_sha256),
-        ):
-            points.append({"position": position, "rerun": int(record.rerun), "series": series, "sum": float(value), "sha256": short(sha)})
-    handovers = []
-    for position, (a, b) in enumerate(zip(records, records[1:], strict=False), start=1):
-        handovers.append(
-            {
-                "position": position,
-                "next_position": position + 1,
-                "series": SERIES_HANDOVER,
-                "after": float(a.after_sum),
-                "next_before": float(b.before_sum),
-                "from_rerun": int(a.rerun),
-                "to_rerun": int(b.rerun),
-                "identical": a.after_sha256 == b.before_sha256,
-            }
-        )
+    points = [
+        {"position": position, "rerun": int(record.rerun), "series": series, "sum": float(value), "sha256": short(sha)}
+        for position, record in enumerate(records, start=1)
+        for series, value, sha in ((SERIES_BEFORE, record.before_sum, record.before_sha256), (SERIES_AFTER, record.after_sum, record.after_sha256))
+    ]
+    handovers = [
+        {
+            "position": position,
+            "next_position": position + 1,
+            "series": SERIES_HANDOVER,
+            "after": float(a.after_sum),
+            "next_before": float(b.before_sum),
+            "from_rerun": int(a.rerun),
+            "to_rerun": int(b.rerun),
+            "identical": a.after_sha256 == b.before_sha256,
+        }
+        for position, (a, b) in enumerate(zip(records, records[1:], strict=False), start=1)
+    ]
     point_columns = ["position", "rerun", "series", "sum", "sha256"]
     handover_columns = ["position", "next_position", "series", "after", "next_before", "from_rerun", "to_rerun", "identical"]
     return pd.DataFrame(points, columns=point_columns), pd.DataFrame(handovers, columns=handover_columns)
@@ -94,8 +90,8 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
         legend=alt.Legend(title="click to highlight", orient="bottom", labelLimit=0),
     )
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.15))
-    x_axis = alt.Axis(title="rerun (in table order)", tickMinStep=1, format="d")
     x_scale = alt.Scale(domain=[0.5, max(len(records), 1) + 0.5], nice=False)
+    x = alt.X("position:Q", axis=alt.Axis(title="rerun (in table order)", tickMinStep=1, format="d"), scale=x_scale)
     y = alt.Y("sum:Q", title="sum of all weights", scale=alt.Scale(zero=False))
     point_tooltip = [
         alt.Tooltip("rerun:Q", title="rerun"),
@@ -106,14 +102,14 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
     lines = (
         alt.Chart(points)
         .mark_line(point=alt.OverlayMarkDef(size=70, filled=True))
-        .encode(x=alt.X("position:Q", axis=x_axis, scale=x_scale), y=y, color=color, opacity=opacity, tooltip=point_tooltip)
+        .encode(x=x, y=y, color=color, opacity=opacity, tooltip=point_tooltip)
         .add_params(pick)
     )
     rules = (
         alt.Chart(handovers)
         .mark_rule(strokeDash=[5, 4], strokeWidth=2)
         .encode(
-            x=alt.X("position:Q", axis=x_axis, scale=x_scale),
+            x=x,
             x2="next_position:Q",
             y=alt.Y("after:Q", title="sum of all weights", scale=alt.Scale(zero=False)),
             y2="next_before:Q",
@@ -135,7 +131,6 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
 
 
 def verdict_text(records: Sequence[RunRecord]) -> tuple[str, str]:
-    """(verdict, sentence) for the rows given, computed with records.verdict()."""
     found = VERDICTS[verdict(list(records))]
     return found.name, f"**Verdict: {found.headline}** ({found.name}) — {found.meaning}."
 

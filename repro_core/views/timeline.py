@@ -26,7 +26,6 @@ TF_SEED = "factory-tf-seed"
 
 
 def rerun_text(record: RunRecord) -> str:
-    """One rerun for a tooltip: the first 12 characters of each fingerprint and the article's 13-decimal sums."""
     return (
         f"{short(record.before_sha256)} ({format_sum(record.before_sum)}) → "
         f"{short(record.after_sha256)} ({format_sum(record.after_sum)})"
@@ -42,7 +41,6 @@ def cell_verdict(entry: TimelineEntry, scenario: str) -> str:
 
 
 def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
-    """One row per (report, scenario): its verdict, versions and the first two reruns' fingerprints and sums."""
     rows = []
     for entry in entries:
         grouped = by_scenario(entry.report.records)
@@ -110,7 +108,6 @@ def cell_rows(entries: Sequence[TimelineEntry], column: str, scenario: str) -> p
 
 
 def provenance_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
-    """Per column: what the kernel reported, on which machine, when, from which lab commit, and any error."""
     rows = []
     for entry in entries:
         kernel, report = entry.report.kernel, entry.report
