@@ -118,7 +118,7 @@ def report_summary(report: Report) -> list[tuple[str, str]]:
     return lines
 
 
-# What tells two reports' kernels apart: (label, where it is read from the report).
+# What tells two reports' kernels apart (labels as shown; `_kernel_value` reads each from the report).
 DIFFERS_FIELDS = ("engine", "TensorFlow", "Keras", "NumPy", "Python", "platform")
 COL_FIELD, COL_A, COL_B, COL_SAME = "field", "report A", "report B", "same?"
 
@@ -133,11 +133,8 @@ def _kernel_value(report: Report, label: str) -> str:
 
 
 def what_differs(a: Report, b: Report) -> list[tuple[str, str, str, bool]]:
-    rows = []
-    for label in DIFFERS_FIELDS:
-        left, right = _kernel_value(a, label), _kernel_value(b, label)
-        rows.append((label, left or "?", right or "?", left == right))
-    return rows
+    values = [(label, _kernel_value(a, label), _kernel_value(b, label)) for label in DIFFERS_FIELDS]
+    return [(label, left or "?", right or "?", left == right) for label, left, right in values]
 
 
 def differs_frame(rows: Sequence[tuple[str, str, str, bool]]) -> pd.DataFrame:

@@ -3,6 +3,7 @@ size-capped, parsed as JSON only, checked field by field."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import platform
@@ -53,14 +54,8 @@ class Report:
 def machine_info() -> dict[str, str]:
     """Platform and CPU of the machine running the lab (kernels started here share it)."""
     cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as handle:
+        cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
     return {"platform": platform.platform(), "cpu": cpu}
 
 

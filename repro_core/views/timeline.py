@@ -26,10 +26,7 @@ TF_SEED = "factory-tf-seed"
 
 
 def rerun_text(record: RunRecord) -> str:
-    return (
-        f"{short(record.before_sha256)} ({format_sum(record.before_sum)}) → "
-        f"{short(record.after_sha256)} ({format_sum(record.after_sum)})"
-    )
+    return f"{short(record.before_sha256)} ({format_sum(record.before_sum)}) → {short(record.after_sha256)} ({format_sum(record.after_sum)})"
 
 
 def cell_verdict(entry: TimelineEntry, scenario: str) -> str:
@@ -78,23 +75,14 @@ def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
         ),
         y=alt.Y(f"{F_SCENARIO}:N", title=None, sort=list(SCENARIOS)),
     )
-    tooltip = [
-        alt.Tooltip(f"{F_COLUMN}:N", title="run"),
-        alt.Tooltip("source:N", title="source"),
-        alt.Tooltip(f"{F_SCENARIO}:N", title="scenario"),
-        alt.Tooltip(f"{F_VERDICT}:N", title="verdict"),
-        alt.Tooltip("tensorflow:N", title="TensorFlow"),
-        alt.Tooltip("keras:N", title="Keras"),
-        alt.Tooltip("rerun_1:N", title="rerun 1 before → after"),
-        alt.Tooltip("rerun_2:N", title="rerun 2 before → after"),
-        alt.Tooltip("error:N", title="error"),
-    ]
+    titles = {F_COLUMN: "run", "source": "source", F_SCENARIO: "scenario", F_VERDICT: "verdict", "tensorflow": "TensorFlow", "keras": "Keras",
+              "rerun_1": "rerun 1 before → after", "rerun_2": "rerun 2 before → after", "error": "error"}  # fmt: skip
+    tooltip = [alt.Tooltip(f"{field}:N", title=title) for field, title in titles.items()]
     color = alt.Color(f"{F_VERDICT}:N", scale=verdict_scale(list(frame[F_VERDICT])), legend=alt.Legend(title="verdict", orient="right"))
     stroke = alt.condition(pick, alt.value("black"), alt.value("white"))
     cells = base.mark_rect(strokeWidth=2).encode(color=color, tooltip=tooltip, stroke=stroke).add_params(pick)
-    live_marks = (
-        base.transform_filter("datum.source == 'live'").mark_text(text="live", fontSize=10, color="white", fontWeight="bold").encode(tooltip=tooltip)
-    )
+    live = base.transform_filter("datum.source == 'live'")
+    live_marks = live.mark_text(text="live", fontSize=10, color="white", fontWeight="bold").encode(tooltip=tooltip)
     # Streamlit fits the whole chart (slanted column labels included) into this height, so it budgets for them.
     return alt.layer(cells, live_marks).properties(height=ROW_HEIGHT * len(SCENARIOS) + LABELS_HEIGHT)
 
@@ -162,10 +150,6 @@ class Finding:
     missing: tuple[str, ...]  # "release engine" with no records (install or run failed)
 
 
-def _releases(entries: Sequence[TimelineEntry]) -> list[str]:
-    return sorted({e.release for e in entries}, key=release_key)
-
-
 def find(entries: Sequence[TimelineEntry]) -> Finding:
     recorded = [e for e in entries if e.source == "recorded"]
     tf_seed: dict[str, list[tuple[str, str]]] = {}
@@ -186,15 +170,11 @@ def find(entries: Sequence[TimelineEntry]) -> Finding:
             break_engines = tuple(f"{e}: {v}" for e, v in measured if v != "stable")
         elif first_break:
             stable_again.extend(f"{release} {e}" for e, v in measured if v == "stable")
-    full_runs, full_failures = [], []
-    for entry in recorded:
-        verdict = entry.verdicts().get(FULL_SEED)
-        if verdict is not None:
-            full_runs.append(f"{entry.release} {entry.engine}")
-            if verdict != "stable":
-                full_failures.append(f"{entry.release} {entry.engine}: {verdict}")
+    full_seed = [(e, e.verdicts().get(FULL_SEED)) for e in recorded]
+    full_runs = tuple(f"{e.release} {e.engine}" for e, v in full_seed if v is not None)
+    full_failures = tuple(f"{e.release} {e.engine}: {v}" for e, v in full_seed if v not in (None, "stable"))
     missing = tuple(f"{e.release} {e.engine}" for e in recorded if not e.report.records)
-    return Finding(first_stable, first_break, break_engines, tuple(stable_again), tuple(full_runs), tuple(full_failures), missing)
+    return Finding(first_stable, first_break, break_engines, tuple(stable_again), full_runs, full_failures, missing)
 
 
 def _span(releases: Sequence[str]) -> str:
@@ -210,7 +190,7 @@ def timeline_caption(entries: Sequence[TimelineEntry]) -> str:
     settings = {(e.report.settings.get("seed"), e.report.settings.get("reruns"), e.report.settings.get("epochs")) for e in recorded}
     how = "; ".join(f"seed {seed}, {reruns} reruns, {epochs} epochs" for seed, reruns, epochs in sorted(settings, key=str))
     machines = sorted({e.report.machine.get("cpu", "?") for e in recorded})
-    return f"{len(recorded)} recorded reports, TensorFlow {_span(_releases(recorded))} ({how}) on {', '.join(machines)}."
+    return f"{len(recorded)} recorded reports, TensorFlow {_span([e.release for e in recorded])} ({how}) on {', '.join(machines)}."
 
 
 def summary_sentence(entries: Sequence[TimelineEntry]) -> str:
