@@ -46,8 +46,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
-        prog="python -m repro_core",
-        description="Run the seed article's Keras notebook scenarios in real Jupyter kernels and report what happened.",
+        prog="python -m repro_core", description="Run the seed article's Keras notebook scenarios in real Jupyter kernels and report what happened."
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     story = commands.add_parser(
@@ -61,27 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=DEFAULT_SEED, help=f"the TF/Keras seed the cells set (0-{SEED_MAX}, default {DEFAULT_SEED}, the article's)"
     )
     story.add_argument("--epochs", type=int, default=10, help=f"training epochs per rerun (1-{EPOCHS_MAX}, default 10 as in the article)")
-    story.add_argument(
-        "--engine",
-        default="keras3",
-        help="which Keras TensorFlow uses in the kernel: keras3 (default) or tf_keras (sets TF_USE_LEGACY_KERAS=1); "
-        "kernels with TensorFlow < 2.16 use their bundled Keras whatever this says",
-    )
+    story.add_argument("--engine", default="keras3",
+                       help="which Keras TensorFlow uses in the kernel: keras3 (default) or tf_keras (sets TF_USE_LEGACY_KERAS=1); "
+                       "kernels with TensorFlow < 2.16 use their bundled Keras whatever this says")  # fmt: skip
     story.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL}: this Python interpreter)")
-    story.add_argument(
-        "--scenario", action="append", dest="scenarios", metavar="NAME",
-        help=f"a scenario to run; repeat for several (default: {', '.join(STORY_SCENARIOS)}; also: restart)",
-    )
-    story.add_argument("--whole-story", action="store_true",
-                       help=f"run what the app's Home page runs: {', '.join(WHOLE_STORY)}")  # fmt: skip
+    story.add_argument("--scenario", action="append", dest="scenarios", metavar="NAME",
+                       help=f"a scenario to run; repeat for several (default: {', '.join(STORY_SCENARIOS)}; also: restart)")  # fmt: skip
+    story.add_argument("--whole-story", action="store_true", help=f"run what the app's Home page runs: {', '.join(WHOLE_STORY)}")
     story.add_argument("--format", choices=["table", "json", "csv"], default="table", help="output format for the records (default table)")
     story.add_argument("--report", metavar="FILE", help="also write a schema-versioned JSON report (for `compare` or the app's Compare page)")
-    story.add_argument(
-        "--notebook", metavar="FILE",
-        help="also write the cells that ran, with their output, as a notebook (the same file a page's Notebook download gives; "
-        "check it with `check-notebook FILE`). With several scenarios, one file per scenario: run.ipynb becomes "
-        "run-global-model.ipynb, run-factory-tf-seed.ipynb, ...",
-    )  # fmt: skip
+    story.add_argument("--notebook", metavar="FILE",
+                       help="also write the cells that ran, with their output, as a notebook (the same file a page's Notebook download "
+                       "gives; check it with `check-notebook FILE`). With several scenarios, one file per scenario: run.ipynb becomes "
+                       "run-global-model.ipynb, run-factory-tf-seed.ipynb, ...")  # fmt: skip
     compare = commands.add_parser(
         "compare",
         help="compare two JSON reports (two machines, two TensorFlow versions) fingerprint by fingerprint",

@@ -17,17 +17,14 @@ class Verdict:
     role: str  # "good", "bad", "caution", "neutral", "failed" or "missing"
 
 
-VERDICTS: dict[str, Verdict] = {
-    v.name: v
-    for v in (
+VERDICTS: dict[str, Verdict] = {v.name: v for v in (
         Verdict("stable", "Stable", "every rerun produced bit-identical weights before and after training", "good"),
         Verdict("drift-chain", "Drift, as a chain", "each rerun starts where the previous one ended: after(k) == before(k+1)", "bad"),
         Verdict("drift", "Drift", "reruns differ, and not as a chain", "caution"),
         Verdict("single-run", "Single run", "only one rerun: nothing to compare yet", "neutral"),
         Verdict("error", "Error", "a cell raised before two reruns could be compared", "failed"),
         Verdict("no-records", "No records", "the run produced no records", "missing"),
-    )
-}
+)}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ def whole_number(name: str, value: object, low: int, high: int, echo: bool = Tru
 
 
 def real_number(name: str, value: object, low: float, high: float, low_open: bool = False, echo: bool = True) -> float:
-    """A finite float in [low, high] (or (low, high] when low_open)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _refuse(f"{name} must be a number", value, echo)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 
 import nbformat
@@ -49,13 +49,11 @@ def notebook_text(cells: Sequence[CellResult], info: NotebookInfo) -> str:
 
 
 def story_notebook_info(title: str, params: StoryParams, kernel_name: str, versions: KernelVersions, file_name: str) -> NotebookInfo:
-    """The opening cell's facts for a story run (a page's table or one CLI scenario): the report's settings."""
     return NotebookInfo(title=title, versions=versions, settings=settings_of(params, kernel_name), file_name=file_name,
                         lab_commit=lab_commit())  # fmt: skip
 
 
 def audit_notebook_info(result: AuditResult, file_name: str) -> NotebookInfo:
-    """The opening cell's facts for an audit (the Your model page and `audit --notebook`): recipe, reruns run, spec."""
     audit = result.audit
     settings = {"recipe": audit.recipe.label, "seed": audit.seed, "reruns": len(result.records), "kernel": result.versions.kernelspec,
                 **audit.spec.to_dict()}  # fmt: skip
@@ -101,8 +99,7 @@ def compare(a: Report, b: Report) -> RecordsComparison:
 
 def report_summary(report: Report) -> list[tuple[str, str]]:
     """(label, value) lines about a report. The values come from an uploaded file: show them as plain text, never as Markdown."""
-    k: Mapping[str, object] = report.kernel
-    s: Mapping[str, object] = report.settings
+    k, s = report.kernel, report.settings
     verdicts = ", ".join(f"{name}: {v}" for name, v in sorted(report.verdicts().items())) or "none"
     lines = [
         ("Kernel", f"{k.get('kernelspec', '?')} · Python {k.get('python', '?')} · TensorFlow {k.get('tensorflow', '?')} · "

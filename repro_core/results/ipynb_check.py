@@ -90,11 +90,8 @@ def report_lines(check: NotebookCheck) -> list[str]:
         out.append(f"line {number}: {'same' if recorded == repeated else 'DIFFERENT'}")
         out.append(f"  recorded  {recorded if recorded is not None else '(none)'}")
         out.append(f"  repeated  {repeated if repeated is not None else '(none)'}")
-    if not check.recorded:
-        out.append("the notebook records no checksum lines: nothing to compare")
-    else:
-        out.append(f"{check.same} of {len(check.pairs)} checksum lines repeat exactly")
-    return out
+    total = f"{check.same} of {len(check.pairs)} checksum lines repeat exactly"
+    return [*out, total if check.recorded else "the notebook records no checksum lines: nothing to compare"]
 
 
 def installed_kernelspec(name: str) -> str:

@@ -148,7 +148,6 @@ Run every cell in a fresh kernel: each "summary of trainable variables … sha25
 
 
 def kernel_start_groups(cells: Sequence[CellResult]) -> list[list[CellResult]]:
-    """The cells grouped by the kernel start that ran them (the number the runner tagged each with), in order."""
     groups: dict[int, list[CellResult]] = {}
     for cell in cells:
         groups.setdefault(cell.kernel_start, []).append(cell)

@@ -68,9 +68,7 @@ def lab_commit() -> str:
     return commit if done.returncode == 0 and _COMMIT.match(commit) else ""
 
 
-def build_report(
-    records: Sequence[RunRecord], settings: Mapping[str, object], versions: KernelVersions | None, error: str = ""
-) -> Report:
+def build_report(records: Sequence[RunRecord], settings: Mapping[str, object], versions: KernelVersions | None, error: str = "") -> Report:
     return Report(
         settings=dict(settings),
         kernel=asdict(versions) if versions else {},

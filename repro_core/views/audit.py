@@ -8,7 +8,6 @@ import altair as alt
 import pandas as pd
 
 COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before training", "max |Δ| after training"
-TABLE_COLUMNS = ["layer", "weight", "shape", COL_DELTA_BEFORE, COL_DELTA_AFTER, "identical"]
 
 
 def layer_table(rows: Sequence[dict]) -> pd.DataFrame:
@@ -24,7 +23,7 @@ def layer_table(rows: Sequence[dict]) -> pd.DataFrame:
         }
         for row in rows
     ]
-    return pd.DataFrame(data, columns=TABLE_COLUMNS)
+    return pd.DataFrame(data, columns=["layer", "weight", "shape", COL_DELTA_BEFORE, COL_DELTA_AFTER, "identical"])
 
 
 def diff_heatmap(matrix: Sequence[Sequence[float]], title: str = "") -> alt.Chart:

@@ -11,15 +11,9 @@ from repro_core.experiments.matrix import RecipeResult
 from repro_core.views.palette import verdict_scale
 from repro_core.views.story import short
 
-COL_MODEL = "model"
-COL_RESEED = "reseed"
-COL_RECIPE = "recipe"
-COL_ENGINE = "engine"
-COL_VERDICT = "verdict"
-COL_DELTA_BEFORE = "max |Δ| before"
-COL_DELTA_AFTER = "max |Δ| after"
+COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_SECONDS = "recipe", "model", "reseed", "engine", "verdict", "seconds"
+COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before", "max |Δ| after"
 COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
-COL_SECONDS = "seconds"
 MATRIX_COLUMNS = [COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]
 
 
@@ -50,9 +44,7 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
         y=alt.Y(f"{COL_RECIPE}:N", title="model + reseed", sort=list(dict.fromkeys(data[COL_RECIPE]))),
     )
     tooltip = [
-        alt.Tooltip(f"{COL_RECIPE}:N", title="recipe"),
-        alt.Tooltip(f"{COL_ENGINE}:N", title="engine"),
-        alt.Tooltip(f"{COL_VERDICT}:N", title="verdict"),
+        *(alt.Tooltip(f"{column}:N", title=column) for column in (COL_RECIPE, COL_ENGINE, COL_VERDICT)),
         alt.Tooltip("delta_before:Q", title="max |Δ| before", format=".3g"),
         alt.Tooltip("delta_after:Q", title="max |Δ| after", format=".3g"),
         alt.Tooltip("fingerprints:N", title="fingerprints"),

@@ -84,11 +84,8 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
     """Before/after sums per rerun, and dashed hand-overs from after(k) to before(k+1): flat ones show a chain at a glance."""
     points, handovers = chart_frames(records)
     pick = alt.selection_point(fields=["series"], bind="legend", name="series_pick")
-    color = alt.Color(
-        "series:N",
-        scale=alt.Scale(domain=SERIES, range=["#1f77b4", "#d62728", "#7f7f7f"]),
-        legend=alt.Legend(title="click to highlight", orient="bottom", labelLimit=0),
-    )
+    legend = alt.Legend(title="click to highlight", orient="bottom", labelLimit=0)
+    color = alt.Color("series:N", scale=alt.Scale(domain=SERIES, range=["#1f77b4", "#d62728", "#7f7f7f"]), legend=legend)
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.15))
     x_scale = alt.Scale(domain=[0.5, max(len(records), 1) + 0.5], nice=False)
     x = alt.X("position:Q", axis=alt.Axis(title="rerun (in table order)", tickMinStep=1, format="d"), scale=x_scale)

@@ -31,10 +31,7 @@ def rerun_text(record: RunRecord) -> str:
 
 def cell_verdict(entry: TimelineEntry, scenario: str) -> str:
     """The recomputed verdict of one scenario in one report; "error" / "no records" when it has none."""
-    verdicts = entry.verdicts()
-    if scenario in verdicts:
-        return verdicts[scenario]
-    return "error" if entry.report.error else "no-records"
+    return entry.verdicts().get(scenario) or ("error" if entry.report.error else "no-records")
 
 
 def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
@@ -66,13 +63,9 @@ def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     """Columns release · engine (live ones last, marked "live"), rows scenarios, colour the verdict; click a cell to select it."""
     pick = alt.selection_point(name=SELECTION, fields=[F_COLUMN, F_SCENARIO], on="click", clear="dblclick", empty=False)
     columns = list(dict.fromkeys(frame[F_COLUMN]))
-    base = alt.Chart(frame).encode(
-        x=alt.X(
-            f"{F_COLUMN}:N",
-            title="TensorFlow release · engine",
-            sort=columns,
-            axis=alt.Axis(labelAngle=-60, orient="top", labelLimit=200, labelOverlap=False),  # every column keeps its label
-        ),
+    base = alt.Chart(frame).encode(  # labelOverlap=False: every column keeps its label
+        x=alt.X(f"{F_COLUMN}:N", title="TensorFlow release · engine", sort=columns,
+                axis=alt.Axis(labelAngle=-60, orient="top", labelLimit=200, labelOverlap=False)),  # fmt: skip
         y=alt.Y(f"{F_SCENARIO}:N", title=None, sort=list(SCENARIOS)),
     )
     titles = {F_COLUMN: "run", "source": "source", F_SCENARIO: "scenario", F_VERDICT: "verdict", "tensorflow": "TensorFlow", "keras": "Keras",
@@ -96,24 +89,22 @@ def cell_rows(entries: Sequence[TimelineEntry], column: str, scenario: str) -> p
 
 
 def provenance_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
-    rows = []
-    for entry in entries:
-        kernel, report = entry.report.kernel, entry.report
-        rows.append(
-            {
-                "run": entry.column,
-                "source": entry.source,
-                "TensorFlow": kernel.get("tensorflow", ""),
-                "Keras": f"{kernel.get('engine', '')} {kernel.get('keras', '')}".strip(),
-                "numpy": kernel.get("numpy", ""),
-                "Python": kernel.get("python", ""),
-                "platform": report.machine.get("platform", ""),
-                "CPU": report.machine.get("cpu", ""),
-                "date": report.created,
-                "lab commit": report.lab_commit[:10],
-                "error": report.error.splitlines()[0][:200] if report.error else "",
-            }
-        )
+    rows = [
+        {
+            "run": entry.column,
+            "source": entry.source,
+            "TensorFlow": entry.report.kernel.get("tensorflow", ""),
+            "Keras": f"{entry.report.kernel.get('engine', '')} {entry.report.kernel.get('keras', '')}".strip(),
+            "numpy": entry.report.kernel.get("numpy", ""),
+            "Python": entry.report.kernel.get("python", ""),
+            "platform": entry.report.machine.get("platform", ""),
+            "CPU": entry.report.machine.get("cpu", ""),
+            "date": entry.report.created,
+            "lab commit": entry.report.lab_commit[:10],
+            "error": entry.report.error.splitlines()[0][:200] if entry.report.error else "",
+        }
+        for entry in entries
+    ]
     return pd.DataFrame(rows)
 
 
@@ -183,7 +174,6 @@ def _span(releases: Sequence[str]) -> str:
 
 
 def timeline_caption(entries: Sequence[TimelineEntry]) -> str:
-    """What the recorded columns are: how many reports, which releases, with which settings."""
     recorded = [e for e in entries if e.source == "recorded"]
     if not recorded:
         return "No recorded reports."
