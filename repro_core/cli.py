@@ -1,8 +1,5 @@
-"""`python -m repro_core story ...`: the article's scenarios from the command line (`audit`: your own model).
-
-Records go to stdout (table, json or csv); progress goes to stderr; bad values exit 2
-with one line and no traceback.
-"""
+"""`python -m repro_core`: the story, an audit, a comparison or a notebook check from the command line.
+Results go to stdout, progress to stderr; bad values exit 2 with one line and no traceback."""
 
 from __future__ import annotations
 
@@ -27,12 +24,12 @@ from repro_core.results.exports import (
     differs_frame,
     notebook_text,
     records_csv,
-    settings_of,
+    report_text,
     story_notebook_info,
     what_differs,
 )
 from repro_core.results.ipynb_check import main as check_main
-from repro_core.results.report import MAX_REPORT_BYTES, build_report, parse_report, report_json
+from repro_core.results.report import MAX_REPORT_BYTES, parse_report
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
 from repro_core.views.story import COL_SECONDS, records_frame
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
@@ -49,8 +46,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
-        prog="python -m repro_core",
-        description="Run the seed article's Keras notebook scenarios in real Jupyter kernels and report what happened.",
+        prog="python -m repro_core", description="Run the seed article's Keras notebook scenarios in real Jupyter kernels and report what happened."
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     story = commands.add_parser(
@@ -64,27 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=DEFAULT_SEED, help=f"the TF/Keras seed the cells set (0-{SEED_MAX}, default {DEFAULT_SEED}, the article's)"
     )
     story.add_argument("--epochs", type=int, default=10, help=f"training epochs per rerun (1-{EPOCHS_MAX}, default 10 as in the article)")
-    story.add_argument(
-        "--engine",
-        default="keras3",
-        help="which Keras TensorFlow uses in the kernel: keras3 (default) or tf_keras (sets TF_USE_LEGACY_KERAS=1); "
-        "kernels with TensorFlow < 2.16 use their bundled Keras whatever this says",
-    )
+    story.add_argument("--engine", default="keras3",
+                       help="which Keras TensorFlow uses in the kernel: keras3 (default) or tf_keras (sets TF_USE_LEGACY_KERAS=1); "
+                       "kernels with TensorFlow < 2.16 use their bundled Keras whatever this says")  # fmt: skip
     story.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL}: this Python interpreter)")
-    story.add_argument(
-        "--scenario", action="append", dest="scenarios", metavar="NAME",
-        help=f"a scenario to run; repeat for several (default: {', '.join(STORY_SCENARIOS)}; also: restart)",
-    )
-    story.add_argument("--whole-story", action="store_true",
-                       help=f"run what the app's Home page runs: {', '.join(WHOLE_STORY)}")  # fmt: skip
+    story.add_argument("--scenario", action="append", dest="scenarios", metavar="NAME",
+                       help=f"a scenario to run; repeat for several (default: {', '.join(STORY_SCENARIOS)}; also: restart)")  # fmt: skip
+    story.add_argument("--whole-story", action="store_true", help=f"run what the app's Home page runs: {', '.join(WHOLE_STORY)}")
     story.add_argument("--format", choices=["table", "json", "csv"], default="table", help="output format for the records (default table)")
     story.add_argument("--report", metavar="FILE", help="also write a schema-versioned JSON report (for `compare` or the app's Compare page)")
-    story.add_argument(
-        "--notebook", metavar="FILE",
-        help="also write the cells that ran, with their output, as a notebook (the same file a page's Notebook download gives; "
-        "check it with `check-notebook FILE`). With several scenarios, one file per scenario: run.ipynb becomes "
-        "run-global-model.ipynb, run-factory-tf-seed.ipynb, ...",
-    )  # fmt: skip
+    story.add_argument("--notebook", metavar="FILE",
+                       help="also write the cells that ran, with their output, as a notebook (the same file a page's Notebook download "
+                       "gives; check it with `check-notebook FILE`). With several scenarios, one file per scenario: run.ipynb becomes "
+                       "run-global-model.ipynb, run-factory-tf-seed.ipynb, ...")  # fmt: skip
     compare = commands.add_parser(
         "compare",
         help="compare two JSON reports (two machines, two TensorFlow versions) fingerprint by fingerprint",
@@ -132,22 +120,30 @@ def notebook_paths(path: str, scenarios: Sequence[str]) -> dict[str, str]:
     return {name: str(target.with_name(f"{stem}-{name}{suffix}")) for name in scenarios}
 
 
+def _head(path: str, size: int) -> bytes:
+    """At most `size` bytes of a file: a huge one is refused by its parser without being read whole."""
+    with open(path, "rb") as handle:
+        return handle.read(size)
+
+
+def _error(message: object, status: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return status
+
+
 def _check_notebook(args: argparse.Namespace) -> int:
     try:
         if not 1 <= args.timeout <= 86_400:
             raise ValueError(f"timeout must be between 1 and 86400 seconds, got {args.timeout}")
         return check_main(args.path, args.kernel, args.timeout)
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc, 2)
     except Exception as exc:  # nbclient: a cell raised, a kernel died or timed out
         last = next((line for line in reversed(str(exc).splitlines()) if line.strip()), "")
-        print(f"error: the notebook did not run to the end: {type(exc).__name__}: {last.strip()}", file=sys.stderr)
-        return 1
+        return _error(f"the notebook did not run to the end: {type(exc).__name__}: {last.strip()}", 1)
 
 
 def progress_printer() -> Callable[[str], None]:
-    """Progress lines on stderr, each with the seconds since the command started."""
     started = time.monotonic()
     return lambda text: print(f"[{time.monotonic() - started:6.1f}s] {text}", file=sys.stderr, flush=True)
 
@@ -155,13 +151,11 @@ def progress_printer() -> Callable[[str], None]:
 def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
     """`audit`: validate the spec and options before any kernel starts (exit 2 with one line when bad)."""
     try:
-        with open(args.spec, "rb") as handle:
-            spec = ModelSpec.from_json(handle.read(JSON_MAX_BYTES + 1))
+        spec = ModelSpec.from_json(_head(args.spec, JSON_MAX_BYTES + 1))
         audit = Audit(spec, reseed=args.reseed, model=args.model, reruns=args.reruns, seed=args.seed)
         check_kernel_name(args.kernel)
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc, 2)
     result, failed = _guarded(lambda: run_audit(audit, args.kernel, on_status=progress))
     if failed is not None:
         return failed
@@ -178,10 +172,7 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
         info = audit_notebook_info(result, Path(args.notebook).name)
         Path(args.notebook).write_text(notebook_text(result.cells, info), encoding="utf-8")
         print(f"notebook written to {args.notebook}", file=sys.stderr)
-    if result.error:
-        print(f"error: {result.error}", file=sys.stderr)
-        return 1
-    return 0
+    return _error(result.error, 1) if result.error else 0
 
 
 def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
@@ -207,35 +198,29 @@ def _print_frame(frame) -> None:
 
 
 def _print_rows(records: Sequence[RunRecord]) -> None:
-    """The page's records table; with a kernel start column when the rows come from several."""
     _print_frame(records_frame(records, with_kernel=len({r.kernel_start for r in records}) > 1))
 
 
-def _print_table(results: Sequence[ScenarioResult]) -> None:
-    for result in results:
-        print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
-        _print_rows(result.records)
-        print(f"verdict: {result.verdict} ({VERDICTS[result.verdict].meaning})\n")
-
-
-def _print_records(records: list[RunRecord], fmt: str) -> None:
+def _print_story(results: Sequence[ScenarioResult], fmt: str) -> None:
+    records = [r for result in results for r in result.records]
     if fmt == "json":
         json.dump([r.as_dict() for r in records], sys.stdout, indent=2)
         print()
-    else:
+    elif fmt == "csv":
         sys.stdout.write(records_csv(records))  # the same writer as the page's "Table (CSV)" download
+    else:
+        for result in results:
+            print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
+            _print_rows(result.records)
+            print(f"verdict: {result.verdict} ({VERDICTS[result.verdict].meaning})\n")
 
 
 def _compare(first: str, second: str) -> int:
     """The Compare page as text: what differs between the kernels, the reruns side by side, the page's headline."""
     try:
-        reports = []
-        for path in (first, second):
-            with open(path, "rb") as handle:
-                reports.append(parse_report(handle.read(MAX_REPORT_BYTES + 1)))
+        reports = [parse_report(_head(path, MAX_REPORT_BYTES + 1)) for path in (first, second)]
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc, 2)
     comparison = compare(*reports)
     _print_frame(differs_frame(what_differs(*reports)))
     print()
@@ -249,8 +234,7 @@ def _guarded(task: Callable[[], T]) -> tuple[T | None, int | None]:
     try:
         return task(), None
     except KernelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return None, 1
+        return None, _error(exc, 1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return None, 130
@@ -268,17 +252,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         params, scenarios = _params(args)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc, 2)
     progress = progress_printer()
     results, failed = _guarded(lambda: run_story(params, scenarios, args.kernel, on_status=progress))
     if failed is not None:
         return failed
     try:
-        if args.format == "table":
-            _print_table(results)
-        else:
-            _print_records([r for result in results for r in result.records], args.format)
+        _print_story(results, args.format)
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. piped into `head`
         return 0
@@ -293,8 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             Path(path).write_text(notebook_text(result.cells, info), encoding="utf-8")
             progress(f"notebook written to {path}")
     if args.report:
-        report = build_report([r for result in results for r in result.records], settings_of(params, args.kernel), results[0].versions)
-        with open(args.report, "w", encoding="utf-8") as handle:
-            handle.write(report_json(report))
+        records = [r for result in results for r in result.records]
+        Path(args.report).write_text(report_text(records, params, args.kernel, results[0].versions), encoding="utf-8")
         progress(f"report written to {args.report}")
     return 0

@@ -1,10 +1,5 @@
-"""What a run leaves behind, and what it means: records, verdicts, and the comparison of two sets of records.
-
-Every screen, command and report judges runs through this module only: "the same rerun" is one pair of
-SHA-256 fingerprints, a verdict is computed from records (never assumed), and "what differs between two
-reports" is `compare_records`, whose outcome decides both the Compare page's headline and the exit status
-of `python -m repro_core compare`.
-"""
+"""Run records and what they mean, for every screen, command and report: "the same rerun" is one pair of SHA-256 fingerprints,
+and `compare_records` decides both the Compare page's headline and the exit status of `python -m repro_core compare`."""
 
 from __future__ import annotations
 
@@ -22,17 +17,14 @@ class Verdict:
     role: str  # "good", "bad", "caution", "neutral", "failed" or "missing"
 
 
-VERDICTS: dict[str, Verdict] = {
-    v.name: v
-    for v in (
+VERDICTS: dict[str, Verdict] = {v.name: v for v in (
         Verdict("stable", "Stable", "every rerun produced bit-identical weights before and after training", "good"),
         Verdict("drift-chain", "Drift, as a chain", "each rerun starts where the previous one ended: after(k) == before(k+1)", "bad"),
         Verdict("drift", "Drift", "reruns differ, and not as a chain", "caution"),
         Verdict("single-run", "Single run", "only one rerun: nothing to compare yet", "neutral"),
         Verdict("error", "Error", "a cell raised before two reruns could be compared", "failed"),
         Verdict("no-records", "No records", "the run produced no records", "missing"),
-    )
-}
+)}  # fmt: skip
 
 
 @dataclass(frozen=True)

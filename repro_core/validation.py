@@ -1,9 +1,5 @@
-"""The lab's validators: every value that reaches a cell, a report field or a server setting passes one of these.
-
-Widgets, command-line flags, uploaded reports and environment variables all hand over untrusted values, so
-each check refuses bools posing as numbers, text, NaN and infinity, and says in one line what was expected.
-`echo=False` leaves the offending value out of the message (reports are hostile: their text is never repeated).
-"""
+"""Checks for every untrusted value the lab uses: widgets, command-line flags, uploaded reports, environment variables.
+Bools posing as numbers, NaN and infinity are refused; `echo=False` keeps a hostile report's value out of the message."""
 
 from __future__ import annotations
 
@@ -27,9 +23,8 @@ def _refuse(message: str, value: object, echo: bool) -> ValueError:
 
 def whole_number(name: str, value: object, low: int, high: int, echo: bool = True) -> int:
     """An int (or an integral float, as widgets give) in [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _refuse(f"{name} must be a whole number", value, echo)
-    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+    integral = isinstance(value, int) or (isinstance(value, float) and value.is_integer())  # is_integer() is False for NaN and inf
+    if isinstance(value, bool) or not integral:
         raise _refuse(f"{name} must be a whole number", value, echo)
     number = int(value)
     if not low <= number <= high:
@@ -38,7 +33,6 @@ def whole_number(name: str, value: object, low: int, high: int, echo: bool = Tru
 
 
 def real_number(name: str, value: object, low: float, high: float, low_open: bool = False, echo: bool = True) -> float:
-    """A finite float in [low, high] (or (low, high] when low_open)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _refuse(f"{name} must be a number", value, echo)
     try:

@@ -1,9 +1,5 @@
-"""The lab's one vocabulary: Keras engines, how a cell makes its model and reseeds, and the story's scenarios.
-
-A *recipe* is how the model is made x how the cell reseeds x which Keras runs it; the story's scenarios are
-named presets of it. Cells, kernels, reports, views, pages and the command line all take these names from
-here, so a screen and a report can never spell an engine or a verdict's subject differently.
-"""
+"""The lab's one vocabulary: Keras engines, recipes (model x reseed x engine) and the story's scenarios (named recipes).
+Every layer takes these names from here, so a screen and a report can never spell an engine or a scenario differently."""
 
 from __future__ import annotations
 
@@ -67,8 +63,7 @@ def requested_engine(engine: str) -> str:
 
 
 def engine_label(name: str) -> str:
-    engine = ENGINES.get(name)
-    return engine.label if engine is not None else name
+    return ENGINES[name].label if name in ENGINES else name
 
 
 @dataclass(frozen=True)
@@ -94,8 +89,6 @@ RESEEDS = _by_name(
 
 @dataclass(frozen=True)
 class Recipe:
-    """How the model is made (`model`), how the cell reseeds before it (`reseed`), and the Keras engine."""
-
     model: str
     reseed: str
     engine: str = "keras3"
@@ -121,11 +114,8 @@ class Recipe:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named preset of the story: a recipe (engine left to the settings) and how kernels are (re)started.
-
-    `restart_every_rerun`: each rerun in a newly started kernel ("restart and run all").
-    `restart_then_once`: re-run the cell N times in one kernel, restart it, run the cell once more.
-    """
+    """A named recipe (engine left to the settings). `restart_every_rerun`: each rerun in a new kernel ("restart and run all");
+    `restart_then_once`: N reruns in one kernel, then a restart and one more."""
 
     name: str
     title: str

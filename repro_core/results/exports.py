@@ -1,13 +1,10 @@
-"""What a page's results download as (CSV, JSON report, notebook) and the Compare page's tables.
-
-Pure functions of records, settings and kernel outputs: no Streamlit, no TensorFlow.
-"""
+"""What a page's results download as (CSV, JSON report, notebook) and the Compare page's tables, shared with the CLI."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 
 import nbformat
@@ -43,7 +40,6 @@ def records_csv(records: Sequence[RunRecord]) -> str:
 
 
 def report_text(records: Sequence[RunRecord], params: StoryParams, kernel_name: str, versions: KernelVersions | None) -> str:
-    """The schema-versioned JSON report of these records (what `story --report` writes)."""
     return report_json(build_report(records, settings_of(params, kernel_name), versions))
 
 
@@ -53,13 +49,11 @@ def notebook_text(cells: Sequence[CellResult], info: NotebookInfo) -> str:
 
 
 def story_notebook_info(title: str, params: StoryParams, kernel_name: str, versions: KernelVersions, file_name: str) -> NotebookInfo:
-    """The opening cell's facts for a story run (a page's table or one CLI scenario): the report's settings."""
     return NotebookInfo(title=title, versions=versions, settings=settings_of(params, kernel_name), file_name=file_name,
                         lab_commit=lab_commit())  # fmt: skip
 
 
 def audit_notebook_info(result: AuditResult, file_name: str) -> NotebookInfo:
-    """The opening cell's facts for an audit (the Your model page and `audit --notebook`): recipe, reruns run, spec."""
     audit = result.audit
     settings = {"recipe": audit.recipe.label, "seed": audit.seed, "reruns": len(result.records), "kernel": result.versions.kernelspec,
                 **audit.spec.to_dict()}  # fmt: skip
@@ -82,7 +76,6 @@ def _mark(value: bool | None) -> str:
 
 
 def comparison_frame(comparison: RecordsComparison) -> pd.DataFrame:
-    """(scenario, rerun, before same?, after same?) plus 12-character fingerprint prefixes of each side."""
     data = [
         {
             COL_SCENARIO: row.scenario,
@@ -105,12 +98,8 @@ def compare(a: Report, b: Report) -> RecordsComparison:
 
 
 def report_summary(report: Report) -> list[tuple[str, str]]:
-    """(label, value) lines about a report's kernel, machine, settings and verdicts.
-
-    Values come from an uploaded file: show them as plain text (st.text, a table, a code span), never as Markdown.
-    """
-    k: Mapping[str, object] = report.kernel
-    s: Mapping[str, object] = report.settings
+    """(label, value) lines about a report. The values come from an uploaded file: show them as plain text, never as Markdown."""
+    k, s = report.kernel, report.settings
     verdicts = ", ".join(f"{name}: {v}" for name, v in sorted(report.verdicts().items())) or "none"
     lines = [
         ("Kernel", f"{k.get('kernelspec', '?')} · Python {k.get('python', '?')} · TensorFlow {k.get('tensorflow', '?')} · "
@@ -126,7 +115,7 @@ def report_summary(report: Report) -> list[tuple[str, str]]:
     return lines
 
 
-# What tells two reports' kernels apart: (label, where it is read from the report).
+# What tells two reports' kernels apart (labels as shown; `_kernel_value` reads each from the report).
 DIFFERS_FIELDS = ("engine", "TensorFlow", "Keras", "NumPy", "Python", "platform")
 COL_FIELD, COL_A, COL_B, COL_SAME = "field", "report A", "report B", "same?"
 
@@ -141,12 +130,8 @@ def _kernel_value(report: Report, label: str) -> str:
 
 
 def what_differs(a: Report, b: Report) -> list[tuple[str, str, str, bool]]:
-    """(field, A's value, B's value, same?) for the engine and the kernel's package versions, Python and platform."""
-    rows = []
-    for label in DIFFERS_FIELDS:
-        left, right = _kernel_value(a, label), _kernel_value(b, label)
-        rows.append((label, left or "?", right or "?", left == right))
-    return rows
+    values = [(label, _kernel_value(a, label), _kernel_value(b, label)) for label in DIFFERS_FIELDS]
+    return [(label, left or "?", right or "?", left == right) for label, left, right in values]
 
 
 def differs_frame(rows: Sequence[tuple[str, str, str, bool]]) -> pd.DataFrame:

@@ -1,17 +1,12 @@
-"""`python -m repro_core check-notebook run.ipynb`: re-execute a downloaded notebook and compare its checksum lines.
-
-What a reader would do by hand (Run All in a fresh kernel, then compare the "summary of trainable variables …
-sha256 …" lines), as one command. The notebook runs with nbclient in an ordinary Jupyter kernelspec (by
-default the one the notebook names, `python3`), never through the lab's own kernel manager, and a new kernel
-is started wherever the lab started one. It runs the notebook's code: use it on notebooks you trust.
-"""
+"""`python -m repro_core check-notebook run.ipynb`: what a reader would do by hand, Run All and compare the checksum lines.
+It runs in a plain Jupyter kernelspec through nbclient, never the lab's kernels, so it checks the export alone; it runs the notebook's code."""
 
 from __future__ import annotations
 
 import copy
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 
 import nbformat
@@ -25,17 +20,13 @@ MAX_NOTEBOOK_BYTES = 5_000_000
 
 @dataclass(frozen=True)
 class NotebookCheck:
-    """The checksum lines a notebook recorded, and those a fresh run printed, in order."""
-
     kernel_name: str
     recorded: list[str]
     repeated: list[str]
 
     @property
     def pairs(self) -> list[tuple[str | None, str | None]]:
-        longest = max(len(self.recorded), len(self.repeated))
-        pad = [None] * longest
-        return list(zip((self.recorded + pad)[:longest], (self.repeated + pad)[:longest], strict=True))
+        return list(zip_longest(self.recorded, self.repeated))
 
     @property
     def same(self) -> int:
@@ -68,14 +59,17 @@ def kernel_groups(nb: nbformat.NotebookNode) -> list[list[int]]:
     return [groups[key] for key in sorted(groups)]
 
 
-def rerun(nb: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None) -> nbformat.NotebookNode:
+def _kernel_name(nb: nbformat.NotebookNode, requested: str | None) -> str:
+    return requested or nb.metadata.get("kernelspec", {}).get("name") or KERNELSPEC
+
+
+def rerun(nb: nbformat.NotebookNode, name: str, timeout: float, cwd: str | None) -> nbformat.NotebookNode:
     """A copy of `nb` with every code cell executed again (outputs replaced), one fresh kernel per kernel start."""
     fresh = copy.deepcopy(nb)
     for cell in fresh.cells:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-    name = kernel_name or fresh.metadata.get("kernelspec", {}).get("name") or KERNELSPEC
     for group in kernel_groups(fresh):
         client = NotebookClient(fresh, kernel_name=name, timeout=int(timeout), resources={"metadata": {"path": cwd}} if cwd else {})
         with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):  # TensorFlow's start-up logging
@@ -84,27 +78,20 @@ def rerun(nb: nbformat.NotebookNode, kernel_name: str | None = None, timeout: fl
     return fresh
 
 
-def check_notebook(
-    nb: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None
-) -> NotebookCheck:
-    name = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or KERNELSPEC
+def check_notebook(nb: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None) -> NotebookCheck:
+    name = _kernel_name(nb, kernel_name)
     again = rerun(nb, name, timeout, cwd)
     return NotebookCheck(kernel_name=name, recorded=checksum_lines(nb), repeated=checksum_lines(again))
 
 
 def report_lines(check: NotebookCheck) -> list[str]:
-    """One block per checksum line: same/DIFFERENT, the recorded line and the repeated one; then a total."""
     out = [f"re-executed in kernelspec {check.kernel_name!r}"]
     for number, (recorded, repeated) in enumerate(check.pairs, start=1):
         out.append(f"line {number}: {'same' if recorded == repeated else 'DIFFERENT'}")
         out.append(f"  recorded  {recorded if recorded is not None else '(none)'}")
         out.append(f"  repeated  {repeated if repeated is not None else '(none)'}")
-    total = len(check.pairs)
-    if not check.recorded:
-        out.append("the notebook records no checksum lines: nothing to compare")
-    else:
-        out.append(f"{check.same} of {total} checksum lines repeat exactly")
-    return out
+    total = f"{check.same} of {len(check.pairs)} checksum lines repeat exactly"
+    return [*out, total if check.recorded else "the notebook records no checksum lines: nothing to compare"]
 
 
 def installed_kernelspec(name: str) -> str:
@@ -118,11 +105,9 @@ def installed_kernelspec(name: str) -> str:
     return name
 
 
-def main(path: str, kernel_name: str | None, timeout: float, say: Callable[[str], None] = print) -> int:
-    """0 when every recorded checksum line repeats, 1 when any differs, 2 when the file or the kernelspec is unusable."""
+def main(path: str, kernel_name: str | None, timeout: float) -> int:
+    """0 when every recorded checksum line repeats, 1 when any differs; ValueError when the file or the kernelspec is unusable."""
     nb = read_notebook(path)
-    name = installed_kernelspec(kernel_name or nb.metadata.get("kernelspec", {}).get("name") or KERNELSPEC)
-    check = check_notebook(nb, name, timeout, str(Path(path).resolve().parent))
-    for line in report_lines(check):
-        say(line)
+    check = check_notebook(nb, installed_kernelspec(_kernel_name(nb, kernel_name)), timeout, str(Path(path).resolve().parent))
+    print("\n".join(report_lines(check)))
     return 0 if check.ok else 1

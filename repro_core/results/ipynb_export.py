@@ -1,9 +1,5 @@
-"""The exact cells that ran, with the outputs the kernel produced, as a notebook that stands alone.
-
-A reader opens the download in an ordinary Jupyter: the metadata names the plain `python3` kernelspec,
-and an opening markdown cell says which packages the kernel reported (as a `pip install` line), when it
-ran, with which lab settings, and the command that re-runs it and compares the checksum lines.
-"""
+"""The exact cells that ran, with their outputs, as a notebook that stands alone in an ordinary Jupyter.
+Its opening cell says what to install (from the kernel's own report), the lab's settings, and how to check the checksums."""
 
 from __future__ import annotations
 
@@ -36,8 +32,6 @@ TF_PYTHONS: dict[tuple[int, int], tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class NotebookInfo:
-    """What the opening cell states: the kernel's own report, the lab's settings, when, and the file's name."""
-
     title: str
     versions: KernelVersions
     settings: Mapping[str, object]
@@ -57,10 +51,7 @@ def tensorflow_package(versions: KernelVersions) -> str:
 
 
 def pip_packages(versions: KernelVersions) -> list[str]:
-    """The kernel's packages as the kernel reported them, pinned: TensorFlow, then Keras 3 or tf-keras, then NumPy.
-
-    Keras 2 (engine "keras2", TensorFlow < 2.16) is installed by TensorFlow itself, so it gets no pin of its own.
-    """
+    """The kernel's packages as it reported them, pinned. Keras 2 (TensorFlow < 2.16) comes with TensorFlow: no pin of its own."""
     packages = [f"{tensorflow_package(versions)}=={versions.tensorflow}"]
     if versions.engine == "keras3":
         packages.append(f"keras=={versions.keras}")
@@ -90,10 +81,6 @@ def python_requirement(versions: KernelVersions) -> str:
     )
 
 
-def display_name(versions: KernelVersions) -> str:
-    return f"Python 3 (Python {versions.python}, TensorFlow {versions.tensorflow})"
-
-
 def engine_text(versions: KernelVersions) -> str:
     if versions.engine == "keras2":
         return f"Keras {versions.keras}, which comes with TensorFlow {versions.tensorflow}"
@@ -109,7 +96,6 @@ def _value(value: object) -> str:
 
 
 def check_commands(file_name: str) -> str:
-    """The shell lines that re-run a notebook and compare its checksum lines (with the lab, and without it)."""
     name = file_name if re.fullmatch(r"[A-Za-z0-9._-]+", file_name) else "run.ipynb"
     grep = "grep -o 'summary of trainable variables[^\"\\\\]*'"
     return (
@@ -123,22 +109,16 @@ def check_commands(file_name: str) -> str:
 
 
 def opening_markdown(info: NotebookInfo, kernel_starts: int) -> str:
-    """The first cell: what ran, where, with what, and how to check it."""
     v = info.versions
     created = info.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
     commit = f" (lab commit `{info.lab_commit[:12]}`)" if re.fullmatch(r"[0-9a-f]{40}", info.lab_commit or "") else ""
     rows = "\n".join(f"| {name} | {_value(value)} |" for name, value in info.settings.items())
-    other_os = (
-        f" `tensorflow-cpu` is the Linux CPU-only wheel; on macOS or Windows install `tensorflow=={v.tensorflow}` instead."
-        if tensorflow_package(v) == "tensorflow-cpu"
-        else ""
-    )
-    restarts = (
-        f"\n\nThe lab started a new kernel {kernel_starts - 1} time(s) during this run: a markdown cell marks each place. "
-        "Restart the kernel there (Kernel → Restart) before running on; `check-notebook` does so by itself."
-        if kernel_starts > 1
-        else ""
-    )
+    other_os = restarts = ""
+    if tensorflow_package(v) == "tensorflow-cpu":
+        other_os = f"`tensorflow-cpu` is the Linux CPU-only wheel; on macOS or Windows install `tensorflow=={v.tensorflow}` instead."
+    if kernel_starts > 1:
+        restarts = (f"\n\nThe lab started a new kernel {kernel_starts - 1} time(s) during this run: a markdown cell marks each place. "
+                    "Restart the kernel there (Kernel → Restart) before running on; `check-notebook` does so by itself.")  # fmt: skip
     return f"""# {info.title}
 
 Exported by the Keras Reproducibility Lab on {created}{commit}. The code cells below are exactly the cells the lab
@@ -152,7 +132,7 @@ on {v.platform or "an unreported platform"} ({v.devices}). Install the same into
 
     {pip_line(v)}
 
-{other_os.strip()} To run it in Jupyter that environment also needs `ipykernel` (and `nbconvert` for the shell check below).
+{other_os} To run it in Jupyter that environment also needs `ipykernel` (and `nbconvert` for the shell check below).
 
 ## The lab's settings
 
@@ -168,7 +148,6 @@ Run every cell in a fresh kernel: each "summary of trainable variables … sha25
 
 
 def kernel_start_groups(cells: Sequence[CellResult]) -> list[list[CellResult]]:
-    """The cells grouped by the kernel start that ran them (the number the runner tagged each with), in order."""
     groups: dict[int, list[CellResult]] = {}
     for cell in cells:
         groups.setdefault(cell.kernel_start, []).append(cell)
@@ -176,10 +155,10 @@ def kernel_start_groups(cells: Sequence[CellResult]) -> list[list[CellResult]]:
 
 
 def notebook_from_cells(cells: Sequence[CellResult], info: NotebookInfo) -> nbformat.NotebookNode:
-    """The opening cell, then one code cell per executed cell, in order, each with its stdout as recorded."""
     starts = kernel_start_groups(cells)
     nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": KERNELSPEC, "display_name": display_name(info.versions), "language": "python"}
+    display_name = f"Python 3 (Python {info.versions.python}, TensorFlow {info.versions.tensorflow})"
+    nb.metadata["kernelspec"] = {"name": KERNELSPEC, "display_name": display_name, "language": "python"}
     nb.metadata["language_info"] = {"name": "python", "version": info.versions.python}
     nb.metadata[CELL_META] = {"kernelspec_in_lab": info.versions.kernelspec, "engine": info.versions.engine}
     nb.cells.append(new_markdown_cell(opening_markdown(info, len(starts))))
@@ -200,12 +179,6 @@ def notebook_from_cells(cells: Sequence[CellResult], info: NotebookInfo) -> nbfo
 
 
 def checksum_lines(nb: nbformat.NotebookNode) -> list[str]:
-    """Every "summary of trainable variables … sha256 …" line the notebook's code cells printed, in order."""
-    lines = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stdout":
-                lines.extend(line.rstrip() for line in CHECKSUM_LINE.findall(output.get("text", "")))
-    return lines
+    outputs = [output for cell in nb.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
+    stdout = [output.get("text", "") for output in outputs if output.get("output_type") == "stream" and output.get("name") == "stdout"]
+    return [line.rstrip() for text in stdout for line in CHECKSUM_LINE.findall(text)]

@@ -1,19 +1,18 @@
-"""Schema-versioned JSON reports of a lab run, their validation, and comparing two of them.
-
-A report is what a visitor downloads and later uploads to compare machines; everything
-read back is treated as hostile: size-capped, parsed as JSON only, type-checked field by field.
-"""
+"""Schema-versioned JSON reports of a lab run. Visitors upload them to compare machines, so everything read back is hostile:
+size-capped, parsed as JSON only, checked field by field."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import platform
 import re
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord, by_scenario, verdict
@@ -36,15 +35,6 @@ CREATED = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+
 DEVICES = ("CPU", "GPU")
 FREE_TEXT_MAX = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # terminal escapes and other control characters
-_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
-    "python": (VERSION, "a version such as 3.11.7"),
-    "tensorflow": (VERSION, "a version such as 2.21.0"),
-    "keras": (VERSION, "a version such as 3.15.1"),
-    "numpy": (VERSION, "a version such as 2.4.6"),
-    "kernelspec": (KERNELSPEC, "a kernelspec name (letters, digits, '.', '_', '-')"),
-    "kernel": (KERNELSPEC, "a kernelspec name (letters, digits, '.', '_', '-')"),
-    "scenario": (SCENARIO, "a scenario name (letters, digits, '.', '_', '-')"),
-}
 
 
 @dataclass(frozen=True)
@@ -64,19 +54,12 @@ class Report:
 def machine_info() -> dict[str, str]:
     """Platform and CPU of the machine running the lab (kernels started here share it)."""
     cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as handle:
+        cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
     return {"platform": platform.platform(), "cpu": cpu}
 
 
 def lab_commit() -> str:
-    """The git commit of the lab's checkout (empty outside a git checkout)."""
     try:  # git finds the checkout from this file's folder upwards
         done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
@@ -85,9 +68,7 @@ def lab_commit() -> str:
     return commit if done.returncode == 0 and _COMMIT.match(commit) else ""
 
 
-def build_report(
-    records: Sequence[RunRecord], settings: Mapping[str, object], versions: KernelVersions | None, error: str = ""
-) -> Report:
+def build_report(records: Sequence[RunRecord], settings: Mapping[str, object], versions: KernelVersions | None, error: str = "") -> Report:
     return Report(
         settings=dict(settings),
         kernel=asdict(versions) if versions else {},
@@ -115,30 +96,6 @@ def report_json(report: Report) -> str:
     return json.dumps(document, indent=2, sort_keys=False)
 
 
-def _record(raw: object, index: int) -> RunRecord:
-    where = f"records[{index}]"
-    if not isinstance(raw, dict):
-        raise ValueError(f"{where} must be an object")
-    missing = [name for name in RECORD_FIELDS if name not in raw and name != "kernel_start"]  # schema 1 has no kernel_start
-    if missing:
-        raise ValueError(f"{where} lacks {', '.join(missing)}")
-    values: dict[str, object] = {}
-    for spec in fields(RunRecord):
-        value, name = raw.get(spec.name, 1), f"{where}.{spec.name}"  # schema 1 has no kernel_start
-        if spec.name in _SHAPES:
-            value = shaped(where, spec.name, value)
-        elif spec.name == "engine":
-            value = choice(name, value, ENGINES, echo=False)
-        elif spec.name.endswith("sha256"):
-            value = matching(name, value, _SHA, "64 lowercase hex digits")
-        elif spec.name in ("rerun", "kernel_start"):
-            value = whole_number(name, value, 1, 10_000, echo=False)
-        else:
-            value = real_number(name, value, -math.inf, math.inf, echo=False)
-        values[spec.name] = value
-    return RunRecord(**values)
-
-
 def parse_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Report:
     """Read an uploaded report; every problem is a ValueError with a message fit to show a visitor."""
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
@@ -159,18 +116,15 @@ def parse_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Report
     for key in ("settings", "kernel", "machine"):
         if not isinstance(document.get(key, {}), dict):
             raise ValueError(f"'{key}' must be an object")
-    created = document.get("created", "")
-    if not isinstance(created, str) or not CREATED.match(created):
-        raise ValueError("'created' must be a date and time such as 2025-01-31T12:00:00+00:00")
-    commit = document.get("lab_commit", "")
-    if not isinstance(commit, str) or not _COMMIT.match(commit):
-        raise ValueError("'lab_commit' must be a git commit: 40 lowercase hex digits (or empty)")
+    created = matching("'created'", document.get("created", ""), CREATED, "a date and time such as 2025-01-31T12:00:00+00:00")
+    commit = matching("'lab_commit'", document.get("lab_commit", ""), _COMMIT, "a git commit: 40 lowercase hex digits (or empty)")
     error = document.get("error") or ""
     if not isinstance(error, str):
         raise ValueError("'error' must be a text")
+    settings = list(document.get("settings", {}).items())[:40]
     return Report(
-        settings=_settings(document.get("settings", {})),
-        kernel=_kernel(document.get("kernel", {})),
+        settings={free_text(key, 40): _SETTINGS.get(key, _text)(f"settings.{key}", value) for key, value in settings},
+        kernel={key: _KERNEL[key](f"kernel.{key}", value) for key, value in document.get("kernel", {}).items() if key in _KERNEL},
         machine={free_text(str(k), 40): free_text(v) for k, v in list(document.get("machine", {}).items())[:20]},
         records=[_record(item, i) for i, item in enumerate(records)],
         created=created,
@@ -191,45 +145,52 @@ def free_text(value: object, limit: int = FREE_TEXT_MAX) -> str:
     return _CONTROL.sub(" ", text)[:limit]
 
 
-def shaped(where: str, name: str, value: object) -> str:
-    """A field with a known shape (version, kernelspec, scenario): the value, or a ValueError naming the field."""
-    pattern, description = _SHAPES[name]
-    return matching(f"{where}.{name}", value, pattern, description)
+def _text(_name: str, value: object) -> str:
+    return free_text(value)
 
 
-def _settings(raw: Mapping[str, object]) -> dict[str, object]:
-    """The lab's known settings checked by shape; other keys (a newer lab's) kept as bounded text."""
-    settings: dict[str, object] = {}
-    for key, value in list(raw.items())[:40]:
-        name = free_text(key, 40)
-        if key in ("seed", "reruns", "epochs", "batch_size"):
-            settings[name] = whole_number(f"settings.{key}", value, 0, 2**32, echo=False)
-        elif key == "learning_rate":
-            settings[name] = real_number("settings.learning_rate", value, -math.inf, math.inf, echo=False)
-        elif key == "engine":
-            settings[name] = choice("settings.engine", value, SELECTABLE_ENGINES, echo=False)
-        elif key == "kernel":
-            settings[name] = shaped("settings", "kernel", value)
-        else:
-            settings[name] = free_text(value)
-    return settings
+def _version(example: str) -> partial[str]:
+    return partial(matching, pattern=VERSION, description=f"a version such as {example}")
 
 
-def _kernel(raw: Mapping[str, object]) -> dict[str, object]:
-    """What the kernel reported: versions, engine and kernelspec by shape, flags as booleans, platform as text."""
-    kernel: dict[str, object] = {}
-    for key, value in raw.items():
-        if key in ("python", "tensorflow", "keras", "kernelspec"):
-            kernel[key] = shaped("kernel", key, value)
-        elif key == "numpy":
-            kernel[key] = "" if value == "" else shaped("kernel", key, value)  # version 1 reports have none
-        elif key == "engine":
-            kernel[key] = choice("kernel.engine", value, ENGINES, echo=False)
-        elif key == "devices":
-            kernel[key] = choice("kernel.devices", value, DEVICES, echo=False)
-        elif key in ("op_determinism", "hash_randomization"):
-            kernel[key] = flag(f"kernel.{key}", value, echo=False)
-        elif key == "platform":
-            kernel[key] = free_text(value)
-        # anything else in the kernel block is not the lab's and is dropped
-    return kernel
+def _numpy(name: str, value: object) -> str:
+    return "" if value == "" else _version("2.4.6")(name, value)  # version 1 reports have no numpy
+
+
+# Each field's check, called as check("where.field", value).
+_KERNELSPEC_NAME = partial(matching, pattern=KERNELSPEC, description="a kernelspec name (letters, digits, '.', '_', '-')")
+_ANY_REAL = partial(real_number, low=-math.inf, high=math.inf, echo=False)
+_FINGERPRINT = partial(matching, pattern=_SHA, description="64 lowercase hex digits")
+_COUNT = partial(whole_number, low=1, high=10_000, echo=False)
+_RECORD = {
+    "scenario": partial(matching, pattern=SCENARIO, description="a scenario name (letters, digits, '.', '_', '-')"), "rerun": _COUNT,
+    "before_sum": _ANY_REAL, "after_sum": _ANY_REAL, "before_sha256": _FINGERPRINT, "after_sha256": _FINGERPRINT, "seconds": _ANY_REAL,
+    "python": _version("3.11.7"), "tensorflow": _version("2.21.0"), "keras": _version("3.15.1"),
+    "engine": partial(choice, allowed=ENGINES, echo=False), "kernelspec": _KERNELSPEC_NAME, "kernel_start": _COUNT,
+}  # fmt: skip
+# The lab's known settings; other keys (a newer lab's) are kept as bounded text.
+_SETTINGS = {
+    **dict.fromkeys(("seed", "reruns", "epochs", "batch_size"), partial(whole_number, low=0, high=2**32, echo=False)),
+    "learning_rate": _ANY_REAL,
+    "engine": partial(choice, allowed=SELECTABLE_ENGINES, echo=False),
+    "kernel": _KERNELSPEC_NAME,
+}
+# What the kernel reports; any other key in the kernel block is not the lab's and is dropped.
+_KERNEL = {
+    **{key: _RECORD[key] for key in ("python", "tensorflow", "keras", "engine", "kernelspec")},
+    "numpy": _numpy,
+    "devices": partial(choice, allowed=DEVICES, echo=False),
+    "op_determinism": partial(flag, echo=False),
+    "hash_randomization": partial(flag, echo=False),
+    "platform": _text,
+}
+
+
+def _record(raw: object, index: int) -> RunRecord:
+    where = f"records[{index}]"
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where} must be an object")
+    missing = [name for name in RECORD_FIELDS if name not in raw and name != "kernel_start"]  # schema 1 has no kernel_start
+    if missing:
+        raise ValueError(f"{where} lacks {', '.join(missing)}")
+    return RunRecord(**{name: _RECORD[name](f"{where}.{name}", raw.get(name, 1)) for name in RECORD_FIELDS})

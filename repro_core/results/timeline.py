@@ -1,8 +1,5 @@
-"""The timeline: one report per (TensorFlow release, engine), committed as package data, and the live column.
-
-A report's release and engine are read from its settings, never guessed from its file name, and every
-verdict is recomputed from the records (`Report.verdicts`). `python -m timeline` writes the reports.
-"""
+"""The timeline: one committed report per (TensorFlow release, engine), written by `python -m timeline`, and the live column.
+A report's release and engine are read from its settings, never guessed from its file name."""
 
 from __future__ import annotations
 
@@ -15,7 +12,6 @@ from typing import TYPE_CHECKING
 from repro_core.experiments.runner import CellRunner
 from repro_core.experiments.story import run_scenarios
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import RunRecord
 from repro_core.results.report import MAX_REPORT_BYTES, Report, build_report, parse_report
 from repro_core.vocabulary import ENGINES, STORY_SCENARIOS, engines_offered
 
@@ -77,7 +73,6 @@ class TimelineEntry:
 
 
 def entry_of(report: Report, path: str = "") -> TimelineEntry:
-    """Read the release and engine a timeline report was made for from its settings."""
     release = check_release(str(report.settings.get("release", "")))
     engine = str(report.settings.get("release_engine", ""))
     if engine not in engines_offered(release_key(release)):
@@ -97,10 +92,9 @@ def load_timeline(directory: Traversable = REPORTS) -> list[TimelineEntry]:
     return sorted(entries, key=lambda e: e.sort_key)
 
 
-def live_entry(runner: CellRunner, params: StoryParams, on_record: Callable[[RunRecord], None] | None = None,
-               on_status: Callable[[str], None] | None = None) -> TimelineEntry:  # fmt: skip
+def live_entry(runner: CellRunner, params: StoryParams, on_status: Callable[[str], None] | None = None) -> TimelineEntry:
     """The four scenarios in a session's runner, as a *live* column with the same provenance as a report."""
-    results = run_scenarios(runner, params, STORY_SCENARIOS, on_record, on_status)
+    results = run_scenarios(runner, params, STORY_SCENARIOS, on_status=on_status)
     records = [record for result in results for record in result.records]
     versions = results[0].versions if results else runner.versions
     release = release_of_version(versions.tensorflow) if versions is not None else ""

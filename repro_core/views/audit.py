@@ -8,7 +8,6 @@ import altair as alt
 import pandas as pd
 
 COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before training", "max |Δ| after training"
-TABLE_COLUMNS = ["layer", "weight", "shape", COL_DELTA_BEFORE, COL_DELTA_AFTER, "identical"]
 
 
 def layer_table(rows: Sequence[dict]) -> pd.DataFrame:
@@ -24,20 +23,13 @@ def layer_table(rows: Sequence[dict]) -> pd.DataFrame:
         }
         for row in rows
     ]
-    return pd.DataFrame(data, columns=TABLE_COLUMNS)
-
-
-def diff_frame(matrix: Sequence[Sequence[float]]) -> pd.DataFrame:
-    """Long form of a difference matrix: one row per cell (row index = input unit, column = output unit)."""
-    return pd.DataFrame(
-        [{"input": i, "unit": j, "difference": float(value)} for i, row in enumerate(matrix) for j, value in enumerate(row)],
-        columns=["input", "unit", "difference"],
-    )
+    return pd.DataFrame(data, columns=["layer", "weight", "shape", COL_DELTA_BEFORE, COL_DELTA_AFTER, "identical"])
 
 
 def diff_heatmap(matrix: Sequence[Sequence[float]], title: str = "") -> alt.Chart:
-    """Rerun 2 minus rerun 1, cell by cell; a diverging scale centred on zero (all zero = one flat colour)."""
-    frame = diff_frame(matrix)
+    """Rerun 2 minus rerun 1, cell by cell (row = input unit); a diverging scale centred on zero (all zero = one flat colour)."""
+    cells = [{"input": i, "unit": j, "difference": float(value)} for i, row in enumerate(matrix) for j, value in enumerate(row)]
+    frame = pd.DataFrame(cells, columns=["input", "unit", "difference"])
     largest = float(frame["difference"].abs().max()) if not frame.empty else 0.0
     domain = [-largest, largest] if largest > 0 else [-1.0, 1.0]
     return (

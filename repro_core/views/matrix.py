@@ -11,24 +11,13 @@ from repro_core.experiments.matrix import RecipeResult
 from repro_core.views.palette import verdict_scale
 from repro_core.views.story import short
 
-COL_MODEL = "model"
-COL_RESEED = "reseed"
-COL_RECIPE = "recipe"
-COL_ENGINE = "engine"
-COL_VERDICT = "verdict"
-COL_DELTA_BEFORE = "max |Δ| before"
-COL_DELTA_AFTER = "max |Δ| after"
+COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_SECONDS = "recipe", "model", "reseed", "engine", "verdict", "seconds"
+COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before", "max |Δ| after"
 COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
-COL_SECONDS = "seconds"
 MATRIX_COLUMNS = [COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]
 
 
-def fingerprint_text(result: RecipeResult) -> str:
-    return " | ".join(f"{short(r.before_sha256)}→{short(r.after_sha256)}" for r in result.records)
-
-
 def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
-    """One row per combination, in the order given; verdicts come from records.verdict()."""
     rows = [
         {
             COL_RECIPE: result.recipe.label,
@@ -38,7 +27,7 @@ def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
             COL_VERDICT: result.verdict,
             COL_DELTA_BEFORE: float(result.max_delta_before),
             COL_DELTA_AFTER: float(result.max_delta_after),
-            COL_FINGERPRINTS: fingerprint_text(result),
+            COL_FINGERPRINTS: " | ".join(f"{short(r.before_sha256)}→{short(r.after_sha256)}" for r in result.records),
             COL_SECONDS: float(result.seconds),
         }
         for result in results
@@ -48,22 +37,14 @@ def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
 
 def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     """Rows model+reseed, columns engine, colour the verdict; the tooltip shows verdict, max |Δ| and fingerprints."""
-    data = frame.rename(
-        columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_FINGERPRINTS: "fingerprints"}
-    )
-    color = alt.Color(
-        f"{COL_VERDICT}:N",
-        scale=verdict_scale(list(data[COL_VERDICT])),
-        legend=alt.Legend(title="verdict", orient="bottom"),
-    )
+    data = frame.rename(columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_FINGERPRINTS: "fingerprints"})
+    color = alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(list(data[COL_VERDICT])), legend=alt.Legend(title="verdict", orient="bottom"))
     base = alt.Chart(data).encode(
         x=alt.X(f"{COL_ENGINE}:N", title="engine", axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y(f"{COL_RECIPE}:N", title="model + reseed", sort=list(dict.fromkeys(data[COL_RECIPE]))),
     )
     tooltip = [
-        alt.Tooltip(f"{COL_RECIPE}:N", title="recipe"),
-        alt.Tooltip(f"{COL_ENGINE}:N", title="engine"),
-        alt.Tooltip(f"{COL_VERDICT}:N", title="verdict"),
+        *(alt.Tooltip(f"{column}:N", title=column) for column in (COL_RECIPE, COL_ENGINE, COL_VERDICT)),
         alt.Tooltip("delta_before:Q", title="max |Δ| before", format=".3g"),
         alt.Tooltip("delta_after:Q", title="max |Δ| after", format=".3g"),
         alt.Tooltip("fingerprints:N", title="fingerprints"),

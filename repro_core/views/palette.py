@@ -20,11 +20,7 @@ ROLE_COLORS = {
 }
 
 
-def verdict_color(name: str) -> str:
-    return ROLE_COLORS[VERDICTS[name].role]
-
-
 def verdict_scale(present: list[str]) -> alt.Scale:
     """An Altair colour scale of the verdicts present only (a legend lists no verdict that does not occur)."""
     domain = [name for name in VERDICTS if name in present]
-    return alt.Scale(domain=domain, range=[verdict_color(name) for name in domain])
+    return alt.Scale(domain=domain, range=[ROLE_COLORS[VERDICTS[name].role] for name in domain])

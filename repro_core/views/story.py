@@ -1,8 +1,4 @@
-"""Tables, charts, diffs and comparisons the lab's pages show, built from run records.
-
-Plain pandas and Altair: no Streamlit and no TensorFlow here, so every piece is testable
-on its own. Every verdict and every check mark is computed from the records passed in.
-"""
+"""The story pages' tables, charts and diffs (plain pandas and Altair, testable without Streamlit), built from run records."""
 
 from __future__ import annotations
 
@@ -43,73 +39,56 @@ def short(sha: str) -> str:
 
 
 def records_frame(records: Sequence[RunRecord], with_kernel: bool = False) -> pd.DataFrame:
-    """One row per rerun, in the order given; optionally with the kernel start each row came from."""
-    columns = ([COL_KERNEL] if with_kernel else []) + TABLE_COLUMNS
-    if not records:
-        return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
-    same = same_as_first(records)
-    rows = []
-    for index, record in enumerate(records):
-        row = {
+    rows = [
+        {
+            COL_KERNEL: int(record.kernel_start),
             COL_RERUN: int(record.rerun),
             COL_BEFORE: float(record.before_sum),
             COL_AFTER: float(record.after_sum),
             COL_BEFORE_SHA: short(record.before_sha256),
             COL_AFTER_SHA: short(record.after_sha256),
             COL_SECONDS: float(record.seconds),
-            COL_SAME: bool(same[index]),
+            COL_SAME: same,
         }
-        if with_kernel:
-            row = {COL_KERNEL: int(record.kernel_start), **row}
-        rows.append(row)
-    return pd.DataFrame(rows, columns=columns)
+        for record, same in zip(records, same_as_first(records), strict=True)
+    ]
+    return pd.DataFrame(rows, columns=([COL_KERNEL] if with_kernel else []) + TABLE_COLUMNS)
 
 
 def chart_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Long-form points (one per rerun and moment) and hand-over segments (after k -> before k+1)."""
-    points = []
-    for position, record in enumerate(records, start=1):
-        for series, value, sha in (
-            (SERIES_BEFORE, record.before_sum, record.before_sha256),
-            (SERIES_AFTER, record.after_sum, record.after_sha256),
-        ):
-            points.append({"position": position, "rerun": int(record.rerun), "series": series, "sum": float(value), "sha256": short(sha)})
-    handovers = []
-    for position, (a, b) in enumerate(zip(records, records[1:], strict=False), start=1):
-        handovers.append(
-            {
-                "position": position,
-                "next_position": position + 1,
-                "series": SERIES_HANDOVER,
-                "after": float(a.after_sum),
-                "next_before": float(b.before_sum),
-                "from_rerun": int(a.rerun),
-                "to_rerun": int(b.rerun),
-                "identical": a.after_sha256 == b.before_sha256,
-            }
-        )
+    points = [
+        {"position": position, "rerun": int(record.rerun), "series": series, "sum": float(value), "sha256": short(sha)}
+        for position, record in enumerate(records, start=1)
+        for series, value, sha in ((SERIES_BEFORE, record.before_sum, record.before_sha256), (SERIES_AFTER, record.after_sum, record.after_sha256))
+    ]
+    handovers = [
+        {
+            "position": position,
+            "next_position": position + 1,
+            "series": SERIES_HANDOVER,
+            "after": float(a.after_sum),
+            "next_before": float(b.before_sum),
+            "from_rerun": int(a.rerun),
+            "to_rerun": int(b.rerun),
+            "identical": a.after_sha256 == b.before_sha256,
+        }
+        for position, (a, b) in enumerate(zip(records, records[1:], strict=False), start=1)
+    ]
     point_columns = ["position", "rerun", "series", "sum", "sha256"]
     handover_columns = ["position", "next_position", "series", "after", "next_before", "from_rerun", "to_rerun", "identical"]
     return pd.DataFrame(points, columns=point_columns), pd.DataFrame(handovers, columns=handover_columns)
 
 
 def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart:
-    """Before/after sums per rerun, plus dashed hand-over segments from after(k) to before(k+1).
-
-    When the runs form a chain (the global model), every hand-over segment is flat: the
-    'before' line is the 'after' line shifted one rerun to the right. Clicking a legend
-    entry highlights that series.
-    """
+    """Before/after sums per rerun, and dashed hand-overs from after(k) to before(k+1): flat ones show a chain at a glance."""
     points, handovers = chart_frames(records)
     pick = alt.selection_point(fields=["series"], bind="legend", name="series_pick")
-    color = alt.Color(
-        "series:N",
-        scale=alt.Scale(domain=SERIES, range=["#1f77b4", "#d62728", "#7f7f7f"]),
-        legend=alt.Legend(title="click to highlight", orient="bottom", labelLimit=0),
-    )
+    legend = alt.Legend(title="click to highlight", orient="bottom", labelLimit=0)
+    color = alt.Color("series:N", scale=alt.Scale(domain=SERIES, range=["#1f77b4", "#d62728", "#7f7f7f"]), legend=legend)
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.15))
-    x_axis = alt.Axis(title="rerun (in table order)", tickMinStep=1, format="d")
     x_scale = alt.Scale(domain=[0.5, max(len(records), 1) + 0.5], nice=False)
+    x = alt.X("position:Q", axis=alt.Axis(title="rerun (in table order)", tickMinStep=1, format="d"), scale=x_scale)
     y = alt.Y("sum:Q", title="sum of all weights", scale=alt.Scale(zero=False))
     point_tooltip = [
         alt.Tooltip("rerun:Q", title="rerun"),
@@ -120,14 +99,14 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
     lines = (
         alt.Chart(points)
         .mark_line(point=alt.OverlayMarkDef(size=70, filled=True))
-        .encode(x=alt.X("position:Q", axis=x_axis, scale=x_scale), y=y, color=color, opacity=opacity, tooltip=point_tooltip)
+        .encode(x=x, y=y, color=color, opacity=opacity, tooltip=point_tooltip)
         .add_params(pick)
     )
     rules = (
         alt.Chart(handovers)
         .mark_rule(strokeDash=[5, 4], strokeWidth=2)
         .encode(
-            x=alt.X("position:Q", axis=x_axis, scale=x_scale),
+            x=x,
             x2="next_position:Q",
             y=alt.Y("after:Q", title="sum of all weights", scale=alt.Scale(zero=False)),
             y2="next_before:Q",
@@ -149,7 +128,6 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
 
 
 def verdict_text(records: Sequence[RunRecord]) -> tuple[str, str]:
-    """(verdict, sentence) for the rows given, computed with records.verdict()."""
     found = VERDICTS[verdict(list(records))]
     return found.name, f"**Verdict: {found.headline}** ({found.name}) — {found.meaning}."
 
@@ -188,10 +166,7 @@ class RestartCheck:
 
 
 def restart_check(records: Sequence[RunRecord]) -> RestartCheck | None:
-    """Compare the first row of the newest kernel start with the first row of the previous start in the table.
-
-    None until the table holds rows from at least two kernel starts.
-    """
+    """The first rows of the two newest kernel starts in the table (None until it holds two)."""
     firsts: dict[int, RunRecord] = {}
     for record in records:
         firsts.setdefault(record.kernel_start, record)

@@ -26,23 +26,15 @@ TF_SEED = "factory-tf-seed"
 
 
 def rerun_text(record: RunRecord) -> str:
-    """One rerun for a tooltip: the first 12 characters of each fingerprint and the article's 13-decimal sums."""
-    return (
-        f"{short(record.before_sha256)} ({format_sum(record.before_sum)}) → "
-        f"{short(record.after_sha256)} ({format_sum(record.after_sum)})"
-    )
+    return f"{short(record.before_sha256)} ({format_sum(record.before_sum)}) → {short(record.after_sha256)} ({format_sum(record.after_sum)})"
 
 
 def cell_verdict(entry: TimelineEntry, scenario: str) -> str:
     """The recomputed verdict of one scenario in one report; "error" / "no records" when it has none."""
-    verdicts = entry.verdicts()
-    if scenario in verdicts:
-        return verdicts[scenario]
-    return "error" if entry.report.error else "no-records"
+    return entry.verdicts().get(scenario) or ("error" if entry.report.error else "no-records")
 
 
 def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
-    """One row per (report, scenario): its verdict, versions and the first two reruns' fingerprints and sums."""
     rows = []
     for entry in entries:
         grouped = by_scenario(entry.report.records)
@@ -71,45 +63,19 @@ def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     """Columns release · engine (live ones last, marked "live"), rows scenarios, colour the verdict; click a cell to select it."""
     pick = alt.selection_point(name=SELECTION, fields=[F_COLUMN, F_SCENARIO], on="click", clear="dblclick", empty=False)
     columns = list(dict.fromkeys(frame[F_COLUMN]))
-    base = alt.Chart(frame).encode(
-        x=alt.X(
-            f"{F_COLUMN}:N",
-            title="TensorFlow release · engine",
-            sort=columns,
-            axis=alt.Axis(labelAngle=-60, orient="top", labelLimit=200, labelOverlap=False),  # every column keeps its label
-        ),
+    base = alt.Chart(frame).encode(  # labelOverlap=False: every column keeps its label
+        x=alt.X(f"{F_COLUMN}:N", title="TensorFlow release · engine", sort=columns,
+                axis=alt.Axis(labelAngle=-60, orient="top", labelLimit=200, labelOverlap=False)),  # fmt: skip
         y=alt.Y(f"{F_SCENARIO}:N", title=None, sort=list(SCENARIOS)),
     )
-    tooltip = [
-        alt.Tooltip(f"{F_COLUMN}:N", title="run"),
-        alt.Tooltip("source:N", title="source"),
-        alt.Tooltip(f"{F_SCENARIO}:N", title="scenario"),
-        alt.Tooltip(f"{F_VERDICT}:N", title="verdict"),
-        alt.Tooltip("tensorflow:N", title="TensorFlow"),
-        alt.Tooltip("keras:N", title="Keras"),
-        alt.Tooltip("rerun_1:N", title="rerun 1 before → after"),
-        alt.Tooltip("rerun_2:N", title="rerun 2 before → after"),
-        alt.Tooltip("error:N", title="error"),
-    ]
-    color = alt.Color(
-        f"{F_VERDICT}:N",
-        scale=verdict_scale(list(frame[F_VERDICT])),
-        legend=alt.Legend(title="verdict", orient="right"),
-    )
-    cells = (
-        base.mark_rect(strokeWidth=2)
-        .encode(
-            color=color,
-            tooltip=tooltip,
-            stroke=alt.condition(pick, alt.value("black"), alt.value("white")),
-        )
-        .add_params(pick)
-    )
-    live_marks = (
-        base.transform_filter("datum.source == 'live'")
-        .mark_text(text="live", fontSize=10, color="white", fontWeight="bold")
-        .encode(tooltip=tooltip)
-    )
+    titles = {F_COLUMN: "run", "source": "source", F_SCENARIO: "scenario", F_VERDICT: "verdict", "tensorflow": "TensorFlow", "keras": "Keras",
+              "rerun_1": "rerun 1 before → after", "rerun_2": "rerun 2 before → after", "error": "error"}  # fmt: skip
+    tooltip = [alt.Tooltip(f"{field}:N", title=title) for field, title in titles.items()]
+    color = alt.Color(f"{F_VERDICT}:N", scale=verdict_scale(list(frame[F_VERDICT])), legend=alt.Legend(title="verdict", orient="right"))
+    stroke = alt.condition(pick, alt.value("black"), alt.value("white"))
+    cells = base.mark_rect(strokeWidth=2).encode(color=color, tooltip=tooltip, stroke=stroke).add_params(pick)
+    live = base.transform_filter("datum.source == 'live'")
+    live_marks = live.mark_text(text="live", fontSize=10, color="white", fontWeight="bold").encode(tooltip=tooltip)
     # Streamlit fits the whole chart (slanted column labels included) into this height, so it budgets for them.
     return alt.layer(cells, live_marks).properties(height=ROW_HEIGHT * len(SCENARIOS) + LABELS_HEIGHT)
 
@@ -123,25 +89,22 @@ def cell_rows(entries: Sequence[TimelineEntry], column: str, scenario: str) -> p
 
 
 def provenance_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
-    """Per column: what the kernel reported, on which machine, when, from which lab commit, and any error."""
-    rows = []
-    for entry in entries:
-        kernel, report = entry.report.kernel, entry.report
-        rows.append(
-            {
-                "run": entry.column,
-                "source": entry.source,
-                "TensorFlow": kernel.get("tensorflow", ""),
-                "Keras": f"{kernel.get('engine', '')} {kernel.get('keras', '')}".strip(),
-                "numpy": kernel.get("numpy", ""),
-                "Python": kernel.get("python", ""),
-                "platform": report.machine.get("platform", ""),
-                "CPU": report.machine.get("cpu", ""),
-                "date": report.created,
-                "lab commit": report.lab_commit[:10],
-                "error": report.error.splitlines()[0][:200] if report.error else "",
-            }
-        )
+    rows = [
+        {
+            "run": entry.column,
+            "source": entry.source,
+            "TensorFlow": entry.report.kernel.get("tensorflow", ""),
+            "Keras": f"{entry.report.kernel.get('engine', '')} {entry.report.kernel.get('keras', '')}".strip(),
+            "numpy": entry.report.kernel.get("numpy", ""),
+            "Python": entry.report.kernel.get("python", ""),
+            "platform": entry.report.machine.get("platform", ""),
+            "CPU": entry.report.machine.get("cpu", ""),
+            "date": entry.report.created,
+            "lab commit": entry.report.lab_commit[:10],
+            "error": entry.report.error.splitlines()[0][:200] if entry.report.error else "",
+        }
+        for entry in entries
+    ]
     return pd.DataFrame(rows)
 
 
@@ -178,10 +141,6 @@ class Finding:
     missing: tuple[str, ...]  # "release engine" with no records (install or run failed)
 
 
-def _releases(entries: Sequence[TimelineEntry]) -> list[str]:
-    return sorted({e.release for e in entries}, key=release_key)
-
-
 def find(entries: Sequence[TimelineEntry]) -> Finding:
     recorded = [e for e in entries if e.source == "recorded"]
     tf_seed: dict[str, list[tuple[str, str]]] = {}
@@ -192,10 +151,8 @@ def find(entries: Sequence[TimelineEntry]) -> Finding:
     first_stable = first_break = ""
     break_engines: tuple[str, ...] = ()
     stable_again: list[str] = []
-    for release in _releases(recorded):
-        measured = tf_seed.get(release)
-        if not measured:
-            continue
+    for release in sorted(tf_seed, key=release_key):
+        measured = tf_seed[release]
         all_stable = all(v == "stable" for _e, v in measured)
         if not first_stable and all_stable:
             first_stable = release
@@ -204,15 +161,11 @@ def find(entries: Sequence[TimelineEntry]) -> Finding:
             break_engines = tuple(f"{e}: {v}" for e, v in measured if v != "stable")
         elif first_break:
             stable_again.extend(f"{release} {e}" for e, v in measured if v == "stable")
-    full_runs, full_failures = [], []
-    for entry in recorded:
-        verdict = entry.verdicts().get(FULL_SEED)
-        if verdict is not None:
-            full_runs.append(f"{entry.release} {entry.engine}")
-            if verdict != "stable":
-                full_failures.append(f"{entry.release} {entry.engine}: {verdict}")
+    full_seed = [(e, e.verdicts().get(FULL_SEED)) for e in recorded]
+    full_runs = tuple(f"{e.release} {e.engine}" for e, v in full_seed if v is not None)
+    full_failures = tuple(f"{e.release} {e.engine}: {v}" for e, v in full_seed if v not in (None, "stable"))
     missing = tuple(f"{e.release} {e.engine}" for e in recorded if not e.report.records)
-    return Finding(first_stable, first_break, break_engines, tuple(stable_again), tuple(full_runs), tuple(full_failures), missing)
+    return Finding(first_stable, first_break, break_engines, tuple(stable_again), full_runs, full_failures, missing)
 
 
 def _span(releases: Sequence[str]) -> str:
@@ -221,14 +174,13 @@ def _span(releases: Sequence[str]) -> str:
 
 
 def timeline_caption(entries: Sequence[TimelineEntry]) -> str:
-    """What the recorded columns are: how many reports, which releases, with which settings."""
     recorded = [e for e in entries if e.source == "recorded"]
     if not recorded:
         return "No recorded reports."
     settings = {(e.report.settings.get("seed"), e.report.settings.get("reruns"), e.report.settings.get("epochs")) for e in recorded}
     how = "; ".join(f"seed {seed}, {reruns} reruns, {epochs} epochs" for seed, reruns, epochs in sorted(settings, key=str))
     machines = sorted({e.report.machine.get("cpu", "?") for e in recorded})
-    return f"{len(recorded)} recorded reports, TensorFlow {_span(_releases(recorded))} ({how}) on {', '.join(machines)}."
+    return f"{len(recorded)} recorded reports, TensorFlow {_span([e.release for e in recorded])} ({how}) on {', '.join(machines)}."
 
 
 def summary_sentence(entries: Sequence[TimelineEntry]) -> str:
