@@ -36,6 +36,13 @@ def holds(pool: KernelPool, owner: str, kernel: LabKernel | None) -> bool:
         return kept is not None and kept.kernel is kernel
 
 
+def release_all(pool: KernelPool) -> None:
+    """Shut every kept kernel down (the pool stays usable)."""
+    with pool._lock:
+        for owner in list(pool._kept):
+            pool.release(owner)
+
+
 def kept_and_lent(pool: KernelPool) -> tuple[int, int]:
     """How many kernels owners keep, and how many are lent for a click right now."""
     with pool._lock:

@@ -1,8 +1,5 @@
-"""What a kernel is started as, and the environment it gets: built from an allow-list, never copied.
-
-Hosts export their secrets as environment variables, and a visitor's kernel runs the visitor's cells, so a
-kernel sees only what it needs: paths, locale, temp and Jupyter dirs, and the lab's own switches.
-"""
+"""What a kernel is started as, and its environment: an allow-list, never a copy, since hosts export secrets as
+variables and a kernel runs its visitor's cells. It sees paths, locale, temp and Jupyter dirs, and the lab's switches."""
 
 from __future__ import annotations
 
@@ -12,7 +9,6 @@ from dataclasses import dataclass
 from repro_core.validation import choice, whole_number
 from repro_core.vocabulary import DEFAULT_KERNEL, HASH_SEED_MAX, SELECTABLE_ENGINES
 
-# Copied from the server's environment when present; everything else is left out.
 PASSED_THROUGH = (
     "PATH", "HOME", "LANG", "LANGUAGE", "TMPDIR", "TEMP", "TMP",
     "JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
@@ -22,11 +18,8 @@ PASSED_PREFIXES = ("LC_",)
 
 @dataclass(frozen=True)
 class KernelKind:
-    """What a kernel is started as. Kernels of different kinds are never swapped for one another.
-
-    `engine` and `hash_seed` are fixed when the interpreter starts (TF_USE_LEGACY_KERAS is read when
-    TensorFlow is imported, PYTHONHASHSEED at start-up), so they belong to the kernel, not to a cell.
-    """
+    """What a kernel is started as; kinds are never swapped. `engine` and `hash_seed` belong to the kernel, not a cell:
+    TF_USE_LEGACY_KERAS is read when TensorFlow is imported, PYTHONHASHSEED when the interpreter starts."""
 
     kernelspec: str = DEFAULT_KERNEL
     engine: str = "keras3"

@@ -1,9 +1,5 @@
-"""How this process hosts kernels: settings read from the environment, and the pools built from them.
-
-Locally the lab is generous; with REPRO_HOSTED=1 (a public demo on a small box) the caps tighten, only the
-bundled kernel may be picked, and uploads are capped harder. Kernels are forked from a template where that
-works, else spawned; without REPRO_MAX_KERNELS the server's cap is what fits in memory at each admission.
-"""
+"""How this process hosts kernels: settings from the environment (REPRO_HOSTED=1, a public demo on a small box,
+tightens every limit and hides the kernel picker), and the pools built from them."""
 
 from __future__ import annotations
 
@@ -11,7 +7,7 @@ import atexit
 import functools
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from repro_core.kernels import memory
@@ -20,8 +16,6 @@ from repro_core.kernels.fork_provisioner import ForkProvider, forks_kernels
 from repro_core.kernels.pool import KernelPool
 from repro_core.kernels.provider import AfterCell, KernelProvider, SpawnProvider
 from repro_core.validation import number_text, whole_number
-
-TRUE = {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +42,7 @@ def _max_kernels() -> int | None:
 
 def hosting_from_environment() -> HostingSettings:
     """Read REPRO_HOSTED, REPRO_MAX_KERNELS, REPRO_CLICK_BUDGET, REPRO_CELL_TIMEOUT, REPRO_IDLE_SECONDS, REPRO_PREEMPT_SECONDS."""
-    hosted = os.environ.get("REPRO_HOSTED", "").strip().lower() in TRUE
+    hosted = os.environ.get("REPRO_HOSTED", "").strip().lower() in {"1", "true", "yes", "on"}
     return HostingSettings(
         hosted=hosted,
         max_kernels=_max_kernels(),
@@ -65,13 +59,10 @@ def check_budget(reruns: int, epochs: int, settings: HostingSettings) -> None:
     """One click may train at most `click_budget` reruns x epochs; say how to fit when over."""
     units = reruns * epochs
     if units > settings.click_budget:
-        raise ValueError(
-            f"this click asks for {reruns} reruns x {epochs} epochs = {units}, over this server's budget of "
-            f"{settings.click_budget}; lower the reruns or the epochs"
-        )
+        asked = f"this click asks for {reruns} reruns x {epochs} epochs = {units}, over this server's budget of {settings.click_budget}"
+        raise ValueError(f"{asked}; lower the reruns or the epochs")
 
 
-# -- pools ---------------------------------------------------------------------------------------------------
 def default_provider(after_cell: AfterCell | None = None) -> KernelProvider:
     """Forked kernels where forking works (Linux with pidfd, REPRO_FORK not 0), else spawned ones."""
     return ForkProvider(after_cell) if forks_kernels() else SpawnProvider(after_cell)
@@ -96,11 +87,8 @@ def local_pool(cap: int = 1) -> KernelPool:
 @contextmanager
 def private_pool(pool: KernelPool | None = None, cap: int = 1) -> Iterator[KernelPool]:
     """The pool given, or a local one that is shut down afterwards."""
-    if pool is not None:
+    with ExitStack() as stack:
+        if pool is None:
+            pool = local_pool(cap)
+            stack.callback(pool.shutdown)
         yield pool
-        return
-    own = local_pool(cap)
-    try:
-        yield own
-    finally:
-        own.shutdown()

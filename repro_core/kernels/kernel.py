@@ -1,8 +1,5 @@
-"""One real Jupyter kernel, driven through jupyter_client, with timeouts and death detection.
-
-Why a kernel and not a thread: TensorFlow's global seed and Python's `random` are process-wide, so two
-visitors training in one process would share random state; and "restart the kernel" becomes literal.
-"""
+"""One real Jupyter kernel with timeouts and death detection: TensorFlow's and Python's random state are
+process-wide, so each visitor trains in a process of its own, and "restart the kernel" is literal."""
 
 from __future__ import annotations
 
@@ -27,6 +24,7 @@ from repro_core.vocabulary import DEFAULT_KERNEL
 STARTUP_TIMEOUT = 60.0
 INTERRUPT_GRACE = 5.0
 OUTPUT_LIMIT = 100_000  # characters of stdout/stderr kept per cell
+AfterCell = Callable[["LabKernel"], None]
 
 
 class KernelError(RuntimeError):
@@ -76,13 +74,9 @@ class LabKernelSpecManager(KernelSpecManager):
     """The installed kernelspecs plus `lab-python`, a kernel of the interpreter running the lab."""
 
     def _own_spec(self) -> KernelSpec:
-        return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            display_name=f"Python {sys.version.split()[0]} (this interpreter)",
-            language="python",
-            interrupt_mode="signal",
-            metadata={"debugger": False},
-        )
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        name = f"Python {sys.version.split()[0]} (this interpreter)"
+        return KernelSpec(argv=argv, display_name=name, language="python", interrupt_mode="signal", metadata={"debugger": False})
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         if kernel_name == DEFAULT_KERNEL:
@@ -101,13 +95,10 @@ def available_kernels() -> dict[str, str]:
 
 def check_kernel_name(name: str) -> str:
     """Raise ValueError (one line, listing the choices) for a kernelspec that is not installed."""
-    if name == DEFAULT_KERNEL:
-        return name
     try:
         LabKernelSpecManager().get_kernel_spec(name)
     except NoSuchKernel:
-        choices = ", ".join(available_kernels())
-        raise ValueError(f"unknown kernelspec {name!r}; installed: {choices}") from None
+        raise ValueError(f"unknown kernelspec {name!r}; installed: {', '.join(available_kernels())}") from None
     return name
 
 
@@ -122,29 +113,25 @@ def _parse_expression(name: str, reply: dict) -> object:
         return text
 
 
-def _next(get: Callable[..., dict], timeout: float, msg_id: str | None = None) -> dict | None:
-    """The next message of a channel (None when there is none in time), or None if it answers another request."""
+def _next(get: Callable[..., dict], timeout: float, msg_id: str) -> dict | None:
+    """The channel's next message if it answers `msg_id`; None when none came in time or it answers another request."""
     try:
         msg = get(timeout=timeout)
     except queue.Empty:
         return None
-    return msg if msg_id is None or msg.get("parent_header", {}).get("msg_id") == msg_id else None
+    return msg if msg.get("parent_header", {}).get("msg_id") == msg_id else None
 
 
 class LabKernel:
-    """A Jupyter kernel started from a kernelspec, talking over Unix sockets (no TCP port).
-
-    A lock serialises cells. `generation` counts starts and restarts, so callers know when the notebook
-    state was wiped. `provisioner` is a kernelspec `kernel_provisioner` stanza (jupyter_client starts the
-    process through it); `after_cell(kernel)` runs after every cell.
-    """
+    """A kernel over Unix sockets (no TCP port); a lock serialises cells, and `generation` counts (re)starts so callers
+    know when notebook state was wiped. `provisioner`: a kernelspec `kernel_provisioner` stanza to start it through."""
 
     def __init__(
         self,
         kernel_name: str = DEFAULT_KERNEL,
         env: dict[str, str] | None = None,
         provisioner: dict[str, object] | None = None,
-        after_cell: Callable[[LabKernel], None] | None = None,
+        after_cell: AfterCell | None = None,
     ) -> None:
         self.kernel_name = check_kernel_name(kernel_name)
         self.env = env if env is not None else kernel_environment()
@@ -160,7 +147,6 @@ class LabKernel:
         self._client = None
         self._log = None
 
-    # -- life cycle -------------------------------------------------------------
     @property
     def state(self) -> str:
         """'not started', 'starting', 'idle', 'busy', 'dead' or 'shut down'."""
@@ -193,8 +179,7 @@ class LabKernel:
             if self.provisioner is not None:
                 self._manager.kernel_spec.metadata["kernel_provisioner"] = self.provisioner
             try:
-                # The kernel's own stderr (TensorFlow's C++ logging) goes to a log file, not our terminal.
-                self._log = open(os.path.join(self._dir, "kernel.log"), "ab")  # noqa: SIM115 - closed in _cleanup
+                self._log = open(os.path.join(self._dir, "kernel.log"), "ab")  # noqa: SIM115 - closed in _cleanup; keeps TF's C++ logs off our terminal
                 self._manager.start_kernel(env=self.env, stdout=self._log, stderr=self._log)
                 self._client = self._manager.client()
                 self._client.start_channels()
@@ -234,14 +219,8 @@ class LabKernel:
             self._log.close()
             self._log = None
 
-    # -- running cells -------------------------------------------------------------
-    def run_cell(
-        self, code: str, expressions: dict[str, str] | None = None, timeout: float = 120.0, on_output: Callable[[str], None] | None = None
-    ) -> CellResult:
-        """Execute `code` as one cell; return its output and the parsed `expressions`.
-
-        Raises CellError if the cell raised, CellTimeout past `timeout` seconds, KernelDied if the process is gone.
-        """
+    def run_cell(self, code: str, expressions: dict[str, str] | None = None, timeout: float = 120.0) -> CellResult:
+        """Run `code` as one cell, with the parsed `expressions`; CellError if it raised, CellTimeout past `timeout` s."""
         with self._lock:
             if self._manager is None or self._client is None:
                 raise KernelDied(f"kernel {self.kernel_name!r} is not running; restart it")
@@ -253,7 +232,9 @@ class LabKernel:
             started = time.monotonic()
             msg_id = self._client.execute(code, user_expressions=expressions or {}, allow_stdin=False, store_history=True)
             streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
-            reply = self._wait(msg_id, started + timeout, streams, on_output)
+            reply = self._collect(msg_id, started + timeout, streams)
+            if reply is None:
+                self._handle_timeout(msg_id, streams)
             seconds = time.monotonic() - started
             self._state = "idle"
             self.cells_run += 1
@@ -265,37 +246,31 @@ class LabKernel:
             values = {name: _parse_expression(name, item) for name, item in reply.get("user_expressions", {}).items()}
             return CellResult(code=code, stdout=stdout, stderr=stderr, values=values, seconds=seconds)
 
-    def _wait(self, msg_id: str, deadline: float, streams: dict[str, list[str]], on_output) -> dict:
-        """Collect iopub output until the execute reply and the idle status have both arrived."""
+    def _collect(self, msg_id: str, deadline: float, streams: dict[str, list[str]]) -> dict | None:
+        """The execute reply once it and the idle status are in, gathering output; None at `deadline`."""
         reply: dict | None = None
         idle = False
         while reply is None or not idle:
             if time.monotonic() > deadline:
-                self._handle_timeout(msg_id)
-            msg = _next(self._client.get_iopub_msg, 0.1)
-            if msg is not None and msg.get("parent_header", {}).get("msg_id") == msg_id:
-                kind, content = msg["msg_type"], msg["content"]
-                if kind == "stream":
-                    streams["stdout" if content.get("name") == "stdout" else "stderr"].append(content.get("text", ""))
-                    if on_output is not None:
-                        on_output(content.get("text", ""))
-                elif kind == "status" and content.get("execution_state") == "idle":
-                    idle = True
-            if reply is None and (shell := _next(self._client.get_shell_msg, 0, msg_id)) is not None:
-                reply = shell["content"]
+                return None
+            msg = _next(self._client.get_iopub_msg, 0.1, msg_id)
             if msg is None and not self._manager.is_alive():
                 self._state = "dead"
                 raise KernelDied(f"kernel {self.kernel_name!r} died while running a cell (killed or out of memory)")
+            content = {} if msg is None else msg["content"]
+            if msg is not None and msg["msg_type"] == "stream":
+                streams["stdout" if content.get("name") == "stdout" else "stderr"].append(content.get("text", ""))
+            elif msg is not None and msg["msg_type"] == "status" and content.get("execution_state") == "idle":
+                idle = True
+            if reply is None and (shell := _next(self._client.get_shell_msg, 0, msg_id)) is not None:
+                reply = shell["content"]
         return reply
 
-    def _handle_timeout(self, msg_id: str) -> None:
-        """Interrupt the cell; if the kernel does not answer within a grace period, restart it."""
+    def _handle_timeout(self, msg_id: str, streams: dict[str, list[str]]) -> None:
+        """Interrupt the cell; restart the kernel if it has not answered (or has died) within INTERRUPT_GRACE."""
         self._manager.interrupt_kernel()
-        grace = time.monotonic() + INTERRUPT_GRACE
-        while time.monotonic() < grace:
-            if _next(self._client.get_shell_msg, 0.2, msg_id) is not None:
-                while _next(self._client.get_iopub_msg, 0.2) is not None:
-                    pass  # the interrupted cell's last output
+        with contextlib.suppress(KernelDied):
+            if self._collect(msg_id, time.monotonic() + INTERRUPT_GRACE, streams) is not None:
                 self._state = "idle"
                 raise CellTimeout("the cell ran past its time limit and was interrupted; the kernel is still usable", restarted=False)
         self.restart()

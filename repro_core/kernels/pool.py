@@ -1,11 +1,6 @@
-"""The one owner of every kernel a server (or a command) starts: a hard cap, a fair queue, one cleanup path.
-
-A TensorFlow kernel is a large process, so the number alive at once is capped across every session and
-page. A lease gets at least one kernel, more while there is room; visitors beyond the cap wait first come,
-first served. An owner may keep one kernel between clicks ("re-run the cell" needs the same kernel). Idle
-owners are reaped, and while others wait, an owner idle past a grace period gives its kept kernel to them
-(never one running a cell). A used kernel is never handed to another owner: it holds its visitor's state.
-"""
+"""The one owner of every kernel a server (or a command) starts: a TensorFlow kernel is a large process, so a hard
+cap holds across sessions and pages, visitors beyond it queue first come, first served, and one cleanup path frees them.
+An owner may keep one kernel between clicks ("re-run the cell" needs the same one); a used kernel is never handed on."""
 
 from __future__ import annotations
 
@@ -22,6 +17,7 @@ from repro_core.kernels.kernel import KernelError, LabKernel
 from repro_core.kernels.provider import KernelProvider
 
 OnWait = Callable[[int], None]  # told the owner's place in the queue (1 = next)
+REAP_SECONDS = 30.0  # the reaper's period: idle limits default to 10 minutes or more, so a late look costs little
 
 
 class PoolTimeout(KernelError):
@@ -39,10 +35,9 @@ class _Kept:
 
 
 class KernelPool:
-    """Never more than `cap` kernels alive: kept, lent for a click, starting or stopping.
-
-    `cap` is a number, or a function asked at every admission (e.g. what fits in memory now).
-    """
+    """Never more than `cap` kernels alive: kept, lent for a click, starting or stopping. `cap` is a number, or a
+    function asked at every admission (e.g. what fits in memory now); idle owners are reaped after `idle_seconds`,
+    and while others wait, one idle past `preempt_seconds` (never in a click) gives its kernel up."""
 
     def __init__(self, provider: KernelProvider, cap: int | Callable[[], int], idle_seconds: float = 900.0, preempt_seconds: float = 30.0) -> None:
         if not callable(cap) and cap < 1:
@@ -66,26 +61,26 @@ class KernelPool:
 
     @property
     def live(self) -> int:
-        lent = sum(len(kernels) for kernels in self._lent.values())
-        return len(self._kept) + lent + self._starting + self._stopping
+        return len(self._kept) + sum(map(len, self._lent.values())) + self._starting + self._stopping
 
-    # -- leases ----------------------------------------------------------------------------------------------
     @contextmanager
     def lease(
         self, owner: str, kind: KernelKind, count: int = 1, keep: bool = True, on_wait: OnWait | None = None, timeout: float = 600.0
     ) -> Iterator[list[LabKernel]]:
-        """Started kernels of `kind` for one click of `owner`: at least one, up to `count` while there is room.
-
-        With `keep`, the first stays the owner's after the click and comes back on its next lease of the
-        same kind (unless preempted or reaped meanwhile; a dead one is restarted). Without it, a kernel the
-        owner kept is given back first, and every kernel is shut down when the block ends.
-        """
+        """Started kernels of `kind` for one click of `owner`: at least one, up to `count` while there is room. With `keep`
+        the first stays the owner's for its next lease of the kind (a dead one restarted); without, all are shut down after
+        and a kernel the owner kept is given back first."""
         if count < 1:
             raise ValueError("a lease needs at least one kernel")
         token = object()  # this lease's lent kernels, apart from any other lease of the same owner
-        kept = self._take_kept(owner, kind) if keep else None
-        if kept is None:
-            self.release(owner)
+        with self._lock:  # pin the kept kernel of this kind for the click; give back any other (or any, without `keep`)
+            kept = self._kept.get(owner) if keep else None
+            if kept is not None and kept.kind == kind:
+                kept.active += 1
+                kept.last_used = time.monotonic()
+            else:
+                kept = None
+                self.release(owner)
         kernels: list[LabKernel] = [] if kept is None else [kept.kernel]
         try:
             fresh = self._reserve(count - len(kernels), need=not kernels, on_wait=on_wait, timeout=timeout)
@@ -105,29 +100,20 @@ class KernelPool:
                     kept.last_used = time.monotonic()
                 self._stop_async(self._lent.pop(token, []))
 
-    def _take_kept(self, owner: str, kind: KernelKind) -> _Kept | None:
-        """The owner's kept kernel, pinned for this click, if it is of `kind`."""
-        with self._lock:
-            kept = self._kept.get(owner)
-            if kept is None or kept.kind != kind:
-                return None
-            kept.active += 1
-            kept.last_used = time.monotonic()
-            return kept
-
     def _reserve(self, wanted: int, need: bool, on_wait: OnWait | None, timeout: float) -> int:
         """Room for up to `wanted` kernels: how many to start. Waits in the queue if `need`."""
         if wanted <= 0:
             return 0
         with self._lock:
             if need:
-                self._wait_for_room(on_wait, time.monotonic() + timeout, timeout)
+                self._wait_for_room(on_wait, timeout)
             fresh = min(wanted, max(0, self.cap - self.live))
             self._starting += fresh
             return fresh
 
-    def _wait_for_room(self, on_wait: OnWait | None, deadline: float, timeout: float) -> None:
-        """Queue until first in line with room. Lock held."""
+    def _wait_for_room(self, on_wait: OnWait | None, timeout: float) -> None:
+        """Queue until first in line with room, preempting an idle owner when first. Lock held."""
+        deadline = time.monotonic() + timeout
         ticket = next(self._tickets)
         self._queue.append(ticket)
         last_told = -1
@@ -138,7 +124,8 @@ class KernelPool:
                 first = self._queue[0] == ticket
                 if first and self.live < self.cap:
                     return
-                if first and self._stopping == 0 and self._preempt_idle():
+                if first and self._stopping == 0 and (idle := self._idle(self.preempt_seconds)):
+                    self.release(idle[0])
                     continue
                 position = list(self._queue).index(ticket) + 1
                 if on_wait is not None and position != last_told:
@@ -175,24 +162,14 @@ class KernelPool:
             raise errors[0] if errors else KernelError("no kernel could be started")
         return started
 
-    # -- giving kernels back ---------------------------------------------------------------------------------
-    def _idle(self, seconds: float, now: float | None = None) -> list[str]:
+    def _idle(self, seconds: float) -> list[str]:
         """Owners not in a click whose kernel has been idle longer than `seconds`, longest idle first. Lock held."""
-        now = time.monotonic() if now is None else now
+        now = time.monotonic()
         idle = sorted((kept.last_used, owner) for owner, kept in self._kept.items() if kept.active == 0 and now - kept.last_used > seconds)
         return [owner for _, owner in idle]
 
-    def _preempt_idle(self) -> bool:
-        """Free the kept kernel of the longest-idle owner, if idle past preempt_seconds. Lock held."""
-        idle = self._idle(self.preempt_seconds)
-        if idle:
-            self.release(idle[0])
-        return bool(idle)
-
     def _stop_async(self, kernels: list[LabKernel]) -> None:
         """Shut kernels down in the background; they count as live until they are gone. Lock held."""
-        if not kernels:
-            return
         self._stopping += len(kernels)
 
         def run(kernel: LabKernel) -> None:
@@ -206,33 +183,26 @@ class KernelPool:
         for kernel in kernels:
             threading.Thread(target=run, args=(kernel,), name="kernel-pool-stop", daemon=True).start()
 
-    def release(self, owner: str) -> None:
-        """Shut down the kernel `owner` keeps (a used kernel holds its visitor's state; it is never handed on)."""
+    def _give_back(self, owners: list[str]) -> list[str]:
+        """Shut down the kernels `owners` keep: a used kernel holds its visitor's state, so it is never handed on."""
         with self._lock:
-            kept = self._kept.pop(owner, None)
-            if kept is not None:
-                self._stop_async([kept.kernel])
+            self._stop_async([self._kept.pop(owner).kernel for owner in owners if owner in self._kept])
+        return owners
 
-    def reap(self, now: float | None = None) -> list[str]:
+    def release(self, owner: str) -> None:
+        self._give_back([owner])
+
+    def reap(self) -> list[str]:
         """Release owners idle for longer than `idle_seconds`; returns them."""
         with self._lock:
-            idle = self._idle(self.idle_seconds, now)
-            for owner in idle:
-                self.release(owner)
-        return idle
+            return self._give_back(self._idle(self.idle_seconds))
 
-    def release_all(self) -> None:
-        """Shut every kept kernel down (the pool stays usable)."""
-        with self._lock:
-            for owner in list(self._kept):
-                self.release(owner)
-
-    def start_reaper(self, every: float = 30.0) -> None:
-        """Reap idle owners in a background thread until the pool is shut down."""
+    def start_reaper(self) -> None:
+        """Reap idle owners every REAP_SECONDS in a background thread until the pool is shut down."""
 
         def loop() -> None:
             while not self._closed:
-                time.sleep(every)
+                time.sleep(REAP_SECONDS)
                 self.reap()
 
         threading.Thread(target=loop, name="kernel-pool-reaper", daemon=True).start()

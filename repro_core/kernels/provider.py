@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 
 from repro_core.kernels.environment import KernelKind, environment_of
-from repro_core.kernels.kernel import LabKernel
-
-AfterCell = Callable[[LabKernel], None]
+from repro_core.kernels.kernel import AfterCell, LabKernel
 
 
 class KernelProvider(ABC):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kernel_helpers import release_all
 from streamlit.testing.v1 import AppTest
 
 from lab_ui import session
@@ -25,7 +26,7 @@ PAGES = {
 
 def close_kernel(at: AppTest) -> None:
     """Give back every kernel: tests run one at a time, so this is the test's own (pooled or not)."""
-    session.pool().release_all()
+    release_all(session.pool())
 
 
 @pytest.fixture(autouse=True)
@@ -52,4 +53,4 @@ def app():
 @pytest.fixture(scope="session", autouse=True)
 def _shutdown_every_kernel():
     yield
-    session.pool().release_all()
+    release_all(session.pool())

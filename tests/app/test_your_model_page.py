@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from app_helpers import alerts, chart_data, elements, exceptions, find_block
 from conftest import APP, RUN_TIMEOUT
-from kernel_helpers import kept_and_lent
+from kernel_helpers import kept_and_lent, release_all
 from streamlit.testing.v1 import AppTest
 
 from lab_ui import session
@@ -14,7 +14,7 @@ PAGE = "lab_pages/your_model.py"
 
 
 def close(at: AppTest) -> None:
-    session.pool().release_all()
+    release_all(session.pool())
 
 
 @pytest.fixture
