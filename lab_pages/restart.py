@@ -7,7 +7,7 @@ from lab_ui.downloads import export_buttons
 from lab_ui.results_view import ResultsView, code_block
 from lab_ui.sidebar import params
 from repro_core.recipes import cells
-from repro_core.views.story import restart_check
+from repro_core.records import restart_check
 
 current = params()
 st.title("Restart the kernel")

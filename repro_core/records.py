@@ -179,3 +179,26 @@ def compare_records(a: Sequence[RunRecord], b: Sequence[RunRecord]) -> RecordsCo
     left = {(r.scenario, r.kernel_start, r.rerun): r for r in a}
     right = {(r.scenario, r.kernel_start, r.rerun): r for r in b}
     return RecordsComparison([PairedRerun(*key, left.get(key), right.get(key)) for key in sorted(set(left) | set(right))])
+
+
+@dataclass(frozen=True)
+class RestartCheck:
+    """Does the first run after the latest restart reproduce the first run of the kernel start before it?"""
+
+    before: RunRecord
+    after: RunRecord
+
+    @property
+    def reproduces(self) -> bool:
+        return self.before.fingerprints == self.after.fingerprints
+
+
+def restart_check(records: Sequence[RunRecord]) -> RestartCheck | None:
+    """The first rows of the two newest kernel starts in the table (None until it holds two)."""
+    firsts: dict[int, RunRecord] = {}
+    for record in records:
+        firsts.setdefault(record.kernel_start, record)
+    if len(firsts) < 2:
+        return None
+    starts = sorted(firsts)
+    return RestartCheck(before=firsts[starts[-2]], after=firsts[starts[-1]])

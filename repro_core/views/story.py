@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
@@ -151,29 +150,6 @@ def article_diff(params: StoryParams | None = None) -> str:
         tofile="lab cell (factory-tf-seed)",
     )
     return "".join(lines)
-
-
-@dataclass(frozen=True)
-class RestartCheck:
-    """Does the first run after the latest restart reproduce the first run of the kernel start before it?"""
-
-    before: RunRecord
-    after: RunRecord
-
-    @property
-    def reproduces(self) -> bool:
-        return self.before.fingerprints == self.after.fingerprints
-
-
-def restart_check(records: Sequence[RunRecord]) -> RestartCheck | None:
-    """The first rows of the two newest kernel starts in the table (None until it holds two)."""
-    firsts: dict[int, RunRecord] = {}
-    for record in records:
-        firsts.setdefault(record.kernel_start, record)
-    if len(firsts) < 2:
-        return None
-    starts = sorted(firsts)
-    return RestartCheck(before=firsts[starts[-2]], after=firsts[starts[-1]])
 
 
 def settings_label(params: StoryParams) -> str:

@@ -13,8 +13,7 @@ from conftest import PAGES, RERUNS, RUN_TIMEOUT
 
 from lab_ui import session
 from repro_core.experiments.story import run_story
-from repro_core.records import VERDICTS, verdict
-from repro_core.views.story import restart_check
+from repro_core.records import VERDICTS, restart_check, verdict
 
 pytestmark = pytest.mark.kernel
 

@@ -10,7 +10,7 @@ import pytest
 from lab_ui import session
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import RunRecord
+from repro_core.records import RunRecord, restart_check
 from repro_core.views.story import (
     TABLE_COLUMNS,
     article_diff,
@@ -18,7 +18,6 @@ from repro_core.views.story import (
     chart_frames,
     records_frame,
     rerun_chart,
-    restart_check,
     verdict_text,
 )
 
