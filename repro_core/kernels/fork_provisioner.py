@@ -1,8 +1,7 @@
 """Kernels forked from a preloaded template: a jupyter_client kernel provisioner, and the provider using it.
 
-jupyter_client starts a kernel's process through the provisioner its kernelspec names and then drives that
-object for poll, signal, kill and wait, so forking needs no KernelManager subclass. When forking is
-impossible (an environment with extra variables, a template that failed), LocalProvisioner's spawn runs.
+A provisioner starts the kernel's process and is then driven for poll, signal, kill and wait, so forking needs no
+KernelManager subclass. Where forking is impossible (extra variables, a failed template), LocalProvisioner spawns.
 """
 
 from __future__ import annotations
@@ -24,9 +23,7 @@ from repro_core.kernels.provider import AfterCell, SpawnProvider
 from repro_core.vocabulary import DEFAULT_KERNEL
 
 PROVISIONER_NAME = "repro-fork-provisioner"
-ENTRY_POINT = EntryPoint(
-    name=PROVISIONER_NAME, value="repro_core.kernels.fork_provisioner:ForkProvisioner", group=KernelProvisionerFactory.GROUP_NAME
-)
+ENTRY_POINT = EntryPoint(PROVISIONER_NAME, "repro_core.kernels.fork_provisioner:ForkProvisioner", KernelProvisionerFactory.GROUP_NAME)
 
 
 @cache
@@ -42,24 +39,14 @@ def _pidfd_works() -> bool:
 
 def forks_kernels(kernel_name: str = DEFAULT_KERNEL) -> bool:
     """Are kernels of this kernelspec forked? Only the lab's own interpreter, on Linux, unless REPRO_FORK=0."""
-    if kernel_name != DEFAULT_KERNEL or not sys.platform.startswith("linux"):
-        return False
-    if os.environ.get("REPRO_FORK", "1").strip().lower() in ("0", "false", "no", "off"):
-        return False
-    return _pidfd_works()
+    switched_off = os.environ.get("REPRO_FORK", "1").strip().lower() in ("0", "false", "no", "off")
+    return kernel_name == DEFAULT_KERNEL and sys.platform.startswith("linux") and not switched_off and _pidfd_works()
 
 
 def register() -> None:
-    """Make the provisioner findable in a checkout that is not pip-installed (pyproject declares the entry point).
-
-    KernelProvisionerFactory looks in this table before it reads entry points.
-    """
+    """Make the provisioner findable in a checkout that is not pip-installed (pyproject declares the entry point):
+    KernelProvisionerFactory looks in this table before it reads entry points."""
     KernelProvisionerFactory.provisioners.setdefault(PROVISIONER_NAME, ENTRY_POINT)
-
-
-def provisioner_stanza() -> dict[str, Any]:
-    """The kernelspec metadata that makes jupyter_client start a kernel through ForkProvisioner."""
-    return {"provisioner_name": PROVISIONER_NAME, "config": {}}
 
 
 class ForkProvider(SpawnProvider):
@@ -72,7 +59,8 @@ class ForkProvider(SpawnProvider):
     def new_kernel(self, kind: KernelKind) -> LabKernel:
         if not forks_kernels(kind.kernelspec):
             return super().new_kernel(kind)
-        return LabKernel(kind.kernelspec, environment_of(kind), provisioner_stanza(), self.after_cell)
+        provisioner = {"provisioner_name": PROVISIONER_NAME, "config": {}}  # kernelspec metadata naming ForkProvisioner
+        return LabKernel(kind.kernelspec, environment_of(kind), provisioner, self.after_cell)
 
     def prestart(self, kind: KernelKind) -> None:
         if forks_kernels(kind.kernelspec):
@@ -118,8 +106,7 @@ class ForkProvisioner(LocalProvisioner):
 
 def _descriptor(stream: Any, default: Any) -> int:
     """The file descriptor behind a Popen-style stdout/stderr argument (None: the server's, as Popen does)."""
-    if stream is None:
-        stream = default
+    stream = default if stream is None else stream
     if isinstance(stream, int):
         if stream < 0:  # subprocess.PIPE/DEVNULL constants make no sense for a fork
             raise preloaded.TemplateError("pipes to a forked kernel's stdout are not supported")

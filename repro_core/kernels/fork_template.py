@@ -1,19 +1,17 @@
 """The template process: a Python that has imported TensorFlow, Keras and ipykernel, and forks kernels.
 
-Run by the server (preloaded.py) as `python fork_template.py --control-fd N` with the environment of the
-kernels it forks. It never runs a visitor's cell. Only the standard library is imported at module level.
-
-Why forking is safe here: TensorFlow is not fork-safe once ops have run or devices have been listed, so the
-template checks after its imports that no eager context exists, and refuses to fork otherwise. It stays
-single-threaded in Python (a select loop); each child starts ipykernel's threads and zmq context itself.
-The few native threads the imports leave (OpenBLAS, jemalloc) are idle and have their own at-fork handlers.
+Run by the server (preloaded.py) as `python fork_template.py --control-fd N` with the kernels' environment; it never
+runs a visitor's cell, and imports only the standard library at module level. TensorFlow is not fork-safe once ops
+have run or devices have been listed, so it refuses to fork if its imports made an eager context. It stays
+single-threaded in Python (a select loop): the native threads the imports leave (OpenBLAS, jemalloc) are idle and
+have their own at-fork handlers; each child starts ipykernel's threads and zmq context itself.
 
 Protocol, over a SOCK_SEQPACKET socket pair (JSON messages, file descriptors passed with SCM_RIGHTS):
   template -> server  {"ready": true, "pid", "fork_safe", "why"}            once, after the imports
   server -> template  {"connection_file", "env", "cwd"} + [stdout, stderr]   one per kernel
   template -> server  {"pid"} + [pidfd, status socket]  or  {"error"}
-The template reaps its children and writes {"exit": returncode} on that kernel's status socket. It exits
-when the control socket closes or its parent changes; each kernel has PR_SET_PDEATHSIG.
+  template -> status  {"exit": returncode}                                   once it reaped that kernel
+It exits when the control socket closes or its parent changes; each kernel has PR_SET_PDEATHSIG.
 """
 
 from __future__ import annotations
@@ -39,10 +37,17 @@ PR_SET_PDEATHSIG = 1
 WATCH_SECONDS = 1.0  # how often the template checks that its parent is still the server
 # Imported by a kernel while it starts (found by diffing sys.modules of a forked kernel and the template):
 # the debugger (debugpy, pydevd), the history database, tornado's asyncio glue. Importing starts no thread.
-KERNEL_START_MODULES = (
-    "ipykernel.debugger", "sqlite3", "tornado.platform.asyncio", "tornado.queues", "IPython.core.debugger",
-    "IPython.core.completerlib", "IPython.core.oinspect", "IPython.core.logger", "IPython.extensions.storemagic",
-)  # fmt: skip
+KERNEL_START_MODULES = ("ipykernel.debugger", "sqlite3", "tornado.platform.asyncio", "tornado.queues", "IPython.core.debugger",
+                        "IPython.core.completerlib", "IPython.core.oinspect", "IPython.core.logger", "IPython.extensions.storemagic")  # fmt: skip
+
+
+def send(sock: socket.socket, message: dict, fds: list[int]) -> None:
+    socket.send_fds(sock, [json.dumps(message).encode()], fds)
+
+
+def close_all(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 def preload() -> tuple[bool, str]:
@@ -68,13 +73,6 @@ def preload() -> tuple[bool, str]:
     return True, "no TensorFlow op has run in the template"
 
 
-def set_death_signal(signum: int) -> None:
-    """Ask Linux to send `signum` to this process when the thread that forked it exits."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-
-
 class Template:
     """The select loop: fork on request, reap children, exit when the server goes."""
 
@@ -88,15 +86,12 @@ class Template:
         self.children: dict[int, tuple[int, socket.socket]] = {}  # pid -> (pidfd, our end of its status socket)
 
     def serve(self) -> None:
-        while True:
+        while os.getppid() == self.parent:  # else the server died and its socket somehow stayed open
             for key, _ in self.selector.select(timeout=WATCH_SECONDS):
-                if key.data(key) is False:
+                if key.data() is False:
                     return
-            if os.getppid() != self.parent:  # the server died and its socket somehow stayed open
-                return
 
-    # -- requests -------------------------------------------------------------------------------
-    def _on_request(self, _key: selectors.SelectorKey) -> bool:
+    def _on_request(self) -> bool:
         try:
             data, fds, _flags, _addr = socket.recv_fds(self.control, MESSAGE_BYTES, 4)
         except OSError:
@@ -104,20 +99,17 @@ class Template:
         if not data:  # the server closed its end: it is gone or shutting down
             return False
         try:
-            request = json.loads(data)
-            reply, reply_fds = self._fork(request, fds)
+            reply, reply_fds = self._fork(json.loads(data), fds)
         except Exception as exc:  # noqa: BLE001 - any failure goes back to the server as a message
             reply, reply_fds = {"error": f"{type(exc).__name__}: {exc}"}, []
         finally:
-            for fd in fds:
-                os.close(fd)
+            close_all(fds)
         try:
-            socket.send_fds(self.control, [json.dumps(reply).encode()], reply_fds)
+            send(self.control, reply, reply_fds)
         except OSError:
             return False
         finally:
-            for fd in reply_fds:
-                os.close(fd)
+            close_all(reply_fds)
         return True
 
     def _fork(self, request: dict, fds: list[int]) -> tuple[dict, list[int]]:
@@ -141,10 +133,8 @@ class Template:
                 _leave(code)
         pidfd = os.pidfd_open(pid)
         self.children[pid] = (pidfd, status_ours)
-        self.selector.register(pidfd, selectors.EVENT_READ, lambda _key, pid=pid: self._reap(pid))
-        server_pidfd = os.dup(pidfd)
-        their_fd = status_theirs.detach()
-        return {"pid": pid}, [server_pidfd, their_fd]
+        self.selector.register(pidfd, selectors.EVENT_READ, lambda: self._reap(pid))
+        return {"pid": pid}, [os.dup(pidfd), status_theirs.detach()]
 
     def _reap(self, pid: int) -> bool:
         pidfd, status = self.children.pop(pid)
@@ -152,12 +142,12 @@ class Template:
         os.close(pidfd)
         _, wait_status = os.waitpid(pid, 0)
         with contextlib.suppress(OSError):  # the server may already have let go of this kernel
-            status.send(json.dumps({"exit": os.waitstatus_to_exitcode(wait_status)}).encode())
+            send(status, {"exit": os.waitstatus_to_exitcode(wait_status)}, [])
         status.close()
         return True
 
     def close_in_child(self) -> None:
-        """In a child: close everything the template holds for its own work (its socket, its other kernels' handles)."""
+        """In a child: close what the template holds for its own work (its socket, its other kernels' handles)."""
         self.selector.close()
         self.control.close()
         for pidfd, status in self.children.values():
@@ -168,25 +158,24 @@ class Template:
 
 def become_kernel(request: dict, fds: list[int], template: Template) -> int:
     """In the child: do what a freshly started interpreter would, then run ipykernel on the connection file."""
-    set_death_signal(signal.SIGKILL)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:  # die with the thread that forked us
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
     if os.getppid() != template.pid:
         return 1  # the template died between fork and prctl
     os.setsid()  # its own process group, like a spawned kernel: interrupts reach the kernel and its subprocesses
     template.close_in_child()
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
-    for target, fd in zip((1, 2), fds, strict=False):
+    fds = [os.open(os.devnull, os.O_RDONLY), *fds]  # stdin, then the server's stdout and stderr
+    for target, fd in enumerate(fds):
         os.dup2(fd, target)
-    for fd in fds:
-        os.close(fd)
+    close_all(fds)
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     os.chdir(request["cwd"])
-    # The kernel's environment exactly, not the template's: that includes what the template's imports set
-    # (TF2_BEHAVIOR, PYDEVD_USE_FRAME_EVAL, ...), which those modules read while importing, so it is not missed.
+    # Exactly the kernel's environment: what the template's imports set (TF2_BEHAVIOR, PYDEVD_USE_FRAME_EVAL, ...)
+    # was read by those modules while importing, so dropping it loses nothing.
     os.environ.clear()
     os.environ.update(request["env"])
     sys.path[:] = template.base_path
@@ -195,7 +184,6 @@ def become_kernel(request: dict, fds: list[int], template: Template) -> int:
 
     sys.argv = [os.path.join(os.path.dirname(os.path.dirname(ipykernel.__file__)), "ipykernel_launcher.py"), "-f", request["connection_file"]]
     gc.enable()
-
     random.seed()  # from os.urandom, as a new interpreter seeds itself
     numpy.random.seed()  # likewise from the OS
     from ipykernel.kernelapp import IPKernelApp
@@ -229,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         fork_safe, why = preload()
     except Exception as exc:  # noqa: BLE001 - tell the server why, then stop
         fork_safe, why = False, f"importing failed: {type(exc).__name__}: {exc}"
-    socket.send_fds(control, [json.dumps({"ready": True, "pid": os.getpid(), "fork_safe": fork_safe, "why": why}).encode()], [])
+    send(control, {"ready": True, "pid": os.getpid(), "fork_safe": fork_safe, "why": why}, [])
     if not fork_safe:
         return 1
     Template(control, base_path).serve()

@@ -1,12 +1,9 @@
-"""How many kernels fit: measured memory against the server's memory limit.
+"""How many kernels fit: cap = (limit - reserve - server - templates) / memory one more live kernel adds.
 
-    cap = (limit - reserve - server - templates) / memory one more live kernel adds
-
-Memory is PSS, not resident size (shared library pages would be counted in every process). `limit` is
-the tightest cgroup limit on the server, or with none, what is available plus what the lab holds.
-`templates` is each running template's PSS from before it had children. A kernel's share is the
-high-water mark over kernels that ran a training cell: a forked kernel's private pages (what it shares
-with its template is counted there), a spawned kernel's PSS; an estimate until one has been measured.
+Memory is PSS, not resident size, so shared library pages count once. `limit` is the tightest cgroup limit, else
+what is available plus what the lab holds; `templates` is each template's PSS from before it had children. A
+kernel's share is the high-water mark over kernels that trained: a fork's private pages (the rest is counted in its
+template), a spawned kernel's PSS; an estimate until one has been measured.
 """
 
 from __future__ import annotations
@@ -41,15 +38,17 @@ def _meminfo_mb(name: str, default: float) -> float:
     return default
 
 
-def cgroup_limit_mb(proc_cgroup: str | None = None, root: Path = Path("/sys/fs/cgroup")) -> float | None:
-    """The tightest memory limit on this process's cgroup and its ancestors; None if unlimited.
+def _limit_mb(file: Path) -> float:
+    with contextlib.suppress(OSError, ValueError):  # "max": no limit
+        return int(file.read_text()) / MB
+    return float("inf")
 
-    v1: the `memory` controller's memory.limit_in_bytes; v2: the `0::` line's memory.max. Inside a
-    container the cgroup path may not exist under the mount (it sees its own cgroup as the root).
-    """
+
+def cgroup_limit_mb(proc_cgroup: str | None = None, root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The tightest memory limit on this process's cgroup and its ancestors, None if unlimited: v1's memory.limit_in_bytes,
+    v2's memory.max. A container may see its own cgroup as the mount's root, so the path need not exist there."""
     text = proc_cgroup if proc_cgroup is not None else Path("/proc/self/cgroup").read_text()
-    total_mb = _meminfo_mb("MemTotal", float("inf"))
-    found: list[float] = []
+    tightest = float("inf")
     for line in text.splitlines():
         hierarchy, _, rest = line.partition(":")
         controllers, _, path = rest.partition(":")
@@ -61,30 +60,13 @@ def cgroup_limit_mb(proc_cgroup: str | None = None, root: Path = Path("/sys/fs/c
             continue
         for mount in mounts:
             here = mount / path.lstrip("/")
-            if not (mount / filename).exists() and not (here / filename).exists():
-                continue
-            for directory in [here, *here.parents]:
-                if mount not in (directory, *directory.parents):
-                    break
-                with contextlib.suppress(OSError, ValueError):  # "max": no limit
-                    limit_mb = int((directory / filename).read_text()) / MB
-                    if limit_mb < total_mb:
-                        found.append(limit_mb)
-            break
-    return min(found) if found else None
+            if (mount / filename).exists() or (here / filename).exists():
+                chain = [directory for directory in [here, *here.parents] if directory.is_relative_to(mount)]
+                tightest = min([tightest, *(_limit_mb(directory / filename) for directory in chain)])
+                break
+    return tightest if tightest < _meminfo_mb("MemTotal", float("inf")) else None  # a limit above the RAM is none
 
 
-def memory_limit_mb(ours_mb: float) -> float:
-    """The memory the lab may use in all: the cgroup limit, or what is free plus what the lab holds (`ours_mb`)."""
-    free = _meminfo_mb("MemAvailable", 0.0) + ours_mb
-    with contextlib.suppress(OSError):
-        limit = cgroup_limit_mb()
-        if limit is not None:
-            return min(limit, free)
-    return free
-
-
-# -- what a kernel adds ------------------------------------------------------------------------------------
 _high_water: dict[bool, float] = {}  # forked? -> MB one more kernel added, highest seen
 _observe_lock = threading.Lock()
 
@@ -105,13 +87,9 @@ def observe_kernel(kernel: LabKernel) -> None:
 def kernel_share_mb(forked: bool) -> float:
     """MB one more live kernel adds: measured here, or the estimate until then."""
     with _observe_lock:
-        measured = _high_water.get(forked)
-    if measured is not None:
-        return measured
-    return FORKED_KERNEL_ESTIMATE_MB if forked else SPAWNED_KERNEL_ESTIMATE_MB
+        return _high_water.get(forked, FORKED_KERNEL_ESTIMATE_MB if forked else SPAWNED_KERNEL_ESTIMATE_MB)
 
 
-# -- the cap -----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MemoryBudget:
     limit_mb: float
@@ -126,17 +104,6 @@ class MemoryBudget:
         return max(1, min(MAX_CAP, int(room // self.kernel_mb)))
 
 
-def _kernel_pids(parents: set[int]) -> list[int]:
-    """Children of `parents` that are kernels: a template's children all are; the server's run ipykernel_launcher."""
-    server = os.getpid()
-    found = []
-    for pid, parent in child_pids(parents).items():
-        with contextlib.suppress(OSError):
-            if parent != server or b"ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-    return found
-
-
 def memory_budget(forked: bool) -> MemoryBudget:
     """Measure now: the limit, the server's and the templates' PSS, and a kernel's share."""
     server = os.getpid()
@@ -144,10 +111,14 @@ def memory_budget(forked: bool) -> MemoryBudget:
     templates = preloaded.live_templates() if forked else []
     baselines_mb = sum(t.baseline_pss_mb for t in templates)
     ours_mb = server_mb + baselines_mb
-    for pid in _kernel_pids({server, *(t.pid for t in templates if t.pid is not None)}):
-        with contextlib.suppress(OSError, KeyError):
-            ours_mb += pss_mb(pid)
-    limit_mb = memory_limit_mb(ours_mb)
+    for pid, parent in child_pids({server, *(t.pid for t in templates if t.pid is not None)}).items():
+        with contextlib.suppress(OSError, KeyError):  # a template's children are all kernels; the server's run ipykernel_launcher
+            if parent != server or b"ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                ours_mb += pss_mb(pid)
+    limit_mb = _meminfo_mb("MemAvailable", 0.0) + ours_mb  # what is free plus what the lab holds, under any cgroup limit
+    with contextlib.suppress(OSError):
+        cgroup_mb = cgroup_limit_mb()
+        limit_mb = limit_mb if cgroup_mb is None else min(cgroup_mb, limit_mb)
     templates_mb = baselines_mb if templates else (TEMPLATE_ESTIMATE_MB if forked else 0.0)
     reserve_mb = max(RESERVE_MIN_MB, RESERVE_FRACTION * limit_mb)
     return MemoryBudget(limit_mb, reserve_mb, server_mb, templates_mb, kernel_share_mb(forked))

@@ -1,9 +1,8 @@
-"""The server's side of forked kernels: template processes (one per kernel environment) and the kernels they fork.
+"""The server's side of forked kernels: template processes (fork_template.py, one per kernel environment) and their forks.
 
-A template (fork_template.py, its own interpreter) imports TensorFlow once; each kernel is a fork of it.
-Only environments built from the lab's allow-list are forked, and a template runs with exactly that
-environment: PYTHONHASHSEED and TF_USE_LEGACY_KERAS are read at start-up and when TensorFlow is imported.
-Anything else (e.g. TF_DETERMINISTIC_OPS, read by TensorFlow's C++ side) is spawned.
+Only allow-listed environments fork, and a template runs with exactly that environment, because PYTHONHASHSEED and
+TF_USE_LEGACY_KERAS are read at start-up and by `import tensorflow`. Anything else (e.g. TF_DETERMINISTIC_OPS, read
+by TensorFlow's C++ side) is spawned.
 """
 
 from __future__ import annotations
@@ -26,12 +25,12 @@ from functools import cache
 from pathlib import Path
 
 from repro_core.kernels.environment import PASSED_PREFIXES, PASSED_THROUGH, lab_variables
+from repro_core.kernels.fork_template import MESSAGE_BYTES, close_all, send
 from repro_core.kernels.proc import child_pids, pss_mb
 
 TEMPLATE_SCRIPT = Path(__file__).with_name("fork_template.py")
 READY_TIMEOUT = 180.0  # the template imports TensorFlow, Keras and ipykernel: seconds on a busy 2-core box
 FORK_TIMEOUT = 30.0
-MESSAGE_BYTES = 1 << 20
 MAX_TEMPLATES = 2  # each holds ~430 MB; more environments than this are spawned
 FORKABLE_NAMES = frozenset(PASSED_THROUGH) | frozenset(lab_variables("tf_keras", 0))
 
@@ -48,11 +47,8 @@ def forkable(env: dict[str, str]) -> bool:
 
 
 class ForkedProcess:
-    """A kernel forked by a template, behind Popen's methods (what LocalProvisioner drives).
-
-    It is the template's child, not ours: the template reaps it and sends its exit code on `status`. The
-    pidfd refers to this one process even after its pid is reused, so poll and signals never hit a stranger.
-    """
+    """A kernel forked by a template, behind the Popen methods LocalProvisioner drives. The template reaps it and
+    sends its exit code on `status`; the pidfd never refers to a stranger that reused the pid."""
 
     stdin = stdout = stderr = None  # LocalProvisioner.wait closes these when set
 
@@ -142,10 +138,8 @@ class PreloadedInterpreter:
 
     def has_children(self) -> bool:
         """Does a kernel it forked still run? (Stopping the template would end it.)"""
-        pid = self.pid
-        return pid is not None and self.alive() and bool(child_pids({pid}))
+        return self.alive() and bool(child_pids({self.pid}))
 
-    # -- life cycle ----------------------------------------------------------------------------------
     def _start(self) -> None:
         """Start the template and wait until it has imported everything. Lock held."""
         self._stop()
@@ -165,7 +159,7 @@ class PreloadedInterpreter:
         self.control = ours
         ours.settimeout(READY_TIMEOUT)
         try:
-            data, _fds, _flags, _addr = socket.recv_fds(ours, MESSAGE_BYTES, 0)
+            data = ours.recv(MESSAGE_BYTES)
         except OSError as exc:
             self._stop()
             raise TemplateError(f"the template did not come up: {exc}") from exc
@@ -206,10 +200,9 @@ class PreloadedInterpreter:
             if not self.alive():
                 self._start()
 
-    # -- forking -------------------------------------------------------------------------------------
     def fork(self, connection_file: str, env: dict[str, str], cwd: str, stdout: int, stderr: int) -> ForkedProcess:
         """A kernel on `connection_file` with `stdout`/`stderr` as its fd 1 and 2; a dead template is restarted once."""
-        request = json.dumps({"connection_file": connection_file, "env": env, "cwd": cwd}).encode()
+        request = {"connection_file": connection_file, "env": env, "cwd": cwd}
         with self._lock:
             self.last_used = time.monotonic()
             for attempt in (1, 2):
@@ -222,10 +215,10 @@ class PreloadedInterpreter:
                         raise TemplateError(f"the template could not fork: {exc}") from exc
         raise AssertionError("unreachable")
 
-    def _request(self, request: bytes, fds: list[int]) -> ForkedProcess:
+    def _request(self, request: dict, fds: list[int]) -> ForkedProcess:
         assert self.control is not None
         self.control.settimeout(FORK_TIMEOUT)
-        socket.send_fds(self.control, [request], fds)
+        send(self.control, request, fds)
         data, got, _flags, _addr = socket.recv_fds(self.control, MESSAGE_BYTES, 2)
         try:
             if not data:
@@ -234,24 +227,19 @@ class PreloadedInterpreter:
             if "error" in reply or len(got) != 2:
                 raise TemplateError(f"the template could not fork: {reply.get('error', 'no pidfd came back')}")
         except BaseException:
-            for fd in got:
-                os.close(fd)
+            close_all(got)
             raise
         pidfd, status_fd = got
         return ForkedProcess(int(reply["pid"]), pidfd, socket.socket(fileno=status_fd))
 
 
-# -- the registry: one template per kernel environment ----------------------------------------------------
 _templates: dict[EnvKey, PreloadedInterpreter] = {}
 _registry_lock = threading.Lock()
 
 
 def template_for(env: dict[str, str]) -> PreloadedInterpreter | None:
-    """The template for this environment (created on first use), or None when it must be spawned.
-
-    At most MAX_TEMPLATES exist: a new environment replaces the least recently used template without
-    kernels, or is spawned when every template still has some.
-    """
+    """The template for this environment (created on first use), or None when it must be spawned. Past MAX_TEMPLATES,
+    a new environment replaces the least recently used template without kernels, or is spawned if none is idle."""
     if not forkable(env):
         return None
     key: EnvKey = tuple(sorted(env.items()))
