@@ -30,6 +30,7 @@ from repro_core.results.exports import (
 )
 from repro_core.results.ipynb_check import main as check_main
 from repro_core.results.report import MAX_REPORT_BYTES, parse_report
+from repro_core.validation import real_number
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
 from repro_core.views.story import COL_SECONDS, records_frame
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
@@ -133,9 +134,7 @@ def _error(message: object, status: int) -> int:
 
 def _check_notebook(args: argparse.Namespace) -> int:
     try:
-        if not 1 <= args.timeout <= 86_400:
-            raise ValueError(f"timeout must be between 1 and 86400 seconds, got {args.timeout}")
-        return check_main(args.path, args.kernel, args.timeout)
+        return check_main(args.path, args.kernel, real_number("timeout", args.timeout, 1, 86_400))
     except (OSError, ValueError) as exc:
         return _error(exc, 2)
     except Exception as exc:  # nbclient: a cell raised, a kernel died or timed out

@@ -1,8 +1,5 @@
-"""The "Your model" audit: your spec x one recipe, re-run N times in a fresh kernel; which weights moved?
-
-Each audit gets a kernel of its own, shut down after it: no earlier audit's seeds leak in, and op determinism
-(which a running TensorFlow cannot switch off) starts clean. The recorder cell computes the per-layer differences.
-"""
+"""The "Your model" audit: your spec x one recipe, re-run N times in a kernel of its own (shut down after it), so no earlier
+audit's seeds leak in and op determinism (which TensorFlow cannot switch off) starts clean. Which weights moved?"""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from repro_core.kernels.kernel import LabKernel
 from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, StoryParams
-from repro_core.records import KernelVersions, RunRecord, verdict
+from repro_core.records import RunRecord, verdict
 from repro_core.validation import choice, flag, whole_number
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SELECTABLE_ENGINES, Recipe
 
@@ -69,7 +69,6 @@ class MatrixOptions:
 class RecipeResult:
     recipe: Recipe
     records: list[RunRecord]
-    versions: KernelVersions | None
     max_delta_before: float
     max_delta_after: float
     seconds: float
@@ -107,7 +106,6 @@ def run_recipe(runner: CellRunner, recipe: Recipe, options: MatrixOptions, on_st
     return RecipeResult(
         recipe=recipe,
         records=records,
-        versions=runner.versions,
         max_delta_before=float(values["delta_before"]),
         max_delta_after=float(values["delta_after"]),
         seconds=round(time.monotonic() - started, 3),
@@ -175,8 +173,7 @@ def run_matrix(
     with private_pool(pool, cap=workers) as kernels:
         for engine in dict.fromkeys(recipe.engine for recipe in chosen):
             todo = [recipe for recipe in chosen if recipe.engine == engine]
-            kind = KernelKind(kernel_name, engine)
-            with kernels.lease(owner, kind, count=min(workers, len(todo)), keep=False, on_wait=on_wait) as leased:
+            with kernels.lease(owner, KernelKind(kernel_name, engine), count=min(workers, len(todo)), keep=False, on_wait=on_wait) as leased:
                 used = max(used, len(leased))
                 _run_side_by_side(leased, todo, options, done)
     return MatrixResult(options, [results[r] for r in chosen], round(time.monotonic() - started, 3), used)

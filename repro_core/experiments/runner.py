@@ -24,9 +24,7 @@ def _quiet(_text: str) -> None:
 
 class CellRunner:
     """`run(cell)` is Shift-Enter on a recipe cell, `reset()` "restart the kernel and run the setup cells".
-
-    Running another recipe cell than this kernel start's restarts first, so rows never depend on what ran before.
-    """
+    Running another recipe cell than this kernel start's restarts first, so rows never depend on what ran before."""
 
     def __init__(self, setup: Sequence[str]) -> None:
         self.setup = tuple(setup)

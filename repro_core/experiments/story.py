@@ -51,13 +51,11 @@ def run_scenario(
         if on_record:
             on_record(records[-1])
 
-    if preset.restart_every_rerun:
-        for index in range(params.reruns):
-            if index > 0:
-                runner.reset(on_status)
-            runner.rerun(cell, scenario, 1, keep, on_status)
-    else:
-        runner.rerun(cell, scenario, params.reruns, keep, on_status)
+    runs_per_start = 1 if preset.restart_every_rerun else params.reruns
+    for index in range(params.reruns // runs_per_start):
+        if index > 0:
+            runner.reset(on_status)
+        runner.rerun(cell, scenario, runs_per_start, keep, on_status)
     if preset.restart_then_once:
         runner.reset(on_status)
         runner.rerun(cell, scenario, 1, keep, on_status)

@@ -1,14 +1,6 @@
-"""Every notebook cell the lab shows and runs, generated from validated values only.
-
-Each function returns one cell's source. The exact string returned is what a page displays and what
-the kernel executes. Variable parts are validated numbers (formatted with int()/repr(float())) or
-names looked up in allow-lists, so no visitor text reaches code. Cells must run on Python >= 3.8 and
-TensorFlow 2.9 (Keras 2) up to 2.21 (Keras 3 or tf_keras).
-
-A notebook is: the setup cell (engine, imports, data, the model factory `MLP()`, the checksum helper,
-the global model), the environment cell (what the kernel runs), optionally the recorder cell (keeps
-every rerun's weights), then one recipe cell re-run N times.
-"""
+"""Every notebook cell the lab shows and runs: the string a page displays is the one the kernel executes.
+Variable parts are validated numbers or allow-listed names, so no visitor text reaches code. Cells run on Python >= 3.8 and
+TensorFlow 2.9 to 2.21. A notebook: the setup cell, the environment cell, optionally the recorder cell, then a recipe cell re-run N times."""
 
 from __future__ import annotations
 
@@ -48,8 +40,6 @@ class ArticleModel:
 
 @dataclass(frozen=True)
 class Training:
-    """How the recipe cell compiles and fits: every value already validated."""
-
     optimizer: str  # the optimizer expression's exact source
     epochs: int
     batch_size: int
@@ -88,13 +78,8 @@ def weight_checksum(net, label):
 
 
 def engine_preamble(engine: str, hash_seed: int | None = None) -> str:
-    """The lines every setup cell starts with: what the kernel's environment sets, written into the cell.
-
-    The lab starts a kernel with TF_USE_LEGACY_KERAS=1 for tf_keras (kernels.environment); a reader
-    re-running the notebook in a plain kernel has no such variable, so the cell sets the engine itself,
-    before TensorFlow is imported. PYTHONHASHSEED cannot be set from inside a running interpreter, so
-    the cell only says what the kernel was started with.
-    """
+    """A reader's plain kernel lacks the lab's TF_USE_LEGACY_KERAS, so the cell sets the engine before TensorFlow is imported;
+    PYTHONHASHSEED cannot be set from inside a running interpreter, so the cell only says what the kernel was started with."""
     choice("engine", engine, SELECTABLE_ENGINES)
     if engine == "tf_keras":
         lines = [
@@ -151,15 +136,10 @@ def MLP():
 '''
 
 
-def layer_name(index: int, kind: str) -> str:
-    """Stable names (Keras auto-names count up per process: dense, dense_1, ...), so reruns line up."""
-    return f"l{int(index)}_{'dense' if kind == 'dense' else 'dropout'}"
-
-
 def _spec_model_lines(spec: ModelSpec) -> str:
     layer_lines = []
     for index, layer in enumerate(spec.layers, start=1):
-        name = repr(layer_name(index, layer.kind))
+        name = repr(f"l{index}_{layer.kind}")  # Keras auto-names count up per process (dense, dense_1, ...): these line reruns up
         if layer.kind == "dense":
             layer_lines.append(f"    net.add(layers.Dense({int(layer.units)}, activation={_ACTIVATION_SOURCE[layer.activation]}, name={name}))")
         else:
@@ -209,9 +189,8 @@ model = MLP()  # the global model that the "global" recipes keep re-fitting
 '''
 
 
-def story_setup_cell(params: StoryParams, dropout: bool = False, hash_seed: int | None = None) -> str:
-    """The story's setup cell: the article's network and seeding block, for these settings."""
-    return setup_cell(ArticleModel(params.seed, dropout), params.engine, hash_seed)
+def story_setup_cell(params: StoryParams, hash_seed: int | None = None) -> str:
+    return setup_cell(ArticleModel(params.seed), params.engine, hash_seed)
 
 
 _RESEED_LINE = {"none": "", "tf": "tf.random.set_seed({seed})\n", "full": "keras.utils.set_random_seed({seed})\n"}
@@ -246,13 +225,12 @@ def recipe_cell(recipe: Recipe, training: Training, seed: int) -> str:
     )
 
 
-def scenario_cell(scenario: str, params: StoryParams, shuffle: bool | None = None) -> str:
+def scenario_cell(scenario: str, params: StoryParams) -> str:
     """A story scenario's cell: its recipe on the sidebar's engine, trained as in the article."""
-    return recipe_cell(SCENARIOS[scenario].recipe(params.engine), article_training(params, shuffle), params.seed)
+    return recipe_cell(SCENARIOS[scenario].recipe(params.engine), article_training(params), params.seed)
 
 
-# Run after the setup cell by the matrix and the audit: every checksum also keeps a copy of each layer's
-# weights, so differences between reruns are computed here, inside the kernel, and read back as numbers.
+# Run after the setup cell by the matrix and the audit (see the cell's first line).
 RECORDER_CELL = f'''# Keep every rerun's weights, so the differences to rerun 1 are computed in the kernel.
 kept_weights = {{"before training": [], "after training": []}}
 initial_weights = [np.array(w, copy=True) for w in model.get_weights()]
@@ -301,8 +279,7 @@ RECORDER_EXPRESSIONS = {f"delta_{stage}": f"max([row['max_abs_diff_{stage}'] for
                         for stage in ("before", "after")}  # fmt: skip
 
 
-# The article's own training cell (factory version), quoted for the diff view and for
-# running on engines that still accept `lr=` (tf_keras). Source: the seed article.
+# The seed article's own training cell (factory version), quoted for the diff view and run on engines that accept `lr=` (tf_keras).
 ARTICLE_FACTORY_CELL = """# compile and fit model and observe weigths
 tf.random.set_seed(1234)
 model = MLP()
@@ -316,7 +293,6 @@ history = model.fit(x,y, epochs=10, batch_size=1,
 summarize_keras_trainable_variables(model, "after training")
 """
 
-# Read back after the setup cell: the versions the kernel itself reports.
 ENVIRONMENT_CELL = '''# What this kernel runs (read back by the lab after the setup cell).
 import platform
 import sys

@@ -1,7 +1,5 @@
 """A visitor's own model as validated data, for the "Your model" audit.
-
-Nothing a visitor types is executed: numbers are normalised to int/float and names come from fixed allow-lists.
-"""
+Nothing a visitor types is executed: numbers are normalised to int/float and names come from fixed allow-lists."""
 
 from __future__ import annotations
 
@@ -123,9 +121,6 @@ class ModelSpec:
 
     def to_dict(self) -> dict[str, object]:
         return {**{f.name: getattr(self, f.name) for f in fields(self)}, "layers": [layer.to_dict() for layer in self.layers]}
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
 
     @classmethod
     def from_dict(cls, obj: object) -> ModelSpec:

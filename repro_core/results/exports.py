@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import asdict
 
 import nbformat
 import pandas as pd
@@ -15,18 +14,10 @@ from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RECORD_FIELDS, KernelVersions, RecordsComparison, RunRecord, compare_records
 from repro_core.results.ipynb_export import NotebookInfo, notebook_from_cells
-from repro_core.results.report import Report, build_report, lab_commit, report_json
+from repro_core.results.report import Report, build_report, lab_commit, report_json, settings_of
 
-COL_SCENARIO = "scenario"
-COL_RERUN = "rerun"
-COL_BEFORE_SAME = "before same?"
-COL_AFTER_SAME = "after same?"
-COMPARE_COLUMNS = [COL_SCENARIO, COL_RERUN, COL_BEFORE_SAME, COL_AFTER_SAME, "A before sha256", "B before sha256", "A after sha256", "B after sha256"]
-
-
-def settings_of(params: StoryParams, kernel_name: str) -> dict[str, object]:
-    """The report's settings: the CLI's keys (seed, reruns, epochs, engine, kernel) plus batch size and learning rate."""
-    return {**asdict(params), "kernel": kernel_name}
+COL_BEFORE_SAME, COL_AFTER_SAME = "before same?", "after same?"
+COMPARE_COLUMNS = ["scenario", "rerun", COL_BEFORE_SAME, COL_AFTER_SAME, "A before sha256", "B before sha256", "A after sha256", "B after sha256"]
 
 
 def records_csv(records: Sequence[RunRecord]) -> str:
@@ -76,19 +67,10 @@ def _mark(value: bool | None) -> str:
 
 
 def comparison_frame(comparison: RecordsComparison) -> pd.DataFrame:
-    data = [
-        {
-            COL_SCENARIO: row.scenario,
-            COL_RERUN: row.rerun,
-            COL_BEFORE_SAME: _mark(row.before_same),
-            COL_AFTER_SAME: _mark(row.after_same),
-            "A before sha256": row.a.before_sha256[:12] if row.a else "",
-            "B before sha256": row.b.before_sha256[:12] if row.b else "",
-            "A after sha256": row.a.after_sha256[:12] if row.a else "",
-            "B after sha256": row.b.after_sha256[:12] if row.b else "",
-        }
-        for row in comparison.rows
-    ]
+    data = []
+    for row in comparison.rows:
+        a, b = (record.fingerprints if record else ("", "") for record in (row.a, row.b))
+        data.append([row.scenario, row.rerun, _mark(row.before_same), _mark(row.after_same), a[0][:12], b[0][:12], a[1][:12], b[1][:12]])
     return pd.DataFrame(data, columns=COMPARE_COLUMNS)
 
 
@@ -117,7 +99,6 @@ def report_summary(report: Report) -> list[tuple[str, str]]:
 
 # What tells two reports' kernels apart (labels as shown; `_kernel_value` reads each from the report).
 DIFFERS_FIELDS = ("engine", "TensorFlow", "Keras", "NumPy", "Python", "platform")
-COL_FIELD, COL_A, COL_B, COL_SAME = "field", "report A", "report B", "same?"
 
 
 def _kernel_value(report: Report, label: str) -> str:
@@ -135,8 +116,7 @@ def what_differs(a: Report, b: Report) -> list[tuple[str, str, str, bool]]:
 
 
 def differs_frame(rows: Sequence[tuple[str, str, str, bool]]) -> pd.DataFrame:
-    return pd.DataFrame([{COL_FIELD: f, COL_A: x, COL_B: y, COL_SAME: "yes" if same else "no"} for f, x, y, same in rows],
-                        columns=[COL_FIELD, COL_A, COL_B, COL_SAME])  # fmt: skip
+    return pd.DataFrame([(f, x, y, "yes" if same else "no") for f, x, y, same in rows], columns=["field", "report A", "report B", "same?"])
 
 
 def differs_line(rows: Sequence[tuple[str, str, str, bool]]) -> str:

@@ -63,8 +63,9 @@ def _kernel_name(nb: nbformat.NotebookNode, requested: str | None) -> str:
     return requested or nb.metadata.get("kernelspec", {}).get("name") or KERNELSPEC
 
 
-def rerun(nb: nbformat.NotebookNode, name: str, timeout: float, cwd: str | None) -> nbformat.NotebookNode:
-    """A copy of `nb` with every code cell executed again (outputs replaced), one fresh kernel per kernel start."""
+def check_notebook(nb: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None) -> NotebookCheck:
+    """Execute a copy of `nb` again (outputs replaced), one fresh kernel per kernel start, and pair its checksum lines with `nb`'s."""
+    name = _kernel_name(nb, kernel_name)
     fresh = copy.deepcopy(nb)
     for cell in fresh.cells:
         if cell.cell_type == "code":
@@ -75,13 +76,7 @@ def rerun(nb: nbformat.NotebookNode, name: str, timeout: float, cwd: str | None)
         with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):  # TensorFlow's start-up logging
             for index in group:
                 client.execute_cell(fresh.cells[index], index)
-    return fresh
-
-
-def check_notebook(nb: nbformat.NotebookNode, kernel_name: str | None = None, timeout: float = 600.0, cwd: str | None = None) -> NotebookCheck:
-    name = _kernel_name(nb, kernel_name)
-    again = rerun(nb, name, timeout, cwd)
-    return NotebookCheck(kernel_name=name, recorded=checksum_lines(nb), repeated=checksum_lines(again))
+    return NotebookCheck(kernel_name=name, recorded=checksum_lines(nb), repeated=checksum_lines(fresh))
 
 
 def report_lines(check: NotebookCheck) -> list[str]:

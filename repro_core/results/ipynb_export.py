@@ -21,12 +21,11 @@ CELL_META = "repro_lab"  # code cell metadata: {"kernel_start": k}, so a checker
 
 # Python versions with TensorFlow wheels, per TensorFlow minor release (tensorflow.org "Tested build
 # configurations", Linux CPU). Newer releases are not listed: their exports name the kernel's Python only.
-TF_PYTHONS: dict[tuple[int, int], tuple[str, str]] = {
-    (2, 2): ("3.5", "3.8"), (2, 3): ("3.5", "3.8"), (2, 4): ("3.6", "3.8"), (2, 5): ("3.6", "3.9"),
-    (2, 6): ("3.6", "3.9"), (2, 7): ("3.7", "3.9"), (2, 8): ("3.7", "3.10"), (2, 9): ("3.7", "3.10"),
-    (2, 10): ("3.7", "3.10"), (2, 11): ("3.7", "3.10"), (2, 12): ("3.8", "3.11"), (2, 13): ("3.8", "3.11"),
-    (2, 14): ("3.9", "3.11"), (2, 15): ("3.9", "3.11"), (2, 16): ("3.9", "3.12"), (2, 17): ("3.9", "3.12"),
-    (2, 18): ("3.9", "3.12"),
+TF_PYTHONS: dict[str, tuple[str, str]] = {
+    "2.2": ("3.5", "3.8"), "2.3": ("3.5", "3.8"), "2.4": ("3.6", "3.8"), "2.5": ("3.6", "3.9"), "2.6": ("3.6", "3.9"),
+    "2.7": ("3.7", "3.9"), "2.8": ("3.7", "3.10"), "2.9": ("3.7", "3.10"), "2.10": ("3.7", "3.10"), "2.11": ("3.7", "3.10"),
+    "2.12": ("3.8", "3.11"), "2.13": ("3.8", "3.11"), "2.14": ("3.9", "3.11"), "2.15": ("3.9", "3.11"), "2.16": ("3.9", "3.12"),
+    "2.17": ("3.9", "3.12"), "2.18": ("3.9", "3.12"),
 }  # fmt: skip
 
 
@@ -40,9 +39,10 @@ class NotebookInfo:
     lab_commit: str = ""
 
 
-def _minor(version: str) -> tuple[int, int] | None:
-    match = re.match(r"^(\d+)\.(\d+)", version)
-    return (int(match.group(1)), int(match.group(2))) if match else None
+def release_of_version(version: str) -> str:
+    """ "2.21.0" -> "2.21" ("" if unreadable)."""
+    match = re.match(r"^(\d+)\.(\d+)", version or "")
+    return f"{match.group(1)}.{match.group(2)}" if match else ""
 
 
 def tensorflow_package(versions: KernelVersions) -> str:
@@ -50,35 +50,25 @@ def tensorflow_package(versions: KernelVersions) -> str:
     return "tensorflow-cpu" if versions.platform.lower().startswith("linux") else "tensorflow"
 
 
-def pip_packages(versions: KernelVersions) -> list[str]:
+def pip_line(versions: KernelVersions) -> str:
     """The kernel's packages as it reported them, pinned. Keras 2 (TensorFlow < 2.16) comes with TensorFlow: no pin of its own."""
     packages = [f"{tensorflow_package(versions)}=={versions.tensorflow}"]
-    if versions.engine == "keras3":
-        packages.append(f"keras=={versions.keras}")
-    elif versions.engine == "tf_keras":
-        packages.append(f"tf-keras=={versions.keras}")
+    keras_package = {"keras3": "keras", "tf_keras": "tf-keras"}.get(versions.engine)
+    if keras_package:
+        packages.append(f"{keras_package}=={versions.keras}")
     if versions.numpy:
         packages.append(f"numpy=={versions.numpy}")
-    return packages
-
-
-def pip_line(versions: KernelVersions) -> str:
-    return "pip install " + " ".join(f'"{package}"' for package in pip_packages(versions))
+    return "pip install " + " ".join(f'"{package}"' for package in packages)
 
 
 def python_requirement(versions: KernelVersions) -> str:
     """Which Python to install into: the kernel's, and the range the kernel's TensorFlow has wheels for, when known."""
-    ran = _minor(versions.python)
-    ran_text = f"{ran[0]}.{ran[1]}" if ran else versions.python
-    tf = _minor(versions.tensorflow)
-    known = TF_PYTHONS.get(tf) if tf else None
-    if known is None:
-        return f"Python {ran_text} (the kernel ran Python {versions.python})"
-    low, high = known
-    return (
-        f"Python {ran_text} (the kernel ran Python {versions.python}); TensorFlow {tf[0]}.{tf[1]} has wheels for "
-        f"Python {low} to {high} only, so this needs Python <= {high}"
-    )
+    ran = f"Python {release_of_version(versions.python) or versions.python} (the kernel ran Python {versions.python})"
+    tf = release_of_version(versions.tensorflow)
+    if tf not in TF_PYTHONS:
+        return ran
+    low, high = TF_PYTHONS[tf]
+    return f"{ran}; TensorFlow {tf} has wheels for Python {low} to {high} only, so this needs Python <= {high}"
 
 
 def engine_text(versions: KernelVersions) -> str:

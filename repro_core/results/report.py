@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
+from repro_core.recipes.settings import StoryParams
 from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord, by_scenario, verdict
 from repro_core.validation import choice, flag, matching, real_number, whole_number
 from repro_core.vocabulary import ENGINES, SELECTABLE_ENGINES
@@ -66,6 +67,11 @@ def lab_commit() -> str:
         return ""
     commit = done.stdout.strip()
     return commit if done.returncode == 0 and _COMMIT.match(commit) else ""
+
+
+def settings_of(params: StoryParams, kernel_name: str) -> dict[str, object]:
+    """The report's settings: the CLI's keys (seed, reruns, epochs, engine, kernel) plus batch size and learning rate."""
+    return {**asdict(params), "kernel": kernel_name}
 
 
 def build_report(records: Sequence[RunRecord], settings: Mapping[str, object], versions: KernelVersions | None, error: str = "") -> Report:

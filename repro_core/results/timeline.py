@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
 from repro_core.experiments.runner import CellRunner
 from repro_core.experiments.story import run_scenarios
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.report import MAX_REPORT_BYTES, Report, build_report, parse_report
+from repro_core.results.ipynb_export import release_of_version
+from repro_core.results.report import MAX_REPORT_BYTES, Report, build_report, parse_report, settings_of
 from repro_core.vocabulary import ENGINES, STORY_SCENARIOS, engines_offered
 
 if TYPE_CHECKING:
@@ -33,12 +34,6 @@ def check_release(text: str) -> str:
 def release_key(release: str) -> tuple[int, int]:
     major, minor = check_release(release).split(".")
     return int(major), int(minor)
-
-
-def release_of_version(tensorflow: str) -> str:
-    """ "2.21.0" -> "2.21" ("" if unreadable)."""
-    match = re.match(r"^(\d+)\.(\d+)", tensorflow or "")
-    return f"{match.group(1)}.{match.group(2)}" if match else ""
 
 
 def report_filename(release: str, engine: str) -> str:
@@ -72,23 +67,19 @@ class TimelineEntry:
         return (self.source == "live", release_key(self.release), engine)
 
 
-def entry_of(report: Report, path: str = "") -> TimelineEntry:
-    release = check_release(str(report.settings.get("release", "")))
-    engine = str(report.settings.get("release_engine", ""))
-    if engine not in engines_offered(release_key(release)):
-        raise ValueError(f"{path or 'report'}: engine {engine!r} is not one TensorFlow {release} offers")
-    return TimelineEntry(release=release, engine=engine, report=report, path=path)
-
-
 def load_timeline(directory: Traversable = REPORTS) -> list[TimelineEntry]:
     """Every report in `directory`, ordered by release then engine; a misnamed or unreadable file is a ValueError."""
     entries = []
     for path in sorted((p for p in directory.iterdir() if p.name.startswith("tf-") and p.name.endswith(".json")), key=lambda p: p.name):
-        entry = entry_of(parse_report(path.read_bytes()[: MAX_REPORT_BYTES + 1]), path.name)
-        expected = report_filename(entry.release, entry.engine)
+        report = parse_report(path.read_bytes()[: MAX_REPORT_BYTES + 1])
+        release = check_release(str(report.settings.get("release", "")))
+        engine = str(report.settings.get("release_engine", ""))
+        if engine not in engines_offered(release_key(release)):
+            raise ValueError(f"{path.name}: engine {engine!r} is not one TensorFlow {release} offers")
+        expected = report_filename(release, engine)
         if path.name != expected:
-            raise ValueError(f"{path.name} holds TensorFlow {entry.release} {entry.engine}; it should be named {expected}")
-        entries.append(entry)
+            raise ValueError(f"{path.name} holds TensorFlow {release} {engine}; it should be named {expected}")
+        entries.append(TimelineEntry(release=release, engine=engine, report=report, path=path.name))
     return sorted(entries, key=lambda e: e.sort_key)
 
 
@@ -99,5 +90,5 @@ def live_entry(runner: CellRunner, params: StoryParams, on_status: Callable[[str
     versions = results[0].versions if results else runner.versions
     release = release_of_version(versions.tensorflow) if versions is not None else ""
     engine = versions.engine if versions is not None else params.engine
-    settings = {**asdict(params), "kernel": runner.kernel_name, "release": release, "release_engine": engine}
+    settings = {**settings_of(params, runner.kernel_name), "release": release, "release_engine": engine}
     return TimelineEntry(release=release or "?", engine=engine, report=build_report(records, settings, versions), source="live")

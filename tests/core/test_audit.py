@@ -75,7 +75,7 @@ def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 @pytest.mark.kernel
 def test_cli_audit_json(tmp_path):
     path = tmp_path / "model.json"
-    path.write_text(TINY.to_json())
+    path.write_text(json.dumps(TINY.to_dict(), indent=2))
     done = cli("--spec", str(path), "--reseed", "full", "--reruns", "2", "--format", "json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)

@@ -70,7 +70,7 @@ def test_random_json_text_only_raises_value_error(text):
 )  # fmt: skip
 def test_valid_specs_round_trip_and_cells_embed_only_normalised_values(layers, rate, batch, shuffle, seed):
     spec = ModelSpec(layers=tuple(layers), learning_rate=rate, batch_size=batch, shuffle=shuffle, data_seed=seed)
-    assert ModelSpec.from_dict(json.loads(spec.to_json())) == spec
+    assert ModelSpec.from_dict(json.loads(json.dumps(spec.to_dict(), indent=2))) == spec
     audit = Audit(spec, reseed="full")
     cell = audit.setup()[0] + audit.cell()
     assert repr(float(rate)) in cell and f"RandomState({seed})" in cell and f"batch_size={batch}" in cell
