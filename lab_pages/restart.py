@@ -10,7 +10,7 @@ from repro_core.recipes import cells
 from repro_core.records import restart_check
 
 current = params()
-st.title("Restart the kernel")
+st.title(pages.PAGES["restart"].title)
 st.markdown(
     """
 Re-running one cell keeps everything the kernel has already done: Python's `random`, TensorFlow's op
@@ -18,20 +18,20 @@ counters, every layer built so far. Restarting the kernel throws all of it away 
 cell again, like "Restart & Run All". Run the cell a few times, restart, run it once more, and compare.
 """
 )
-code_block(cells.scenario_cell("restart", current), "The cell (the post's fix), exactly as executed:")
+code_block(cells.scenario_cell(session.SCENARIO_OF[session.RESTART], current), "The cell (the post's fix), exactly as executed:")
 
 left, right, _ = st.columns([1, 1, 3])
 run_one = clicks.run_cell_button("restart", where=left)
 restart = right.button(
     "Restart kernel", key="restart_kernel", icon=":material/restart_alt:", help="Really restart the session's kernel, then run the setup cell"
 )
-view = ResultsView(session.RESTART, "restart_results", with_kernel=True, chart_title="factory + tf.random.set_seed across kernel starts")
+view = ResultsView(session.RESTART, "factory + tf.random.set_seed across kernel starts", with_kernel=True)
 with view.status:
     if run_one:
         clicks.run_cell(view)
     if restart:
         clicks.restart_kernel()
-export_buttons(session.RESTART, title="Restart the kernel: the cells of every kernel start, one after another")
+export_buttons(session.RESTART)
 st.caption("The notebook export lists every kernel start's cells in order; to reproduce a restart, restart the kernel before each setup cell.")
 
 st.caption(

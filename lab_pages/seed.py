@@ -11,7 +11,7 @@ current = params()
 runner = session.peek_runner(st.session_state)
 versions = runner.versions if runner is not None else None
 
-st.title("Seed the notebook")
+st.title(pages.PAGES["seed"].title)
 st.markdown(
     """
 Every kernel this lab starts runs the cell below first. It is the post's start-of-notebook

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab_ui import clicks
+from lab_ui import clicks, pages
 from lab_ui.downloads import audit_notebook_button
 from lab_ui.results_view import code_block, records_table, verdict_alert
 from lab_ui.sidebar import params
@@ -21,7 +21,7 @@ RESULT = "model_result"  # session_state: the last AuditResult
 DEFAULT = ModelSpec()
 current = params()
 
-st.title("Your model")
+st.title(pages.PAGES["your_model"].title)
 st.markdown(
     """
 Describe a small dense network and how it is trained, pick a recipe (how the cell reseeds and makes the model),

@@ -8,13 +8,15 @@ import streamlit as st
 
 from lab_ui import session
 from repro_core.results.exports import audit_notebook_info, notebook_text, records_csv, report_text, story_notebook_info, versions_of
+from repro_core.vocabulary import SCENARIOS
 
 if TYPE_CHECKING:
     from repro_core.experiments.audit import AuditResult
 
 
-def export_buttons(slot: str, title: str) -> None:
-    """A page's CSV, JSON and .ipynb downloads (keys <slot>_csv, _json, _ipynb), once there are rows."""
+def export_buttons(slot: str) -> None:
+    """A page's CSV, JSON and .ipynb downloads (keys <slot>_csv, _json, _ipynb), once there are rows; the notebook is titled
+    after the slot's scenario."""
     rows = session.get_rows(st.session_state, slot)
     if rows is None or not rows.records:
         return
@@ -26,6 +28,7 @@ def export_buttons(slot: str, title: str) -> None:
                            mime="application/json", key=f"{slot}_json", icon=":material/description:", on_click="ignore",
                            help="Schema-versioned report: upload it on the Compare page, or `python -m repro_core compare`")  # fmt: skip
         if rows.cells:
+            title = SCENARIOS[session.SCENARIO_OF[slot]].title
             info = story_notebook_info(title, rows.params, rows.kernel_name, versions_of(records, rows.versions), f"{stem}.ipynb")
             nb_text = notebook_text(rows.cells, info)  # the same builder as `story --notebook`
             st.download_button("Notebook (.ipynb)", nb_text, file_name=f"{stem}.ipynb", mime="application/x-ipynb+json",
