@@ -7,7 +7,7 @@ from lab_ui.downloads import export_buttons
 from lab_ui.results_view import ResultsView, code_block
 from lab_ui.sidebar import params
 from repro_core.recipes import cells
-from repro_core.records import restart_check
+from repro_core.records import format_sum, restart_check
 
 current = params()
 st.title(pages.PAGES["restart"].title)
@@ -44,11 +44,9 @@ with st.container(key="restart_check"):
     if check is None:
         st.info("Run the cell, restart the kernel, then run the cell again: the comparison appears here.")
     else:
-        before, after = check.before, check.after
-        detail = (
-            f"kernel start #{after.kernel_start}, rerun {after.rerun}: before {after.before_sum:.13f}, "
-            f"after {after.after_sum:.13f} — vs kernel start #{before.kernel_start}, rerun {before.rerun}: "
-            f"before {before.before_sum:.13f}, after {before.after_sum:.13f}"
+        detail = " — vs ".join(
+            f"kernel start #{r.kernel_start}, rerun {r.rerun}: before {format_sum(r.before_sum)}, after {format_sum(r.after_sum)}"
+            for r in (check.after, check.before)
         )
         if check.reproduces:
             st.success(f"**The first run after the restart reproduces the first run before it** (same SHA-256 fingerprints). {detail}")

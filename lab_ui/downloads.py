@@ -37,11 +37,11 @@ def export_buttons(slot: str) -> None:
                                     "the pip install line and the command that re-runs it and compares the checksum lines")  # fmt: skip
 
 
-def audit_notebook_button(result: AuditResult, key: str = "model") -> None:
+def audit_notebook_button(result: AuditResult) -> None:
     """The Your model page's notebook, the same file as `audit --notebook`."""
     if not result.cells or result.versions is None:
         return
-    name = f"keras-lab-{key}.ipynb"
+    name = "keras-lab-model.ipynb"
     st.download_button("Notebook (.ipynb)", notebook_text(result.cells, audit_notebook_info(result, name)), file_name=name,
-                       mime="application/x-ipynb+json", key=f"{key}_ipynb", icon=":material/code:", on_click="ignore",
+                       mime="application/x-ipynb+json", key="model_ipynb", icon=":material/code:", on_click="ignore",
                        help="The setup cell and each rerun's cell, with the kernel output, for a plain python3 kernel")  # fmt: skip

@@ -30,10 +30,8 @@ def sidebar() -> StoryParams:
                         help='How many times "Run N times" re-runs a cell, from a restarted kernel.')  # fmt: skip
         st.number_input(session.WIDGET_LABELS["epochs"], min_value=1, max_value=EPOCHS_MAX, value=session.DEFAULTS.epochs, step=1, key="epochs",
                         help="Epochs of model.fit in each rerun (the article uses 10).")  # fmt: skip
-        engines = list(SELECTABLE_ENGINES)
-        st.selectbox(session.WIDGET_LABELS["engine"], engines, index=engines.index(session.DEFAULTS.engine), key="engine",
-                     format_func=lambda name: engine_label(name),
-                     help=" · ".join(ENGINES[name].description for name in engines))  # fmt: skip
+        st.selectbox(session.WIDGET_LABELS["engine"], SELECTABLE_ENGINES, index=SELECTABLE_ENGINES.index(session.DEFAULTS.engine),
+                     key="engine", format_func=engine_label, help=" · ".join(ENGINES[name].description for name in SELECTABLE_ENGINES))  # fmt: skip
         kernels = kernel_choices()
         names = list(kernels) or [DEFAULT_KERNEL]
         st.selectbox("Kernel", names, index=names.index(DEFAULT_KERNEL) if DEFAULT_KERNEL in names else 0, key="kernel",
