@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 
 
 def export_buttons(slot: str) -> None:
-    """A page's CSV, JSON and .ipynb downloads (keys <slot>_csv, _json, _ipynb), once there are rows; the notebook is titled
-    after the slot's scenario."""
+    """A page's CSV, JSON and .ipynb downloads (keys <slot>_csv, _json, _ipynb), once there are rows; notebooks bear the scenario's title."""
     rows = session.get_rows(st.session_state, slot)
     if rows is None or not rows.records:
         return
