@@ -12,8 +12,7 @@ if server.hosting().hosted:
 server.connect_pool()
 page = pages.navigation()
 sidebar()
-with st.sidebar:
-    env_slot = st.empty()
+env_slot = st.sidebar.empty()
 with env_slot.container():
     env_card("env_card_before_page")
 page.run()

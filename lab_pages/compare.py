@@ -3,6 +3,7 @@ Reports are passed between people, so what they hold (and the file's name) is sh
 
 import streamlit as st
 
+from lab_ui import pages
 from lab_ui.results_view import alert
 from lab_ui.server import hosting
 from lab_ui.widgets import code_span
@@ -11,7 +12,7 @@ from repro_core.results.report import MAX_REPORT_BYTES, Report, parse_report
 
 LIMIT = min(MAX_REPORT_BYTES, hosting().upload_bytes)  # tighter on a hosted demo
 
-st.title("Compare reports")
+st.title(pages.PAGES["compare"].title)
 st.markdown(
     """
 Download a report (JSON) under any page's results, or write one with

@@ -10,7 +10,7 @@ from repro_core.recipes import cells
 from repro_core.views.story import ARTICLE_LABEL
 
 current = params()
-st.title("Rerun drift")
+st.title(pages.PAGES["drift"].title)
 st.markdown(
     """
 The setup cell built **one** model, `model = MLP()`. The cell below reseeds TensorFlow and then
@@ -18,20 +18,20 @@ compiles and fits that same model. Run it twice and ask: does the second run sta
 same weights as the first?
 """
 )
-code_block(cells.scenario_cell("global-model", current), "The exact cell the kernel executes:")
+code_block(cells.scenario_cell(session.SCENARIO_OF[session.DRIFT], current), "The exact cell the kernel executes:")
 
 left, right, _ = st.columns([1, 1, 3])
 run_one = clicks.run_cell_button("drift", "One more Shift-Enter on this cell, in the session's kernel", left)
 run_many = clicks.run_many_button(
     "drift", current.reruns, "Restart the kernel, run the setup cell, then this cell N times (the same rows as the command line)", right
 )
-view = ResultsView(session.DRIFT, "drift_results", chart_title="Global model: sums before and after each rerun")
+view = ResultsView(session.DRIFT, "Global model: sums before and after each rerun")
 with view.status:
     if run_one:
         clicks.run_cell(view)
     if run_many:
         clicks.run_many(view)
-export_buttons(session.DRIFT, title="Rerun drift: the global model's cell, re-run in one kernel")
+export_buttons(session.DRIFT)
 
 st.markdown(
     """
@@ -43,7 +43,7 @@ compare SHA-256 fingerprints of every weight, not the rounded sums.
 """
 )
 with st.expander(f"Reference: {ARTICLE_LABEL}"):
-    reference_table("global-model")
+    reference_table(session.SCENARIO_OF[session.DRIFT])
     st.caption("Same pattern in the post: run 2's 'before' is run 1's 'after'. Today's numbers differ; compare the pattern, not the digits.")
 
 pages.next_page("factory")

@@ -10,9 +10,10 @@ from repro_core.recipes import cells
 from repro_core.results.timeline import load_timeline
 from repro_core.views.story import article_diff
 from repro_core.views.timeline import summary_sentence
+from repro_core.vocabulary import SCENARIOS
 
 current = params()
-st.title("Factory + reseed")
+st.title(pages.PAGES["factory"].title)
 st.markdown(
     """
 The post's fix: build a **new** model in every run with a factory function and call
@@ -28,21 +29,22 @@ run_both = clicks.run_many_button(
 status_area = st.container()
 
 
-def recipe_column(slot: str, key: str, title: str, chart_title: str) -> tuple[bool, ResultsView]:
+def recipe_column(slot: str) -> tuple[bool, ResultsView]:
     """One recipe: its exact cell, its own Run cell button, and its results (table, chart, verdict)."""
-    st.subheader(title)
-    code_block(cells.scenario_cell(session.SCENARIO_OF[slot], current), wrap=True)
-    clicked = clicks.run_cell_button(key)
-    return clicked, ResultsView(slot, f"{key}_results", chart_title=chart_title)
+    scenario = SCENARIOS[session.SCENARIO_OF[slot]]
+    st.subheader(scenario.title)
+    code_block(cells.scenario_cell(scenario.name, current), wrap=True)
+    clicked = clicks.run_cell_button(slot)
+    return clicked, ResultsView(slot, scenario.recipe(current.engine).title)
 
 
 tf_col, full_col = st.columns(2, gap="large")
 with tf_col:
-    tf_one, tf_view = recipe_column(session.FACTORY_TF, "factory_tf", "tf.random.set_seed (the post's fix)", "factory + tf.random.set_seed")
+    tf_one, tf_view = recipe_column(session.FACTORY_TF)
     with st.container(border=True):
-        reference_table("factory-tf-seed")
+        reference_table(session.SCENARIO_OF[session.FACTORY_TF])
 with full_col:
-    full_one, full_view = recipe_column(session.FACTORY_FULL, "factory_full", "keras.utils.set_random_seed", "factory + keras.utils.set_random_seed")
+    full_one, full_view = recipe_column(session.FACTORY_FULL)
 for clicked, view in [(tf_one, tf_view), (full_one, full_view)]:
     if clicked:
         with view.status:
@@ -51,11 +53,9 @@ if run_both:
     with status_area:
         clicks.run_many(tf_view, full_view)
 
-tf_exports, full_exports = st.columns(2, gap="large")
-with tf_exports:
-    export_buttons(session.FACTORY_TF, title="Factory + tf.random.set_seed (the post's fix)")
-with full_exports:
-    export_buttons(session.FACTORY_FULL, title="Factory + keras.utils.set_random_seed")
+for slot, column in zip((session.FACTORY_TF, session.FACTORY_FULL), st.columns(2, gap="large"), strict=True):
+    with column:
+        export_buttons(slot)
 
 st.subheader("Why the verdicts come out this way")
 st.markdown(

@@ -5,7 +5,7 @@ import streamlit as st
 from lab_ui import clicks, pages, session
 from lab_ui.sidebar import params
 from repro_core.records import VERDICTS, verdict
-from repro_core.vocabulary import engine_label
+from repro_core.vocabulary import SCENARIOS, engine_label
 
 st.title("Keras Reproducibility Lab")
 st.markdown(
@@ -23,15 +23,14 @@ and it judges every claim by SHA-256 fingerprints of the weights, not by eyeball
 )
 
 st.subheader("What you will see")
-st.markdown(
-    """
-1. **Seed the notebook** — the start-of-notebook seeding block, line by line: what each line seeds and what it cannot.
-2. **Rerun drift** — one model, one cell, run again and again: each run picks up where the previous one stopped.
-3. **Factory + reseed** — the post's fix next to a full reseed with `keras.utils.set_random_seed`, on today's stack.
-4. **Restart the kernel** — what "Restart & Run All" does that re-running a single cell does not.
-5. **Why** — TensorFlow's global and op seeds, where Keras gets its seeds from, and what changed after TensorFlow 2.9.
-"""
-)
+WALKTHROUGH = {
+    "seed": "the start-of-notebook seeding block, line by line: what each line seeds and what it cannot.",
+    "drift": "one model, one cell, run again and again: each run picks up where the previous one stopped.",
+    "factory": "the post's fix next to a full reseed with `keras.utils.set_random_seed`, on today's stack.",
+    "restart": 'what "Restart & Run All" does that re-running a single cell does not.',
+    "why": "TensorFlow's global and op seeds, where Keras gets its seeds from, and what changed after TensorFlow 2.9.",
+}
+st.markdown("\n".join(f"{i}. **{pages.PAGES[name].title}** — {text}" for i, (name, text) in enumerate(WALKTHROUGH.items(), 1)))
 
 current = params()
 st.markdown(
@@ -46,19 +45,13 @@ if st.button("Run the whole story", key="run_story", type="primary", icon=":mate
 results = session.all_results(st.session_state)
 if any(rows.records for rows in results.values()):
     st.subheader("Results so far")
-    targets = {
-        session.DRIFT: ("drift", "Rerun drift: global model"),
-        session.FACTORY_TF: ("factory", "Factory + tf.random.set_seed (the post's fix)"),
-        session.FACTORY_FULL: ("factory", "Factory + keras.utils.set_random_seed"),
-        session.RESTART: ("restart", "Restart the kernel"),
-    }
-    for slot, (page, label) in targets.items():
+    for slot, scenario in session.SCENARIO_OF.items():
         rows = results.get(slot)
         if rows is None or not rows.records:
             continue
         name = verdict(rows.records)
         cols = st.columns([3, 2])
-        pages.link(page, label, ":material/table_chart:", cols[0])
+        pages.link(session.PAGE_OF[slot], SCENARIOS[scenario].title, ":material/table_chart:", cols[0])
         cols[1].markdown(f"**{VERDICTS[name].headline}** ({name}, {len(rows.records)} rows)")
 
 pages.next_page("seed")

@@ -14,7 +14,7 @@ RESULT_KEY = "matrix_result"
 
 current = params()
 cap = session.pool().cap
-st.title("Recipe matrix")
+st.title(pages.PAGES["matrix"].title)
 st.markdown(
     """
 A recipe is **how the model is made** (one global model re-fitted, a new model from the factory, or the global model

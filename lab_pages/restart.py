@@ -7,10 +7,10 @@ from lab_ui.downloads import export_buttons
 from lab_ui.results_view import ResultsView, code_block
 from lab_ui.sidebar import params
 from repro_core.recipes import cells
-from repro_core.records import restart_check
+from repro_core.records import format_sum, restart_check
 
 current = params()
-st.title("Restart the kernel")
+st.title(pages.PAGES["restart"].title)
 st.markdown(
     """
 Re-running one cell keeps everything the kernel has already done: Python's `random`, TensorFlow's op
@@ -18,20 +18,20 @@ counters, every layer built so far. Restarting the kernel throws all of it away 
 cell again, like "Restart & Run All". Run the cell a few times, restart, run it once more, and compare.
 """
 )
-code_block(cells.scenario_cell("restart", current), "The cell (the post's fix), exactly as executed:")
+code_block(cells.scenario_cell(session.SCENARIO_OF[session.RESTART], current), "The cell (the post's fix), exactly as executed:")
 
 left, right, _ = st.columns([1, 1, 3])
 run_one = clicks.run_cell_button("restart", where=left)
 restart = right.button(
     "Restart kernel", key="restart_kernel", icon=":material/restart_alt:", help="Really restart the session's kernel, then run the setup cell"
 )
-view = ResultsView(session.RESTART, "restart_results", with_kernel=True, chart_title="factory + tf.random.set_seed across kernel starts")
+view = ResultsView(session.RESTART, "factory + tf.random.set_seed across kernel starts", with_kernel=True)
 with view.status:
     if run_one:
         clicks.run_cell(view)
     if restart:
         clicks.restart_kernel()
-export_buttons(session.RESTART, title="Restart the kernel: the cells of every kernel start, one after another")
+export_buttons(session.RESTART)
 st.caption("The notebook export lists every kernel start's cells in order; to reproduce a restart, restart the kernel before each setup cell.")
 
 st.caption(
@@ -44,11 +44,9 @@ with st.container(key="restart_check"):
     if check is None:
         st.info("Run the cell, restart the kernel, then run the cell again: the comparison appears here.")
     else:
-        before, after = check.before, check.after
-        detail = (
-            f"kernel start #{after.kernel_start}, rerun {after.rerun}: before {after.before_sum:.13f}, "
-            f"after {after.after_sum:.13f} — vs kernel start #{before.kernel_start}, rerun {before.rerun}: "
-            f"before {before.before_sum:.13f}, after {before.after_sum:.13f}"
+        detail = " — vs ".join(
+            f"kernel start #{r.kernel_start}, rerun {r.rerun}: before {format_sum(r.before_sum)}, after {format_sum(r.after_sum)}"
+            for r in (check.after, check.before)
         )
         if check.reproduces:
             st.success(f"**The first run after the restart reproduces the first run before it** (same SHA-256 fingerprints). {detail}")

@@ -11,7 +11,7 @@ current = params()
 runner = session.peek_runner(st.session_state)
 versions = runner.versions if runner is not None else None
 
-st.title("Seed the notebook")
+st.title(pages.PAGES["seed"].title)
 st.markdown(
     """
 Every kernel this lab starts runs the cell below first. It is the post's start-of-notebook
@@ -34,9 +34,9 @@ SEEDING = [  # line | what it seeds | what it does not do
     '`os.environ["PYTHONHASHSEED"] = "0"` | Only the environment inherited by processes this kernel starts later. '
     "| Python fixes its string-hash salt when the interpreter starts, so this kernel keeps hashing as before. "
     "Keras and TensorFlow do not use `hash()` for weights anyway.",
-    "`np.random.seed(123)` | NumPy's legacy global generator (`np.random.*`). "
+    f"`np.random.seed({cells.NOTEBOOK_NUMPY_SEED})` | NumPy's legacy global generator (`np.random.*`). "
     "| Keras does not draw initial weights from NumPy; it only matters for your own NumPy randomness.",
-    "`random.seed(123)` | Python's `random` module. | Nothing in TensorFlow's own ops. "
+    f"`random.seed({cells.NOTEBOOK_PYTHON_SEED})` | Python's `random` module. | Nothing in TensorFlow's own ops. "
     "But since Keras 2.10 this is where an initializer without a seed gets its seed from (see *Why*).",
     f"`tf.random.set_seed({current.seed})` | TensorFlow's global seed: random ops without their own seed derive one from it and a per-op counter. "
     "| Python's `random` and NumPy. And Keras >= 2.10 initializers build stateless ops with seeds of their own, which this line never reaches.",

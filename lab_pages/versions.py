@@ -6,21 +6,12 @@ from lab_ui import clicks, pages, session
 from lab_ui.results_view import records_table
 from lab_ui.widgets import selected_cell
 from repro_core.results.timeline import load_timeline
+from repro_core.views import timeline
 from repro_core.views.story import records_frame
-from repro_core.views.timeline import (
-    cell_rows,
-    find,
-    heatmap_frame,
-    live_agreement,
-    provenance_frame,
-    summary_sentence,
-    timeline_caption,
-    timeline_heatmap,
-)
 
 LIVE = "versions_live"  # session state: the live column (a TimelineEntry) of this session
 
-st.title("Across versions")
+st.title(pages.PAGES["versions"].title)
 st.markdown(
     """
 The same four scenarios as the rest of the lab, run on every TensorFlow release since the post's: one
@@ -38,9 +29,9 @@ except (OSError, ValueError) as exc:
     st.error(f"The committed reports cannot be read: {exc}", icon=":material/error:")
 
 with st.container(key="versions_sentence"):
-    st.caption(timeline_caption(entries))
-    st.markdown(summary_sentence(entries))
-    finding = find(entries)
+    st.caption(timeline.timeline_caption(entries))
+    st.markdown(timeline.summary_sentence(entries))
+    finding = timeline.find(entries)
     measured = (
         f"The reports put the first release where the article's fix stops holding at TensorFlow **{finding.first_break}**."
         if finding.first_break
@@ -62,7 +53,7 @@ shown = entries + ([live] if live is not None else [])
 if not shown:
     st.info("No reports to show.")
 else:
-    event = st.altair_chart(timeline_heatmap(heatmap_frame(shown)), on_select="rerun", key="versions_heatmap", width="stretch")
+    event = st.altair_chart(timeline.timeline_heatmap(timeline.heatmap_frame(shown)), on_select="rerun", key="versions_heatmap", width="stretch")
     st.caption("Hover a cell for its first two reruns' fingerprints and sums; click it to list its rows (double-click clears).")
     picked = selected_cell(getattr(event, "selection", None))
     with st.container(key="versions_cell"):
@@ -71,7 +62,7 @@ else:
         else:
             column, scenario = picked
             st.markdown(f"**{column}**, `{scenario}`")
-            records_table(cell_rows(shown, column, scenario))
+            records_table(timeline.cell_rows(shown, column, scenario))
 
 with st.container(key="versions_live_note"):
     if live is None:
@@ -81,11 +72,11 @@ with st.container(key="versions_live_note"):
         )
     else:
         st.markdown(f"**Live:** {live.column}, run just now in this session's kernel.")
-        st.markdown(live_agreement(live, entries))
+        st.markdown(timeline.live_agreement(live, entries))
         records_table(records_frame(live.report.records), key="versions_live_rows")
 
 with st.expander("Provenance of every column"):
-    st.dataframe(provenance_frame(shown), hide_index=True, width="stretch")
+    st.dataframe(timeline.provenance_frame(shown), hide_index=True, width="stretch")
 
 pages.link("factory", "The Factory + reseed page runs the article's fix on this session's kernel")
 pages.link("why", "Why the releases differ")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab_ui import clicks
+from lab_ui import clicks, pages
 from lab_ui.downloads import audit_notebook_button
 from lab_ui.results_view import code_block, records_table, verdict_alert
 from lab_ui.sidebar import params
@@ -21,7 +21,7 @@ RESULT = "model_result"  # session_state: the last AuditResult
 DEFAULT = ModelSpec()
 current = params()
 
-st.title("Your model")
+st.title(pages.PAGES["your_model"].title)
 st.markdown(
     """
 Describe a small dense network and how it is trained, pick a recipe (how the cell reseeds and makes the model),
@@ -62,8 +62,8 @@ data_seed = right.number_input("Data seed", value=DEFAULT.data_seed, step=1, key
 op_determinism = right.toggle("Op determinism", value=DEFAULT.op_determinism, key="model_op_determinism",
                               help="The setup cell calls tf.config.experimental.enable_op_determinism(). It cannot be switched off "
                               "in a running kernel, which is one reason every audit runs in a fresh kernel.")  # fmt: skip
-engines = list(SELECTABLE_ENGINES)
-engine = right.selectbox(f"Keras engine (sidebar: {current.engine})", engines, index=engines.index(current.engine), key="model_engine")
+engine = right.selectbox(f"Keras engine (sidebar: {current.engine})", SELECTABLE_ENGINES, index=SELECTABLE_ENGINES.index(current.engine),
+                         key="model_engine")  # fmt: skip
 reseed_col, model_col, reruns_col = st.columns([3, 3, 1])
 reseed = reseed_col.radio("How the cell reseeds", list(RESEEDS), index=2, key="model_reseed", captions=[k.description for k in RESEEDS.values()])
 model_way = model_col.radio("How the model is made", list(MODELS), index=1, key="model_way", captions=[k.description for k in MODELS.values()])

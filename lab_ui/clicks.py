@@ -163,7 +163,7 @@ def run_many(lease: Lease, *views: ResultsView) -> None:
     with lease.runner() as runner:
         for view in views:
             scenario = session.SCENARIO_OF[view.slot]
-            rows = session.start_rows(st.session_state, view.slot, f"run {current.reruns} times")
+            rows = session.start_rows(st.session_state, view.slot)
             view.draw(rows)
 
             def on_record(record: RunRecord, rows=rows, view=view) -> None:
@@ -192,7 +192,7 @@ def run_whole_story(lease: Lease) -> bool:
     with lease.runner() as runner:
         bar = Progress(len(WHOLE_STORY) * current.reruns + 1)
         for slot in session.SCENARIO_OF:
-            session.start_rows(st.session_state, slot, "whole story")
+            session.start_rows(st.session_state, slot)
 
         def on_record(record: RunRecord) -> None:
             _add_record(session.get_rows(st.session_state, session.SLOT_OF[record.scenario]), runner, record)

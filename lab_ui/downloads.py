@@ -8,13 +8,14 @@ import streamlit as st
 
 from lab_ui import session
 from repro_core.results.exports import audit_notebook_info, notebook_text, records_csv, report_text, story_notebook_info, versions_of
+from repro_core.vocabulary import SCENARIOS
 
 if TYPE_CHECKING:
     from repro_core.experiments.audit import AuditResult
 
 
-def export_buttons(slot: str, title: str) -> None:
-    """A page's CSV, JSON and .ipynb downloads (keys <slot>_csv, _json, _ipynb), once there are rows."""
+def export_buttons(slot: str) -> None:
+    """A page's CSV, JSON and .ipynb downloads (keys <slot>_csv, _json, _ipynb), once there are rows; notebooks bear the scenario's title."""
     rows = session.get_rows(st.session_state, slot)
     if rows is None or not rows.records:
         return
@@ -26,6 +27,7 @@ def export_buttons(slot: str, title: str) -> None:
                            mime="application/json", key=f"{slot}_json", icon=":material/description:", on_click="ignore",
                            help="Schema-versioned report: upload it on the Compare page, or `python -m repro_core compare`")  # fmt: skip
         if rows.cells:
+            title = SCENARIOS[session.SCENARIO_OF[slot]].title
             info = story_notebook_info(title, rows.params, rows.kernel_name, versions_of(records, rows.versions), f"{stem}.ipynb")
             nb_text = notebook_text(rows.cells, info)  # the same builder as `story --notebook`
             st.download_button("Notebook (.ipynb)", nb_text, file_name=f"{stem}.ipynb", mime="application/x-ipynb+json",
@@ -34,11 +36,11 @@ def export_buttons(slot: str, title: str) -> None:
                                     "the pip install line and the command that re-runs it and compares the checksum lines")  # fmt: skip
 
 
-def audit_notebook_button(result: AuditResult, key: str = "model") -> None:
+def audit_notebook_button(result: AuditResult) -> None:
     """The Your model page's notebook, the same file as `audit --notebook`."""
     if not result.cells or result.versions is None:
         return
-    name = f"keras-lab-{key}.ipynb"
+    name = "keras-lab-model.ipynb"
     st.download_button("Notebook (.ipynb)", notebook_text(result.cells, audit_notebook_info(result, name)), file_name=name,
-                       mime="application/x-ipynb+json", key=f"{key}_ipynb", icon=":material/code:", on_click="ignore",
+                       mime="application/x-ipynb+json", key="model_ipynb", icon=":material/code:", on_click="ignore",
                        help="The setup cell and each rerun's cell, with the kernel output, for a plain python3 kernel")  # fmt: skip

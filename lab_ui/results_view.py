@@ -39,15 +39,15 @@ def records_table(frame: pd.DataFrame, key: str | None = None, where=None) -> No
 
 
 class ResultsView:
-    """A page's results for one slot: a status area for its clicks, then a keyed container (verdict, table, chart)
-    drawn at once and redrawn as rows arrive."""
+    """A page's results for one slot: a status area for its clicks, then a container keyed <slot>_results (verdict, table,
+    chart) drawn at once and redrawn as rows arrive."""
 
-    def __init__(self, slot: str, key: str, with_kernel: bool = False, chart_title: str = "") -> None:
+    def __init__(self, slot: str, chart_title: str, with_kernel: bool = False) -> None:
         self.slot = slot
         self.with_kernel = with_kernel
         self.chart_title = chart_title
         self.status = st.container()
-        with st.container(key=key):
+        with st.container(key=f"{slot}_results"):
             self._caption, self._verdict, self._table, self._chart = st.empty(), st.empty(), st.empty(), st.empty()
         self.draw()
 

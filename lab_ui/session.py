@@ -36,6 +36,7 @@ FACTORY_TF = "factory_tf"
 FACTORY_FULL = "factory_full"
 RESTART = "restart"
 SCENARIO_OF = {DRIFT: "global-model", FACTORY_TF: "factory-tf-seed", FACTORY_FULL: "factory-full-seed", RESTART: "restart"}
+PAGE_OF = {DRIFT: "drift", FACTORY_TF: "factory", FACTORY_FULL: "factory", RESTART: "restart"}  # lab_ui.pages names
 SLOT_OF = {scenario: slot for slot, scenario in SCENARIO_OF.items()}
 
 
@@ -43,7 +44,6 @@ SLOT_OF = {scenario: slot for slot, scenario in SCENARIO_OF.items()}
 class PageRows:
     params: StoryParams
     records: list[RunRecord] = field(default_factory=list)
-    how: str = ""  # "run cell", "run N times", "whole story"
     cells: list[CellResult] = field(default_factory=list)  # every cell that ran for these rows
     versions: KernelVersions | None = None  # what the kernel reported when the latest row was made
     kernel_name: str = DEFAULT_KERNEL
@@ -78,8 +78,6 @@ def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: 
                           batch_size=old.batch_size, learning_rate=old.learning_rate)  # fmt: skip
     except ValueError as exc:
         return str(exc)
-    if new == old:
-        return None
     state[PARAMS] = new
     if new.engine != old.engine:
         close_runner(state)
@@ -151,10 +149,9 @@ def session_id(state: MutableMapping) -> str:
 def get_runner(state: MutableMapping) -> CellRunner:
     """The session's story runner, configured for the current settings."""
     params = current_params(state)
-    runner: CellRunner | None = state.get(RUNNER)
-    if runner is None:
-        runner = story_runner(params)
-        state[RUNNER] = runner
+    if RUNNER not in state:
+        state[RUNNER] = story_runner(params)
+    runner: CellRunner = state[RUNNER]
     runner.configure([cells.story_setup_cell(params)])
     return runner
 
@@ -191,8 +188,8 @@ def get_rows(state: MutableMapping, slot: str) -> PageRows | None:
     return all_results(state).get(slot)
 
 
-def start_rows(state: MutableMapping, slot: str, how: str) -> PageRows:
-    rows = PageRows(params=current_params(state), how=how)
+def start_rows(state: MutableMapping, slot: str) -> PageRows:
+    rows = PageRows(params=current_params(state))
     all_results(state)[slot] = rows
     return rows
 
@@ -209,7 +206,7 @@ def add_row(state: MutableMapping, slot: str, record: RunRecord) -> tuple[PageRo
         or (record.rerun == 1 and slot != RESTART)
     )
     if started_over:
-        rows = start_rows(state, slot, "run cell")
+        rows = start_rows(state, slot)
     rows.records.append(record)
     rows.params = replace(rows.params, reruns=params.reruns)
     return rows, started_over

@@ -9,7 +9,7 @@ from lab_ui.server import hosting
 from repro_core.kernels.kernel import available_kernels
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.views.story import settings_label
-from repro_core.vocabulary import DEFAULT_KERNEL, ENGINES, SELECTABLE_ENGINES, engine_label
+from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, ENGINES, SELECTABLE_ENGINES, engine_label
 
 
 def params() -> StoryParams:
@@ -24,16 +24,14 @@ def sidebar() -> StoryParams:
         st.subheader("Run settings")
         for message in dropped:
             st.error(message, icon=":material/error:")
-        st.number_input("Seed", min_value=0, max_value=SEED_MAX, value=session.DEFAULTS.seed, step=1, key="seed",
-                        help="The TensorFlow/Keras seed used by the cells (the article uses 1234).")  # fmt: skip
-        st.number_input("Reruns", min_value=1, max_value=RERUNS_MAX, value=session.DEFAULTS.reruns, step=1, key="reruns",
+        st.number_input(session.WIDGET_LABELS["seed"], min_value=0, max_value=SEED_MAX, value=session.DEFAULTS.seed, step=1, key="seed",
+                        help=f"The TensorFlow/Keras seed used by the cells (the article uses {DEFAULT_SEED}).")  # fmt: skip
+        st.number_input(session.WIDGET_LABELS["reruns"], min_value=1, max_value=RERUNS_MAX, value=session.DEFAULTS.reruns, step=1, key="reruns",
                         help='How many times "Run N times" re-runs a cell, from a restarted kernel.')  # fmt: skip
-        st.number_input("Epochs", min_value=1, max_value=EPOCHS_MAX, value=session.DEFAULTS.epochs, step=1, key="epochs",
+        st.number_input(session.WIDGET_LABELS["epochs"], min_value=1, max_value=EPOCHS_MAX, value=session.DEFAULTS.epochs, step=1, key="epochs",
                         help="Epochs of model.fit in each rerun (the article uses 10).")  # fmt: skip
-        engines = list(SELECTABLE_ENGINES)
-        st.selectbox("Keras engine", engines, index=engines.index(session.DEFAULTS.engine), key="engine",
-                     format_func=lambda name: engine_label(name),
-                     help=" · ".join(ENGINES[name].description for name in engines))  # fmt: skip
+        st.selectbox(session.WIDGET_LABELS["engine"], SELECTABLE_ENGINES, index=SELECTABLE_ENGINES.index(session.DEFAULTS.engine),
+                     key="engine", format_func=engine_label, help=" · ".join(ENGINES[name].description for name in SELECTABLE_ENGINES))  # fmt: skip
         kernels = kernel_choices()
         names = list(kernels) or [DEFAULT_KERNEL]
         st.selectbox("Kernel", names, index=names.index(DEFAULT_KERNEL) if DEFAULT_KERNEL in names else 0, key="kernel",
