@@ -14,7 +14,7 @@ class Verdict:
     name: str
     headline: str
     meaning: str
-    role: str  # "good", "bad", "caution", "neutral", "failed" or "missing"
+    role: str
 
 
 VERDICTS: dict[str, Verdict] = {v.name: v for v in (
@@ -194,7 +194,6 @@ class RestartCheck:
 
 
 def restart_check(records: Sequence[RunRecord]) -> RestartCheck | None:
-    """The first rows of the two newest kernel starts in the table (None until it holds two)."""
     firsts: dict[int, RunRecord] = {}
     for record in records:
         firsts.setdefault(record.kernel_start, record)

@@ -70,7 +70,7 @@ def number_text(name: str, text: str, low: float, high: float) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{name} must be a number, got {short_repr(text)}") from None
+        raise _refuse(f"{name} must be a number", text, echo=True) from None
     if not math.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {short_repr(text)}")
+        raise _refuse(f"{name} must be between {low:g} and {high:g}", text, echo=True)
     return value

@@ -4,24 +4,12 @@ Every layer takes these names from here, so a screen and a report can never spel
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
 
 from repro_core.validation import choice
 
 DEFAULT_SEED = 1234  # the article's tf.random.set_seed value
 DEFAULT_KERNEL = "lab-python"  # the interpreter running the lab, as a kernelspec (see kernels.kernel)
 HASH_SEED_MAX = 4294967295  # PYTHONHASHSEED's range
-
-
-class _Named(Protocol):
-    name: str
-
-
-T = TypeVar("T", bound=_Named)
-
-
-def _by_name(*items: T) -> dict[str, T]:
-    return {item.name: item for item in items}
 
 
 @dataclass(frozen=True)
@@ -34,11 +22,11 @@ class Engine:
     selectable: bool = True
 
 
-ENGINES = _by_name(
+ENGINES = {e.name: e for e in (
     Engine("keras2", "Keras 2", "Keras 2, bundled with TensorFlow before 2.16", selectable=False),
     Engine("keras3", "Keras 3", "Keras 3 (TensorFlow's default since 2.16)"),
     Engine("tf_keras", "tf_keras", "tf_keras (Keras 2, TF_USE_LEGACY_KERAS=1)"),
-)
+)}
 SELECTABLE_ENGINES = tuple(name for name, engine in ENGINES.items() if engine.selectable)
 # TensorFlow 2.16 made Keras 3 its `tf.keras` and moved Keras 2 to the separate `tf_keras` package
 # (https://github.com/tensorflow/tensorflow/releases/tag/v2.16.1). Before that, TensorFlow ships Keras 2 only.
@@ -68,23 +56,22 @@ def engine_label(name: str) -> str:
 
 @dataclass(frozen=True)
 class Kind:
-    """One value of a recipe axis: its name, the code a learner recognises it by, and what it does."""
+    """One value of a recipe axis: its name and what it does."""
 
     name: str
-    code: str
     description: str
 
 
-MODELS = _by_name(
-    Kind("global", "global model", "one model built in the setup cell, re-fitted every rerun"),
-    Kind("factory", "factory", "a new model from the factory every rerun"),
-    Kind("restored", "restored weights", "the global model, its weights reset with set_weights() to the setup's initial weights every rerun"),
-)
-RESEEDS = _by_name(
-    Kind("none", "no reseed", "no reseeding in the cell"),
-    Kind("tf", "tf.random.set_seed", "tf.random.set_seed(seed)"),
-    Kind("full", "keras.utils.set_random_seed", "keras.utils.set_random_seed(seed) (Python, NumPy and TensorFlow)"),
-)
+MODELS = {k.name: k for k in (
+    Kind("global", "one model built in the setup cell, re-fitted every rerun"),
+    Kind("factory", "a new model from the factory every rerun"),
+    Kind("restored", "the global model, its weights reset with set_weights() to the setup's initial weights every rerun"),
+)}
+RESEEDS = {k.name: k for k in (
+    Kind("none", "no reseeding in the cell"),
+    Kind("tf", "tf.random.set_seed(seed)"),
+    Kind("full", "keras.utils.set_random_seed(seed) (Python, NumPy and TensorFlow)"),
+)}
 
 
 @dataclass(frozen=True)
@@ -103,11 +90,6 @@ class Recipe:
         return f"{self.model}+{self.reseed}"
 
     @property
-    def title(self) -> str:
-        """In words, for chart axes and headings: "factory + tf.random.set_seed"."""
-        return f"{MODELS[self.model].code} + {RESEEDS[self.reseed].code}"
-
-    @property
     def name(self) -> str:
         return f"{self.label} on {self.engine}"
 
@@ -118,7 +100,6 @@ class Scenario:
     `restart_then_once`: N reruns in one kernel, then a restart and one more."""
 
     name: str
-    title: str
     model: str
     reseed: str
     description: str
@@ -129,18 +110,14 @@ class Scenario:
         return Recipe(self.model, self.reseed, engine)
 
 
-SCENARIOS = _by_name(
-    Scenario("global-model", "Global model + tf.random.set_seed", "global", "tf",
-             "One model built in the setup cell; each rerun reseeds TensorFlow, compiles and fits it."),
-    Scenario("factory-tf-seed", "Factory + tf.random.set_seed (the article's fix)", "factory", "tf",
-             "The article's fix: each rerun calls tf.random.set_seed, builds a new model, compiles, fits."),
-    Scenario("factory-full-seed", "Factory + keras.utils.set_random_seed", "factory", "full",
-             "Each rerun calls keras.utils.set_random_seed (Python, NumPy, TF), builds, compiles, fits."),
-    Scenario("fresh-kernel", "A new kernel per rerun", "factory", "tf",
-             "Each rerun in a newly started kernel: setup cell, then the article's fix.", restart_every_rerun=True),
-    Scenario("restart", "Restart the kernel", "factory", "tf",
-             "The article's fix re-run N times in one kernel, then once more after restarting the kernel.", restart_then_once=True),
-)  # fmt: skip
+SCENARIOS = {s.name: s for s in (
+    Scenario("global-model", "global", "tf", "One model built in the setup cell; each rerun reseeds TensorFlow, compiles and fits it."),
+    Scenario("factory-tf-seed", "factory", "tf", "The article's fix: each rerun calls tf.random.set_seed, builds a new model, compiles, fits."),
+    Scenario("factory-full-seed", "factory", "full", "Each rerun calls keras.utils.set_random_seed (Python, NumPy, TF), builds, compiles, fits."),
+    Scenario("fresh-kernel", "factory", "tf", "Each rerun in a newly started kernel: setup cell, then the article's fix.", restart_every_rerun=True),
+    Scenario("restart", "factory", "tf", "The article's fix re-run N times in one kernel, then once more after restarting the kernel.",
+             restart_then_once=True),
+)}  # fmt: skip
 # What `python -m repro_core story` runs by default (and the timeline measures), and the Home page's "Run the whole story".
 STORY_SCENARIOS = ("global-model", "factory-tf-seed", "factory-full-seed", "fresh-kernel")
 WHOLE_STORY = ("global-model", "factory-tf-seed", "factory-full-seed", "restart")

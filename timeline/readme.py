@@ -13,7 +13,6 @@ README_END = "<!-- timeline-table:end -->"
 
 
 def verdict_table_markdown(entries: Sequence[TimelineEntry]) -> str:
-    """One row per release and engine, one column per scenario."""
     header = ["TensorFlow", "engine", "Keras", *STORY_SCENARIOS]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for entry in entries:
@@ -39,6 +38,5 @@ def replace_readme_table(text: str, table: str) -> str:
 
 
 def readme_table(text: str) -> str:
-    """The table currently between the markers."""
     begin, end = _markers(text)
     return text[begin:end].strip("\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from repro_core.experiments.story import run_story
@@ -39,7 +39,6 @@ class TimelineOptions:
     requirements: Path = REQUIREMENTS_DIR
     python: str = ""  # base interpreter for new venvs (pyenv's 3.10 by default)
     skip_install: bool = False
-    params: StoryParams = field(default_factory=StoryParams)
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class ReleaseOutcome:
 
 def timeline_settings(params: StoryParams, venv: ReleaseVenv, engine: str) -> dict[str, object]:
     """The report's settings: the story's knobs plus what identifies the release and how it was installed."""
-    pins = venv.pins() if venv.requirements.exists() else ""
+    pins = venv.pins()
     return {
         **asdict(params),  # seed, reruns, epochs, batch size, learning rate, requested engine
         "kernel": venv.kernel_name,
@@ -62,9 +61,9 @@ def timeline_settings(params: StoryParams, venv: ReleaseVenv, engine: str) -> di
     }
 
 
-def run_engine(venv: ReleaseVenv, engine: str, base: StoryParams, say: Say) -> Report:
-    """The four scenarios on one engine of one release; any failure becomes the report's error."""
-    params = replace(base, engine=requested_engine(engine))
+def run_engine(venv: ReleaseVenv, engine: str, say: Say) -> Report:
+    """The four scenarios on one engine of one release, with the story's default settings; any failure becomes the report's error."""
+    params = StoryParams(engine=requested_engine(engine))
     settings = timeline_settings(params, venv, engine)
     records: list[RunRecord] = []
     try:
@@ -73,9 +72,8 @@ def run_engine(venv: ReleaseVenv, engine: str, base: StoryParams, say: Say) -> R
     except (KernelError, ValueError, OSError) as exc:
         return build_report([], settings, None, error=f"run failed after {len(records)} reruns: {type(exc).__name__}: {exc}")
     versions = results[0].versions
-    all_records = [record for result in results for record in result.records]
     error = f"the kernel reports engine {versions.engine!r}, expected {engine!r}" if versions.engine != engine else ""
-    return build_report(all_records, settings, versions, error=error)
+    return build_report(records, settings, versions, error=error)
 
 
 def write_report(report: Report, directory: Path, release: str, engine: str) -> Path:
@@ -86,19 +84,12 @@ def write_report(report: Report, directory: Path, release: str, engine: str) -> 
 
 
 def run_release(release: str, options: TimelineOptions, say: Say) -> list[ReleaseOutcome]:
-    """Provision, register and run one release: one outcome (and one written report) per engine."""
     started = time.monotonic()
     venv = release_venv(release, options.venvs, options.requirements)
-    error = provision(venv, options.python, say, options.skip_install)
-    if not error:
-        error = register_kernel(venv)
-        error = f"kernelspec registration failed: {error}" if error else ""
+    error = provision(venv, options.python, say, options.skip_install) or register_kernel(venv)
     outcomes = []
     for engine in engines_offered(release_key(release)):
-        if error:
-            report = build_report([], timeline_settings(options.params, venv, engine), None, error=error)
-        else:
-            report = run_engine(venv, engine, options.params, say)
+        report = build_report([], timeline_settings(StoryParams(), venv, engine), None, error=error) if error else run_engine(venv, engine, say)
         path = write_report(report, options.reports, release, engine)
         verdicts = ", ".join(f"{name} {value}" for name, value in report.verdicts().items()) or "no records"
         say(f"tf-{release} {engine}: {verdicts}{' · ERROR ' + report.error.splitlines()[0][:200] if report.error else ''} -> {path.name}")
@@ -118,7 +109,6 @@ def run_timeline(options: TimelineOptions, say: Say) -> list[ReleaseOutcome]:
 
 
 def check_releases(requested: Sequence[str], available: Sequence[str]) -> tuple[str, ...]:
-    """Validate --release values against the pin files (ValueError names the choices)."""
     unknown = [name for name in requested if name not in available]
     if unknown:
         raise ValueError(f"no pin file for release {', '.join(unknown)}; choose from {', '.join(available)}")

@@ -78,10 +78,9 @@ class ReleaseVenv:
         return f"timeline-tf{self.release}"
 
     def pins(self) -> str:
-        return self.requirements.read_text(encoding="utf-8")
+        return self.requirements.read_text(encoding="utf-8") if self.requirements.exists() else ""
 
     def stamp_text(self, interpreter: str) -> str:
-        """What the venv was built from: the pin file's hash and the base interpreter."""
         digest = hashlib.sha256(self.pins().encode("utf-8")).hexdigest()
         return f"pins-sha256 {digest}\npython {os.path.realpath(interpreter)}\n"
 
@@ -94,19 +93,20 @@ def release_venv(release: str, venvs: Path, requirements_dir: Path) -> ReleaseVe
     return ReleaseVenv(release=release, venvs=venvs, requirements=requirements_dir / f"tf-{check_release(release)}.txt")
 
 
-def _run(command: list[str], timeout: float) -> str:
-    """Run a provisioning command; "" on success, else the command and the tail of its output."""
+def _run(command: list[str], timeout: float, failure: str) -> str:
+    """Run a provisioning command; "" on success, else `failure`, the command and the tail of its output."""
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        if done.returncode == 0:
+            return ""
+        output = (done.stdout + done.stderr).strip()
+        lines = [line for line in output.splitlines() if not line.startswith("WARNING: Location ")]  # the local mirror's noise
+        detail = f"exit status {done.returncode} from {' '.join(command[:5])} ...: " + "\n".join(lines)[-OUTPUT_TAIL:]
     except subprocess.TimeoutExpired:
-        return f"{' '.join(command[:4])} ... timed out after {timeout:.0f} s"
+        detail = f"{' '.join(command[:4])} ... timed out after {timeout:.0f} s"
     except OSError as exc:
-        return f"{command[0]}: {exc}"
-    if done.returncode == 0:
-        return ""
-    output = (done.stdout + done.stderr).strip()
-    lines = [line for line in output.splitlines() if not line.startswith("WARNING: Location ")]  # the local mirror's noise
-    return f"exit status {done.returncode} from {' '.join(command[:5])} ...: " + "\n".join(lines)[-OUTPUT_TAIL:]
+        detail = f"{command[0]}: {exc}"
+    return f"{failure}: {detail}"
 
 
 def provision(venv: ReleaseVenv, interpreter: str, say: Say, skip_install: bool = False) -> str:
@@ -123,30 +123,24 @@ def provision(venv: ReleaseVenv, interpreter: str, say: Say, skip_install: bool 
     (venv.path / STAMP).unlink(missing_ok=True)
     if not venv.python.exists():
         say(f"tf-{venv.release}: creating venv with {interpreter}")
-        error = _run([interpreter, "-m", "venv", str(venv.path)], 300)
-        if error:
-            return f"venv creation failed: {error}"
+        if error := _run([interpreter, "-m", "venv", str(venv.path)], 300, "venv creation failed"):
+            return error
     say(f"tf-{venv.release}: pip install -r {venv.requirements.name} (tensorflow-cpu {pinned_tensorflow(venv.pins())})")
     pip = [str(venv.python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     for step in (pip + ["--upgrade", "pip<25"], pip + ["-r", str(venv.requirements)]):
-        error = _run(step, PIP_TIMEOUT)
-        if error:
-            return f"install failed: {error}"
+        if error := _run(step, PIP_TIMEOUT, "install failed"):
+            return error
     say(f"tf-{venv.release}: checking that TensorFlow imports")
-    error = _run([str(venv.python), "-c", "import tensorflow, ipykernel.kernelapp; print(tensorflow.__version__)"], IMPORT_TIMEOUT)
-    if error:
-        return f"TensorFlow does not import: {error}"
+    check = [str(venv.python), "-c", "import tensorflow, ipykernel.kernelapp; print(tensorflow.__version__)"]
+    if error := _run(check, IMPORT_TIMEOUT, "TensorFlow does not import"):
+        return error
     (venv.path / STAMP).write_text(venv.stamp_text(interpreter), encoding="utf-8")
     return ""
 
 
 def register_kernel(venv: ReleaseVenv) -> str:
-    """Install the venv's kernelspec where this interpreter's Jupyter (and so the lab) finds it; "" or the error."""
-    tensorflow = pinned_tensorflow(venv.pins()) if venv.requirements.exists() else venv.release
-    return _run(
-        [
-            str(venv.python), "-m", "ipykernel", "install", "--prefix", sys.prefix, "--name", venv.kernel_name,
-            "--display-name", f"Timeline · TensorFlow {tensorflow}",
-        ],
-        120,
-    )  # fmt: skip
+    """Install the venv's kernelspec where this interpreter's Jupyter (and so the lab) finds it; "" or the error.
+    Called once `provision` succeeded, so the pin file exists."""
+    command = [str(venv.python), "-m", "ipykernel", "install", "--prefix", sys.prefix, "--name", venv.kernel_name,
+               "--display-name", f"Timeline · TensorFlow {pinned_tensorflow(venv.pins())}"]  # fmt: skip
+    return _run(command, 120, "kernelspec registration failed")

@@ -9,9 +9,9 @@ import pandas as pd
 
 from repro_core.experiments.matrix import RecipeResult
 from repro_core.views.palette import verdict_scale
-from repro_core.views.story import short
+from repro_core.views.story import COL_SECONDS, short
 
-COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_SECONDS = "recipe", "model", "reseed", "engine", "verdict", "seconds"
+COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT = "recipe", "model", "reseed", "engine", "verdict"
 COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before", "max |Δ| after"
 COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
 MATRIX_COLUMNS = [COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]
@@ -36,7 +36,6 @@ def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
 
 
 def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
-    """Rows model+reseed, columns engine, colour the verdict; the tooltip shows verdict, max |Δ| and fingerprints."""
     data = frame.rename(columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_FINGERPRINTS: "fingerprints"})
     color = alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(list(data[COL_VERDICT])), legend=alt.Legend(title="verdict", orient="bottom"))
     base = alt.Chart(data).encode(
@@ -45,8 +44,8 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     )
     tooltip = [
         *(alt.Tooltip(f"{column}:N", title=column) for column in (COL_RECIPE, COL_ENGINE, COL_VERDICT)),
-        alt.Tooltip("delta_before:Q", title="max |Δ| before", format=".3g"),
-        alt.Tooltip("delta_after:Q", title="max |Δ| after", format=".3g"),
+        alt.Tooltip("delta_before:Q", title=COL_DELTA_BEFORE, format=".3g"),
+        alt.Tooltip("delta_after:Q", title=COL_DELTA_AFTER, format=".3g"),
         alt.Tooltip("fingerprints:N", title="fingerprints"),
     ]
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(color=color, tooltip=tooltip)

@@ -15,19 +15,11 @@ from repro_core.records import VERDICTS, RunRecord, same_as_first, verdict
 SHA_CHARS = 12
 
 # Column labels shown in every results table (browser tests look for these exact strings).
-COL_RERUN = "rerun"
-COL_BEFORE = "before sum"
-COL_AFTER = "after sum"
-COL_BEFORE_SHA = "before sha256"
-COL_AFTER_SHA = "after sha256"
-COL_SECONDS = "seconds"
-COL_SAME = "same as rerun 1"
-COL_KERNEL = "kernel start"
+COL_KERNEL, COL_RERUN, COL_SECONDS, COL_SAME = "kernel start", "rerun", "seconds", "same as rerun 1"
+COL_BEFORE, COL_AFTER, COL_BEFORE_SHA, COL_AFTER_SHA = "before sum", "after sum", "before sha256", "after sha256"
 TABLE_COLUMNS = [COL_RERUN, COL_BEFORE, COL_AFTER, COL_BEFORE_SHA, COL_AFTER_SHA, COL_SECONDS, COL_SAME]
 
-SERIES_BEFORE = "before training"
-SERIES_AFTER = "after training"
-SERIES_HANDOVER = "after k → before k+1"
+SERIES_BEFORE, SERIES_AFTER, SERIES_HANDOVER = "before training", "after training", "after k → before k+1"
 SERIES = [SERIES_BEFORE, SERIES_AFTER, SERIES_HANDOVER]
 
 ARTICLE_LABEL = f"published in the article, TensorFlow {cells.ARTICLE_TF_VERSION}"
@@ -93,7 +85,7 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
         alt.Tooltip("rerun:Q", title="rerun"),
         alt.Tooltip("series:N", title="moment"),
         alt.Tooltip("sum:Q", title="sum", format=".13f"),
-        alt.Tooltip("sha256:N", title="sha256 (first 12)"),
+        alt.Tooltip("sha256:N", title=f"sha256 (first {SHA_CHARS})"),
     ]
     lines = (
         alt.Chart(points)
@@ -127,7 +119,7 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
 
 
 def verdict_text(records: Sequence[RunRecord]) -> tuple[str, str]:
-    found = VERDICTS[verdict(list(records))]
+    found = VERDICTS[verdict(records)]
     return found.name, f"**Verdict: {found.headline}** ({found.name}) — {found.meaning}."
 
 

@@ -12,7 +12,7 @@ from repro_core.records import RunRecord, by_scenario, compare_records, format_s
 from repro_core.results.timeline import TimelineEntry, release_key
 from repro_core.views.palette import verdict_scale
 from repro_core.views.story import records_frame, short
-from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS  # the four the timeline runs
+from repro_core.vocabulary import STORY_SCENARIOS
 
 # Column names of the heatmap's data (also the fields of the "cell" selection the page reads back).
 F_COLUMN, F_SCENARIO, F_VERDICT = "column", "scenario", "verdict"
@@ -39,7 +39,7 @@ def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
     for entry in entries:
         grouped = by_scenario(entry.report.records)
         kernel = entry.report.kernel
-        for scenario in SCENARIOS:
+        for scenario in STORY_SCENARIOS:
             records = grouped.get(scenario, [])
             rows.append(
                 {
@@ -66,7 +66,7 @@ def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     base = alt.Chart(frame).encode(  # labelOverlap=False: every column keeps its label
         x=alt.X(f"{F_COLUMN}:N", title="TensorFlow release · engine", sort=columns,
                 axis=alt.Axis(labelAngle=-60, orient="top", labelLimit=200, labelOverlap=False)),  # fmt: skip
-        y=alt.Y(f"{F_SCENARIO}:N", title=None, sort=list(SCENARIOS)),
+        y=alt.Y(f"{F_SCENARIO}:N", title=None, sort=list(STORY_SCENARIOS)),
     )
     titles = {F_COLUMN: "run", "source": "source", F_SCENARIO: "scenario", F_VERDICT: "verdict", "tensorflow": "TensorFlow", "keras": "Keras",
               "rerun_1": "rerun 1 before → after", "rerun_2": "rerun 2 before → after", "error": "error"}  # fmt: skip
@@ -77,15 +77,13 @@ def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     live = base.transform_filter("datum.source == 'live'")
     live_marks = live.mark_text(text="live", fontSize=10, color="white", fontWeight="bold").encode(tooltip=tooltip)
     # Streamlit fits the whole chart (slanted column labels included) into this height, so it budgets for them.
-    return alt.layer(cells, live_marks).properties(height=ROW_HEIGHT * len(SCENARIOS) + LABELS_HEIGHT)
+    return alt.layer(cells, live_marks).properties(height=ROW_HEIGHT * len(STORY_SCENARIOS) + LABELS_HEIGHT)
 
 
 def cell_rows(entries: Sequence[TimelineEntry], column: str, scenario: str) -> pd.DataFrame:
     """The rows behind one heatmap cell (every rerun's sums and fingerprints), as the other pages show them."""
-    for entry in entries:
-        if entry.column == column:
-            return records_frame(by_scenario(entry.report.records).get(scenario, []))
-    return records_frame([])
+    entry = next((e for e in entries if e.column == column), None)
+    return records_frame(by_scenario(entry.report.records).get(scenario, []) if entry else [])
 
 
 def provenance_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
@@ -145,9 +143,8 @@ def find(entries: Sequence[TimelineEntry]) -> Finding:
     recorded = [e for e in entries if e.source == "recorded"]
     tf_seed: dict[str, list[tuple[str, str]]] = {}
     for entry in recorded:
-        verdicts = entry.verdicts()
-        if TF_SEED in verdicts:
-            tf_seed.setdefault(entry.release, []).append((entry.engine, verdicts[TF_SEED]))
+        if (found := entry.verdicts().get(TF_SEED)) is not None:
+            tf_seed.setdefault(entry.release, []).append((entry.engine, found))
     first_stable = first_break = ""
     break_engines: tuple[str, ...] = ()
     stable_again: list[str] = []
@@ -190,31 +187,23 @@ def summary_sentence(entries: Sequence[TimelineEntry]) -> str:
         return "No recorded reports yet: run `python -m timeline`."
     parts = []
     if finding.first_break:
-        later = "; it is not stable on any later release measured"
-        if finding.stable_again:
-            later = f"; it is stable again on {', '.join(finding.stable_again)}"
-        parts.append(
-            f"The article's fix (`{TF_SEED}`) is stable from TensorFlow {finding.first_stable} and first stops being stable on "
-            f"TensorFlow **{finding.first_break}** ({', '.join(finding.break_engines)}){later}."
-        )
+        stable_again = ", ".join(finding.stable_again)
+        later = f"; it is stable again on {stable_again}" if stable_again else "; it is not stable on any later release measured"
+        parts.append(f"The article's fix (`{TF_SEED}`) is stable from TensorFlow {finding.first_stable} and first stops being stable on "
+                     f"TensorFlow **{finding.first_break}** ({', '.join(finding.break_engines)}){later}.")
     elif finding.first_stable:
         parts.append(f"The article's fix (`{TF_SEED}`) is stable on every release measured from TensorFlow {finding.first_stable}.")
     else:
         parts.append(f"The article's fix (`{TF_SEED}`) is not stable on any release measured.")
+    span = _span([run.split()[0] for run in finding.full_seed_runs]) if finding.full_seed_runs else ""
     if not finding.full_seed_runs:
         parts.append(f"No report has `{FULL_SEED}` records.")
+    elif finding.full_seed_failures:
+        parts.append(f"`keras.utils.set_random_seed` (`{FULL_SEED}`) did **not** hold everywhere: {', '.join(finding.full_seed_failures)} "
+                     f"(of {len(finding.full_seed_runs)} reports, TensorFlow {span}).")
     else:
-        span = _span([run.split()[0] for run in finding.full_seed_runs])
-        if finding.full_seed_failures:
-            parts.append(
-                f"`keras.utils.set_random_seed` (`{FULL_SEED}`) did **not** hold everywhere: {', '.join(finding.full_seed_failures)} "
-                f"(of {len(finding.full_seed_runs)} reports, TensorFlow {span})."
-            )
-        else:
-            parts.append(
-                f"`keras.utils.set_random_seed` (`{FULL_SEED}`) held on every release that has it: "
-                f"stable in all {len(finding.full_seed_runs)} reports (every engine), TensorFlow {span}."
-            )
+        parts.append(f"`keras.utils.set_random_seed` (`{FULL_SEED}`) held on every release that has it: "
+                     f"stable in all {len(finding.full_seed_runs)} reports (every engine), TensorFlow {span}.")
     if finding.missing:
         parts.append(f"No records (install or run failed) for: {', '.join(finding.missing)}.")
     return " ".join(parts)
