@@ -56,21 +56,22 @@ def engine_label(name: str) -> str:
 
 @dataclass(frozen=True)
 class Kind:
-    """One value of a recipe axis: its name and what it does."""
+    """One value of a recipe axis: its name, the code a learner recognises it by, and what it does."""
 
     name: str
+    code: str
     description: str
 
 
 MODELS = {k.name: k for k in (
-    Kind("global", "one model built in the setup cell, re-fitted every rerun"),
-    Kind("factory", "a new model from the factory every rerun"),
-    Kind("restored", "the global model, its weights reset with set_weights() to the setup's initial weights every rerun"),
+    Kind("global", "global model", "one model built in the setup cell, re-fitted every rerun"),
+    Kind("factory", "factory", "a new model from the factory every rerun"),
+    Kind("restored", "restored weights", "the global model, its weights reset with set_weights() to the setup's initial weights every rerun"),
 )}
 RESEEDS = {k.name: k for k in (
-    Kind("none", "no reseeding in the cell"),
-    Kind("tf", "tf.random.set_seed(seed)"),
-    Kind("full", "keras.utils.set_random_seed(seed) (Python, NumPy and TensorFlow)"),
+    Kind("none", "no reseed", "no reseeding in the cell"),
+    Kind("tf", "tf.random.set_seed", "tf.random.set_seed(seed)"),
+    Kind("full", "keras.utils.set_random_seed", "keras.utils.set_random_seed(seed) (Python, NumPy and TensorFlow)"),
 )}
 
 
@@ -90,6 +91,11 @@ class Recipe:
         return f"{self.model}+{self.reseed}"
 
     @property
+    def title(self) -> str:
+        """In words, for headings and chart titles: "factory + tf.random.set_seed"."""
+        return f"{MODELS[self.model].code} + {RESEEDS[self.reseed].code}"
+
+    @property
     def name(self) -> str:
         return f"{self.label} on {self.engine}"
 
@@ -100,6 +106,7 @@ class Scenario:
     `restart_then_once`: N reruns in one kernel, then a restart and one more."""
 
     name: str
+    title: str  # how screens name it
     model: str
     reseed: str
     description: str
@@ -111,12 +118,16 @@ class Scenario:
 
 
 SCENARIOS = {s.name: s for s in (
-    Scenario("global-model", "global", "tf", "One model built in the setup cell; each rerun reseeds TensorFlow, compiles and fits it."),
-    Scenario("factory-tf-seed", "factory", "tf", "The article's fix: each rerun calls tf.random.set_seed, builds a new model, compiles, fits."),
-    Scenario("factory-full-seed", "factory", "full", "Each rerun calls keras.utils.set_random_seed (Python, NumPy, TF), builds, compiles, fits."),
-    Scenario("fresh-kernel", "factory", "tf", "Each rerun in a newly started kernel: setup cell, then the article's fix.", restart_every_rerun=True),
-    Scenario("restart", "factory", "tf", "The article's fix re-run N times in one kernel, then once more after restarting the kernel.",
-             restart_then_once=True),
+    Scenario("global-model", "Global model + tf.random.set_seed", "global", "tf",
+             "One model built in the setup cell; each rerun reseeds TensorFlow, compiles and fits it."),
+    Scenario("factory-tf-seed", "Factory + tf.random.set_seed (the article's fix)", "factory", "tf",
+             "The article's fix: each rerun calls tf.random.set_seed, builds a new model, compiles, fits."),
+    Scenario("factory-full-seed", "Factory + keras.utils.set_random_seed", "factory", "full",
+             "Each rerun calls keras.utils.set_random_seed (Python, NumPy, TF), builds, compiles, fits."),
+    Scenario("fresh-kernel", "A new kernel per rerun", "factory", "tf",
+             "Each rerun in a newly started kernel: setup cell, then the article's fix.", restart_every_rerun=True),
+    Scenario("restart", "Restart the kernel", "factory", "tf",
+             "The article's fix re-run N times in one kernel, then once more after restarting the kernel.", restart_then_once=True),
 )}  # fmt: skip
 # What `python -m repro_core story` runs by default (and the timeline measures), and the Home page's "Run the whole story".
 STORY_SCENARIOS = ("global-model", "factory-tf-seed", "factory-full-seed", "fresh-kernel")
