@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from lab_ui import session
-from repro_core.results.exports import audit_notebook_info, notebook_text, records_csv, report_text, story_notebook_info, versions_of
+from repro_core.results.exports import audit_notebook_info, notebook_text, records_csv, report_text, story_notebook_info
 from repro_core.vocabulary import SCENARIOS
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def export_buttons(slot: str) -> None:
                            help="Schema-versioned report: upload it on the Compare page, or `python -m repro_core compare`")  # fmt: skip
         if rows.cells:
             title = SCENARIOS[session.SCENARIO_OF[slot]].title
-            info = story_notebook_info(title, rows.params, rows.kernel_name, versions_of(records, rows.versions), f"{stem}.ipynb")
+            info = story_notebook_info(title, rows.params, rows.kernel_name, rows.versions, f"{stem}.ipynb")
             nb_text = notebook_text(rows.cells, info)  # the same builder as `story --notebook`
             st.download_button("Notebook (.ipynb)", nb_text, file_name=f"{stem}.ipynb", mime="application/x-ipynb+json",
                                key=f"{slot}_ipynb", icon=":material/code:", on_click="ignore",

@@ -127,7 +127,7 @@ def _head(path: str, size: int) -> bytes:
         return handle.read(size)
 
 
-def _error(message: object, status: int) -> int:
+def error_exit(message: object, status: int) -> int:
     print(f"error: {message}", file=sys.stderr)
     return status
 
@@ -136,10 +136,10 @@ def _check_notebook(args: argparse.Namespace) -> int:
     try:
         return check_main(args.path, args.kernel, real_number("timeout", args.timeout, 1, 86_400))
     except (OSError, ValueError) as exc:
-        return _error(exc, 2)
+        return error_exit(exc, 2)
     except Exception as exc:  # nbclient: a cell raised, a kernel died or timed out
         last = next((line for line in reversed(str(exc).splitlines()) if line.strip()), "")
-        return _error(f"the notebook did not run to the end: {type(exc).__name__}: {last.strip()}", 1)
+        return error_exit(f"the notebook did not run to the end: {type(exc).__name__}: {last.strip()}", 1)
 
 
 def progress_printer() -> Callable[[str], None]:
@@ -154,7 +154,7 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
         audit = Audit(spec, reseed=args.reseed, model=args.model, reruns=args.reruns, seed=args.seed)
         check_kernel_name(args.kernel)
     except (OSError, ValueError) as exc:
-        return _error(exc, 2)
+        return error_exit(exc, 2)
     result, failed = _guarded(lambda: run_audit(audit, args.kernel, on_status=progress))
     if failed is not None:
         return failed
@@ -171,7 +171,7 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
         info = audit_notebook_info(result, Path(args.notebook).name)
         Path(args.notebook).write_text(notebook_text(result.cells, info), encoding="utf-8")
         print(f"notebook written to {args.notebook}", file=sys.stderr)
-    return _error(result.error, 1) if result.error else 0
+    return error_exit(result.error, 1) if result.error else 0
 
 
 def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
@@ -219,7 +219,7 @@ def _compare(first: str, second: str) -> int:
     try:
         reports = [parse_report(_head(path, MAX_REPORT_BYTES + 1)) for path in (first, second)]
     except (OSError, ValueError) as exc:
-        return _error(exc, 2)
+        return error_exit(exc, 2)
     comparison = compare(*reports)
     _print_frame(differs_frame(what_differs(*reports)))
     print()
@@ -233,7 +233,7 @@ def _guarded(task: Callable[[], T]) -> tuple[T | None, int | None]:
     try:
         return task(), None
     except KernelError as exc:
-        return None, _error(exc, 1)
+        return None, error_exit(exc, 1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return None, 130
@@ -251,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         params, scenarios = _params(args)
     except ValueError as exc:
-        return _error(exc, 2)
+        return error_exit(exc, 2)
     progress = progress_printer()
     results, failed = _guarded(lambda: run_story(params, scenarios, args.kernel, on_status=progress))
     if failed is not None:

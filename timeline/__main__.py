@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from repro_core.cli import OneLineParser, progress_printer
+from repro_core.cli import OneLineParser, error_exit, progress_printer
 from repro_core.results.timeline import load_timeline
 from timeline.readme import replace_readme_table, verdict_table_markdown
 from timeline.run import DEFAULT_REPORTS, TimelineOptions, check_releases, run_timeline
@@ -40,12 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         releases = check_releases(args.releases or [], known_releases())
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return error_exit(exc, 2)
     python = args.python or default_python()
     if not python and not args.skip_install:
-        print("error: no Python 3.10 found (pyenv); pass --python PATH", file=sys.stderr)
-        return 2
+        return error_exit("no Python 3.10 found (pyenv); pass --python PATH", 2)
     options = TimelineOptions(releases=releases, venvs=Path(args.venvs).resolve(), reports=Path(args.reports).resolve(),
                               python=python, skip_install=args.skip_install)  # fmt: skip
     started = time.monotonic()
@@ -72,8 +70,7 @@ def _table(args: argparse.Namespace) -> int:
         path = Path(args.readme)
         path.write_text(replace_readme_table(path.read_text(encoding="utf-8"), table), encoding="utf-8")
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return error_exit(exc, 2)
     print(f"table of {len(entries)} report(s) written to {path}", file=sys.stderr)
     return 0
 

@@ -36,7 +36,3 @@ def replace_readme_table(text: str, table: str) -> str:
     begin, end = _markers(text)
     return text[:begin] + "\n" + table + "\n" + text[end:]
 
-
-def readme_table(text: str) -> str:
-    begin, end = _markers(text)
-    return text[begin:end].strip("\n")

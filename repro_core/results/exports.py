@@ -52,15 +52,6 @@ def audit_notebook_info(result: AuditResult, file_name: str) -> NotebookInfo:
                         lab_commit=lab_commit())  # fmt: skip
 
 
-def versions_of(records: Sequence[RunRecord], versions: KernelVersions | None) -> KernelVersions:
-    """The kernel's report; for rows kept from before it was stored, what every record carries."""
-    if versions is not None:
-        return versions
-    first = records[0]
-    return KernelVersions(python=first.python, tensorflow=first.tensorflow, keras=first.keras, engine=first.engine,
-                          kernelspec=first.kernelspec)  # fmt: skip
-
-
 # -- compare ------------------------------------------------------------------------------------------
 def _mark(value: bool | None) -> str:
     return "only in one report" if value is None else ("yes" if value else "no")

@@ -57,9 +57,6 @@ class TimelineEntry:
         label = f"{self.release} · {self.engine}"
         return f"{label} · live" if self.source == "live" else label
 
-    def verdicts(self) -> dict[str, str]:
-        return self.report.verdicts()
-
     @property
     def sort_key(self) -> tuple:
         order = list(ENGINES)

@@ -1,8 +1,5 @@
-"""The one palette of the lab's charts, keyed by a verdict's role (records.VERDICTS), colour-blind safe.
-
-Okabe and Ito's eight colours (https://jfly.uni-koeln.de/color/) stay distinguishable with the common
-colour-vision deficiencies; every chart also writes the verdict as text, so colour is never the only channel.
-"""
+"""The one palette of the lab's charts, keyed by a verdict's role (records.VERDICTS): Okabe and Ito's colours
+(https://jfly.uni-koeln.de/color/) stay distinguishable with the common colour-vision deficiencies."""
 
 from __future__ import annotations
 

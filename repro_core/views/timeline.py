@@ -31,7 +31,7 @@ def rerun_text(record: RunRecord) -> str:
 
 def cell_verdict(entry: TimelineEntry, scenario: str) -> str:
     """The recomputed verdict of one scenario in one report; "error" / "no records" when it has none."""
-    return entry.verdicts().get(scenario) or ("error" if entry.report.error else "no-records")
+    return entry.report.verdicts().get(scenario) or ("error" if entry.report.error else "no-records")
 
 
 def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
@@ -143,7 +143,7 @@ def find(entries: Sequence[TimelineEntry]) -> Finding:
     recorded = [e for e in entries if e.source == "recorded"]
     tf_seed: dict[str, list[tuple[str, str]]] = {}
     for entry in recorded:
-        if (found := entry.verdicts().get(TF_SEED)) is not None:
+        if (found := entry.report.verdicts().get(TF_SEED)) is not None:
             tf_seed.setdefault(entry.release, []).append((entry.engine, found))
     first_stable = first_break = ""
     break_engines: tuple[str, ...] = ()
@@ -158,7 +158,7 @@ def find(entries: Sequence[TimelineEntry]) -> Finding:
             break_engines = tuple(f"{e}: {v}" for e, v in measured if v != "stable")
         elif first_break:
             stable_again.extend(f"{release} {e}" for e, v in measured if v == "stable")
-    full_seed = [(e, e.verdicts().get(FULL_SEED)) for e in recorded]
+    full_seed = [(e, e.report.verdicts().get(FULL_SEED)) for e in recorded]
     full_runs = tuple(f"{e.release} {e.engine}" for e, v in full_seed if v is not None)
     full_failures = tuple(f"{e.release} {e.engine}: {v}" for e, v in full_seed if v not in (None, "stable"))
     missing = tuple(f"{e.release} {e.engine}" for e in recorded if not e.report.records)

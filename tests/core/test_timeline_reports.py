@@ -48,7 +48,7 @@ def test_reports_parse_with_the_current_schema():
 def test_stored_verdicts_equal_the_ones_recomputed_from_records(entries):
     for entry in entries:
         stored = json.loads((REPORTS_DIR / entry.path).read_text(encoding="utf-8"))["verdicts"]
-        assert stored == entry.verdicts(), entry.path
+        assert stored == entry.report.verdicts(), entry.path
 
 
 def test_every_report_has_the_same_settings_the_lab_defaults(entries):

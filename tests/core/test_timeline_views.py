@@ -15,7 +15,7 @@ from repro_core.results.timeline import TimelineEntry, load_timeline
 from repro_core.views.timeline import cell_rows, find, heatmap_frame, live_agreement, summary_sentence, timeline_heatmap
 from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS
 from repro_core.vocabulary import engines_offered
-from timeline.readme import README_BEGIN, README_END, readme_table, replace_readme_table, verdict_table_markdown
+from timeline.readme import README_BEGIN, README_END, replace_readme_table, verdict_table_markdown
 from timeline.run import TimelineOptions, run_timeline, write_report
 from timeline.venvs import ReleaseVenv, known_releases, provision
 
@@ -103,7 +103,7 @@ def test_readme_table_round_trips_between_its_markers():
     table = verdict_table_markdown([entry("2.9", "keras2", STABLE), entry("2.16", "tf_keras", TF_DRIFTS)])
     assert table.splitlines()[2] == "| 2.9.0 | keras2 | 2.99.0 | stable | stable | stable | stable |"
     text = f"intro\n{README_BEGIN}\nold\n{README_END}\noutro\n"
-    assert readme_table(replace_readme_table(text, table)) == table
+    assert replace_readme_table(text, table) == f"intro\n{README_BEGIN}\n{table}\n{README_END}\noutro\n"
     with pytest.raises(ValueError):
         replace_readme_table("no markers", table)
 
