@@ -16,7 +16,7 @@ from repro_core.results.report import SCHEMA, SCHEMA_VERSION
 from repro_core.results.timeline import REPORTS, load_timeline, release_key, report_filename
 from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS
 from repro_core.vocabulary import engines_offered
-from timeline.readme import readme_table, verdict_table_markdown
+from timeline.readme import replace_readme_table, verdict_table_markdown
 from timeline.venvs import known_releases
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,4 +76,4 @@ def test_reports_with_records_are_complete_and_carry_provenance(entries):
 
 def test_readme_table_is_the_one_generated_from_the_reports(entries):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme_table(readme) == verdict_table_markdown(entries), "regenerate it: python -m timeline --readme README.md"
+    assert replace_readme_table(readme, verdict_table_markdown(entries)) == readme, "regenerate it: python -m timeline --readme README.md"
