@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import streamlit as st
 
 from lab_ui import session
+from repro_core.experiments.audit import AuditResult
 from repro_core.results.exports import audit_notebook_info, notebook_text, records_csv, report_text, story_notebook_info
 from repro_core.vocabulary import SCENARIOS
-
-if TYPE_CHECKING:
-    from repro_core.experiments.audit import AuditResult
 
 
 def export_buttons(slot: str) -> None:
