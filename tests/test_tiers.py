@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from repro_core.kernels.environment import kernel_environment
-from repro_core.kernels.kernel import KernelStartError, LabKernel
+from repro_core.kernels.environment import KernelKind, kernel_environment
+from repro_core.kernels.fork_provisioner import ForkProvider
+from repro_core.kernels.kernel import KernelStartError
 from repro_core.kernels.preloaded import PreloadedInterpreter
+from repro_core.kernels.provider import SpawnProvider
 
 
-@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "spawned"])
-def test_an_unmarked_test_cannot_start_a_kernel(fast_tier_refusals, monkeypatch, fork):
-    monkeypatch.setenv("REPRO_FORK", fork)
-    kernel = LabKernel()
+@pytest.mark.parametrize("provider", [ForkProvider, SpawnProvider], ids=["forked", "spawned"])
+def test_an_unmarked_test_cannot_start_a_kernel(fast_tier_refusals, monkeypatch, provider):
+    monkeypatch.setenv("REPRO_FORK", "1")  # where forking works, the fork provider's kernel goes through its provisioner
+    kernel = provider().new_kernel(KernelKind())
     try:
         with pytest.raises(KernelStartError, match="not marked: mark it @pytest.mark.kernel"):
             kernel.start()
