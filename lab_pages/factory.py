@@ -4,13 +4,14 @@ import streamlit as st
 
 from lab_ui import clicks, pages, session
 from lab_ui.downloads import export_buttons
-from lab_ui.results_view import ResultsView, code_block, reference_table
-from lab_ui.sidebar import params
+from lab_ui.results_view import ResultsView, code_block, records_table, reference_table, verdict_alert
+from lab_ui.sidebar import kernel_choices, params
+from repro_core.kernels.kernelspecs import engine_for, old_tensorflow_kernel
 from repro_core.recipes import cells
 from repro_core.results.timeline import load_timeline
-from repro_core.views.story import article_diff
+from repro_core.views.story import article_diff, records_frame, settings_label
 from repro_core.views.timeline import summary_sentence
-from repro_core.vocabulary import SCENARIOS
+from repro_core.vocabulary import DEFAULT_KERNEL, SCENARIOS, engine_label
 
 current = params()
 st.title(pages.PAGES["factory"].title)
@@ -22,6 +23,29 @@ The post's fix: build a **new** model in every run with a factory function and c
 Both run in the session's kernel; each recipe is its own notebook (switching recipe restarts the kernel).
 """
 )
+
+# -- The article's fix on two TensorFlows in one click (where a TF < 2.10 kernel is installed) --------------------------
+VERSIONS_KEY = "factory_versions_results"
+kernels = kernel_choices()
+old_tf, bundled = old_tensorflow_kernel(kernels), kernels.get(DEFAULT_KERNEL)
+if old_tf is not None and bundled is not None and bundled.tensorflow and old_tf.name != DEFAULT_KERNEL:
+    with st.container(border=True, key="factory_versions"):
+        st.markdown(f"**The article's fix on TensorFlow {old_tf.tensorflow} and on TensorFlow {bundled.tensorflow}**, side by side: "
+                    f"the same cells, each in a fresh kernel ({old_tf.label}, then {bundled.label}).")  # fmt: skip
+        if st.button(f"Run it on both ({current.reruns} reruns each)", key="factory_versions_run", icon=":material/compare_arrows:"):
+            engines = {old_tf.name: engine_for(old_tf, current.engine), bundled.name: engine_for(bundled, current.engine)}
+            found = clicks.run_on_versions(session.SCENARIO_OF[session.FACTORY_TF], engines)
+            if found:
+                st.session_state[VERSIONS_KEY] = (current, found)
+        if VERSIONS_KEY in st.session_state:
+            made_with, results = st.session_state[VERSIONS_KEY]
+            for index, (result, column) in enumerate(zip(results, st.columns(len(results)), strict=True)):
+                with column:
+                    v = result.versions
+                    st.markdown(f"**TensorFlow {v.tensorflow}** · Python {v.python} · {engine_label(v.engine)} {v.keras}")
+                    st.caption(f"{len(result.records)} row(s) · {settings_label(made_with, v)} · kernelspec {v.kernelspec}")
+                    verdict_alert(result.records)
+                    records_table(records_frame(result.records), key=f"factory_versions_table_{index}")
 
 run_both = clicks.run_many_button(
     "factory", current.reruns, "For each recipe: restart the kernel, run the setup cell, then the recipe's cell N times"

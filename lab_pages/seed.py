@@ -6,10 +6,9 @@ from lab_ui import clicks, pages, session
 from lab_ui.results_view import code_block
 from lab_ui.sidebar import params
 from repro_core.recipes import cells
+from repro_core.records import KernelVersions
 
 current = params()
-runner = session.peek_runner(st.session_state)
-versions = runner.versions if runner is not None else None
 
 st.title(pages.PAGES["seed"].title)
 st.markdown(
@@ -20,14 +19,6 @@ This is the exact text the kernel executes (the seed comes from the sidebar).
 """
 )
 code_block(cells.story_setup_cell(current))
-
-if versions is None:
-    hash_line = "not known yet — the kernel has not started. Run the setup cell below, or any cell on the next pages."
-else:
-    hash_line = (
-        f"**{'on' if versions.hash_randomization else 'off'}** in this kernel (Python {versions.python}, "
-        f"read back with `sys.flags.hash_randomization` after the setup cell ran)."
-    )
 
 st.subheader("Line by line")
 SEEDING = [  # line | what it seeds | what it does not do
@@ -43,15 +34,27 @@ SEEDING = [  # line | what it seeds | what it does not do
 ]
 table = ["| line | what it seeds | what it does not do |", "|---|---|---|", *(f"| {row} |" for row in SEEDING)]
 st.markdown("\n".join(table))
-determinism = "not known yet" if versions is None else "on" if versions.op_determinism else "off"
-st.markdown(
-    f"""
+facts = st.empty()  # filled after the button below: it must describe the kernel a click just set up
+
+
+def kernel_facts(versions: KernelVersions | None) -> str:
+    """What the running kernel reports about the two things no seeding line controls."""
+    if versions is None:
+        hash_line = "not known yet — the kernel has not started. Run the setup cell below, or any cell on the next pages."
+        determinism = "not known yet"
+    else:
+        hash_line = (
+            f"**{'on' if versions.hash_randomization else 'off'}** in this kernel (Python {versions.python}, "
+            f"read back with `sys.flags.hash_randomization` after the setup cell ran)."
+        )
+        determinism = "on" if versions.op_determinism else "off"
+    return f"""
 Hash randomisation of the running kernel: {hash_line}
 
 Not seeded by any of these lines: nondeterministic GPU kernels (the kernel reports op determinism **{determinism}**),
 and anything that depends on thread timing.
 """
-)
+
 
 if st.button("Run the setup cell", key="seed_run_setup", help="Start (or restart) the session's kernel and run the setup cell"):
     clicks.restart_kernel()
@@ -61,6 +64,8 @@ if st.button("Run the setup cell", key="seed_run_setup", help="Start (or restart
             f"Setup cell done in kernel start #{runner.kernel_starts}: hash randomization is "
             f"{'on' if runner.versions.hash_randomization else 'off'}, TensorFlow {runner.versions.tensorflow}."
         )
+runner = session.peek_runner(st.session_state)
+facts.markdown(kernel_facts(runner.versions if runner is not None else None))
 
 with st.expander("How the lab reads the kernel's versions back"):
     st.markdown("After the setup cell, the kernel runs this cell; the sidebar card shows what it reports.")

@@ -62,8 +62,8 @@ data_seed = right.number_input("Data seed", value=DEFAULT.data_seed, step=1, key
 op_determinism = right.toggle("Op determinism", value=DEFAULT.op_determinism, key="model_op_determinism",
                               help="The setup cell calls tf.config.experimental.enable_op_determinism(). It cannot be switched off "
                               "in a running kernel, which is one reason every audit runs in a fresh kernel.")  # fmt: skip
-engine = right.selectbox(f"Keras engine (sidebar: {current.engine})", SELECTABLE_ENGINES, index=SELECTABLE_ENGINES.index(current.engine),
-                         key="model_engine")  # fmt: skip
+engine = right.selectbox(f"Keras engine (sidebar: {current.engine})", SELECTABLE_ENGINES, key="model_engine",
+                         index=SELECTABLE_ENGINES.index(current.engine) if current.engine in SELECTABLE_ENGINES else 0)  # fmt: skip
 reseed_col, model_col, reruns_col = st.columns([3, 3, 1])
 reseed = reseed_col.radio("How the cell reseeds", list(RESEEDS), index=2, key="model_reseed", captions=[k.description for k in RESEEDS.values()])
 model_way = model_col.radio("How the model is made", list(MODELS), index=1, key="model_way", captions=[k.description for k in MODELS.values()])

@@ -4,7 +4,7 @@ hands the handler a Lease on the server's pool, and turns a kernel failure into 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -16,7 +16,7 @@ from lab_ui.server import hosting
 from lab_ui.sidebar import params
 from repro_core.experiments import audit, matrix
 from repro_core.experiments.runner import CellRunner
-from repro_core.experiments.story import run_scenario, run_scenarios
+from repro_core.experiments.story import ScenarioResult, run_on_kernels, run_scenario, run_scenarios
 from repro_core.kernels.hosting import check_budget
 from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError
 from repro_core.kernels.pool import KernelPool
@@ -239,5 +239,18 @@ def run_audit(lease: Lease, job: audit.Audit) -> audit.AuditResult:
         found = audit.run_audit(job, session.current_kernel(st.session_state), lambda _record: bar.step("reruns done"),
                                 status_callback(status), pool=lease.pool, owner=lease.owner, on_wait=lease.on_wait)  # fmt: skip
         status.update(label=f"Audit done: {len(found.records)} rerun(s)", state="complete")
+    bar.empty()
+    return found
+
+
+@click(budget=True)
+def run_on_versions(lease: Lease, scenario: str, engines: Mapping[str, str]) -> list[ScenarioResult] | None:
+    """One scenario on several kernelspecs (kernelspec -> engine), each on a fresh kernel of the pool, one progress bar."""
+    current = params()
+    bar = Progress(len(engines) * current.reruns, f"{scenario} on {len(engines)} kernels, one after the other")
+    with st.status(f"Running {scenario} on {len(engines)} kernels") as status:
+        found = run_on_kernels(current, scenario, engines, lambda r: bar.step(f"reruns · TensorFlow {r.tensorflow} rerun {r.rerun}"),
+                               status_callback(status), pool=lease.pool, owner=lease.owner, on_wait=lease.on_wait)  # fmt: skip
+        status.update(label=f"{scenario} ran on " + " and ".join(f"TensorFlow {r.versions.tensorflow}" for r in found), state="complete")
     bar.empty()
     return found

@@ -59,10 +59,11 @@ class ResultsView:
             for slot in (self._verdict, self._table, self._chart):
                 slot.empty()
             return
+        made_with = story.settings_label(rows.params, rows.versions)  # the engine the kernel reported
         if session.is_stale(rows, session.current_params(st.session_state)):
-            self._caption.warning(f"These rows were computed with older settings ({story.settings_label(rows.params)}); run again to refresh.")
+            self._caption.warning(f"These rows were computed with older settings ({made_with}); run again to refresh.")
         else:
-            self._caption.caption(f"{len(rows.records)} row(s) from the session's kernel · {story.settings_label(rows.params)}")
+            self._caption.caption(f"{len(rows.records)} row(s) from the session's kernel · {made_with}")
         verdict_alert(rows.records, self._verdict)
         records_table(story.records_frame(rows.records, self.with_kernel), where=self._table)
         self._chart.altair_chart(story.rerun_chart(rows.records, self.chart_title), theme="streamlit", width="stretch")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from lab_ui import session
 from lab_ui.server import hosting
-from repro_core.kernels.kernel import available_kernels
+from repro_core.kernels.kernelspecs import KernelSpecInfo, kernel_labels, kernelspecs
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.views.story import settings_label
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, ENGINES, SELECTABLE_ENGINES, engine_label
@@ -20,38 +20,61 @@ def params() -> StoryParams:
 def sidebar() -> StoryParams:
     current = params()
     dropped = session.sanitize_widget_state(st.session_state)
+    state = st.session_state
     with st.sidebar:
         st.subheader("Run settings")
         for message in dropped:
             st.error(message, icon=":material/error:")
+        kernel = kernel_picker()
         st.number_input(session.WIDGET_LABELS["seed"], min_value=0, max_value=SEED_MAX, value=session.DEFAULTS.seed, step=1, key="seed",
                         help=f"The TensorFlow/Keras seed used by the cells (the article uses {DEFAULT_SEED}).")  # fmt: skip
         st.number_input(session.WIDGET_LABELS["reruns"], min_value=1, max_value=RERUNS_MAX, value=session.DEFAULTS.reruns, step=1, key="reruns",
                         help='How many times "Run N times" re-runs a cell, from a restarted kernel.')  # fmt: skip
         st.number_input(session.WIDGET_LABELS["epochs"], min_value=1, max_value=EPOCHS_MAX, value=session.DEFAULTS.epochs, step=1, key="epochs",
                         help="Epochs of model.fit in each rerun (the article uses 10).")  # fmt: skip
-        st.selectbox(session.WIDGET_LABELS["engine"], SELECTABLE_ENGINES, index=SELECTABLE_ENGINES.index(session.DEFAULTS.engine),
-                     key="engine", format_func=engine_label, help=" · ".join(ENGINES[name].description for name in SELECTABLE_ENGINES))  # fmt: skip
-        kernels = kernel_choices()
-        names = list(kernels) or [DEFAULT_KERNEL]
-        st.selectbox("Kernel", names, index=names.index(DEFAULT_KERNEL) if DEFAULT_KERNEL in names else 0, key="kernel",
-                     format_func=lambda name: kernels.get(name, name),
-                     help="The Jupyter kernelspec the cells run in; changing it shuts down the session's kernel, "
-                     "and the next run starts the chosen one.")  # fmt: skip
-        kernel_error = session.apply_kernel(st.session_state, st.session_state.get("kernel"), names)
-        if kernel_error:
-            st.error(f"Kernel not changed: {kernel_error}.")
-        state = st.session_state
-        error = session.apply_settings(state, state.get("seed"), state.get("reruns"), state.get("epochs"), state.get("engine"))
+        engine = engine_box(kernel)
+        error = session.apply_settings(state, state.get("seed"), state.get("reruns"), state.get("epochs"), engine)
         if error:
             st.error(f"Settings not applied: {error}. Still using {settings_label(current)}.")
     return params()
 
 
+def kernel_picker() -> KernelSpecInfo | None:
+    """The TensorFlow lever: which kernelspec the cells run in, named by its TensorFlow and Python (not shown with one choice)."""
+    state = st.session_state
+    kernels = kernel_choices()
+    names = list(kernels) or [DEFAULT_KERNEL]
+    chosen = names[0]
+    if len(names) > 1:
+        labels = kernel_labels(kernels)
+        st.selectbox("Kernel: TensorFlow · Python", names, index=names.index(DEFAULT_KERNEL) if DEFAULT_KERNEL in names else 0, key="kernel",
+                     format_func=lambda name: labels.get(name, name),
+                     help="The Jupyter kernelspec the cells run in, named by the TensorFlow and Python its interpreter has installed "
+                     "(bundled: the lab's own). Changing it shuts down the session's kernel; the next run starts the chosen one.")  # fmt: skip
+        chosen = state.get("kernel")
+    kernel_error = session.apply_kernel(state, chosen, names)
+    if kernel_error:
+        st.error(f"Kernel not changed: {kernel_error}.")
+    return kernels.get(session.current_kernel(state))
+
+
+def engine_box(kernel: KernelSpecInfo | None) -> str:
+    """The engine the kernel offers: a box when it offers two (TensorFlow >= 2.16), else a caption naming the only one."""
+    offered = kernel.engines if kernel is not None else SELECTABLE_ENGINES
+    if len(offered) == 1:
+        with st.container(key="engine_only"):
+            st.caption(f"{session.WIDGET_LABELS['engine']}: **{kernel.engine_note() if kernel else engine_label(offered[0])}**")
+        return offered[0]
+    default = session.DEFAULTS.engine if session.DEFAULTS.engine in offered else offered[0]
+    st.selectbox(session.WIDGET_LABELS["engine"], offered, index=offered.index(default), key="engine", format_func=engine_label,
+                 help=" · ".join(ENGINES[name].description for name in offered))  # fmt: skip
+    return st.session_state.get("engine", default)
+
+
 @st.cache_data(ttl=60, show_spinner=False)
-def kernel_choices() -> dict[str, str]:
-    """{kernelspec: display name}; only the bundled kernel on a hosted demo."""
-    kernels = available_kernels()
+def kernel_choices() -> dict[str, KernelSpecInfo]:
+    """{kernelspec: what it runs}; only the bundled kernel on a hosted demo."""
+    kernels = kernelspecs()
     if not hosting().allow_kernel_picker:
         kernels = {DEFAULT_KERNEL: kernels[DEFAULT_KERNEL]}
     return kernels

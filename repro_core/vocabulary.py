@@ -14,7 +14,8 @@ HASH_SEED_MAX = 4294967295  # PYTHONHASHSEED's range
 
 @dataclass(frozen=True)
 class Engine:
-    """A Keras a kernel can run. `selectable`: a visitor can ask for it (keras2 is what TensorFlow < 2.16 brings)."""
+    """A Keras a kernel can run. `selectable`: a visitor can ask for it of a TensorFlow >= 2.16 kernel (keras2 is what
+    TensorFlow < 2.16 brings: runs on such a kernel name it, since the engine shown is the one the kernel reports)."""
 
     name: str
     label: str
@@ -84,7 +85,7 @@ class Recipe:
     def __post_init__(self) -> None:
         choice("model", self.model, MODELS)
         choice("reseed", self.reseed, RESEEDS)
-        choice("engine", self.engine, SELECTABLE_ENGINES)
+        choice("engine", self.engine, ENGINES)
 
     @property
     def label(self) -> str:

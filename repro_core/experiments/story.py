@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from repro_core.experiments.runner import CellRunner, OnRecord, OnStatus
 from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.hosting import private_pool
 from repro_core.kernels.kernel import CellResult
+from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions, RunRecord, verdict
@@ -80,3 +81,29 @@ def run_story(
     names = [check_scenario(name).name for name in scenarios]
     with private_pool() as kernels, kernels.lease("story", KernelKind(kernel_name, params.engine), keep=False) as leased:
         return run_scenarios(story_runner(params).attach(leased[0]), params, names, on_record, on_status)
+
+
+def run_on_kernels(
+    params: StoryParams,
+    scenario: str,
+    engines: Mapping[str, str],
+    on_record: OnRecord | None = None,
+    on_status: OnStatus | None = None,
+    pool: KernelPool | None = None,
+    owner: str = "kernels",
+    on_wait: OnWait | None = None,
+) -> list[ScenarioResult]:
+    """`scenario` once per kernelspec (`engines`: kernelspec -> the engine to run there), each on a fresh kernel leased
+    from the pool and given back after: one TensorFlow next to another with the same cells. One kernel at a time, so a
+    pool with room for one still serves it; results (and `on_record` calls) in the order given."""
+    check_scenario(scenario)
+    if not engines:
+        raise ValueError("no kernels to run on")
+    results = []
+    with private_pool(pool) as kernels:
+        for kernel_name, engine in engines.items():
+            run_params = replace(params, engine=engine)
+            with kernels.lease(owner, KernelKind(kernel_name, engine), keep=False, on_wait=on_wait) as leased:
+                runner = story_runner(run_params).attach(leased[0])
+                results.append(run_scenario(runner, scenario, run_params, on_record, on_status))
+    return results

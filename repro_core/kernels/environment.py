@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 
 from repro_core.validation import choice, whole_number
-from repro_core.vocabulary import DEFAULT_KERNEL, HASH_SEED_MAX, SELECTABLE_ENGINES
+from repro_core.vocabulary import DEFAULT_KERNEL, ENGINES, HASH_SEED_MAX
 
 PASSED_THROUGH = (
     "PATH", "HOME", "LANG", "LANGUAGE", "TMPDIR", "TEMP", "TMP",
@@ -26,7 +26,7 @@ class KernelKind:
     hash_seed: int | None = None
 
     def __post_init__(self) -> None:
-        choice("engine", self.engine, SELECTABLE_ENGINES)
+        choice("engine", self.engine, ENGINES)
         if self.hash_seed is not None:
             whole_number("hash seed", self.hash_seed, 0, HASH_SEED_MAX)
 

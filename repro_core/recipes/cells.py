@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from repro_core.recipes.model_spec import ACTIVATIONS, OPTIMIZERS, ModelSpec
 from repro_core.recipes.settings import StoryParams
 from repro_core.validation import choice, whole_number
-from repro_core.vocabulary import DEFAULT_SEED, HASH_SEED_MAX, SCENARIOS, SELECTABLE_ENGINES, Recipe
+from repro_core.vocabulary import DEFAULT_SEED, ENGINES, HASH_SEED_MAX, SCENARIOS, Recipe
 
 ARTICLE_TF_VERSION = "2.9"
 
@@ -80,13 +80,20 @@ def weight_checksum(net, label):
 def engine_preamble(engine: str, hash_seed: int | None = None) -> str:
     """A reader's plain kernel lacks the lab's TF_USE_LEGACY_KERAS, so the cell sets the engine before TensorFlow is imported;
     PYTHONHASHSEED cannot be set from inside a running interpreter, so the cell only says what the kernel was started with."""
-    choice("engine", engine, SELECTABLE_ENGINES)
+    choice("engine", engine, ENGINES)
     if engine == "tf_keras":
         lines = [
             "# Keras engine: tf_keras. TensorFlow reads TF_USE_LEGACY_KERAS when it is first imported, so it is set",
             "# here, before `import tensorflow` (the lab also started this kernel with it; TF < 2.16 ignores it).",
             "import os",
             'os.environ["TF_USE_LEGACY_KERAS"] = "1"',
+        ]
+    elif engine == "keras2":
+        lines = [
+            "# Keras engine: Keras 2, the tf.keras of TensorFlow < 2.16 (its only one). TF_USE_LEGACY_KERAS stays unset,",
+            "# as the lab started this kernel (TensorFlow >= 2.16 would give Keras 3 here).",
+            "import os",
+            'os.environ.pop("TF_USE_LEGACY_KERAS", None)',
         ]
     else:
         lines = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from repro_core.validation import choice, real_number, whole_number
-from repro_core.vocabulary import DEFAULT_SEED, SELECTABLE_ENGINES
+from repro_core.vocabulary import DEFAULT_SEED, ENGINES
 
 SEED_MAX = 2**31 - 1
 RERUNS_MAX = 10
@@ -31,4 +31,4 @@ class StoryParams:
         object.__setattr__(self, "epochs", whole_number("epochs", self.epochs, 1, EPOCHS_MAX))
         object.__setattr__(self, "batch_size", whole_number("batch size", self.batch_size, 1, BATCH_MAX))
         object.__setattr__(self, "learning_rate", real_number("learning rate", self.learning_rate, 0.0, 1.0, low_open=True))
-        choice("engine", self.engine, SELECTABLE_ENGINES)
+        choice("engine", self.engine, ENGINES)  # keras2 when the kernel offers only it (TensorFlow < 2.16)

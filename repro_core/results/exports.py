@@ -40,7 +40,7 @@ def notebook_text(cells: Sequence[CellResult], info: NotebookInfo) -> str:
 
 
 def story_notebook_info(title: str, params: StoryParams, kernel_name: str, versions: KernelVersions, file_name: str) -> NotebookInfo:
-    return NotebookInfo(title=title, versions=versions, settings=settings_of(params, kernel_name), file_name=file_name,
+    return NotebookInfo(title=title, versions=versions, settings=settings_of(params, kernel_name, versions), file_name=file_name,
                         lab_commit=lab_commit())  # fmt: skip
 
 

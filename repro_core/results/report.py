@@ -18,7 +18,7 @@ from pathlib import Path
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord, by_scenario, verdict
 from repro_core.validation import choice, flag, matching, real_number, whole_number
-from repro_core.vocabulary import ENGINES, SELECTABLE_ENGINES
+from repro_core.vocabulary import ENGINES
 
 SCHEMA = "keras-reproducibility-lab/report"
 SCHEMA_VERSION = 2  # 2 adds the lab commit, an error field, and numpy among the kernel versions
@@ -69,14 +69,22 @@ def lab_commit() -> str:
     return commit if done.returncode == 0 and _COMMIT.match(commit) else ""
 
 
-def settings_of(params: StoryParams, kernel_name: str) -> dict[str, object]:
-    """The report's settings: the CLI's keys (seed, reruns, epochs, engine, kernel) plus batch size and learning rate."""
-    return {**asdict(params), "kernel": kernel_name}
+def settings_of(params: StoryParams, kernel_name: str, versions: KernelVersions | None = None) -> dict[str, object]:
+    """The report's settings: the CLI's keys (seed, reruns, epochs, engine, kernel) plus batch size and learning rate.
+    The engine is the one the kernel reports once it has (a TF 2.9 kernel runs Keras 2 whatever was asked)."""
+    settings: dict[str, object] = {**asdict(params), "kernel": kernel_name}
+    if versions is not None:
+        settings["engine"] = versions.engine
+    return settings
 
 
 def build_report(records: Sequence[RunRecord], settings: Mapping[str, object], versions: KernelVersions | None, error: str = "") -> Report:
+    """`settings.engine`, where present, is made the kernel's (`kernel.engine`): one report never names two engines."""
+    settings = dict(settings)
+    if versions is not None and "engine" in settings:
+        settings["engine"] = versions.engine
     return Report(
-        settings=dict(settings),
+        settings=settings,
         kernel=asdict(versions) if versions else {},
         machine=machine_info(),
         records=list(records),
@@ -178,7 +186,7 @@ _RECORD = {
 _SETTINGS = {
     **dict.fromkeys(("seed", "reruns", "epochs", "batch_size"), partial(whole_number, low=0, high=2**32, echo=False)),
     "learning_rate": _ANY_REAL,
-    "engine": partial(choice, allowed=SELECTABLE_ENGINES, echo=False),
+    "engine": partial(choice, allowed=ENGINES, echo=False),
     "kernel": _KERNELSPEC_NAME,
 }
 # What the kernel reports; any other key in the kernel block is not the lab's and is dropped.

@@ -10,7 +10,7 @@ import pandas as pd
 
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import VERDICTS, RunRecord, same_as_first, verdict
+from repro_core.records import VERDICTS, KernelVersions, RunRecord, same_as_first, verdict
 
 SHA_CHARS = 12
 
@@ -144,5 +144,7 @@ def article_diff(params: StoryParams | None = None) -> str:
     return "".join(lines)
 
 
-def settings_label(params: StoryParams) -> str:
-    return f"seed {params.seed}, {params.epochs} epochs, engine {params.engine}"
+def settings_label(params: StoryParams, versions: KernelVersions | None = None) -> str:
+    """The settings rows were made with; the engine is the one the kernel reported (`versions`) once it has run."""
+    engine = versions.engine if versions is not None else params.engine
+    return f"seed {params.seed}, {params.epochs} epochs, engine {engine}"
