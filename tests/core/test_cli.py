@@ -22,7 +22,7 @@ def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         (["--reruns", "0"], "reruns"),
         (["--seed", "-1"], "seed"),
         (["--kernel", "no-such-kernel"], "unknown kernelspec"),
-        (["--engine", "jax"], "engine must be one of keras3, tf_keras"),
+        (["--engine", "jax"], "engine must be one of keras2, keras3, tf_keras"),
         (["--scenario", "nope"], "scenario must be one of"),
         (["--reruns", "many"], "invalid int"),
     ],

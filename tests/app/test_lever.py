@@ -1,0 +1,96 @@
+"""TensorFlow as the lever: one alert per budget rejection, the Seed page describing the kernel it just set up, and the
+article's fix on TF 2.9 and the bundled TensorFlow side by side in one click."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import exceptions
+from conftest import PAGES, RUN_TIMEOUT
+
+from lab_ui import server, session, sidebar
+from repro_core.kernels.kernel import available_kernels
+from repro_core.records import verdict
+
+TF29 = "repro-tf29"
+BUDGETED = [  # every button whose click trains reruns x epochs, and its page
+    ("home", "run_story"), ("drift", "drift_run_many"), ("factory", "factory_run_many"),
+    ("factory", "factory_versions_run"), ("versions", "versions_run_live"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def budget_env(monkeypatch):
+    def set_env(**values: str) -> None:
+        for key, value in values.items():
+            monkeypatch.setenv(key, value)
+        server.hosting.clear()
+        sidebar.kernel_choices.clear()
+
+    yield set_env
+    monkeypatch.undo()
+    server.hosting.clear()
+    sidebar.kernel_choices.clear()
+
+
+def every_alert(at) -> list[str]:
+    """Alerts anywhere on the page, the sidebar included."""
+    return [e.value for kind in ("error", "warning", "info", "success") for e in [*getattr(at, kind), *getattr(at.sidebar, kind)]]
+
+
+@pytest.mark.parametrize("page, key", BUDGETED)
+def test_a_budget_rejection_is_one_alert(app, budget_env, page, key):
+    budget_env(REPRO_CLICK_BUDGET="19")  # reruns 2 x epochs 10 = 20
+    at = app.switch_page(f"lab_pages/{page}.py").run()
+    if not [b for b in at.button if b.key == key]:
+        pytest.skip(f"{key} is not on this machine's {page} page (no TF < 2.10 kernelspec)")
+    for _ in range(2):  # a second rejection replaces the first: never two stacked
+        at.button(key=key).click().run(timeout=60)
+        assert not exceptions(at)
+        alerts = every_alert(at)
+        assert len(alerts) == 1 and "budget of 19" in alerts[0], alerts
+    assert session.RUNNER not in at.session_state
+
+
+def test_factory_offers_the_side_by_side_only_where_a_tf29_kernel_is_offered(app, budget_env):
+    at = app.switch_page(PAGES["factory"]).run()
+    shown = [b for b in at.button if b.key == "factory_versions_run"]
+    assert bool(shown) == (TF29 in sidebar.kernel_choices())
+    budget_env(REPRO_HOSTED="1")  # a hosted demo offers one kernel: no second TensorFlow to compare with
+    at.run()
+    assert not [b for b in at.button if b.key == "factory_versions_run"] and not exceptions(at)
+
+
+@pytest.mark.kernel
+def test_the_seed_page_reports_the_kernel_its_setup_cell_started(app):
+    at = app.switch_page(PAGES["seed"]).run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "not known yet — the kernel has not started" in text
+    at.button(key="seed_run_setup").click().run(timeout=RUN_TIMEOUT)
+    assert not exceptions(at)
+    versions = at.session_state[session.RUNNER].versions
+    text = " ".join(m.value for m in at.markdown)
+    assert "not known yet" not in text
+    assert f"in this kernel (Python {versions.python}" in text
+    assert f"op determinism **{'on' if versions.op_determinism else 'off'}**" in text
+
+
+@pytest.mark.kernel
+def test_the_articles_fix_runs_on_tf29_and_the_bundled_tensorflow_in_one_click(app, require):
+    require("REQUIRE_TF29", TF29 in available_kernels(), f"kernelspec {TF29!r} (Python 3.8, TF 2.9.3) is not installed")
+    at = app
+    at.number_input(key="epochs").set_value(2).run()
+    at = at.switch_page(PAGES["factory"]).run()
+    at.button(key="factory_versions_run").click().run(timeout=3 * RUN_TIMEOUT)
+    assert not exceptions(at) and not at.error
+    params, results = at.session_state["factory_versions_results"]
+    assert params.epochs == 2 and [r.versions.kernelspec for r in results] == [TF29, "lab-python"]
+    old, new = results
+    assert old.versions.tensorflow.startswith("2.9.") and old.versions.engine == "keras2"
+    assert {r.engine for r in old.records} == {"keras2"} and {r.engine for r in new.records} == {new.versions.engine}
+    assert [len(r.records) for r in results] == [2, 2]
+    assert verdict(old.records) == "stable"  # the article's fix holds on TF 2.9 (its rows, not a prediction)
+    shown = [a.value for a in at.success] + [a.value for a in at.warning] + [a.value for a in at.error]
+    for result in results:  # each column's headline is the verdict of the rows beside it
+        assert any(f"({verdict(result.records)})" in text for text in shown), shown
+    captions = " ".join(c.value for c in at.caption)
+    assert "engine keras2 · kernelspec repro-tf29" in captions and f"engine {new.versions.engine} · kernelspec lab-python" in captions
