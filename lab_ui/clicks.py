@@ -13,7 +13,7 @@ import streamlit as st
 from lab_ui import session
 from lab_ui.results_view import ResultsView
 from lab_ui.server import hosting
-from lab_ui.sidebar import params
+from lab_ui.sidebar import first_rejection, params
 from repro_core.experiments import audit, matrix
 from repro_core.experiments.runner import CellRunner
 from repro_core.experiments.story import ScenarioResult, run_on_kernels, run_scenario, run_scenarios
@@ -84,7 +84,8 @@ def click(default: object = None, budget: bool = False):
                 if budget:
                     check_budget(current.reruns, current.epochs, hosting())
             except ValueError as exc:
-                st.error(str(exc), icon=ERROR)
+                if first_rejection(str(exc)):  # a page that calls several clicks: still one alert
+                    st.error(str(exc), icon=ERROR)
                 return default
             lease = Lease(session.pool(), session.session_id(st.session_state), QueueNotice(session.pool().cap))
             try:

@@ -11,6 +11,18 @@ from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryP
 from repro_core.views.story import settings_label
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, ENGINES, SELECTABLE_ENGINES, engine_label
 
+REJECTED = "lab_rejections_this_run"
+
+
+def first_rejection(message: str) -> bool:
+    """True the first time this script run refuses a click for `message`: one alert per rejection, however many
+    clicks a page makes in one run."""
+    shown = st.session_state.setdefault(REJECTED, set())
+    if message in shown:
+        return False
+    shown.add(message)
+    return True
+
 
 def params() -> StoryParams:
     """The settings the sidebar last accepted."""
@@ -21,6 +33,7 @@ def sidebar() -> StoryParams:
     current = params()
     dropped = session.sanitize_widget_state(st.session_state)
     state = st.session_state
+    state[REJECTED] = set()  # the sidebar opens every script run
     with st.sidebar:
         st.subheader("Run settings")
         for message in dropped:

@@ -94,3 +94,12 @@ def test_the_articles_fix_runs_on_tf29_and_the_bundled_tensorflow_in_one_click(a
         assert any(f"({verdict(result.records)})" in text for text in shown), shown
     captions = " ".join(c.value for c in at.caption)
     assert "engine keras2 · kernelspec repro-tf29" in captions and f"engine {new.versions.engine} · kernelspec lab-python" in captions
+
+
+def test_a_page_that_makes_two_refused_clicks_in_one_run_shows_one_alert(monkeypatch):
+    """The click decorator asks the sidebar's per-run record before it alerts; the sidebar resets it every run."""
+    state: dict = {sidebar.REJECTED: set()}
+    monkeypatch.setattr(sidebar.st, "session_state", state)
+    message = "this click asks for 10 reruns x 11 epochs = 110, over this server's budget of 100"
+    assert sidebar.first_rejection(message) and not sidebar.first_rejection(message)
+    assert sidebar.first_rejection("another refusal")
