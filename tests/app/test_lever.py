@@ -103,3 +103,22 @@ def test_a_page_that_makes_two_refused_clicks_in_one_run_shows_one_alert(monkeyp
     message = "this click asks for 10 reruns x 11 epochs = 110, over this server's budget of 100"
     assert sidebar.first_rejection(message) and not sidebar.first_rejection(message)
     assert sidebar.first_rejection("another refusal")
+
+
+ALL_PAGES = ["home", "seed", "drift", "factory", "restart", "why", "versions", "your_model", "matrix", "compare"]
+
+
+def test_every_page_renders_with_the_tf29_kernel_picked_and_its_only_engine(app, require):
+    """Picking the TF 2.9 kernel (no kernel starts) makes keras2 the setting; no page refuses it."""
+    require("REQUIRE_TF29", TF29 in sidebar.kernel_choices(), f"kernelspec {TF29!r} (Python 3.8, TF 2.9.3) is not installed")
+    at = app
+    at.selectbox(key="kernel").set_value(TF29).run()
+    assert not exceptions(at) and session.current_kernel(at.session_state) == TF29
+    assert at.session_state[session.PARAMS].engine == "keras2"
+    assert not [box for box in at.sidebar.selectbox if box.key == "engine"]
+    assert any("Keras 2 (the only engine TensorFlow 2.9 has)" in c.value for c in at.sidebar.caption)
+    for name in ALL_PAGES:
+        at = at.switch_page(f"lab_pages/{name}.py").run()
+        assert not exceptions(at), (name, exceptions(at))
+    at.selectbox(key="kernel").set_value("lab-python").run()
+    assert at.selectbox(key="engine").value == "keras3" and at.session_state[session.PARAMS].engine == "keras3"
