@@ -23,7 +23,7 @@ from repro_core.kernels.pool import KernelPool
 from repro_core.recipes import cells
 from repro_core.records import RunRecord
 from repro_core.results.timeline import TimelineEntry, live_entry
-from repro_core.vocabulary import WHOLE_STORY
+from repro_core.vocabulary import SCENARIOS, WHOLE_STORY
 
 ERROR = ":material/error:"
 
@@ -247,11 +247,11 @@ def run_audit(lease: Lease, job: audit.Audit) -> audit.AuditResult:
 @click(budget=True)
 def run_on_versions(lease: Lease, scenario: str, engines: Mapping[str, str]) -> list[ScenarioResult] | None:
     """One scenario on several kernelspecs (kernelspec -> engine), each on a fresh kernel of the pool, one progress bar."""
-    current = params()
-    bar = Progress(len(engines) * current.reruns, f"{scenario} on {len(engines)} kernels, one after the other")
-    with st.status(f"Running {scenario} on {len(engines)} kernels") as status:
+    current, title = params(), SCENARIOS[scenario].title
+    bar = Progress(len(engines) * current.reruns, f"{title} on {len(engines)} kernels, one after the other")
+    with st.status(f"Running {title} on {len(engines)} kernels") as status:
         found = run_on_kernels(current, scenario, engines, lambda r: bar.step(f"reruns · TensorFlow {r.tensorflow} rerun {r.rerun}"),
                                status_callback(status), pool=lease.pool, owner=lease.owner, on_wait=lease.on_wait)  # fmt: skip
-        status.update(label=f"{scenario} ran on " + " and ".join(f"TensorFlow {r.versions.tensorflow}" for r in found), state="complete")
+        status.update(label=f"{title} ran on " + " and ".join(f"TensorFlow {r.versions.tensorflow}" for r in found), state="complete")
     bar.empty()
     return found
