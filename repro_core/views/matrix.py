@@ -19,6 +19,7 @@ COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
 MATRIX_COLUMNS = [COL_RECIPE, COL_WORDS, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_SAME_AS, COL_DELTA_BEFORE, COL_DELTA_AFTER,
                   COL_FINGERPRINTS, COL_SECONDS]  # fmt: skip
 ROW_HEIGHT = 44  # pixels per recipe row: room for its two-line label
+FRAME_HEIGHT = 210  # title, the engine labels on top and the legend below
 
 
 def same_fingerprints(results: Sequence[RecipeResult]) -> list[str]:
@@ -51,14 +52,18 @@ def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
 
 
 def identical_lines(frame: pd.DataFrame) -> list[str]:
-    """One sentence per group of recipes with the same fingerprints, with the engines where that holds."""
+    """Per group of recipes with the same fingerprints: a heading with the engines where that holds, then one recipe a
+    line (short lines: the chart's subtitle must fit a phone)."""
     groups: dict[tuple[str, ...], list[str]] = {}
     for words, same_as, engine in zip(frame[COL_WORDS], frame[COL_SAME_AS], frame[COL_ENGINE], strict=True):
         if same_as:
             group = tuple(sorted({words, *same_as.split("; ")}))
             if engine_label(engine) not in groups.setdefault(group, []):
                 groups[group].append(engine_label(engine))
-    return [f"same fingerprints: {' = '.join(group)} ({', '.join(engines)})" for group, engines in groups.items()]
+    lines = []
+    for group, engines in groups.items():
+        lines += [f"Same fingerprints on {', '.join(engines)}:", group[0], *(f"= {words}" for words in group[1:])]
+    return lines
 
 
 def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
@@ -67,13 +72,13 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     data = data.assign(engine_words=[engine_label(e) for e in data[COL_ENGINE]],
                        text=[f"{verdict_symbol(v)} {v}" for v in data[COL_VERDICT]])  # fmt: skip
     present = list(data[COL_VERDICT])
-    legend = alt.Legend(title="verdict", orient="bottom", labelExpr=verdict_legend_label(present))
+    legend = alt.Legend(title="verdict", orient="bottom", columns=2, labelExpr=verdict_legend_label(present))
     color = alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(present), legend=legend)
     rows = list(dict.fromkeys(data["words"]))
     base = alt.Chart(data).encode(
         x=alt.X("engine_words:N", title="engine", sort=list(dict.fromkeys(data["engine_words"])), axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("words:N", title="model + reseed", sort=rows,  # two lines per label ("factory +" / "tf.random.set_seed"), none dropped
-                axis=alt.Axis(labelOverlap=False, labelExpr="split(datum.label, ' + ')", labelLimit=180, labelPadding=6)),
+                axis=alt.Axis(labelOverlap=False, labelExpr="split(replace(datum.label, ' + ', ' +|'), '|')", labelLimit=180, labelPadding=6)),
     )  # fmt: skip
     tooltip = [
         alt.Tooltip("words:N", title="recipe"),
@@ -89,4 +94,5 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     chart = alt.layer(cells, labels).resolve_scale(color="independent")
     subtitle = identical_lines(frame)
     title = alt.TitleParams("Verdict per recipe and engine", subtitle=subtitle, anchor="start") if subtitle else alt.Undefined
-    return chart.properties(height=max(ROW_HEIGHT, ROW_HEIGHT * len(rows)), title=title)
+    # Streamlit fits title, axis labels and legend into the height too, so it budgets for them beside the rows.
+    return chart.properties(height=ROW_HEIGHT * max(1, len(rows)) + FRAME_HEIGHT + 16 * len(subtitle), title=title)
