@@ -22,7 +22,7 @@ F_COLUMN_LABEL, F_SCENARIO_TITLE = "column_label", "scenario_title"  # what the 
 HEATMAP_FIELDS = [F_COLUMN, F_COLUMN_LABEL, "release", "engine", "source", F_SCENARIO, F_SCENARIO_TITLE, F_VERDICT, "symbol", "versions",
                   "rerun_1", "rerun_2", "error"]  # fmt: skip
 SELECTION = "cell"
-ROW_HEIGHT = 48  # pixels per scenario row of the heatmap: three lines of its label
+ROW_HEIGHT = 54  # pixels per scenario row of the heatmap: three lines of its label, and room around them
 LABELS_HEIGHT = 200  # the vertical "TF 2.10 · Keras 2" labels and the legend
 LINE_CHARS = 19  # a row label's line length, so the labels leave the grid room on a 390-pixel phone
 
