@@ -115,7 +115,7 @@ with results:
             v = result.versions
             st.caption(
                 f"Kernel: Python {v.python} · TensorFlow {v.tensorflow} · {v.engine} {v.keras} · "
-                f"op determinism **{'on' if v.op_determinism else 'off'}** (reported by the kernel) · recipe **{result.audit.recipe.label}**"
+                f"op determinism **{'on' if v.op_determinism else 'off'}** (reported by the kernel) · recipe **{result.audit.recipe.title}**"
             )
         if result.error:
             st.error(result.error, icon=":material/error:")
