@@ -58,7 +58,7 @@ if st.button("Run matrix", key="matrix_run", icon=":material/grid_view:", type="
 
 matrix = st.session_state.get(RESULT_KEY)
 if matrix is None:
-    st.info("No matrix yet: choose the sources and engines, then press **Run matrix**.")
+    st.info("No matrix yet: choose the models and engines (and, if you like, shuffle, dropout, reruns and epochs), then press **Run matrix**.")
 else:
     opts = matrix.options
     st.caption(

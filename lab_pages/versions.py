@@ -4,10 +4,10 @@ import streamlit as st
 
 from lab_ui import clicks, pages, session
 from lab_ui.results_view import records_table
-from lab_ui.widgets import selected_cell
+from lab_ui.widgets import code_span, selected_cell
 from repro_core.results.timeline import load_timeline
 from repro_core.views import timeline
-from repro_core.views.story import records_frame
+from repro_core.vocabulary import SCENARIOS
 
 LIVE = "versions_live"  # session state: the live column (a TimelineEntry) of this session
 
@@ -34,26 +34,33 @@ with st.container(key="versions_sentence"):
     st.markdown("The Why page explains the drift with [keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf) "
                 '("Update keras initializer to be fully stateless"), released with Keras 2.10.')  # fmt: skip
 
-if st.button("Run live in this session's kernel", key="versions_run_live", icon=":material/play_arrow:",
-             help="Restart the session's kernel and run the four scenarios, each from a fresh start, with the sidebar's settings"):  # fmt: skip
+run_live = st.button("Run live in this session's kernel", key="versions_run_live", icon=":material/play_arrow:", help=(
+    "Restart the session's kernel and run the four scenarios, each from a fresh start, with the sidebar's settings"))
+heatmap = st.empty()  # drawn before a live run starts, so the chart stays on screen above its progress bar
+live = st.session_state.get(LIVE)
+if run_live:
+    before = entries + ([live] if live is not None else [])
+    if before:
+        heatmap.altair_chart(timeline.timeline_heatmap(timeline.heatmap_frame(before)), width="stretch")
     entry = clicks.run_timeline_live()
     if entry is not None:
-        st.session_state[LIVE] = entry
+        st.session_state[LIVE] = live = entry
 
-live = st.session_state.get(LIVE)
 shown = entries + ([live] if live is not None else [])
 if not shown:
-    st.info("No reports to show.")
+    heatmap.info("No reports to show.")
 else:
-    event = st.altair_chart(timeline.timeline_heatmap(timeline.heatmap_frame(shown)), on_select="rerun", key="versions_heatmap", width="stretch")
-    st.caption("Hover a cell for its first two reruns' fingerprints and sums; click it to list its rows (double-click clears).")
+    with heatmap.container():
+        event = st.altair_chart(timeline.timeline_heatmap(timeline.heatmap_frame(shown)), on_select="rerun", key="versions_heatmap",
+                                width="stretch")  # fmt: skip
+        st.caption("Hover a cell for its kernel and first two reruns; click it to list its rows (double-click clears).")
     picked = selected_cell(getattr(event, "selection", None))
     with st.container(key="versions_cell"):
         if picked is None:
             st.caption("No cell selected.")
         else:
             column, scenario = picked
-            st.markdown(f"**{column}**, `{scenario}`")
+            st.markdown(f"**{column}**, {SCENARIOS[scenario].title if scenario in SCENARIOS else code_span(scenario)}")
             records_table(timeline.cell_rows(shown, column, scenario))
 
 with st.container(key="versions_live_note"):
@@ -65,7 +72,7 @@ with st.container(key="versions_live_note"):
     else:
         st.markdown(f"**Live:** {live.column}, run just now in this session's kernel.")
         st.markdown(timeline.live_agreement(live, entries))
-        records_table(records_frame(live.report.records), key="versions_live_rows")
+        records_table(timeline.live_rows(live), key="versions_live_rows")
 
 with st.expander("Provenance of every column"):
     st.dataframe(timeline.provenance_frame(shown), hide_index=True, width="stretch")

@@ -13,12 +13,16 @@ from repro_core.experiments.audit import Audit
 from repro_core.recipes.model_spec import ACTIVATIONS, FEATURES_MAX, KINDS, LAYERS_MAX, OPTIMIZERS, SAMPLES_MAX, ModelSpec
 from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, RERUNS_MAX, SEED_MAX
 from repro_core.validation import whole_number
-from repro_core.views.audit import diff_heatmap, layer_table
+from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, diff_heatmap, layer_table
 from repro_core.views.story import records_frame
 from repro_core.vocabulary import MODELS, RESEEDS, SELECTABLE_ENGINES
 
+# Largest differences in scientific notation: a default 4-decimal column would show a 1e-7 drift as 0.0000.
+DELTA_CONFIG = {name: st.column_config.NumberColumn(name, format="%.3e") for name in (COL_DELTA_BEFORE, COL_DELTA_AFTER)}
 RESULT = "model_result"  # session_state: the last AuditResult
 DEFAULT = ModelSpec()
+# The default recipe drifts (as a chain) on every TensorFlow release measured, so a first audit shows moving weights.
+DEFAULT_MODEL, DEFAULT_RESEED = "global", "tf"
 current = params()
 
 st.title(pages.PAGES["your_model"].title)
@@ -65,8 +69,10 @@ op_determinism = right.toggle("Op determinism", value=DEFAULT.op_determinism, ke
 engine = right.selectbox(f"Keras engine (sidebar: {current.engine})", SELECTABLE_ENGINES, key="model_engine",
                          index=SELECTABLE_ENGINES.index(current.engine) if current.engine in SELECTABLE_ENGINES else 0)  # fmt: skip
 reseed_col, model_col, reruns_col = st.columns([3, 3, 1])
-reseed = reseed_col.radio("How the cell reseeds", list(RESEEDS), index=2, key="model_reseed", captions=[k.description for k in RESEEDS.values()])
-model_way = model_col.radio("How the model is made", list(MODELS), index=1, key="model_way", captions=[k.description for k in MODELS.values()])
+reseed = reseed_col.radio("How the cell reseeds", list(RESEEDS), index=list(RESEEDS).index(DEFAULT_RESEED), key="model_reseed",
+                          captions=[k.description for k in RESEEDS.values()])  # fmt: skip
+model_way = model_col.radio("How the model is made", list(MODELS), index=list(MODELS).index(DEFAULT_MODEL), key="model_way",
+                            captions=[k.description for k in MODELS.values()])  # fmt: skip
 reruns = reruns_col.number_input(f"Reruns (sidebar: {current.reruns})", value=2, step=1, key="model_reruns", help=f"1 to {RERUNS_MAX}")
 st.caption(f"The reseed line uses the sidebar's seed, **{current.seed}**.")
 
@@ -109,7 +115,7 @@ with results:
             v = result.versions
             st.caption(
                 f"Kernel: Python {v.python} · TensorFlow {v.tensorflow} · {v.engine} {v.keras} · "
-                f"op determinism **{'on' if v.op_determinism else 'off'}** (reported by the kernel) · recipe **{result.audit.recipe.label}**"
+                f"op determinism **{'on' if v.op_determinism else 'off'}** (reported by the kernel) · recipe **{result.audit.recipe.title}**"
             )
         if result.error:
             st.error(result.error, icon=":material/error:")
@@ -118,11 +124,11 @@ with results:
             records_table(records_frame(result.records), key="model_records")
         if result.table:
             st.markdown("**Every layer's weights compared with rerun 1** (largest absolute difference over all reruns)")
-            st.dataframe(layer_table(result.table), hide_index=True, width="stretch", key="model_table")
+            st.dataframe(layer_table(result.table), hide_index=True, width="stretch", key="model_table", column_config=DELTA_CONFIG)
         if result.diffs:
             names = list(result.diffs)
             pick = st.selectbox("Weight for the heatmap", names, index=names.index(result.default_layer), key="model_layer_pick")
-            st.altair_chart(diff_heatmap(result.diffs[pick], f"{pick}: rerun 2 − rerun 1 after training (at most 64 × 64)"), width="stretch")
+            st.altair_chart(diff_heatmap(result.diffs[pick], f"{pick}: rerun 2 − rerun 1, after training"), width="stretch")
         elif result.records and len(result.records) < 2:
             st.caption("One rerun only: nothing to compare yet.")
         audit_notebook_button(result)

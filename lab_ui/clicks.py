@@ -23,7 +23,7 @@ from repro_core.kernels.pool import KernelPool
 from repro_core.recipes import cells
 from repro_core.records import RunRecord
 from repro_core.results.timeline import TimelineEntry, live_entry
-from repro_core.vocabulary import SCENARIOS, WHOLE_STORY
+from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, WHOLE_STORY
 
 ERROR = ":material/error:"
 
@@ -209,9 +209,13 @@ def run_whole_story(lease: Lease) -> bool:
 @click(budget=True)
 def run_timeline_live(lease: Lease) -> TimelineEntry | None:
     """The Across versions page's live column: the four story scenarios in the session's kernel."""
+    current = params()
+    bar = Progress(len(STORY_SCENARIOS) * current.reruns, "Starting the session's kernel")
     with lease.runner() as runner, st.status("Running the four scenarios in this session's kernel") as status:
-        entry = live_entry(runner, params(), on_status=status_callback(status))
+        entry = live_entry(runner, current, on_status=status_callback(status),
+                           on_record=lambda record: bar.step(f"reruns · {SCENARIOS[record.scenario].title}, rerun {record.rerun}"))  # fmt: skip
         status.update(label=f"Live column ready: {entry.column}", state="complete")
+    bar.empty()
     return entry
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from repro_core.experiments.runner import CellRunner
+from repro_core.experiments.runner import CellRunner, OnRecord
 from repro_core.experiments.story import run_scenarios
 from repro_core.recipes.settings import StoryParams
 from repro_core.results.ipynb_export import release_of_version
@@ -80,9 +80,12 @@ def load_timeline(directory: Traversable = REPORTS) -> list[TimelineEntry]:
     return sorted(entries, key=lambda e: e.sort_key)
 
 
-def live_entry(runner: CellRunner, params: StoryParams, on_status: Callable[[str], None] | None = None) -> TimelineEntry:
-    """The four scenarios in a session's runner, as a *live* column with the same provenance as a report."""
-    results = run_scenarios(runner, params, STORY_SCENARIOS, on_status=on_status)
+def live_entry(
+    runner: CellRunner, params: StoryParams, on_status: Callable[[str], None] | None = None, on_record: OnRecord | None = None
+) -> TimelineEntry:
+    """The four scenarios in a session's runner, as a *live* column with the same provenance as a report (`on_record`
+    hears of each rerun as it finishes, for a progress bar)."""
+    results = run_scenarios(runner, params, STORY_SCENARIOS, on_record=on_record, on_status=on_status)
     records = [record for result in results for record in result.records]
     versions = results[0].versions if results else runner.versions
     release = release_of_version(versions.tensorflow) if versions is not None else ""

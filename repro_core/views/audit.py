@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
+from repro_core.views.palette import DIVERGING_SCHEME
+
 COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before training", "max |Δ| after training"
 
 
@@ -26,19 +28,29 @@ def layer_table(rows: Sequence[dict]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=["layer", "weight", "shape", COL_DELTA_BEFORE, COL_DELTA_AFTER, "identical"])
 
 
+def _ticks(count: int, most: int = 8) -> list[int]:
+    """At most `most` evenly spaced tick values, so a 64-wide axis keeps readable labels on a phone."""
+    step = max(1, -(-count // most))
+    return list(range(0, count, step))
+
+
 def diff_heatmap(matrix: Sequence[Sequence[float]], title: str = "") -> alt.Chart:
-    """Rerun 2 minus rerun 1, cell by cell (row = input unit); a diverging scale centred on zero (all zero = one flat colour)."""
+    """Rerun 2 minus rerun 1, cell by cell (row = input unit); a colour-blind-safe diverging scale centred on zero
+    (all zero = one flat colour)."""
     cells = [{"input": i, "unit": j, "difference": float(value)} for i, row in enumerate(matrix) for j, value in enumerate(row)]
     frame = pd.DataFrame(cells, columns=["input", "unit", "difference"])
     largest = float(frame["difference"].abs().max()) if not frame.empty else 0.0
     domain = [-largest, largest] if largest > 0 else [-1.0, 1.0]
+    rows, units = len(matrix), max((len(row) for row in matrix), default=0)
     return (
-        alt.Chart(frame, title=title)
+        alt.Chart(frame, title=alt.TitleParams(title, anchor="start", fontSize=12) if title else alt.Undefined)
         .mark_rect()
         .encode(
-            x=alt.X("unit:O", title="output unit"),
-            y=alt.Y("input:O", title="input (row)"),
-            color=alt.Color("difference:Q", scale=alt.Scale(scheme="redblue", domain=domain, domainMid=0), title="rerun 2 − rerun 1"),
+            x=alt.X("unit:O", title="output unit", axis=alt.Axis(values=_ticks(units), labelAngle=0)),
+            y=alt.Y("input:O", title="input (row)", axis=alt.Axis(values=_ticks(rows))),
+            color=alt.Color("difference:Q", scale=alt.Scale(scheme=DIVERGING_SCHEME, domain=domain, domainMid=0),
+                            legend=alt.Legend(title="rerun 2 − rerun 1", orient="bottom", format=".1e")),
             tooltip=["input", "unit", alt.Tooltip("difference:Q", format=".3e")],
-        )
+        )  # fmt: skip
+        .properties(height=min(400, max(120, 12 * rows)))
     )

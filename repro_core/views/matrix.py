@@ -8,46 +8,91 @@ import altair as alt
 import pandas as pd
 
 from repro_core.experiments.matrix import RecipeResult
-from repro_core.views.palette import verdict_scale
+from repro_core.views.palette import PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
 from repro_core.views.story import COL_SECONDS, short
+from repro_core.vocabulary import engine_label
 
 COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT = "recipe", "model", "reseed", "engine", "verdict"
+COL_WORDS, COL_SAME_AS = "model + reseed", "same fingerprints as"
 COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before", "max |Δ| after"
 COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
-MATRIX_COLUMNS = [COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]
+MATRIX_COLUMNS = [COL_RECIPE, COL_WORDS, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_SAME_AS, COL_DELTA_BEFORE, COL_DELTA_AFTER,
+                  COL_FINGERPRINTS, COL_SECONDS]  # fmt: skip
+ROW_HEIGHT = 44  # pixels per recipe row: room for its two-line label
+FRAME_HEIGHT = 210  # title, the engine labels on top and the legend below
+
+
+def same_fingerprints(results: Sequence[RecipeResult]) -> list[str]:
+    """Per result: the other recipes on its engine whose reruns have exactly its fingerprints (the matrix's best insight:
+    a reseed that changes nothing), in words; "" when none."""
+    def key(result: RecipeResult) -> tuple:
+        return result.recipe.engine, tuple(r.fingerprints for r in result.records)
+
+    return ["; ".join(o.recipe.title for o in results if o is not r and r.records and key(o) == key(r)) for r in results]
 
 
 def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
     rows = [
         {
             COL_RECIPE: result.recipe.label,
+            COL_WORDS: result.recipe.title,
             COL_MODEL: result.recipe.model,
             COL_RESEED: result.recipe.reseed,
             COL_ENGINE: result.recipe.engine,
             COL_VERDICT: result.verdict,
+            COL_SAME_AS: same_as,
             COL_DELTA_BEFORE: float(result.max_delta_before),
             COL_DELTA_AFTER: float(result.max_delta_after),
             COL_FINGERPRINTS: " | ".join(f"{short(r.before_sha256)}→{short(r.after_sha256)}" for r in result.records),
             COL_SECONDS: float(result.seconds),
         }
-        for result in results
+        for result, same_as in zip(results, same_fingerprints(results), strict=True)
     ]
     return pd.DataFrame(rows, columns=MATRIX_COLUMNS)
 
 
+def identical_lines(frame: pd.DataFrame) -> list[str]:
+    """Per group of recipes with the same fingerprints: a heading with the engines where that holds, then one recipe a
+    line (short lines: the chart's subtitle must fit a phone)."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for words, same_as, engine in zip(frame[COL_WORDS], frame[COL_SAME_AS], frame[COL_ENGINE], strict=True):
+        if same_as:
+            group = tuple(sorted({words, *same_as.split("; ")}))
+            if engine_label(engine) not in groups.setdefault(group, []):
+                groups[group].append(engine_label(engine))
+    lines = []
+    for group, engines in groups.items():
+        lines += [f"Same fingerprints on {', '.join(engines)}:", group[0], *(f"= {words}" for words in group[1:])]
+    return lines
+
+
 def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
-    data = frame.rename(columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_FINGERPRINTS: "fingerprints"})
-    color = alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(list(data[COL_VERDICT])), legend=alt.Legend(title="verdict", orient="bottom"))
+    """Rows recipes in words, columns engines; colour and a symbol + word give the verdict; identical recipes are named."""
+    data = frame.rename(columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_WORDS: "words", COL_SAME_AS: "same_as"})
+    data = data.assign(engine_words=[engine_label(e) for e in data[COL_ENGINE]],
+                       text=[f"{verdict_symbol(v)} {v}" for v in data[COL_VERDICT]])  # fmt: skip
+    present = list(data[COL_VERDICT])
+    legend = alt.Legend(title="verdict", orient="bottom", columns=2, labelExpr=verdict_legend_label(present))
+    color = alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(present), legend=legend)
+    rows = list(dict.fromkeys(data["words"]))
     base = alt.Chart(data).encode(
-        x=alt.X(f"{COL_ENGINE}:N", title="engine", axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y(f"{COL_RECIPE}:N", title="model + reseed", sort=list(dict.fromkeys(data[COL_RECIPE]))),
-    )
+        x=alt.X("engine_words:N", title="engine", sort=list(dict.fromkeys(data["engine_words"])), axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("words:N", title="model + reseed", sort=rows,  # two lines per label ("factory +" / "tf.random.set_seed"), none dropped
+                axis=alt.Axis(labelOverlap=False, labelExpr="split(replace(datum.label, ' + ', ' +|'), '|')", labelLimit=180, labelPadding=6)),
+    )  # fmt: skip
     tooltip = [
-        *(alt.Tooltip(f"{column}:N", title=column) for column in (COL_RECIPE, COL_ENGINE, COL_VERDICT)),
+        alt.Tooltip("words:N", title="recipe"),
+        alt.Tooltip("engine_words:N", title="engine"),
+        alt.Tooltip(f"{COL_VERDICT}:N", title="verdict"),
+        alt.Tooltip("same_as:N", title="same fingerprints as"),
         alt.Tooltip("delta_before:Q", title=COL_DELTA_BEFORE, format=".3g"),
         alt.Tooltip("delta_after:Q", title=COL_DELTA_AFTER, format=".3g"),
-        alt.Tooltip("fingerprints:N", title="fingerprints"),
     ]
-    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(color=color, tooltip=tooltip)
-    labels = base.mark_text(fontSize=13, color="white").encode(text=f"{COL_VERDICT}:N", tooltip=tooltip)
-    return alt.layer(cells, labels).properties(height=max(60, 44 * data[COL_RECIPE].nunique()))
+    cells = base.mark_rect(stroke=PAPER, strokeWidth=2).encode(color=color, tooltip=tooltip)
+    labels = base.mark_text(fontSize=13).encode(text="text:N", color=alt.Color(f"{COL_VERDICT}:N", scale=ink_scale(present), legend=None),
+                                                 tooltip=tooltip)  # fmt: skip
+    chart = alt.layer(cells, labels).resolve_scale(color="independent")
+    subtitle = identical_lines(frame)
+    title = alt.TitleParams("Verdict per recipe and engine", subtitle=subtitle, anchor="start") if subtitle else alt.Undefined
+    # Streamlit fits title, axis labels and legend into the height too, so it budgets for them beside the rows.
+    return chart.properties(height=ROW_HEIGHT * max(1, len(rows)) + FRAME_HEIGHT + 16 * len(subtitle), title=title)

@@ -1,5 +1,6 @@
 """The one palette of the lab's charts, keyed by a verdict's role (records.VERDICTS): Okabe and Ito's colours
-(https://jfly.uni-koeln.de/color/) stay distinguishable with the common colour-vision deficiencies."""
+(https://jfly.uni-koeln.de/color/) stay distinguishable with the common colour-vision deficiencies. Every chart takes its
+colours, text inks and symbols from here, so a test can check a spec against PALETTE."""
 
 from __future__ import annotations
 
@@ -15,9 +16,41 @@ ROLE_COLORS = {
     "failed": "#CC79A7",  # reddish purple
     "missing": "#BBBBBB",  # grey
 }
+# Text drawn on a role's colour: white on the dark ones, black on the light ones (contrast, not decoration).
+ROLE_INK = {"good": "#FFFFFF", "bad": "#FFFFFF", "caution": "#000000", "neutral": "#000000", "failed": "#000000", "missing": "#000000"}
+# The second channel of a verdict: a symbol readable in a 12-pixel cell and without colour ("→": each rerun starts where
+# the previous one ended). None of them is an emoji, so no font draws it in colours of its own.
+ROLE_SYMBOLS = {"good": "✓", "bad": "→", "caution": "≠", "neutral": "1", "failed": "!", "missing": "–"}
+
+BEFORE_COLOR, AFTER_COLOR = "#0072B2", "#E69F00"  # blue, orange: the rerun chart's two moments
+INK, PAPER = "#000000", "#FFFFFF"  # hand-overs, rules and marker text; cell borders
+DIVERGING_SCHEME = "blueorange"  # a colour-blind-safe diverging scheme (Vega's blue-orange), centred on zero
+
+PALETTE = frozenset({*ROLE_COLORS.values(), *ROLE_INK.values(), BEFORE_COLOR, AFTER_COLOR, INK, PAPER})
+
+
+def verdict_domain(present: list[str]) -> list[str]:
+    """The verdicts present, in VERDICTS order (a legend lists no verdict that does not occur)."""
+    return [name for name in VERDICTS if name in present]
 
 
 def verdict_scale(present: list[str]) -> alt.Scale:
-    """An Altair colour scale of the verdicts present only (a legend lists no verdict that does not occur)."""
-    domain = [name for name in VERDICTS if name in present]
+    """An Altair colour scale of the verdicts present only."""
+    domain = verdict_domain(present)
     return alt.Scale(domain=domain, range=[ROLE_COLORS[VERDICTS[name].role] for name in domain])
+
+
+def ink_scale(present: list[str]) -> alt.Scale:
+    """The text colour on each present verdict's cell."""
+    domain = verdict_domain(present)
+    return alt.Scale(domain=domain, range=[ROLE_INK[VERDICTS[name].role] for name in domain])
+
+
+def verdict_symbol(name: str) -> str:
+    return ROLE_SYMBOLS[VERDICTS[name].role] if name in VERDICTS else "?"
+
+
+def verdict_legend_label(present: list[str]) -> str:
+    """A Vega labelExpr that shows each verdict with its symbol ("✓ stable"), so the legend explains the cells' text."""
+    cases = " : ".join(f"datum.label == '{name}' ? '{verdict_symbol(name)} {name}'" for name in verdict_domain(present))
+    return f"{cases} : datum.label" if cases else "datum.label"

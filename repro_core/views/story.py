@@ -10,7 +10,8 @@ import pandas as pd
 
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import VERDICTS, KernelVersions, RunRecord, same_as_first, verdict
+from repro_core.records import VERDICTS, KernelVersions, RunRecord, format_sum, same_as_first, verdict
+from repro_core.views.palette import AFTER_COLOR, BEFORE_COLOR, INK
 
 SHA_CHARS = 12
 
@@ -21,6 +22,9 @@ TABLE_COLUMNS = [COL_RERUN, COL_BEFORE, COL_AFTER, COL_BEFORE_SHA, COL_AFTER_SHA
 
 SERIES_BEFORE, SERIES_AFTER, SERIES_HANDOVER = "before training", "after training", "after k → before k+1"
 SERIES = [SERIES_BEFORE, SERIES_AFTER, SERIES_HANDOVER]
+SERIES_COLORS = {SERIES_BEFORE: BEFORE_COLOR, SERIES_AFTER: AFTER_COLOR, SERIES_HANDOVER: INK}
+SERIES_SHAPES = {SERIES_BEFORE: "circle", SERIES_AFTER: "square", SERIES_HANDOVER: "stroke"}  # the second channel
+RESTART_LABEL = "kernel restarted"
 
 ARTICLE_LABEL = f"published in the article, TensorFlow {cells.ARTICLE_TF_VERSION}"
 
@@ -47,72 +51,72 @@ def records_frame(records: Sequence[RunRecord], with_kernel: bool = False) -> pd
 
 
 def chart_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Long-form points (one per rerun and moment) and hand-over segments (after k -> before k+1)."""
+    """Long-form points (one per rerun and moment) and hand-over segments: only where after(k) is bit-identical to
+    before(k+1) (a chain), so a segment always lies flat and never reads as movement."""
     points = [
-        {"position": position, "rerun": int(record.rerun), "series": series, "sum": float(value), "sha256": short(sha)}
+        {"position": position, "kernel_start": int(record.kernel_start), "rerun": int(record.rerun), "series": series,
+         "sum": float(value), "sum_text": format_sum(value), "sha256": short(sha)}
         for position, record in enumerate(records, start=1)
         for series, value, sha in ((SERIES_BEFORE, record.before_sum, record.before_sha256), (SERIES_AFTER, record.after_sum, record.after_sha256))
-    ]
+    ]  # fmt: skip
     handovers = [
-        {
-            "position": position,
-            "next_position": position + 1,
-            "series": SERIES_HANDOVER,
-            "after": float(a.after_sum),
-            "next_before": float(b.before_sum),
-            "from_rerun": int(a.rerun),
-            "to_rerun": int(b.rerun),
-            "identical": a.after_sha256 == b.before_sha256,
-        }
+        {"position": position, "next_position": position + 1, "series": SERIES_HANDOVER, "sum": float(a.after_sum),
+         "sum_text": format_sum(a.after_sum), "sha256": short(a.after_sha256), "from_rerun": int(a.rerun), "to_rerun": int(b.rerun)}
         for position, (a, b) in enumerate(zip(records, records[1:], strict=False), start=1)
-    ]
-    point_columns = ["position", "rerun", "series", "sum", "sha256"]
-    handover_columns = ["position", "next_position", "series", "after", "next_before", "from_rerun", "to_rerun", "identical"]
+        if a.after_sha256 == b.before_sha256
+    ]  # fmt: skip
+    point_columns = ["position", "kernel_start", "rerun", "series", "sum", "sum_text", "sha256"]
+    handover_columns = ["position", "next_position", "series", "sum", "sum_text", "sha256", "from_rerun", "to_rerun"]
     return pd.DataFrame(points, columns=point_columns), pd.DataFrame(handovers, columns=handover_columns)
 
 
+def restart_frame(records: Sequence[RunRecord]) -> pd.DataFrame:
+    """Where consecutive rows come from different kernel starts (whatever their numbers), half-way between them."""
+    rows = [
+        {"position": position + 0.5, "label": RESTART_LABEL, "from_start": int(a.kernel_start), "to_start": int(b.kernel_start)}
+        for position, (a, b) in enumerate(zip(records, records[1:], strict=False), start=1)
+        if a.kernel_start != b.kernel_start
+    ]
+    return pd.DataFrame(rows, columns=["position", "label", "from_start", "to_start"])
+
+
 def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart:
-    """Before/after sums per rerun, and dashed hand-overs from after(k) to before(k+1): flat ones show a chain at a glance."""
+    """Before (circles) and after (squares) sums per rerun; a flat dashed hand-over where rerun k+1 starts from rerun k's
+    weights; a rule where the kernel restarted. The legend lists only the series drawn."""
     points, handovers = chart_frames(records)
+    restarts = restart_frame(records)
+    present = [SERIES_BEFORE, SERIES_AFTER] + ([SERIES_HANDOVER] if len(handovers) else [])
     pick = alt.selection_point(fields=["series"], bind="legend", name="series_pick")
-    legend = alt.Legend(title="click to highlight", orient="bottom", labelLimit=0)
-    color = alt.Color("series:N", scale=alt.Scale(domain=SERIES, range=["#1f77b4", "#d62728", "#7f7f7f"]), legend=legend)
+    legend = alt.Legend(title="click to highlight", orient="bottom", labelLimit=0, columns=2)  # two columns fit a phone
+    color = alt.Color("series:N", scale=alt.Scale(domain=present, range=[SERIES_COLORS[s] for s in present]), legend=legend)
+    shape = alt.Shape("series:N", scale=alt.Scale(domain=present, range=[SERIES_SHAPES[s] for s in present]), legend=legend)
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.15))
     x_scale = alt.Scale(domain=[0.5, max(len(records), 1) + 0.5], nice=False)
     x = alt.X("position:Q", axis=alt.Axis(title="rerun (in table order)", tickMinStep=1, format="d"), scale=x_scale)
     y = alt.Y("sum:Q", title="sum of all weights", scale=alt.Scale(zero=False))
     point_tooltip = [
+        alt.Tooltip("kernel_start:Q", title="kernel start"),
         alt.Tooltip("rerun:Q", title="rerun"),
         alt.Tooltip("series:N", title="moment"),
-        alt.Tooltip("sum:Q", title="sum", format=".13f"),
+        alt.Tooltip("sum_text:N", title="sum"),
         alt.Tooltip("sha256:N", title=f"sha256 (first {SHA_CHARS})"),
     ]
-    lines = (
-        alt.Chart(points)
-        .mark_line(point=alt.OverlayMarkDef(size=70, filled=True))
-        .encode(x=x, y=y, color=color, opacity=opacity, tooltip=point_tooltip)
-        .add_params(pick)
-    )
-    rules = (
-        alt.Chart(handovers)
-        .mark_rule(strokeDash=[5, 4], strokeWidth=2)
-        .encode(
-            x=x,
-            x2="next_position:Q",
-            y=alt.Y("after:Q", title="sum of all weights", scale=alt.Scale(zero=False)),
-            y2="next_before:Q",
-            color=color,
-            opacity=opacity,
-            tooltip=[
-                alt.Tooltip("from_rerun:Q", title="after rerun"),
-                alt.Tooltip("after:Q", title="after sum", format=".13f"),
-                alt.Tooltip("to_rerun:Q", title="before rerun"),
-                alt.Tooltip("next_before:Q", title="before sum", format=".13f"),
-                alt.Tooltip("identical:N", title="bit-identical hand-over"),
-            ],
-        )
-    )
-    chart = alt.layer(rules, lines).properties(height=300)
+    lines = alt.Chart(points).mark_line(strokeWidth=1.5).encode(x=x, y=y, color=color,
+                                                               detail="kernel_start:N", opacity=opacity)  # fmt: skip
+    dots = alt.Chart(points).mark_point(size=80, filled=True).encode(x=x, y=y, color=color, shape=shape, opacity=opacity, tooltip=point_tooltip)
+    layers: list[alt.Chart] = [lines, dots.add_params(pick)]
+    if len(handovers):
+        layers.insert(0, alt.Chart(handovers).mark_rule(strokeDash=[5, 4], strokeWidth=2).encode(
+            x=x, x2="next_position:Q", y=y, color=color, opacity=opacity,
+            tooltip=[alt.Tooltip("from_rerun:Q", title="after rerun"), alt.Tooltip("to_rerun:Q", title="= before rerun"),
+                     alt.Tooltip("sum_text:N", title="sum"), alt.Tooltip("sha256:N", title=f"sha256 (first {SHA_CHARS})")],
+        ))  # fmt: skip
+    if len(restarts):
+        marker = alt.Chart(restarts).encode(x=x)
+        layers.append(marker.mark_rule(color=INK, strokeWidth=1.5).encode(tooltip=[alt.Tooltip("label:N", title="kernel")]))
+        layers.append(marker.mark_text(color=INK, align="left", dx=4, dy=-4, baseline="top", fontSize=11).encode(
+            y=alt.value(0), text="label:N"))  # fmt: skip
+    chart = alt.layer(*layers).properties(height=300)
     if title:
         chart = chart.properties(title=title)
     return chart

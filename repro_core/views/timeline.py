@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,16 +12,20 @@ import pandas as pd
 
 from repro_core.records import RunRecord, by_scenario, compare_records, format_sum
 from repro_core.results.timeline import TimelineEntry, release_key
-from repro_core.views.palette import verdict_scale
+from repro_core.views.palette import INK, PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
 from repro_core.views.story import records_frame, short
-from repro_core.vocabulary import STORY_SCENARIOS
+from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, engine_label
 
-# Column names of the heatmap's data (also the fields of the "cell" selection the page reads back).
+# Column names of the heatmap's data (F_COLUMN and F_SCENARIO are also the fields of the "cell" selection the page reads back).
 F_COLUMN, F_SCENARIO, F_VERDICT = "column", "scenario", "verdict"
-HEATMAP_FIELDS = [F_COLUMN, "release", "engine", "source", F_SCENARIO, F_VERDICT, "tensorflow", "keras", "rerun_1", "rerun_2", "error"]
+F_COLUMN_LABEL, F_SCENARIO_TITLE = "column_label", "scenario_title"  # what the axes show, in words
+HEATMAP_FIELDS = [F_COLUMN, F_COLUMN_LABEL, "release", "engine", "source", F_SCENARIO, F_SCENARIO_TITLE, F_VERDICT, "symbol", "versions",
+                  "rerun_1", "rerun_2", "error"]  # fmt: skip
 SELECTION = "cell"
-ROW_HEIGHT = 40  # pixels per scenario row of the heatmap
-LABELS_HEIGHT = 190  # the slanted "release · engine" labels and the legend
+ROW_HEIGHT = 54  # pixels per scenario row of the heatmap: three lines of its label, and room around them
+LABELS_HEIGHT = 200  # the vertical "TF 2.10 · Keras 2" labels and the legend
+LINE_CHARS = 19  # a row label's line length, so the labels leave the grid room on a 390-pixel phone
+
 
 FULL_SEED = "factory-full-seed"
 TF_SEED = "factory-tf-seed"
@@ -27,6 +33,36 @@ TF_SEED = "factory-tf-seed"
 
 def rerun_text(record: RunRecord) -> str:
     return f"{short(record.before_sha256)} ({format_sum(record.before_sum)}) → {short(record.after_sha256)} ({format_sum(record.after_sum)})"
+
+
+def column_label(entry: TimelineEntry) -> str:
+    """"TF 2.10 · Keras 2" (and "· live" for the session's own column)."""
+    label = f"TF {entry.release} · {engine_label(entry.engine)}"
+    return f"{label} · live" if entry.source == "live" else label
+
+
+def wrap_label(text: str, width: int = LINE_CHARS) -> list[str]:
+    """A label in lines of at most about `width` characters, broken at spaces; a longer word is broken after its dots
+    (keras.utils. / set_random_seed)."""
+    lines: list[str] = []
+    for word in text.split():
+        if len(word) > width:  # its own lines, one per dot-ended part that fits
+            lines.append("")
+            for part in re.findall(r"[^.]+\.?|\.", word):
+                if lines[-1] and len(lines[-1]) + len(part) > width:
+                    lines.append("")
+                lines[-1] += part
+        elif lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [text]
+
+
+def label_expr(labels: Sequence[str]) -> str:
+    """A Vega labelExpr drawing each label on several lines (Vega draws an array as lines); others as they are."""
+    cases = " : ".join(f"datum.label == {json.dumps(label)} ? {json.dumps(wrap_label(label), ensure_ascii=False)}" for label in labels)
+    return f"{cases} : datum.label" if cases else "datum.label"
 
 
 def cell_verdict(entry: TimelineEntry, scenario: str) -> str:
@@ -44,13 +80,15 @@ def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
             rows.append(
                 {
                     F_COLUMN: entry.column,
+                    F_COLUMN_LABEL: column_label(entry),
                     "release": entry.release,
                     "engine": entry.engine,
                     "source": entry.source,
                     F_SCENARIO: scenario,
-                    F_VERDICT: cell_verdict(entry, scenario),
-                    "tensorflow": str(kernel.get("tensorflow", "")),
-                    "keras": str(kernel.get("keras", "")),
+                    F_SCENARIO_TITLE: SCENARIOS[scenario].title,
+                    F_VERDICT: (found := cell_verdict(entry, scenario)),
+                    "symbol": verdict_symbol(found),
+                    "versions": f"TensorFlow {kernel.get('tensorflow', '?')} · {engine_label(entry.engine)} {kernel.get('keras', '')}".strip(),
                     "rerun_1": rerun_text(records[0]) if records else "",
                     "rerun_2": rerun_text(records[1]) if len(records) > 1 else "",
                     "error": entry.report.error.splitlines()[0][:200] if entry.report.error else "",
@@ -60,30 +98,51 @@ def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
 
 
 def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
-    """Columns release · engine (live ones last, marked "live"), rows scenarios, colour the verdict; click a cell to select it."""
+    """Columns "TF 2.10 · Keras 2" (live ones last), rows scenarios in words, colour and a symbol the verdict; click a cell
+    to select it. Vertical column labels and wrapped row labels keep every label readable at 390 pixels."""
     pick = alt.selection_point(name=SELECTION, fields=[F_COLUMN, F_SCENARIO], on="click", clear="dblclick", empty=False)
-    columns = list(dict.fromkeys(frame[F_COLUMN]))
-    base = alt.Chart(frame).encode(  # labelOverlap=False: every column keeps its label
-        x=alt.X(f"{F_COLUMN}:N", title="TensorFlow release · engine", sort=columns,
-                axis=alt.Axis(labelAngle=-60, orient="top", labelLimit=200, labelOverlap=False)),  # fmt: skip
-        y=alt.Y(f"{F_SCENARIO}:N", title=None, sort=list(STORY_SCENARIOS)),
-    )
-    titles = {F_COLUMN: "run", "source": "source", F_SCENARIO: "scenario", F_VERDICT: "verdict", "tensorflow": "TensorFlow", "keras": "Keras",
-              "rerun_1": "rerun 1 before → after", "rerun_2": "rerun 2 before → after", "error": "error"}  # fmt: skip
-    tooltip = [alt.Tooltip(f"{field}:N", title=title) for field, title in titles.items()]
-    color = alt.Color(f"{F_VERDICT}:N", scale=verdict_scale(list(frame[F_VERDICT])), legend=alt.Legend(title="verdict", orient="right"))
-    stroke = alt.condition(pick, alt.value("black"), alt.value("white"))
-    cells = base.mark_rect(strokeWidth=2).encode(color=color, tooltip=tooltip, stroke=stroke).add_params(pick)
-    live = base.transform_filter("datum.source == 'live'")
-    live_marks = live.mark_text(text="live", fontSize=10, color="white", fontWeight="bold").encode(tooltip=tooltip)
-    # Streamlit fits the whole chart (slanted column labels included) into this height, so it budgets for them.
-    return alt.layer(cells, live_marks).properties(height=ROW_HEIGHT * len(STORY_SCENARIOS) + LABELS_HEIGHT)
+    columns = list(dict.fromkeys(frame[F_COLUMN_LABEL]))
+    rows = [SCENARIOS[name].title for name in STORY_SCENARIOS if name in set(frame[F_SCENARIO])]
+    present = list(frame[F_VERDICT])
+    base = alt.Chart(frame).encode(  # labelOverlap=False: every label is drawn; the angles and wrapping leave them room
+        x=alt.X(f"{F_COLUMN_LABEL}:N", title="TensorFlow release · engine", sort=columns,
+                axis=alt.Axis(labelAngle=-90, orient="top", labelLimit=200, labelOverlap=False, labelFontSize=10)),
+        y=alt.Y(f"{F_SCENARIO_TITLE}:N", title=None, sort=rows,
+                axis=alt.Axis(labelOverlap=False, labelExpr=label_expr(rows), labelFontSize=10, labelLimit=140)),
+    )  # fmt: skip
+    tooltip = [
+        alt.Tooltip(f"{F_SCENARIO_TITLE}:N", title="scenario"),
+        alt.Tooltip(f"{F_VERDICT}:N", title="verdict"),
+        alt.Tooltip("versions:N", title="kernel"),
+        alt.Tooltip("rerun_1:N", title="rerun 1"),
+        alt.Tooltip("rerun_2:N", title="rerun 2"),
+    ]
+    legend = alt.Legend(title="verdict", orient="bottom", columns=2, labelExpr=verdict_legend_label(present))
+    color = alt.Color(f"{F_VERDICT}:N", scale=verdict_scale(present), legend=legend)
+    stroke = alt.condition(pick, alt.value(INK), alt.value(PAPER))
+    cells = base.mark_rect(strokeWidth=1.5).encode(color=color, tooltip=tooltip, stroke=stroke).add_params(pick)
+    symbols = base.mark_text(fontSize=11, fontWeight="bold").encode(
+        text="symbol:N", color=alt.Color(f"{F_VERDICT}:N", scale=ink_scale(present), legend=None), tooltip=tooltip)  # fmt: skip
+    # Streamlit fits the whole chart (column labels included) into this height, so it budgets for them.
+    chart = alt.layer(cells, symbols).resolve_scale(color="independent")
+    return chart.properties(height=ROW_HEIGHT * len(rows) + LABELS_HEIGHT)
 
 
 def cell_rows(entries: Sequence[TimelineEntry], column: str, scenario: str) -> pd.DataFrame:
     """The rows behind one heatmap cell (every rerun's sums and fingerprints), as the other pages show them."""
     entry = next((e for e in entries if e.column == column), None)
     return records_frame(by_scenario(entry.report.records).get(scenario, []) if entry else [])
+
+
+COL_SCENARIO = "scenario"
+
+
+def live_rows(live: TimelineEntry) -> pd.DataFrame:
+    """The live column's rows with the scenario of each in words (the table mixes four scenarios)."""
+    records = [record for rows in by_scenario(live.report.records).values() for record in rows]
+    frame = records_frame(records, with_kernel=True)
+    frame.insert(0, COL_SCENARIO, [SCENARIOS[r.scenario].title if r.scenario in SCENARIOS else r.scenario for r in records])
+    return frame
 
 
 def provenance_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:

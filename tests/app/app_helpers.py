@@ -45,3 +45,45 @@ def chart_data(chart) -> tuple[dict, list[pd.DataFrame]]:
     spec = json.loads(chart.proto.spec)
     frames = [convert_arrow_bytes_to_pandas_df(dataset.data.data) for dataset in chart.proto.datasets]
     return spec, frames
+
+
+def _nodes(value):
+    """Every dict in a Vega-Lite spec, depth first."""
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _nodes(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _nodes(item)
+
+
+def field_values(frames: list[pd.DataFrame], field: str) -> set:
+    return {value for frame in frames if field in frame.columns for value in frame[field].dropna()}
+
+
+def check_chart(spec: dict, frames: list[pd.DataFrame]) -> None:
+    """What issue 16 asks of every chart: each axis names every category its data holds and none it does not (a nominal
+    axis carries its categories as an explicit sort); each colour legend lists only the categories present; every colour is
+    one of the project's palette (palette.PALETTE, or its diverging scheme), none a Vega default."""
+    from repro_core.views.palette import DIVERGING_SCHEME, PALETTE
+
+    palette = {colour.upper() for colour in PALETTE}
+    for node in _nodes(spec):
+        for channel in ("x", "y"):
+            encoding = node.get(channel)
+            if isinstance(encoding, dict) and encoding.get("type") == "nominal" and "field" in encoding:
+                assert isinstance(encoding.get("sort"), list), f"{channel} {encoding['field']}: categories not named"
+                assert set(encoding["sort"]) == field_values(frames, encoding["field"]), (channel, encoding["field"])
+        encoding = node.get("color")
+        if isinstance(encoding, dict) and "field" in encoding and encoding.get("type") == "nominal":
+            scale = encoding.get("scale", {})
+            assert "range" in scale and "domain" in scale, f"colour {encoding['field']}: a Vega default palette"
+            assert set(scale["domain"]) == field_values(frames, encoding["field"]), encoding["field"]
+        if isinstance(node.get("scheme"), str):
+            assert node["scheme"] == DIVERGING_SCHEME, node["scheme"]
+        for key in ("range", "color", "stroke", "fill", "value"):
+            values = node.get(key) if isinstance(node.get(key), list) else [node.get(key)]
+            for value in values:
+                if isinstance(value, str) and value.startswith("#"):
+                    assert value.upper() in palette, f"{key}: {value} is not in the palette"

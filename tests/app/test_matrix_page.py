@@ -61,7 +61,7 @@ def test_matrix_run_fills_table_and_heatmap_with_the_cores_verdicts(app):
     shown = [dict(zip(d["recipe"], d["verdict"], strict=True)) for d in datasets if "verdict" in d.columns]
     assert shown and all(item == expected for item in shown)
     tooltip_fields = {t["field"] for t in spec["layer"][0]["encoding"]["tooltip"]}
-    assert {"verdict", "delta_before", "delta_after", "fingerprints"} <= tooltip_fields
+    assert {"verdict", "same_as", "delta_before", "delta_after"} <= tooltip_fields  # short: no fingerprint list (the table has it)
 
     # Results stay in the session: another script run redraws them without training.
     at.run()

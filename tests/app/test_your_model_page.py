@@ -31,13 +31,15 @@ def test_page_loads_without_starting_a_kernel(page):
     assert not exceptions(page)
     assert [t.value for t in page.title] == ["Your model"]
     assert page.button(key="model_run") is not None
-    assert any("keras.utils.set_random_seed(1234)" in c.value for c in page.code)
+    assert any("tf.random.set_seed(1234)" in c.value for c in page.code)  # the default recipe, global model + tf.random.set_seed
     assert kept_and_lent(session.pool()) == (0, 0)
 
 
 @pytest.mark.kernel
 def test_tiny_audit_fills_verdict_table_and_heatmap(page):
     at = page
+    at.radio(key="model_way").set_value("factory")
+    at.radio(key="model_reseed").set_value("full")
     at.number_input(key="model_n_layers").set_value(1).run()
     at.number_input(key="model_units_0").set_value(3)
     at.number_input(key="model_samples").set_value(16)
