@@ -181,7 +181,7 @@ class PairedRerun:
 
 @dataclass(frozen=True)
 class RecordsComparison:
-    """Reruns paired by (scenario, kernel start, rerun). Only reruns both sides hold are compared; the others are counted apart."""
+    """Reruns paired by (scenario, relative kernel start, rerun). Only reruns both sides hold are compared; the others are counted apart."""
 
     rows: list[PairedRerun]
 
