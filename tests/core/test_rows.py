@@ -119,3 +119,34 @@ def test_reports_written_with_absolute_starts_round_trip():
     back = parse_report(report_json(build_report(records, {"seed": 1234}, None)))
     assert [r.kernel_start for r in back.records] == [r.kernel_start for r in records]
     assert json.loads(report_json(back))["records"][0]["kernel_start"] == 8
+
+
+class FakeRunner:
+    """The parts of CellRunner that run_scenario drives: kernel starts counted on, one record per run."""
+
+    def __init__(self, starts: int) -> None:
+        self.kernel_starts, self.log, self.versions, self.reruns = starts, [], None, 0
+
+    def configure(self, setup) -> None:
+        pass
+
+    def reset(self, on_status=None) -> None:
+        self.kernel_starts, self.reruns = self.kernel_starts + 1, 0
+
+    def rerun(self, cell, label, times, on_record, on_status=None) -> None:
+        for _ in range(times):
+            self.reruns += 1
+            on_record(rec(label, self.kernel_starts, self.reruns, "a", "b"))
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("global-model", [(6, 1), (6, 2), (6, 3)]),
+    ("fresh-kernel", [(6, 1), (7, 2), (8, 3)]),
+    ("restart", [(6, 1), (6, 2), (6, 3), (7, 1)]),
+])  # fmt: skip
+def test_run_scenario_keeps_the_runners_kernel_starts(scenario: str, expected: list[tuple[int, int]]):
+    from repro_core.experiments.story import run_scenario
+    from repro_core.recipes.settings import StoryParams
+
+    result = run_scenario(FakeRunner(starts=5), scenario, StoryParams(reruns=3))  # the sidebar said kernel start #5
+    assert [(r.kernel_start, r.rerun) for r in result.records] == expected
