@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from repro_core import cli
+from repro_core.experiments.story import run_scenario
+from repro_core.recipes.settings import StoryParams
 from repro_core.records import (
     RunRecord,
     by_scenario,
@@ -145,8 +147,5 @@ class FakeRunner:
     ("restart", [(6, 1), (6, 2), (6, 3), (7, 1)]),
 ])  # fmt: skip
 def test_run_scenario_keeps_the_runners_kernel_starts(scenario: str, expected: list[tuple[int, int]]):
-    from repro_core.experiments.story import run_scenario
-    from repro_core.recipes.settings import StoryParams
-
     result = run_scenario(FakeRunner(starts=5), scenario, StoryParams(reruns=3))  # the sidebar said kernel start #5
     assert [(r.kernel_start, r.rerun) for r in result.records] == expected
