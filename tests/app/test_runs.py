@@ -54,7 +54,7 @@ def test_drift_run_cell_appends_and_run_many_adds_a_kernel_start(app):
     check_results_block(at, "drift_results", session.DRIFT)
 
     at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
-    records = rows_of(at, session.DRIFT).records
+    records = list(rows_of(at, session.DRIFT).records)  # a copy: the page keeps adding to its list
     assert [r.rerun for r in records] == [1, 2]
     # the global model keeps training: rerun 2 starts from rerun 1's end
     assert records[1].before_sha256 == records[0].after_sha256
@@ -75,8 +75,8 @@ def test_factory_both_recipes_and_run_cell(app):
     at = app.switch_page(PAGES["factory"]).run()
     at.button(key="factory_run_many").click().run(timeout=RUN_TIMEOUT)
     assert not exceptions(at)
-    tf_rows = rows_of(at, session.FACTORY_TF).records
-    full_rows = rows_of(at, session.FACTORY_FULL).records
+    tf_rows = list(rows_of(at, session.FACTORY_TF).records)
+    full_rows = list(rows_of(at, session.FACTORY_FULL).records)
     assert [r.rerun for r in tf_rows] == [r.rerun for r in full_rows] == list(range(1, RERUNS + 1))
     assert {r.scenario for r in tf_rows} == {"factory-tf-seed"} and {r.scenario for r in full_rows} == {"factory-full-seed"}
     check_results_block(at, "factory_tf_results", session.FACTORY_TF)
