@@ -17,7 +17,9 @@ st.markdown(
     """
 Download a report (JSON) under any page's results, or write one with
 `python -m repro_core story --report mine.json`, on two machines or two kernels. Upload both here:
-reruns are paired by scenario and rerun number, and their SHA-256 fingerprints are compared.
+reruns are paired by scenario, kernel start (counted from each report's first for that scenario: a page's
+kernel start #6 pairs with a command-line run's 1) and rerun, and their SHA-256 fingerprints are compared.
+Only reruns both reports hold are counted; the others are listed as "only in one report".
 """
 )
 

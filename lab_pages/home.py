@@ -4,7 +4,7 @@ import streamlit as st
 
 from lab_ui import clicks, pages, session
 from lab_ui.sidebar import params
-from repro_core.records import VERDICTS, verdict
+from repro_core.views.story import outcome_of
 from repro_core.vocabulary import SCENARIOS, engine_label
 
 st.title("Keras Reproducibility Lab")
@@ -49,9 +49,11 @@ if any(rows.records for rows in results.values()):
         rows = results.get(slot)
         if rows is None or not rows.records:
             continue
-        name = verdict(rows.records)
+        found = outcome_of(rows.records)  # the headline of the page's own results view
+        starts = len({r.kernel_start for r in rows.records})
         cols = st.columns([3, 2])
         pages.link(session.PAGE_OF[slot], SCENARIOS[scenario].title, ":material/table_chart:", cols[0])
-        cols[1].markdown(f"**{VERDICTS[name].headline}** ({name}, {len(rows.records)} rows)")
+        with cols[1].container(key=f"home_verdict_{slot}"):
+            st.markdown(f"**{found.headline}** ({found.name}, {len(rows.records)} rows, {starts} kernel start(s))")
 
 pages.next_page("seed")

@@ -4,10 +4,11 @@ import streamlit as st
 
 from lab_ui import clicks, pages, session
 from lab_ui.downloads import export_buttons
-from lab_ui.results_view import ResultsView, code_block
+from lab_ui.results_view import ResultsView, alert, code_block
 from lab_ui.sidebar import params
 from repro_core.recipes import cells
 from repro_core.records import format_sum, restart_check
+from repro_core.views.story import outcome_of
 
 current = params()
 st.title(pages.PAGES["restart"].title)
@@ -35,8 +36,9 @@ export_buttons(session.RESTART)
 st.caption("The notebook export lists every kernel start's cells in order; to reproduce a restart, restart the kernel before each setup cell.")
 
 st.caption(
-    "The verdict above judges all rows together, across kernel starts; the box below compares the first run "
-    "of the newest kernel start with the first run of the start before it."
+    "Once there are rows of two kernel starts, the verdict above (and Home's line for this page) is the restart check: "
+    "the first run of the newest kernel start against the first run of the start before it; the box below gives the numbers. "
+    "The check marks compare every row with the first row, across kernel starts."
 )
 rows = session.get_rows(st.session_state, session.RESTART)
 check = restart_check(rows.records) if rows is not None else None
@@ -48,9 +50,7 @@ with st.container(key="restart_check"):
             f"kernel start #{r.kernel_start}, rerun {r.rerun}: before {format_sum(r.before_sum)}, after {format_sum(r.after_sum)}"
             for r in (check.after, check.before)
         )
-        if check.reproduces:
-            st.success(f"**The first run after the restart reproduces the first run before it** (same SHA-256 fingerprints). {detail}")
-        else:
-            st.error(f"**The first run after the restart does not reproduce the first run before it.** {detail}")
+        found = outcome_of(rows.records)  # the same outcome as the verdict above and Home's
+        alert(found.role, f"**{found.headline}**: {found.sentence}. {detail}")
 
 pages.next_page("why")

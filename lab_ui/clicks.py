@@ -130,15 +130,16 @@ def run_many_button(key: str, reruns: int, help_text: str, where=None) -> bool:
     return (where or st).button(f"Run {reruns} times", key=f"{key}_run_many", icon=":material/replay:", help=help_text)
 
 
-def _add_record(rows: session.PageRows, runner: CellRunner, record: RunRecord) -> None:
-    rows.records.append(record)
-    session.note_cells(rows, runner)
+def _started_over(why: str | None, slot: str) -> None:
+    """Say so whenever a run set a view's earlier rows aside: rows never go silently."""
+    if why is not None:
+        st.info(f"{session.SCENARIO_OF[slot]}: a new table was started because {why}.", icon=":material/info:")
 
 
 @click()
 def run_cell(lease: Lease, view: ResultsView) -> None:
-    """One more Shift-Enter on the view's cell; adds a row. The restart page's rows span kernel starts:
-    if the factory page ran the same cell since its last row, restart first."""
+    """One more Shift-Enter on the view's cell; adds a row (earlier kernel starts' rows stay, grouped by kernel start).
+    The restart page's rows span kernel starts: if the factory page ran the same cell since its last row, restart first."""
     scenario = session.SCENARIO_OF[view.slot]
     cell = cells.scenario_cell(scenario, params())
     with lease.runner() as runner, st.status(f"Running the {scenario} cell") as status:
@@ -148,29 +149,30 @@ def run_cell(lease: Lease, view: ResultsView) -> None:
         if view.slot == session.RESTART and runner.cell == cell and runner.reruns != this_start:
             runner.reset(status_callback(status))
         record = runner.run(cell, scenario, status_callback(status))
-        rows, _started_over = session.add_row(st.session_state, view.slot, record)
-        session.note_cells(rows, runner)
+        rows, why = session.add_row(st.session_state, view.slot, record, runner)
         view.draw(rows)
         status.update(label=f"Kernel start #{record.kernel_start}, rerun {record.rerun}: done in {record.seconds:.2f} s", state="complete")
+    _started_over(why, view.slot)
     if starts_before not in (0, runner.kernel_starts):
-        st.info("The kernel was restarted first (it had run other cells, or it had stopped), so this kernel start begins at rerun 1.")
+        st.info(f"The kernel was restarted first (it had run other cells, or it had stopped), so kernel start #{runner.kernel_starts} "
+                "begins at rerun 1; the rows of earlier kernel starts stay in the table.")  # fmt: skip
 
 
 @click(budget=True)
 def run_many(lease: Lease, *views: ResultsView) -> None:
-    """Each view's scenario from a restarted kernel (the CLI's rows for these settings); replaces its table."""
+    """Each view's scenario from a restarted kernel (the CLI's rows for these settings), added as a new kernel start group."""
     current = params()
     bar = Progress(len(views) * current.reruns, shown=len(views) > 1)
     with lease.runner() as runner:
         for view in views:
             scenario = session.SCENARIO_OF[view.slot]
-            rows = session.start_rows(st.session_state, view.slot)
+            rows, why = session.rows_for_run(st.session_state, view.slot, runner)
+            _started_over(why, view.slot)
             view.draw(rows)
 
-            def on_record(record: RunRecord, rows=rows, view=view) -> None:
-                _add_record(rows, runner, record)
+            def on_record(record: RunRecord, slot=view.slot, view=view) -> None:
+                view.draw(session.add_row(st.session_state, slot, record, runner)[0])
                 bar.step(f"reruns · {record.scenario} rerun {record.rerun}")
-                view.draw(rows)
 
             with st.status(f"{scenario}: restarting the kernel, then {current.reruns} reruns") as status:
                 run_scenario(runner, scenario, current, on_record, status_callback(status))
@@ -188,15 +190,15 @@ def restart_kernel(lease: Lease) -> None:
 
 @click(False, budget=True)
 def run_whole_story(lease: Lease) -> bool:
-    """Fill every story page's results in one go."""
+    """Fill every story page's results in one go (added to each page's rows, as new kernel start groups)."""
     current = params()
     with lease.runner() as runner:
         bar = Progress(len(WHOLE_STORY) * current.reruns + 1)
         for slot in session.SCENARIO_OF:
-            session.start_rows(st.session_state, slot)
+            _started_over(session.rows_for_run(st.session_state, slot, runner)[1], slot)
 
         def on_record(record: RunRecord) -> None:
-            _add_record(session.get_rows(st.session_state, session.SLOT_OF[record.scenario]), runner, record)
+            session.add_row(st.session_state, session.SLOT_OF[record.scenario], record, runner)
             bar.step(f"cell runs · {record.scenario} rerun {record.rerun}")
 
         with st.status("Running the whole story") as status:

@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from lab_ui import session
-from repro_core.records import VERDICTS, RunRecord
+from repro_core.records import VERDICTS, RunRecord, row_groups
 from repro_core.views import story
+from repro_core.vocabulary import SPANS_KERNEL_STARTS
 
 # The alert each role (records.VERDICTS, RecordsComparison.role) is shown with: the core names outcomes, this colours them.
 ALERTS = {"good": "success", "bad": "error", "caution": "warning", "neutral": "info", "failed": "error", "missing": "info"}
@@ -29,8 +30,17 @@ def alert(role: str, text: str, where=None) -> None:
 
 
 def verdict_alert(records: Sequence[RunRecord], where=None) -> None:
-    name, text = story.verdict_text(records)
-    alert(VERDICTS[name].role, text, where)
+    """The headline of one scenario's rows (records.rows_outcome, as Home shows it); with several kernel start groups it
+    names the newest group it judges, and a caption gives each earlier group's verdict."""
+    role, text = story.outcome_of(records).role, story.verdict_text(records)[1]
+    groups = row_groups(records, SPANS_KERNEL_STARTS)
+    if len(groups) < 2:
+        alert(role, text, where)
+        return
+    box = (where or st).container()
+    alert(role, f"{text} Judged on the newest kernel start, #{groups[-1].kernel_start} ({len(groups[-1].records)} row(s)).", box)
+    earlier = "; ".join(f"#{g.kernel_start} ({len(g.records)} row(s)): {VERDICTS[g.verdict].headline}" for g in groups[:-1])
+    box.caption(f"Each kernel start is judged on its own rows. Earlier kernel starts: {earlier}.")
 
 
 def records_table(frame: pd.DataFrame, key: str | None = None, where=None) -> None:
@@ -47,6 +57,11 @@ class ResultsView:
         self.with_kernel = with_kernel
         self.chart_title = chart_title
         self.status = st.container()
+        rows = session.get_rows(st.session_state, slot)
+        if st.button("Clear rows", key=f"{slot}_clear", icon=":material/delete_sweep:", disabled=rows is None or not rows.records,
+                     help="Forget every row of this table, of every kernel start (the kernel itself keeps running)"):  # fmt: skip
+            session.clear_rows(st.session_state, slot)
+            self.status.info("Rows cleared: the table starts again with the next run.")
         with st.container(key=f"{slot}_results"):
             self._caption, self._verdict, self._table, self._chart = st.empty(), st.empty(), st.empty(), st.empty()
         self.draw()
@@ -61,11 +76,14 @@ class ResultsView:
             return
         made_with = story.settings_label(rows.params, rows.versions)  # the engine the kernel reported
         if session.is_stale(rows, session.current_params(st.session_state)):
-            self._caption.warning(f"These rows were computed with older settings ({made_with}); run again to refresh.")
+            self._caption.warning(f"These rows were computed with older settings ({made_with}); "
+                                  "the next run starts a new table with the current settings.")  # fmt: skip
         else:
-            self._caption.caption(f"{len(rows.records)} row(s) from the session's kernel · {made_with}")
+            starts = len({r.kernel_start for r in rows.records})
+            self._caption.caption(f"{len(rows.records)} row(s) from the session's kernel, {starts} kernel start(s) · {made_with}")
         verdict_alert(rows.records, self._verdict)
-        records_table(story.records_frame(rows.records, self.with_kernel), where=self._table)
+        with_kernel = self.with_kernel or len({r.kernel_start for r in rows.records}) > 1
+        records_table(story.records_frame(rows.records, with_kernel), where=self._table)
         self._chart.altair_chart(story.rerun_chart(rows.records, self.chart_title), theme="streamlit", width="stretch")
 
 

@@ -42,19 +42,21 @@ SLOT_OF = {scenario: slot for slot, scenario in SCENARIO_OF.items()}
 
 @dataclass
 class PageRows:
+    """A results view's rows, every kernel start's (no row is dropped but by the learner's Clear rows, or a settings change
+    the view announces), and the cells behind each kernel start that has rows."""
+
     params: StoryParams
     records: list[RunRecord] = field(default_factory=list)
-    cells: list[CellResult] = field(default_factory=list)  # every cell that ran for these rows
+    cells: list[CellResult] = field(default_factory=list)  # every cell that ran for these rows, kernel start by kernel start
     versions: KernelVersions | None = None  # what the kernel reported when the latest row was made
     kernel_name: str = DEFAULT_KERNEL
-    runner_id: int = 0  # the runner whose kernel starts the cells' numbers count
+    runner_id: int = 0  # the runner whose kernel starts the rows' numbers count
 
 
 def note_cells(rows: PageRows, runner: CellRunner) -> None:
-    """After each new row: keep the cells behind the rows, the latest kernel start's in full."""
+    """After each new row: keep the cells of its kernel start in full, and those of every earlier kernel start with rows."""
     start = runner.kernel_starts
-    if rows.runner_id != id(runner):
-        rows.cells, rows.runner_id = [], id(runner)
+    rows.runner_id = id(runner)
     rows.cells = [cell for cell in rows.cells if cell.kernel_start != start] + runner.cells_of(start)
     rows.versions = runner.versions
     rows.kernel_name = runner.kernel_name
@@ -194,22 +196,45 @@ def start_rows(state: MutableMapping, slot: str) -> PageRows:
     return rows
 
 
-def add_row(state: MutableMapping, slot: str, record: RunRecord) -> tuple[PageRows, bool]:
-    """Add one "Run cell" row; returns (rows, started_over). The table starts over for other settings, another kernelspec,
-    or a rerun 1 (except on the restart page, whose rows span kernel starts)."""
+def clear_rows(state: MutableMapping, slot: str) -> None:
+    """The learner's Clear rows: the slot's rows of every kernel start go."""
+    all_results(state).pop(slot, None)
+
+
+def why_start_over(rows: PageRows | None, state: MutableMapping, runner: CellRunner) -> str | None:
+    """Why a new row cannot join the slot's rows (None: it joins them). Rows of earlier kernel starts, reruns from 1 and
+    restarts all stay; only other settings, another kernelspec or a new runner (whose kernel starts count from 1) start over."""
+    if rows is None or not rows.records:
+        return None
+    if cell_settings(rows.params) != cell_settings(current_params(state)):
+        return f"the settings changed (the {len(rows.records)} earlier row(s) used {settings_text(rows.params)})"
+    if rows.kernel_name and runner.kernel_name and rows.kernel_name != runner.kernel_name:
+        return f"the kernel changed (the {len(rows.records)} earlier row(s) ran in {rows.kernel_name})"
+    if rows.runner_id not in (0, id(runner)):
+        return f"the session's kernel was replaced, so kernel starts count from 1 again ({len(rows.records)} earlier row(s))"
+    return None
+
+
+def settings_text(params: StoryParams) -> str:
+    return f"seed {params.seed}, {params.epochs} epochs, engine {params.engine}"
+
+
+def rows_for_run(state: MutableMapping, slot: str, runner: CellRunner) -> tuple[PageRows, str | None]:
+    """The rows a run adds to, and why the earlier ones were set aside (a message the caller shows), or None."""
     rows = get_rows(state, slot)
-    params = current_params(state)
-    started_over = (
-        rows is None
-        or cell_settings(rows.params) != cell_settings(params)
-        or (bool(rows.cells) and rows.kernel_name != current_kernel(state))
-        or (record.rerun == 1 and slot != RESTART)
-    )
-    if started_over:
+    why = why_start_over(rows, state, runner)
+    if rows is None or why is not None:
         rows = start_rows(state, slot)
+    rows.params = replace(rows.params, reruns=current_params(state).reruns)
+    return rows, why
+
+
+def add_row(state: MutableMapping, slot: str, record: RunRecord, runner: CellRunner) -> tuple[PageRows, str | None]:
+    """Add one row and its kernel start's cells; returns (rows, why earlier rows were set aside, or None)."""
+    rows, why = rows_for_run(state, slot, runner)
     rows.records.append(record)
-    rows.params = replace(rows.params, reruns=params.reruns)
-    return rows, started_over
+    note_cells(rows, runner)
+    return rows, why
 
 
 def is_stale(rows: PageRows | None, params: StoryParams) -> bool:

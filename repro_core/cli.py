@@ -16,7 +16,7 @@ from repro_core.experiments.story import ScenarioResult, run_story
 from repro_core.kernels.kernel import KernelError, check_kernel_name
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
-from repro_core.records import VERDICTS, RunRecord, format_sum
+from repro_core.records import RunRecord, format_sum
 from repro_core.results.exports import (
     audit_notebook_info,
     compare,
@@ -32,7 +32,7 @@ from repro_core.results.ipynb_check import main as check_main
 from repro_core.results.report import MAX_REPORT_BYTES, parse_report
 from repro_core.validation import real_number
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
-from repro_core.views.story import COL_SECONDS, records_frame
+from repro_core.views.story import COL_SECONDS, outcome_of, records_frame
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
 
 T = TypeVar("T")
@@ -211,7 +211,8 @@ def _print_story(results: Sequence[ScenarioResult], fmt: str) -> None:
         for result in results:
             print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
             _print_rows(result.records)
-            print(f"verdict: {result.verdict} ({VERDICTS[result.verdict].meaning})\n")
+            found = outcome_of(result.records)  # what the scenario's page headlines (the restart check for restart)
+            print(f"verdict: {found.name} ({found.sentence})\n")
 
 
 def _compare(first: str, second: str) -> int:
@@ -262,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into `head`
         return 0
     for result in results:
-        progress(f"{result.scenario}: {result.verdict}")
+        progress(f"{result.scenario}: {outcome_of(result.records).name}")
     if args.notebook:
         paths = notebook_paths(args.notebook, [result.scenario for result in results])
         for result in results:

@@ -3,7 +3,7 @@ and `compare_records` decides both the Compare page's headline and the exit stat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, fields
 
 
@@ -45,7 +45,8 @@ class KernelVersions:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One rerun of one scenario. `kernel_start` counts the kernel starts of the run that made it (1 = its first)."""
+    """One rerun of one scenario. `kernel_start` is the runner's count of kernel starts (what the sidebar shows as
+    "kernel start #N"), absolute: a page's rows keep the numbers the learner saw; comparisons count from each scenario's first."""
 
     scenario: str
     rerun: int
@@ -97,10 +98,51 @@ def by_scenario(records: Sequence[RunRecord]) -> dict[str, list[RunRecord]]:
     return {name: in_order(rows) for name, rows in grouped.items()}
 
 
-def same_as_first(records: Sequence[RunRecord]) -> list[bool]:
-    """Per record: are its fingerprints those of the first rerun of the same scenario (like is compared with like)?"""
-    firsts = {name: rows[0] for name, rows in by_scenario(records).items()}
-    return [r.fingerprints == firsts[r.scenario].fingerprints for r in records]
+@dataclass(frozen=True)
+class RowGroup:
+    """Rows judged together: one scenario's rows of one kernel start, or of all its kernel starts (`kernel_start` None)
+    when the scenario spans kernel starts (fresh-kernel, restart: vocabulary.SPANS_KERNEL_STARTS)."""
+
+    scenario: str
+    kernel_start: int | None
+    records: list[RunRecord]
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.records)
+
+
+def row_groups(records: Sequence[RunRecord], spanning: Collection[str]) -> list[RowGroup]:
+    """The one definition of "rows shown together": grouped by scenario (first appearance), then by kernel start
+    (oldest first) unless the scenario is in `spanning`. Each group's verdict is judged on its rows only."""
+    groups: list[RowGroup] = []
+    for scenario, rows in by_scenario(records).items():
+        if scenario in spanning:
+            groups.append(RowGroup(scenario, None, rows))
+            continue
+        starts: dict[int, list[RunRecord]] = {}
+        for record in rows:
+            starts.setdefault(record.kernel_start, []).append(record)
+        groups.extend(RowGroup(scenario, start, starts[start]) for start in sorted(starts))
+    return groups
+
+
+def rows_verdict(records: Sequence[RunRecord], spanning: Collection[str]) -> str:
+    """The headline verdict of rows shown together (one scenario's): its newest group's. Every screen shows this one."""
+    groups = row_groups(records, spanning)
+    return groups[-1].verdict if groups else "no-records"
+
+
+def verdicts_by_scenario(records: Sequence[RunRecord], spanning: Collection[str]) -> dict[str, str]:
+    """Each scenario's headline verdict (a report's, a CLI run's)."""
+    return {name: rows_verdict(rows, spanning) for name, rows in by_scenario(records).items()}
+
+
+def same_as_first(records: Sequence[RunRecord], spanning: Collection[str]) -> list[bool]:
+    """Per record: are its fingerprints those of the first rerun of its group (same scenario and, unless the scenario
+    spans kernel starts, same kernel start)? Like is compared with like."""
+    firsts = {(group.scenario, group.kernel_start): group.records[0] for group in row_groups(records, spanning)}
+    return [r.fingerprints == firsts[(r.scenario, None if r.scenario in spanning else r.kernel_start)].fingerprints for r in records]
 
 
 def format_sum(value: float) -> str:
@@ -111,7 +153,8 @@ def format_sum(value: float) -> str:
 # -- two sets of records side by side --------------------------------------------------------------------
 @dataclass(frozen=True)
 class PairedRerun:
-    """One (scenario, kernel start, rerun) and the record each side holds for it (None: that side has no such rerun)."""
+    """One (scenario, kernel start, rerun) and the record each side holds for it (None: that side has no such rerun).
+    `kernel_start` counts from 1, the scenario's first kernel start in each set of records."""
 
     scenario: str
     kernel_start: int
@@ -138,7 +181,7 @@ class PairedRerun:
 
 @dataclass(frozen=True)
 class RecordsComparison:
-    """Reruns paired by (scenario, kernel start, rerun). Only reruns both sides hold are compared; the others are counted apart."""
+    """Reruns paired by (scenario, relative kernel start, rerun). Only reruns both sides hold are compared; the others are counted apart."""
 
     rows: list[PairedRerun]
 
@@ -175,9 +218,15 @@ class RecordsComparison:
         return f"{self.differing} of {self.paired} rerun(s) in both reports differ (fingerprints before or after training){apart}."
 
 
+def _keyed(records: Sequence[RunRecord]) -> dict[tuple[str, int, int], RunRecord]:
+    """(scenario, kernel start counted from that scenario's first kernel start in these records, rerun) -> record:
+    a page's rows (kernel start #6) and a CLI report (kernel start 1) of the same run pair up."""
+    first = {name: rows[0].kernel_start for name, rows in by_scenario(records).items()}
+    return {(r.scenario, r.kernel_start - first[r.scenario] + 1, r.rerun): r for r in records}
+
+
 def compare_records(a: Sequence[RunRecord], b: Sequence[RunRecord]) -> RecordsComparison:
-    left = {(r.scenario, r.kernel_start, r.rerun): r for r in a}
-    right = {(r.scenario, r.kernel_start, r.rerun): r for r in b}
+    left, right = _keyed(a), _keyed(b)
     return RecordsComparison([PairedRerun(*key, left.get(key), right.get(key)) for key in sorted(set(left) | set(right))])
 
 
@@ -195,9 +244,34 @@ class RestartCheck:
 
 def restart_check(records: Sequence[RunRecord]) -> RestartCheck | None:
     firsts: dict[int, RunRecord] = {}
-    for record in records:
+    for record in in_order(records):
         firsts.setdefault(record.kernel_start, record)
     if len(firsts) < 2:
         return None
     starts = sorted(firsts)
     return RestartCheck(before=firsts[starts[-2]], after=firsts[starts[-1]])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a results view headlines, and Home repeats for its slot: one definition, so the two never disagree."""
+
+    name: str  # a VERDICTS name, or "restart-reproduces" / "restart-differs"
+    headline: str
+    sentence: str
+    role: str
+
+
+def rows_outcome(records: Sequence[RunRecord], spanning: Collection[str], restart: bool = False) -> Outcome:
+    """The outcome of one scenario's rows. For the restart scenario, once it has rows of two kernel starts, the outcome is
+    the restart check (does the first run after the latest restart reproduce the first run before it); else the newest
+    group's verdict."""
+    check = restart_check(records) if restart else None
+    if check is not None:
+        if check.reproduces:
+            return Outcome("restart-reproduces", "The restart reproduces",
+                           "the first run after the restart reproduces the first run before it (same SHA-256 fingerprints)", "good")
+        return Outcome("restart-differs", "The restart does not reproduce",
+                       "the first run after the restart does not reproduce the first run before it", "bad")
+    found = VERDICTS[rows_verdict(records, spanning)]
+    return Outcome(found.name, found.headline, found.meaning, found.role)

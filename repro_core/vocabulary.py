@@ -114,6 +114,11 @@ class Scenario:
     restart_every_rerun: bool = False
     restart_then_once: bool = False
 
+    @property
+    def spans_kernel_starts(self) -> bool:
+        """Are its rows compared across kernel starts (one verdict for all), rather than each kernel start on its own?"""
+        return self.restart_every_rerun or self.restart_then_once
+
     def recipe(self, engine: str) -> Recipe:
         return Recipe(self.model, self.reseed, engine)
 
@@ -133,6 +138,8 @@ SCENARIOS = {s.name: s for s in (
 # What `python -m repro_core story` runs by default (and the timeline measures), and the Home page's "Run the whole story".
 STORY_SCENARIOS = ("global-model", "factory-tf-seed", "factory-full-seed", "fresh-kernel")
 WHOLE_STORY = ("global-model", "factory-tf-seed", "factory-full-seed", "restart")
+# What records' row groups take as `spanning` (records cannot import this module): one verdict across kernel starts.
+SPANS_KERNEL_STARTS = frozenset(name for name, scenario in SCENARIOS.items() if scenario.spans_kernel_starts)
 
 
 def check_scenario(name: object) -> Scenario:

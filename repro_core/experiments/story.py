@@ -13,8 +13,8 @@ from repro_core.kernels.kernel import CellResult
 from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import KernelVersions, RunRecord, verdict
-from repro_core.vocabulary import DEFAULT_KERNEL, STORY_SCENARIOS, check_scenario
+from repro_core.records import KernelVersions, RunRecord, rows_verdict
+from repro_core.vocabulary import DEFAULT_KERNEL, SPANS_KERNEL_STARTS, STORY_SCENARIOS, check_scenario
 
 
 @dataclass
@@ -26,7 +26,7 @@ class ScenarioResult:
 
     @property
     def verdict(self) -> str:
-        return verdict(self.records)
+        return rows_verdict(self.records, SPANS_KERNEL_STARTS)
 
 
 def story_runner(params: StoryParams) -> CellRunner:
@@ -37,18 +37,18 @@ def run_scenario(
     runner: CellRunner, scenario: str, params: StoryParams, on_record: OnRecord | None = None, on_status: OnStatus | None = None
 ) -> ScenarioResult:
     """`params.reruns` reruns of `scenario` from a restarted kernel (or one new kernel per rerun, or a restart at the end).
-    Its records count kernel starts from 1; with a new kernel per rerun, reruns are numbered across them."""
+    Its records carry the runner's own kernel start numbers (as the sidebar shows them); with a new kernel per rerun,
+    reruns are numbered across kernel starts."""
     preset = check_scenario(scenario)
     cell = cells.scenario_cell(scenario, params)
     runner.configure([cells.story_setup_cell(params)])
     first_cell = len(runner.log)
     runner.reset(on_status)
-    first_start = runner.kernel_starts
     records: list[RunRecord] = []
 
     def keep(record: RunRecord) -> None:
         rerun = len(records) + 1 if preset.restart_every_rerun else record.rerun
-        records.append(replace(record, rerun=rerun, kernel_start=record.kernel_start - first_start + 1))
+        records.append(replace(record, rerun=rerun))
         if on_record:
             on_record(records[-1])
 

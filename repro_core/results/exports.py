@@ -17,7 +17,9 @@ from repro_core.results.ipynb_export import NotebookInfo, notebook_from_cells
 from repro_core.results.report import Report, build_report, lab_commit, report_json, settings_of
 
 COL_BEFORE_SAME, COL_AFTER_SAME = "before same?", "after same?"
-COMPARE_COLUMNS = ["scenario", "rerun", COL_BEFORE_SAME, COL_AFTER_SAME, "A before sha256", "B before sha256", "A after sha256", "B after sha256"]
+COL_KERNEL_START = "kernel start"  # counted from the scenario's first kernel start in each report (how reruns pair)
+COMPARE_COLUMNS = ["scenario", COL_KERNEL_START, "rerun", COL_BEFORE_SAME, COL_AFTER_SAME,
+                   "A before sha256", "B before sha256", "A after sha256", "B after sha256"]
 
 
 def records_csv(records: Sequence[RunRecord]) -> str:
@@ -61,7 +63,8 @@ def comparison_frame(comparison: RecordsComparison) -> pd.DataFrame:
     data = []
     for row in comparison.rows:
         a, b = (record.fingerprints if record else ("", "") for record in (row.a, row.b))
-        data.append([row.scenario, row.rerun, _mark(row.before_same), _mark(row.after_same), a[0][:12], b[0][:12], a[1][:12], b[1][:12]])
+        marks = [_mark(row.before_same), _mark(row.after_same)]
+        data.append([row.scenario, row.kernel_start, row.rerun, *marks, a[0][:12], b[0][:12], a[1][:12], b[1][:12]])
     return pd.DataFrame(data, columns=COMPARE_COLUMNS)
 
 

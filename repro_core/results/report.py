@@ -16,9 +16,9 @@ from functools import partial
 from pathlib import Path
 
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord, by_scenario, verdict
+from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord, verdicts_by_scenario
 from repro_core.validation import choice, flag, matching, real_number, whole_number
-from repro_core.vocabulary import ENGINES
+from repro_core.vocabulary import ENGINES, SPANS_KERNEL_STARTS
 
 SCHEMA = "keras-reproducibility-lab/report"
 SCHEMA_VERSION = 2  # 2 adds the lab commit, an error field, and numpy among the kernel versions
@@ -49,7 +49,7 @@ class Report:
     error: str = ""  # why a run produced no records (e.g. a release that would not install)
 
     def verdicts(self) -> dict[str, str]:
-        return {name: verdict(rows) for name, rows in by_scenario(self.records).items()}
+        return verdicts_by_scenario(self.records, SPANS_KERNEL_STARTS)
 
 
 def machine_info() -> dict[str, str]:

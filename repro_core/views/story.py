@@ -10,8 +10,9 @@ import pandas as pd
 
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import VERDICTS, KernelVersions, RunRecord, format_sum, same_as_first, verdict
+from repro_core.records import KernelVersions, Outcome, RunRecord, format_sum, rows_outcome, same_as_first
 from repro_core.views.palette import AFTER_COLOR, BEFORE_COLOR, INK
+from repro_core.vocabulary import SCENARIOS, SPANS_KERNEL_STARTS
 
 SHA_CHARS = 12
 
@@ -45,7 +46,7 @@ def records_frame(records: Sequence[RunRecord], with_kernel: bool = False) -> pd
             COL_SECONDS: float(record.seconds),
             COL_SAME: same,
         }
-        for record, same in zip(records, same_as_first(records), strict=True)
+        for record, same in zip(records, same_as_first(records, SPANS_KERNEL_STARTS), strict=True)
     ]
     return pd.DataFrame(rows, columns=([COL_KERNEL] if with_kernel else []) + TABLE_COLUMNS)
 
@@ -122,9 +123,15 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
     return chart
 
 
+def outcome_of(records: Sequence[RunRecord]) -> Outcome:
+    """The outcome of one scenario's rows shown together (records.rows_outcome): its page and Home headline this."""
+    restart = bool(records) and records[0].scenario in SCENARIOS and SCENARIOS[records[0].scenario].restart_then_once
+    return rows_outcome(records, SPANS_KERNEL_STARTS, restart)
+
+
 def verdict_text(records: Sequence[RunRecord]) -> tuple[str, str]:
-    found = VERDICTS[verdict(records)]
-    return found.name, f"**Verdict: {found.headline}** ({found.name}) — {found.meaning}."
+    found = outcome_of(records)
+    return found.name, f"**Verdict: {found.headline}** ({found.name}) — {found.sentence}."
 
 
 def article_reference_frame(scenario: str) -> pd.DataFrame:

@@ -13,7 +13,8 @@ from conftest import PAGES, RERUNS, RUN_TIMEOUT
 
 from lab_ui import session
 from repro_core.experiments.story import run_story
-from repro_core.records import VERDICTS, restart_check, verdict
+from repro_core.records import restart_check
+from repro_core.views.story import outcome_of
 
 pytestmark = pytest.mark.kernel
 
@@ -27,9 +28,9 @@ def check_results_block(at, key: str, slot: str) -> None:
     records = rows_of(at, slot).records
     block = find_block(at.main, key)
     assert block is not None, f"no container with key {key}"
-    expected = verdict(records)
+    expected = outcome_of(records)  # the newest kernel start's verdict, or the restart check: what Home shows too
     shown = [text for text in alerts(block) if text.startswith("**Verdict:")]
-    assert len(shown) == 1 and f"({expected})" in shown[0] and VERDICTS[expected].meaning in shown[0]
+    assert len(shown) == 1 and f"({expected.name})" in shown[0] and expected.sentence in shown[0]
     tables = elements(block, "dataframe")
     assert len(tables) == 1
     frame = tables[0].value
@@ -45,7 +46,7 @@ def check_results_block(at, key: str, slot: str) -> None:
     assert sums == sorted([r.before_sum for r in records] + [r.after_sum for r in records])
 
 
-def test_drift_run_cell_appends_and_run_many_replaces(app):
+def test_drift_run_cell_appends_and_run_many_adds_a_kernel_start(app):
     at = app.switch_page(PAGES["drift"]).run()
     at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
     assert not exceptions(at)
@@ -53,7 +54,7 @@ def test_drift_run_cell_appends_and_run_many_replaces(app):
     check_results_block(at, "drift_results", session.DRIFT)
 
     at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
-    records = rows_of(at, session.DRIFT).records
+    records = list(rows_of(at, session.DRIFT).records)  # a copy: the page keeps adding to its list
     assert [r.rerun for r in records] == [1, 2]
     # the global model keeps training: rerun 2 starts from rerun 1's end
     assert records[1].before_sha256 == records[0].after_sha256
@@ -61,7 +62,9 @@ def test_drift_run_cell_appends_and_run_many_replaces(app):
 
     at.button(key="drift_run_many").click().run(timeout=RUN_TIMEOUT)
     assert not exceptions(at)
-    many = rows_of(at, session.DRIFT).records
+    kept = rows_of(at, session.DRIFT).records
+    assert kept[:2] == records and len({r.kernel_start for r in kept}) == 2  # the Run cell rows stay, a kernel start apart
+    many = kept[2:]
     assert [r.rerun for r in many] == list(range(1, RERUNS + 1))
     check_results_block(at, "drift_results", session.DRIFT)
     # a restarted kernel gives the same first rerun as the session's first Shift-Enter
@@ -72,8 +75,8 @@ def test_factory_both_recipes_and_run_cell(app):
     at = app.switch_page(PAGES["factory"]).run()
     at.button(key="factory_run_many").click().run(timeout=RUN_TIMEOUT)
     assert not exceptions(at)
-    tf_rows = rows_of(at, session.FACTORY_TF).records
-    full_rows = rows_of(at, session.FACTORY_FULL).records
+    tf_rows = list(rows_of(at, session.FACTORY_TF).records)
+    full_rows = list(rows_of(at, session.FACTORY_FULL).records)
     assert [r.rerun for r in tf_rows] == [r.rerun for r in full_rows] == list(range(1, RERUNS + 1))
     assert {r.scenario for r in tf_rows} == {"factory-tf-seed"} and {r.scenario for r in full_rows} == {"factory-full-seed"}
     check_results_block(at, "factory_tf_results", session.FACTORY_TF)
@@ -87,12 +90,13 @@ def test_factory_both_recipes_and_run_cell(app):
     reference = run_story(params, ["factory-full-seed"])[0].records
     assert [(r.before_sha256, r.after_sha256) for r in reference] == [(r.before_sha256, r.after_sha256) for r in full_rows]
 
-    # The kernel last ran the full-seed recipe: the tf-seed cell restarts it, so its table starts over.
+    # The kernel last ran the full-seed recipe: the tf-seed cell restarts it, a new kernel start group below the kept rows.
     at.button(key="factory_tf_run_cell").click().run(timeout=RUN_TIMEOUT)
-    assert [r.rerun for r in rows_of(at, session.FACTORY_TF).records] == [1]
-    assert rows_of(at, session.FACTORY_TF).records[0].before_sha256 == tf_rows[0].before_sha256
+    tf_now = rows_of(at, session.FACTORY_TF).records
+    assert tf_now[:RERUNS] == tf_rows and [r.rerun for r in tf_now[RERUNS:]] == [1]
+    assert tf_now[RERUNS].before_sha256 == tf_rows[0].before_sha256 and tf_now[RERUNS].kernel_start > tf_rows[-1].kernel_start
     at.button(key="factory_tf_run_cell").click().run(timeout=RUN_TIMEOUT)
-    assert [r.rerun for r in rows_of(at, session.FACTORY_TF).records] == [1, 2]
+    assert [r.rerun for r in rows_of(at, session.FACTORY_TF).records[RERUNS:]] == [1, 2]
     check_results_block(at, "factory_tf_results", session.FACTORY_TF)
     # the other recipe's table is untouched
     assert rows_of(at, session.FACTORY_FULL).records == full_rows
@@ -171,10 +175,10 @@ def test_kernel_death_is_shown_plainly_and_session_recovers(app):
     assert len(errors) == 1 and "died" in errors[0] and "Traceback" not in errors[0]
     assert [r.rerun for r in rows_of(at, session.DRIFT).records] == [1]  # the table is kept as it was
 
-    # the next click starts a fresh kernel by itself; the table starts over from rerun 1
+    # the next click starts a fresh kernel by itself: a new kernel start from rerun 1, the earlier row kept above it
     at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
     assert not at.error and not exceptions(at)
-    assert [r.rerun for r in rows_of(at, session.DRIFT).records] == [1]
+    assert [r.rerun for r in rows_of(at, session.DRIFT).records] == [1, 1]
     assert any("restarted first" in text for text in alerts(at.main))
     assert at.session_state[session.RUNNER].kernel.state == "idle"
 

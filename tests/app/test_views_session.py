@@ -100,16 +100,41 @@ def test_settings_change_resets_the_setup_and_an_engine_change_retires_the_noteb
     session.close_runner(state)
 
 
-def test_rows_start_over_on_rerun_one_or_new_settings():
+class FakeRunner:
+    """What add_row reads from a runner: its kernel starts' cells, versions and kernel name."""
+
+    kernel_name, versions, kernel_starts = "lab-python", None, 1
+
+    def cells_of(self, start: int) -> list:
+        return []
+
+
+def test_rows_stay_across_reruns_and_kernel_starts_and_start_over_only_with_a_reason():
     state: dict = {}
+    runner = FakeRunner()
     session.apply_settings(state, 1234, 3, 10, "keras3")
-    rows, fresh = session.add_row(state, session.DRIFT, CHAIN[0])
-    assert fresh and len(rows.records) == 1
-    rows, fresh = session.add_row(state, session.DRIFT, CHAIN[1])
-    assert not fresh and len(rows.records) == 2
-    rows, fresh = session.add_row(state, session.DRIFT, replace(CHAIN[0], kernel_start=2))
-    assert fresh and len(rows.records) == 1
+    rows, why = session.add_row(state, session.DRIFT, CHAIN[0], runner)
+    assert why is None and len(rows.records) == 1
+    rows, why = session.add_row(state, session.DRIFT, CHAIN[1], runner)
+    assert why is None and len(rows.records) == 2
+    rows, why = session.add_row(state, session.DRIFT, replace(CHAIN[0], kernel_start=2), runner)  # rerun 1 of a new kernel start
+    assert why is None and [(r.kernel_start, r.rerun) for r in rows.records] == [(1, 1), (1, 2), (2, 1)]
     session.apply_settings(state, 99, 3, 10, "keras3")
     assert session.is_stale(session.get_rows(state, session.DRIFT), state[session.PARAMS])
-    rows, fresh = session.add_row(state, session.DRIFT, CHAIN[1])
-    assert fresh and rows.params.seed == 99
+    rows, why = session.add_row(state, session.DRIFT, CHAIN[1], runner)
+    assert why is not None and "settings changed" in why and "3 earlier row(s)" in why  # said, never silent
+    assert rows.params.seed == 99 and len(rows.records) == 1
+    session.clear_rows(state, session.DRIFT)
+    assert session.get_rows(state, session.DRIFT) is None
+
+
+def test_factory_columns_keep_their_rows_however_run_cell_interleaves():
+    state: dict = {}
+    runner = FakeRunner()
+    left = replace(CHAIN[0], scenario="factory-tf-seed")
+    right = replace(CHAIN[0], scenario="factory-full-seed")
+    for start, (slot, row) in enumerate([(session.FACTORY_TF, left), (session.FACTORY_FULL, right), (session.FACTORY_TF, left)], 1):
+        runner.kernel_starts = start  # each switch of recipe restarts the kernel
+        session.add_row(state, slot, replace(row, kernel_start=start), runner)
+    assert [r.kernel_start for r in session.get_rows(state, session.FACTORY_TF).records] == [1, 3]
+    assert [r.kernel_start for r in session.get_rows(state, session.FACTORY_FULL).records] == [2]

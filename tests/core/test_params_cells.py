@@ -70,4 +70,4 @@ def test_verdict_rules():
     assert verdict([_rec(1, "a", "b"), _rec(2, "b", "c"), _rec(3, "c", "d")]) == "drift-chain"
     assert verdict([_rec(1, "a", "b"), _rec(2, "c", "d")]) == "drift"
     assert verdict([_rec(1, "a", "b"), _rec(2, "a", "c")]) == "drift"
-    assert same_as_first([_rec(1, "a", "b"), _rec(2, "a", "b"), _rec(3, "a", "c")]) == [True, True, False]
+    assert same_as_first([_rec(1, "a", "b"), _rec(2, "a", "b"), _rec(3, "a", "c")], ()) == [True, True, False]
