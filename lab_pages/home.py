@@ -3,32 +3,44 @@
 import streamlit as st
 
 from lab_ui import clicks, pages, session
+from lab_ui.findings import findings_view
 from lab_ui.sidebar import params
 from repro_core.views.story import outcome_of
 from repro_core.vocabulary import SCENARIOS, engine_label
 
 st.title("Keras Reproducibility Lab")
 st.markdown(
+    "Seeded everything, re-ran the training cell, got other weights? What each way of re-running it does, measured on every "
+    "TensorFlow release since the article's 2.9:"
+)
+answer = st.container()  # drawn after the button is handled, so a whole story's rows show in it at once
+story_status = st.container()
+with story_status:
+    if st.button("Run the whole story", key="run_story", type="primary", icon=":material/play_arrow:",
+                 help="Every story page's cells in your session's kernel; the findings above gain a column of your own") and clicks.run_whole_story():
+        st.success("Every page now shows the rows just computed; the findings above include them.")
+with answer:
+    findings_view()
+st.subheader("How the lab knows")
+st.markdown(
     """
-You seed every random generator at the top of a notebook, train a tiny Keras model, press
-Shift-Enter on the training cell a second time — and the weights come out different.
-A popular blog post from the TensorFlow 2.9 days explained why (re-running a cell keeps
-drawing from the same random sequences) and proposed a fix: build the model inside a
-function and call `tf.random.set_seed` right before building it.
-
-This lab does not take that fix on faith. It runs the post's notebook for real, in a Jupyter
-kernel that belongs to your browser session, on whatever TensorFlow and Keras that kernel has,
-and it judges every claim by SHA-256 fingerprints of the weights, not by eyeballing sums.
+A popular blog post from the TensorFlow 2.9 days explained why a re-run training cell changes the weights and proposed a fix:
+build the model inside a function and call `tf.random.set_seed` right before building it. This lab does not take that fix on
+faith. It runs the post's notebook for real, in a Jupyter kernel that belongs to your browser session, on whatever TensorFlow
+and Keras that kernel has, and it judges every claim by SHA-256 fingerprints of the weights, not by eyeballing sums.
 """
 )
-
-st.subheader("What you will see")
+st.subheader("The pages")
 WALKTHROUGH = {
     "seed": "the start-of-notebook seeding block, line by line: what each line seeds and what it cannot.",
     "drift": "one model, one cell, run again and again: each run picks up where the previous one stopped.",
-    "factory": "the post's fix next to a full reseed with `keras.utils.set_random_seed`, on today's stack.",
+    "factory": "the post's fix next to a full reseed with `keras.utils.set_random_seed`, on your kernel's TensorFlow.",
     "restart": 'what "Restart & Run All" does that re-running a single cell does not.',
     "why": "TensorFlow's global and op seeds, where Keras gets its seeds from, and what changed after TensorFlow 2.9.",
+    "versions": "the findings above on every release and engine, with their rows, and a live column from your kernel.",
+    "your_model": "your own small network: which layers' weights move between reruns, and which recipe stops them.",
+    "matrix": "every way of making the model times every way of reseeding it, each in a fresh kernel.",
+    "compare": "two reports (from two machines, kernels or releases) fingerprint by fingerprint.",
 }
 st.markdown("\n".join(f"{i}. **{pages.PAGES[name].title}** — {text}" for i, (name, text) in enumerate(WALKTHROUGH.items(), 1)))
 
@@ -38,9 +50,6 @@ st.markdown(
     f"engine **{engine_label(current.engine)}**. A full story costs one kernel start per recipe "
     f"(about 3 s each, TensorFlow import included) plus about 1 s per rerun."
 )
-
-if st.button("Run the whole story", key="run_story", type="primary", icon=":material/play_arrow:") and clicks.run_whole_story():
-    st.success("Every page now shows the rows just computed. Verdicts, computed from those rows:")
 
 results = session.all_results(st.session_state)
 if any(rows.records for rows in results.values()):

@@ -63,3 +63,19 @@ def test_factory_page_shows_article_diff():
     assert len(diffs) == 1
     assert "-adm = keras.optimizers.Adam(lr=0.001" in diffs[0]
     assert "+optimizer = keras.optimizers.Adam(learning_rate=0.001" in diffs[0]
+
+
+def test_home_leads_with_the_three_findings_from_the_reports():
+    from app_helpers import alerts, elements, find_block
+
+    from repro_core.results.timeline import load_timeline
+    from repro_core.views.findings import home_findings
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    block = find_block(at.main, "home_findings")
+    shown = alerts(block)
+    expected = home_findings(load_timeline())
+    assert len(shown) == 3
+    for text, finding in zip(shown, expected, strict=True):
+        assert text == f"**{finding.question}:** {finding.headline}"
+    assert len(elements(at.main, "vega_lite_chart")) == 1

@@ -1,0 +1,47 @@
+"""Home's answer up front: the three findings (committed reports, and the session's own rows once it has them) and their chart."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lab_ui import pages, session
+from lab_ui.results_view import ALERTS
+from repro_core.records import verdict
+from repro_core.results.timeline import load_timeline
+from repro_core.views.findings import LIVE_COLUMN, findings_chart, findings_frame, home_findings
+
+ICONS = {"good": ":material/check_circle:", "bad": ":material/link:", "caution": ":material/warning:", "neutral": ":material/info:",
+         "failed": ":material/error:", "missing": ":material/help:"}  # fmt: skip
+
+
+def live_verdicts() -> dict[str, tuple[str, str]]:
+    """scenario -> (verdict, where it comes from) for the story pages that hold this session's rows."""
+    found = {}
+    for slot, rows in session.all_results(st.session_state).items():
+        if rows.records and slot in session.SCENARIO_OF:
+            versions = f"TF {rows.versions.tensorflow}, " if rows.versions is not None else ""
+            found[session.SCENARIO_OF[slot]] = (verdict(rows.records), f"your kernel ({versions}{len(rows.records)} rows)")
+    return found
+
+
+def findings_view() -> None:
+    """Three verdict cards in a row (stacked on a phone), then the chart they come from and a link to the page that runs it live."""
+    try:
+        entries = load_timeline()
+    except (OSError, ValueError) as exc:
+        st.error(f"The committed timeline reports cannot be read: {exc}", icon=":material/error:")
+        entries = []
+    live = live_verdicts()
+    with st.container(key="home_findings"):
+        findings = home_findings(entries, live)
+        for column, finding in zip(st.columns(3), findings, strict=True):
+            mine = f"  \n*{finding.live}*" if finding.live else ""
+            with column.container(key=f"finding_{finding.scenario}"):
+                getattr(st, ALERTS[finding.role])(f"**{finding.question}:** {finding.headline}{mine}", icon=ICONS[finding.role])
+        st.caption(f"From {findings[0].source}" + ("; the lines in italics from this session's own rows." if live else "."))
+    frame = findings_frame(entries, live)
+    if not frame.empty:
+        st.altair_chart(findings_chart(frame), key="home_findings_chart", width="stretch")
+        shown = f'; "{LIVE_COLUMN}" is this session\'s rows' if live else ""
+        st.caption(f"Each release with the Keras it ships by default (the Across versions page shows every engine){shown}.")
+    pages.link("versions", "Across versions: every release and engine, and a live run in your own kernel")

@@ -1,0 +1,71 @@
+"""Predict, then run: the question a story page asks before its cell runs, and whether the rows confirm the learner's answer.
+A guess names the outcomes that would confirm it; the outcome always comes from the rows (a verdict, or a restart check)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from repro_core.records import VERDICTS
+
+# The Restart page's outcomes, beside the verdicts: does the first run after a restart repeat the first run before it?
+RESTART_OUTCOMES = {"reproduces": "the first run after the restart reproduces the first run before it",
+                    "differs": "the first run after the restart differs from the first run before it"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Guess:
+    label: str
+    confirmed_by: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    question: str
+    guesses: tuple[Guess, ...]
+
+    @property
+    def labels(self) -> list[str]:
+        return [guess.label for guess in self.guesses]
+
+    def confirmed(self, label: str, outcome: str) -> bool:
+        """Does `outcome` (a verdict name, or a RESTART_OUTCOMES name) confirm the guess called `label`?"""
+        guess = next(g for g in self.guesses if g.label == label)
+        return outcome in guess.confirmed_by
+
+
+def outcome_words(outcome: str) -> str:
+    if outcome in RESTART_OUTCOMES:
+        return RESTART_OUTCOMES[outcome]
+    found = VERDICTS[outcome]
+    return f"{found.headline.lower()}: {found.meaning}"
+
+
+def judgement(prediction: Prediction, label: str, outcome: str) -> tuple[bool, str]:
+    """(confirmed?, the sentence a page shows under its rows)."""
+    confirmed = prediction.confirmed(label, outcome)
+    said = f'You predicted "{label}".'
+    return confirmed, f"{said} {'The rows confirm it' if confirmed else 'The rows say otherwise'}: {outcome_words(outcome)}."
+
+
+# Outcomes that can answer a question; anything else (one rerun, an error) leaves the prediction open.
+ANSWERING = frozenset({"stable", "drift-chain", "drift", *RESTART_OUTCOMES})
+
+SAME_WEIGHTS = Prediction(
+    "Will every rerun of this cell give bit-identical weights?",
+    (Guess("Yes: every rerun repeats rerun 1", frozenset({"stable"})),
+     Guess("No: the weights change from rerun to rerun", frozenset({"drift", "drift-chain"}))),
+)  # fmt: skip
+PREDICTIONS = {
+    "drift": Prediction(
+        "Will rerun 2 start from rerun 1's weights?",
+        (Guess("Yes: each rerun continues from where the last one ended", frozenset({"drift-chain"})),
+         Guess("No: every rerun starts from the same weights", frozenset({"stable"})),
+         Guess("No: each rerun starts from new weights of its own", frozenset({"drift"}))),
+    ),
+    "factory": SAME_WEIGHTS,
+    "restart": Prediction(
+        "After a restart, will the first run reproduce the first run before the restart?",
+        (Guess("Yes: a restarted kernel repeats its first run", frozenset({"reproduces"})),
+         Guess("No: a restart gives other weights", frozenset({"differs"}))),
+    ),
+}  # fmt: skip
