@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lab_ui import clicks, pages, session
+from lab_ui import clicks, pages, predict, session
 from lab_ui.downloads import export_buttons
 from lab_ui.results_view import ResultsView, code_block, reference_table
 from lab_ui.sidebar import params
@@ -20,6 +20,7 @@ same weights as the first?
 )
 code_block(cells.scenario_cell(session.SCENARIO_OF[session.DRIFT], current), "The exact cell the kernel executes:")
 
+guess = predict.ask("drift", "drift_predict")
 left, right, _ = st.columns([1, 1, 3])
 run_one = clicks.run_cell_button("drift", "One more Shift-Enter on this cell, in the session's kernel", left)
 run_many = clicks.run_many_button(
@@ -31,6 +32,7 @@ with view.status:
         clicks.run_cell(view)
     if run_many:
         clicks.run_many(view)
+predict.answer_from_rows("drift", guess, session.DRIFT)
 export_buttons(session.DRIFT)
 
 st.markdown(

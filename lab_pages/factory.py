@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lab_ui import clicks, pages, session
+from lab_ui import clicks, pages, predict, session
 from lab_ui.downloads import export_buttons
 from lab_ui.results_view import ResultsView, code_block, records_table, reference_table, verdict_alert
 from lab_ui.sidebar import kernel_choices, params
@@ -53,22 +53,25 @@ run_both = clicks.run_many_button(
 status_area = st.container()
 
 
-def recipe_column(slot: str) -> tuple[bool, ResultsView]:
-    """One recipe: its exact cell, its own Run cell button, and its results (table, chart, verdict)."""
+def recipe_column(slot: str) -> tuple[bool, ResultsView, str | None, object]:
+    """One recipe: its exact cell, an optional prediction, its own Run cell button, its results (table, chart, verdict),
+    and a place under them for whether the rows confirm the prediction."""
     scenario = SCENARIOS[session.SCENARIO_OF[slot]]
     st.subheader(scenario.title)
     code_block(cells.scenario_cell(scenario.name, current), wrap=True)
+    guess = predict.ask("factory", f"{slot}_predict")
     clicked = clicks.run_cell_button(slot)
-    return clicked, ResultsView(slot, scenario.recipe(current.engine).title)
+    view = ResultsView(slot, scenario.recipe(current.engine).title)
+    return clicked, view, guess, st.container()
 
 
 tf_col, full_col = st.columns(2, gap="large")
 with tf_col:
-    tf_one, tf_view = recipe_column(session.FACTORY_TF)
+    tf_one, tf_view, tf_guess, tf_answer = recipe_column(session.FACTORY_TF)
     with st.container(border=True):
         reference_table(session.SCENARIO_OF[session.FACTORY_TF])
 with full_col:
-    full_one, full_view = recipe_column(session.FACTORY_FULL)
+    full_one, full_view, full_guess, full_answer = recipe_column(session.FACTORY_FULL)
 for clicked, view in [(tf_one, tf_view), (full_one, full_view)]:
     if clicked:
         with view.status:
@@ -76,6 +79,8 @@ for clicked, view in [(tf_one, tf_view), (full_one, full_view)]:
 if run_both:
     with status_area:
         clicks.run_many(tf_view, full_view)
+predict.answer_from_rows("factory", tf_guess, session.FACTORY_TF, tf_answer)
+predict.answer_from_rows("factory", full_guess, session.FACTORY_FULL, full_answer)
 
 for slot, column in zip((session.FACTORY_TF, session.FACTORY_FULL), st.columns(2, gap="large"), strict=True):
     with column:

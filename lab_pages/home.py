@@ -4,6 +4,7 @@ import streamlit as st
 
 from lab_ui import clicks, pages, session
 from lab_ui.findings import findings_view
+from lab_ui.results_view import alert
 from lab_ui.sidebar import params
 from repro_core.views.story import outcome_of
 from repro_core.vocabulary import SCENARIOS, engine_label
@@ -18,7 +19,8 @@ story_status = st.container()
 with story_status:
     if st.button("Run the whole story", key="run_story", type="primary", icon=":material/play_arrow:",
                  help="Every story page's cells in your session's kernel; the findings above gain a column of your own") and clicks.run_whole_story():
-        st.success("Every page now shows the rows just computed; the findings above include them.")
+        st.success("The story pages now hold the rows just computed (beside any earlier ones, in their own kernel-start group); "
+                   "the findings above include them.")
 with answer:
     findings_view()
 st.subheader("How the lab knows")
@@ -63,6 +65,6 @@ if any(rows.records for rows in results.values()):
         cols = st.columns([3, 2])
         pages.link(session.PAGE_OF[slot], SCENARIOS[scenario].title, ":material/table_chart:", cols[0])
         with cols[1].container(key=f"home_verdict_{slot}"):
-            st.markdown(f"**{found.headline}** ({found.name}, {len(rows.records)} rows, {starts} kernel start(s))")
+            alert(found.role, f"**{found.headline}** ({found.name}, {len(rows.records)} rows, {starts} kernel start(s))")
 
 pages.next_page("seed")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lab_ui import clicks, pages, session
+from lab_ui import clicks, pages, predict, session
 from lab_ui.downloads import export_buttons
 from lab_ui.results_view import ResultsView, alert, code_block
 from lab_ui.sidebar import params
@@ -21,6 +21,7 @@ cell again, like "Restart & Run All". Run the cell a few times, restart, run it 
 )
 code_block(cells.scenario_cell(session.SCENARIO_OF[session.RESTART], current), "The cell (the post's fix), exactly as executed:")
 
+guess = predict.ask("restart", "restart_predict")
 left, right, _ = st.columns([1, 1, 3])
 run_one = clicks.run_cell_button("restart", where=left)
 restart = right.button(
@@ -32,6 +33,7 @@ with view.status:
         clicks.run_cell(view)
     if restart:
         clicks.restart_kernel()
+predict.answer_from_rows("restart", guess, session.RESTART)
 export_buttons(session.RESTART)
 st.caption("The notebook export lists every kernel start's cells in order; to reproduce a restart, restart the kernel before each setup cell.")
 

@@ -6,9 +6,9 @@ import streamlit as st
 
 from lab_ui import pages, session
 from lab_ui.results_view import ALERTS
-from repro_core.records import verdict
 from repro_core.results.timeline import load_timeline
 from repro_core.views.findings import LIVE_COLUMN, findings_chart, findings_frame, home_findings
+from repro_core.views.story import outcome_of
 
 ICONS = {"good": ":material/check_circle:", "bad": ":material/link:", "caution": ":material/warning:", "neutral": ":material/info:",
          "failed": ":material/error:", "missing": ":material/help:"}  # fmt: skip
@@ -20,7 +20,7 @@ def live_verdicts() -> dict[str, tuple[str, str]]:
     for slot, rows in session.all_results(st.session_state).items():
         if rows.records and slot in session.SCENARIO_OF:
             versions = f"TF {rows.versions.tensorflow}, " if rows.versions is not None else ""
-            found[session.SCENARIO_OF[slot]] = (verdict(rows.records), f"your kernel ({versions}{len(rows.records)} rows)")
+            found[session.SCENARIO_OF[slot]] = (outcome_of(rows.records).name, f"your kernel ({versions}{len(rows.records)} rows)")
     return found
 
 

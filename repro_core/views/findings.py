@@ -12,7 +12,7 @@ import pandas as pd
 
 from repro_core.records import VERDICTS
 from repro_core.results.timeline import TimelineEntry, release_key
-from repro_core.views.palette import verdict_scale
+from repro_core.views.palette import PAPER, ink_scale, verdict_scale, verdict_symbol
 from repro_core.vocabulary import engine_label, engines_offered
 
 # The three questions Home answers first, in the order a learner meets them in the notebook.
@@ -116,9 +116,6 @@ def findings_frame(entries: Sequence[TimelineEntry], live: Mapping[str, tuple[st
     return pd.DataFrame(rows, columns=[F_RELEASE, F_QUESTION, F_VERDICT, F_HEADLINE, F_ENGINE])
 
 
-# A second channel beside colour: each verdict's mark in the cell.
-DARK = [name for name, v in VERDICTS.items() if v.role in ("good", "bad", "failed")]  # white marks on these, black on the light ones
-MARKS = {"stable": "✓", "drift-chain": "→", "drift": "≠", "single-run": "1", "error": "!", "no-records": "–"}
 
 
 def relabel(labels: Mapping[str, str]) -> str:
@@ -128,7 +125,7 @@ def relabel(labels: Mapping[str, str]) -> str:
 
 def findings_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Releases across, the three questions down; narrow enough for a phone (short column labels, one letter-size mark)."""
-    data = frame.assign(mark=[MARKS.get(name, "?") for name in frame[F_VERDICT]])
+    data = frame.assign(mark=[verdict_symbol(name) for name in frame[F_VERDICT]])  # a second channel beside colour
     columns = list(dict.fromkeys(data[F_RELEASE]))
     questions = [QUESTIONS[s] for s in FINDING_SCENARIOS if QUESTIONS[s] in set(data[F_QUESTION])]
     base = alt.Chart(data).encode(
@@ -140,10 +137,10 @@ def findings_chart(frame: pd.DataFrame) -> alt.LayerChart:
                  alt.Tooltip(f"{F_HEADLINE}:N", title="verdict"), alt.Tooltip(f"{F_ENGINE}:N", title="by engine")],  # fmt: skip
     )
     present = list(data[F_VERDICT])
-    words = relabel({name: f"{MARKS[name]} {VERDICTS[name].headline}" for name in VERDICTS if name in present})
+    words = relabel({name: f"{verdict_symbol(name)} {VERDICTS[name].headline}" for name in VERDICTS if name in present})
     legend = alt.Legend(title=None, orient="bottom", labelExpr=words, labelLimit=0, columns=2, symbolSize=80)
     color = alt.Color(f"{F_VERDICT}:N", scale=verdict_scale(present), legend=legend)
-    cells = base.mark_rect(stroke="white", strokeWidth=1.5).encode(color=color)
-    ink = alt.condition(alt.FieldOneOfPredicate(field=F_VERDICT, oneOf=DARK), alt.value("white"), alt.value("black"))
+    cells = base.mark_rect(stroke=PAPER, strokeWidth=1.5).encode(color=color)
+    ink = alt.Color(f"{F_VERDICT}:N", scale=ink_scale(present), legend=None)
     marks = base.mark_text(fontSize=14, fontWeight="bold").encode(text="mark:N", color=ink)
     return alt.layer(cells, marks).properties(height=ROW_HEIGHT * len(questions) + LABELS_HEIGHT)

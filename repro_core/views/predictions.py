@@ -1,15 +1,12 @@
 """Predict, then run: the question a story page asks before its cell runs, and whether the rows confirm the learner's answer.
-A guess names the outcomes that would confirm it; the outcome always comes from the rows (a verdict, or a restart check)."""
+A guess names the outcomes that would confirm it; the outcome is always the rows' own (records.rows_outcome: the headline of
+the page's results view), so a prediction can never be judged by anything the page does not show."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from repro_core.records import VERDICTS
-
-# The Restart page's outcomes, beside the verdicts: does the first run after a restart repeat the first run before it?
-RESTART_OUTCOMES = {"reproduces": "the first run after the restart reproduces the first run before it",
-                    "differs": "the first run after the restart differs from the first run before it"}  # fmt: skip
+from repro_core.records import Outcome
 
 
 @dataclass(frozen=True)
@@ -28,27 +25,20 @@ class Prediction:
         return [guess.label for guess in self.guesses]
 
     def confirmed(self, label: str, outcome: str) -> bool:
-        """Does `outcome` (a verdict name, or a RESTART_OUTCOMES name) confirm the guess called `label`?"""
+        """Does the outcome called `outcome` (a verdict, or restart-reproduces / restart-differs) confirm the guess `label`?"""
         guess = next(g for g in self.guesses if g.label == label)
         return outcome in guess.confirmed_by
 
 
-def outcome_words(outcome: str) -> str:
-    if outcome in RESTART_OUTCOMES:
-        return RESTART_OUTCOMES[outcome]
-    found = VERDICTS[outcome]
-    return f"{found.headline.lower()}: {found.meaning}"
-
-
-def judgement(prediction: Prediction, label: str, outcome: str) -> tuple[bool, str]:
+def judgement(prediction: Prediction, label: str, outcome: Outcome) -> tuple[bool, str]:
     """(confirmed?, the sentence a page shows under its rows)."""
-    confirmed = prediction.confirmed(label, outcome)
-    said = f'You predicted "{label}".'
-    return confirmed, f"{said} {'The rows confirm it' if confirmed else 'The rows say otherwise'}: {outcome_words(outcome)}."
+    confirmed = prediction.confirmed(label, outcome.name)
+    verdict = "The rows confirm it" if confirmed else "The rows say otherwise"
+    return confirmed, f'You predicted "{label}". {verdict}: {outcome.headline.lower()} ({outcome.sentence}).'
 
 
 # Outcomes that can answer a question; anything else (one rerun, an error) leaves the prediction open.
-ANSWERING = frozenset({"stable", "drift-chain", "drift", *RESTART_OUTCOMES})
+ANSWERING = frozenset({"stable", "drift-chain", "drift", "restart-reproduces", "restart-differs"})
 
 SAME_WEIGHTS = Prediction(
     "Will every rerun of this cell give bit-identical weights?",
@@ -65,7 +55,7 @@ PREDICTIONS = {
     "factory": SAME_WEIGHTS,
     "restart": Prediction(
         "After a restart, will the first run reproduce the first run before the restart?",
-        (Guess("Yes: a restarted kernel repeats its first run", frozenset({"reproduces"})),
-         Guess("No: a restart gives other weights", frozenset({"differs"}))),
+        (Guess("Yes: a restarted kernel repeats its first run", frozenset({"restart-reproduces"})),
+         Guess("No: a restart gives other weights", frozenset({"restart-differs"}))),
     ),
 }  # fmt: skip

@@ -180,3 +180,12 @@ def test_your_model_defaults_to_a_drifting_recipe_and_its_heatmap_uses_the_palet
     formats = json.loads(records.proto.columns)
     assert formats["before sum"]["type_config"]["format"] == "%.13f" == formats["after sum"]["type_config"]["format"]
     assert json.loads(layers.proto.columns)["max |Δ| after training"]["type_config"]["format"] == "%.3e"
+
+
+def test_home_findings_chart_names_every_release_and_question_with_the_palette():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not exceptions(at)
+    spec, frames = only_chart(at)
+    check_chart(spec, frames)
+    releases = {entry.release for entry in load_timeline()}
+    assert set(frames[0]["release"]) == releases  # one column per committed release, no live column before any rows

@@ -23,7 +23,7 @@ def put_rows(at, slot: str, records: list[RunRecord]) -> None:
 def home_line(at, slot: str) -> str:
     block = find_block(at.main, f"home_verdict_{slot}")
     assert block is not None
-    return " ".join(child.value for child in elements(block, "markdown"))
+    return " ".join(alerts(block))
 
 
 def page_headline(at, slot: str) -> str:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from repro_core.records import VERDICTS
-from repro_core.views.predictions import ANSWERING, PREDICTIONS, RESTART_OUTCOMES, judgement
+from repro_core.records import VERDICTS, RunRecord, rows_outcome
+from repro_core.views.predictions import ANSWERING, PREDICTIONS, judgement
+from repro_core.vocabulary import SPANS_KERNEL_STARTS
+
+RESTART_OUTCOMES = ("restart-reproduces", "restart-differs")
 
 
 @pytest.mark.parametrize("name", list(PREDICTIONS))
@@ -20,13 +23,21 @@ def test_every_answering_outcome_confirms_exactly_one_guess(name):
 def test_judgement_names_the_outcome_in_words():
     prediction = PREDICTIONS["drift"]
     yes, no = prediction.labels[0], prediction.labels[1]
-    confirmed, text = judgement(prediction, yes, "drift-chain")
+    chain = rows_outcome([record(1, "a", "b"), record(2, "b", "c")], SPANS_KERNEL_STARTS)
+    assert chain.name == "drift-chain"
+    confirmed, text = judgement(prediction, yes, chain)
     assert confirmed and "confirm" in text and VERDICTS["drift-chain"].meaning in text
-    confirmed, text = judgement(prediction, no, "drift-chain")
+    confirmed, text = judgement(prediction, no, chain)
     assert not confirmed and "otherwise" in text
-    confirmed, text = judgement(PREDICTIONS["restart"], PREDICTIONS["restart"].labels[0], "reproduces")
-    assert confirmed and RESTART_OUTCOMES["reproduces"] in text
+    restart = rows_outcome([record(1, "a", "b"), record(2, "b", "c"), record(1, "a", "b", kernel_start=2)], SPANS_KERNEL_STARTS, restart=True)
+    assert restart.name == "restart-reproduces"
+    confirmed, text = judgement(PREDICTIONS["restart"], PREDICTIONS["restart"].labels[0], restart)
+    assert confirmed and restart.sentence in text
 
 
 def test_one_rerun_does_not_answer():
     assert "single-run" not in ANSWERING and "error" not in ANSWERING
+
+
+def record(rerun: int, before: str, after: str, kernel_start: int = 1) -> RunRecord:
+    return RunRecord("restart", rerun, 0.0, 0.0, before * 64, after * 64, 1.0, "3.11", "2.21.0", "3.15.1", "keras3", "lab-python", kernel_start)
