@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from lab_browser import exception_texts, wait_for_app_run
+from lab_browser import REPO_ROOT, button, exception_texts, set_sidebar_number, wait_for_app_run, wait_for_rows
 
 from repro_core.results.exports import compare
 from repro_core.results.report import parse_report, report_json
@@ -56,4 +58,39 @@ def test_compare_two_reports_then_a_malformed_file(page, app_url, reports, tmp_p
     page.get_by_text("broken.json cannot be read").wait_for(timeout=30_000)
     assert "not valid JSON" in page.locator("[data-testid='stAlert']").filter(has_text="broken.json").inner_text()
     result.get_by_text("Upload two reports to compare them.").wait_for()
+    assert not exception_texts(page)
+
+
+def test_a_page_report_against_a_cli_report_is_judged_on_the_rerun_both_hold(page, app_url, reports, tmp_path):
+    """Issue 16: a live page report (one rerun, from kernel start #2) against the command line's report of the same
+    scenario (2 reruns, kernel start 1): the headline counts the one rerun both hold, names the one that is in one report
+    only, and `compare` exits 0, as the headline says "identical"."""
+    page.goto(f"{app_url}/factory")
+    wait_for_app_run(page)
+    set_sidebar_number(page, "epochs", 2)  # the CLI report's settings: factory-full-seed, 2 epochs
+    button(page, "factory_tf_run_cell").click()  # kernel start 1 runs the other recipe ...
+    wait_for_rows(page, page.locator(".st-key-factory_tf_results"), 1, 600)
+    button(page, "factory_full_run_cell").click()  # ... so this row comes from kernel start 2
+    wait_for_rows(page, page.locator(".st-key-factory_full_results"), 1, 600)
+    with page.expect_download() as waiting:
+        page.locator(".st-key-factory_full_json button").first.click()
+    mine = tmp_path / "page.json"
+    waiting.value.save_as(str(mine))
+    page_report = parse_report(mine.read_bytes())
+    assert [r.kernel_start for r in page_report.records] == [2]
+
+    comparison = compare(page_report, parse_report(reports["keras3"].read_bytes()))
+    assert (comparison.paired, comparison.differing, comparison.one_sided) == (1, 0, 1)
+    expected = comparison.headline()
+    assert expected.startswith("All 1 rerun(s) in both reports are identical") and "1 rerun(s) are in one report only" in expected
+    done = subprocess.run([sys.executable, "-m", "repro_core", "compare", str(mine), str(reports["keras3"])], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert expected in done.stdout
+
+    page.goto(f"{app_url}/compare")
+    wait_for_app_run(page)
+    upload(page, "compare_a", mine)
+    upload(page, "compare_b", reports["keras3"])
+    page.locator(".st-key-compare_result").get_by_text(expected).wait_for(timeout=30_000)
     assert not exception_texts(page)

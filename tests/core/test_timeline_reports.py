@@ -77,3 +77,10 @@ def test_reports_with_records_are_complete_and_carry_provenance(entries):
 def test_readme_table_is_the_one_generated_from_the_reports(entries):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert replace_readme_table(readme, verdict_table_markdown(entries)) == readme, "regenerate it: python -m timeline --readme README.md"
+
+
+def test_every_report_names_the_engine_its_kernel_reported(entries):
+    # settings.engine is what the kernel ran (build_report writes the reported one), so it agrees with kernel.engine and the rows
+    for entry in entries:
+        assert entry.report.settings["engine"] == entry.report.kernel["engine"] == entry.engine, entry.path
+        assert {r.engine for r in entry.report.records} <= {entry.engine}, entry.path
