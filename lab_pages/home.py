@@ -11,8 +11,8 @@ from repro_core.vocabulary import SCENARIOS, engine_label
 
 st.title("Keras Reproducibility Lab")
 st.markdown(
-    "Seeded everything, re-ran the training cell, got other weights? What each way of re-running it does, measured on every "
-    "TensorFlow release since the article's 2.9:"
+    "Seeded everything, re-ran the training cell and got other weights? What each way of re-running it does, "
+    "measured on every TensorFlow release since 2.9:"
 )
 answer = st.container()  # drawn after the button is handled, so a whole story's rows show in it at once
 story_status = st.container()
@@ -21,8 +21,9 @@ with story_status:
                  help="Every story page's cells in your session's kernel; the findings above gain a column of your own") and clicks.run_whole_story():
         st.success("The story pages now hold the rows just computed (beside any earlier ones, in their own kernel-start group); "
                    "the findings above include them.")
+chart_area = st.container()
 with answer:
-    findings_view()
+    findings_view(chart_area)
 st.subheader("How the lab knows")
 st.markdown(
     """

@@ -24,8 +24,9 @@ def live_verdicts() -> dict[str, tuple[str, str]]:
     return found
 
 
-def findings_view() -> None:
-    """Three verdict cards in a row (stacked on a phone), then the chart they come from and a link to the page that runs it live."""
+def findings_view(chart_area) -> None:
+    """Three verdict cards in a row (stacked on a phone); in `chart_area` (below the page's first button) the chart they come
+    from and a link to the page that runs it live."""
     try:
         entries = load_timeline()
     except (OSError, ValueError) as exc:
@@ -40,8 +41,9 @@ def findings_view() -> None:
                 getattr(st, ALERTS[finding.role])(f"**{finding.question}:** {finding.headline}{mine}", icon=ICONS[finding.role])
         st.caption(f"From {findings[0].source}" + ("; the lines in italics from this session's own rows." if live else "."))
     frame = findings_frame(entries, live)
-    if not frame.empty:
-        st.altair_chart(findings_chart(frame), key="home_findings_chart", width="stretch")
-        shown = f'; "{LIVE_COLUMN}" is this session\'s rows' if live else ""
-        st.caption(f"Each release with the Keras it ships by default (the Across versions page shows every engine){shown}.")
-    pages.link("versions", "Across versions: every release and engine, and a live run in your own kernel")
+    with chart_area:
+        if not frame.empty:
+            st.altair_chart(findings_chart(frame), key="home_findings_chart", width="stretch")
+            shown = f'; "{LIVE_COLUMN}" is this session\'s rows' if live else ""
+            st.caption(f"Each release with the Keras it ships by default (the Across versions page shows every engine){shown}.")
+        pages.link("versions", "Across versions: every release and engine, and a live run in your own kernel")

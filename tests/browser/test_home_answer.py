@@ -34,6 +34,9 @@ def test_home_findings_are_in_the_first_screen(browser, app_url, screenshot_dir,
             box = alerts.nth(index).bounding_box()
             assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (screen, finding.scenario, box)
             assert finding.headline in alerts.nth(index).inner_text()
+        run = page.get_by_role("button", name="Run the whole story")
+        box = run.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= height, (screen, "Run the whole story", box)  # the page's button too
         assert not exception_texts(page)
         print(f"{screen}: Home's findings visible {seconds:.2f} s after navigation")
         page.screenshot(path=str(screenshot_dir / f"home-{screen}.png"))
