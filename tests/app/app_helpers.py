@@ -87,3 +87,20 @@ def check_chart(spec: dict, frames: list[pd.DataFrame]) -> None:
             for value in values:
                 if isinstance(value, str) and value.startswith("#"):
                     assert value.upper() in palette, f"{key}: {value} is not in the palette"
+
+
+CONTENT_BLOCKS = ("home_findings",)  # blocks whose alerts are page content (Home's findings), not messages about a click
+
+
+def messages(at, kinds: tuple[str, ...] = ALERTS) -> list[str]:
+    """The alerts of these kinds on the page and in the sidebar, leaving out page content drawn as alerts (CONTENT_BLOCKS)."""
+
+    def visit(node):
+        for child in getattr(node, "children", {}).values():
+            if getattr(child, "key", None) in CONTENT_BLOCKS:
+                continue
+            if getattr(child, "type", None) in kinds:
+                yield child.value
+            yield from visit(child)
+
+    return [*visit(at.main), *visit(at.sidebar)]

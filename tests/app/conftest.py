@@ -8,7 +8,7 @@ import pytest
 from kernel_helpers import release_all
 from streamlit.testing.v1 import AppTest
 
-from lab_ui import session
+from lab_ui import server, session, sidebar
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 RERUNS = 2
@@ -54,3 +54,19 @@ def app():
 def _shutdown_every_kernel():
     yield
     release_all(session.pool())
+
+
+@pytest.fixture
+def hosting_env(monkeypatch):
+    """Set REPRO_* variables for one test; the cached hosting settings are re-read before and after."""
+
+    def set_env(**values: str) -> None:
+        for key, value in values.items():
+            monkeypatch.setenv(key, value)
+        server.hosting.clear()
+        sidebar.kernel_choices.clear()
+
+    yield set_env
+    monkeypatch.undo()
+    server.hosting.clear()
+    sidebar.kernel_choices.clear()

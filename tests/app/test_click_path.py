@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import exceptions
+from app_helpers import exceptions, messages
 from conftest import PAGES
 
 from lab_ui import session
@@ -26,7 +26,7 @@ def test_a_kernel_that_will_not_start_gives_one_message(app, monkeypatch, page, 
     at = app.switch_page(page).run()
     at.button(key=button).click().run()
     assert not exceptions(at)
-    assert [e.value for e in at.error] == ["The kernel could not start: no room on this machine"]
+    assert messages(at, ("error",)) == ["The kernel could not start: no room on this machine"]
     assert not any("in the queue" in i.value for i in at.info)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import exceptions
+from app_helpers import exceptions, messages
 from conftest import PAGES, RUN_TIMEOUT
 
-from lab_ui import server, session, sidebar
+from lab_ui import session
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX
 
 
@@ -15,28 +15,12 @@ def rows_of(at, slot: str):
     return results.get(slot)
 
 
-@pytest.fixture
-def hosting_env(monkeypatch):
-    """Set REPRO_* variables for one test; the cached hosting settings are re-read before and after."""
-
-    def set_env(**values: str) -> None:
-        for key, value in values.items():
-            monkeypatch.setenv(key, value)
-        server.hosting.clear()
-        sidebar.kernel_choices.clear()
-
-    yield set_env
-    monkeypatch.undo()
-    server.hosting.clear()
-    sidebar.kernel_choices.clear()
-
-
 @pytest.mark.parametrize("key, value", [("reruns", 99), ("epochs", -5), ("seed", 2**40)])
 def test_out_of_range_widget_values_never_reach_the_kernel(app, key, value):
     """Streamlit refuses a number outside the widget's min/max (the browser enforces it too; the widget falls
     back to its default): the settings the kernel gets stay in range."""
     app.number_input(key=key).set_value(value).run()
-    assert not exceptions(app) and not app.error
+    assert not exceptions(app) and not messages(app, ("error",))
     params = app.session_state[session.PARAMS]
     low, high = {"reruns": (1, RERUNS_MAX), "epochs": (1, EPOCHS_MAX), "seed": (0, SEED_MAX)}[key]
     assert low <= getattr(params, key) <= high and getattr(params, key) != value
@@ -77,7 +61,7 @@ def test_a_cell_over_its_time_is_interrupted_and_the_next_click_works(app, hosti
     assert book.kernel.state == "idle"
     hosting_env(REPRO_CELL_TIMEOUT="300")
     at.button(key="drift_run_cell").click().run(timeout=RUN_TIMEOUT)
-    assert not at.error and not exceptions(at)
+    assert not messages(at, ("error",)) and not exceptions(at)
     assert len(rows_of(at, session.DRIFT).records) == 1
     assert at.session_state[session.RUNNER].kernel.state == "idle"
 

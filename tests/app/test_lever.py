@@ -4,10 +4,10 @@ article's fix on TF 2.9 and the bundled TensorFlow side by side in one click."""
 from __future__ import annotations
 
 import pytest
-from app_helpers import exceptions
+from app_helpers import exceptions, messages
 from conftest import PAGES, RUN_TIMEOUT
 
-from lab_ui import server, session, sidebar
+from lab_ui import session, sidebar
 from repro_core.kernels.kernel import available_kernels
 from repro_core.records import verdict
 
@@ -18,28 +18,14 @@ BUDGETED = [  # every button whose click trains reruns x epochs, and its page
 ]  # fmt: skip
 
 
-@pytest.fixture
-def budget_env(monkeypatch):
-    def set_env(**values: str) -> None:
-        for key, value in values.items():
-            monkeypatch.setenv(key, value)
-        server.hosting.clear()
-        sidebar.kernel_choices.clear()
-
-    yield set_env
-    monkeypatch.undo()
-    server.hosting.clear()
-    sidebar.kernel_choices.clear()
-
-
 def every_alert(at) -> list[str]:
     """Alerts anywhere on the page, the sidebar included."""
-    return [e.value for kind in ("error", "warning", "info", "success") for e in [*getattr(at, kind), *getattr(at.sidebar, kind)]]
+    return messages(at)
 
 
 @pytest.mark.parametrize("page, key", BUDGETED)
-def test_a_budget_rejection_is_one_alert(app, budget_env, page, key):
-    budget_env(REPRO_CLICK_BUDGET="19")  # reruns 2 x epochs 10 = 20
+def test_a_budget_rejection_is_one_alert(app, hosting_env, page, key):
+    hosting_env(REPRO_CLICK_BUDGET="19")  # reruns 2 x epochs 10 = 20
     at = app.switch_page(f"lab_pages/{page}.py").run()
     if not [b for b in at.button if b.key == key]:
         pytest.skip(f"{key} is not on this machine's {page} page (no TF < 2.10 kernelspec)")
@@ -51,11 +37,11 @@ def test_a_budget_rejection_is_one_alert(app, budget_env, page, key):
     assert session.RUNNER not in at.session_state
 
 
-def test_factory_offers_the_side_by_side_only_where_a_tf29_kernel_is_offered(app, budget_env):
+def test_factory_offers_the_side_by_side_only_where_a_tf29_kernel_is_offered(app, hosting_env):
     at = app.switch_page(PAGES["factory"]).run()
     shown = [b for b in at.button if b.key == "factory_versions_run"]
     assert bool(shown) == (TF29 in sidebar.kernel_choices())
-    budget_env(REPRO_HOSTED="1")  # a hosted demo offers one kernel: no second TensorFlow to compare with
+    hosting_env(REPRO_HOSTED="1")  # a hosted demo offers one kernel: no second TensorFlow to compare with
     at.run()
     assert not [b for b in at.button if b.key == "factory_versions_run"] and not exceptions(at)
 
