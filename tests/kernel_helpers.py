@@ -64,3 +64,28 @@ class CountedPool(KernelPool):
     def __init__(self, cap: int, **kwargs: float) -> None:
         self.max_live_seen = 0
         super().__init__(_Counting(self, default_provider()), cap, **kwargs)
+
+
+# -- digits that depend on the CPU --------------------------------------------------------------------------
+# Training sums the same floats in the order the CPU's vector units give: the committed reports (and the article's
+# published digits, which they repeat) were measured on one CPU model, and another model (an AMD EPYC instead of the
+# reports' Intel Xeon, seen here) gives the same initial weights and the same verdicts but other trained digits from the
+# 9th decimal on. Bit-identical trained weights are therefore required only on the CPU the reports name.
+def this_cpu() -> str:
+    from repro_core.results.report import machine_info
+
+    return machine_info()["cpu"]
+
+
+def trained_digits_comparable(recorded_cpu: str) -> bool:
+    same = this_cpu() == recorded_cpu
+    if not same:
+        print(f"CPU {this_cpu()!r} is not the reports' {recorded_cpu!r}: trained digits compared to 1e-6, initial weights exactly")
+    return same
+
+
+def recorded_cpu() -> str:
+    """The CPU the committed TF 2.9 report (the article's stack) was measured on."""
+    from repro_core.results.timeline import load_timeline
+
+    return next(e.report.machine.get("cpu", "") for e in load_timeline() if e.release == "2.9")

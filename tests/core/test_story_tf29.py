@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from kernel_helpers import recorded_cpu, trained_digits_comparable
 from story_runs import default_story
 
 from repro_core.kernels.kernel import available_kernels
@@ -35,12 +36,20 @@ def test_kernel_is_the_articles_stack(story):
 def test_the_articles_fix_holds_and_matches_its_published_figures(story):
     fix = story["factory-tf-seed"]
     assert fix.verdict == "stable"
-    assert [(format_sum(r.before_sum), format_sum(r.after_sum)) for r in fix.records] == [("-1.3297259211540", "-1.2190857985988")] * 3
+    assert [format_sum(r.before_sum) for r in fix.records] == ["-1.3297259211540"] * 3
+    if trained_digits_comparable(recorded_cpu()):
+        assert [format_sum(r.after_sum) for r in fix.records] == ["-1.2190857985988"] * 3
+    else:
+        assert all(abs(r.after_sum - -1.2190857985988) < 1e-6 for r in fix.records)
 
 
 def test_the_global_model_drifts_as_published(story):
     glob = story["global-model"]
     assert glob.verdict == "drift-chain"
     assert format_sum(glob.records[0].before_sum) == "-1.3297259211540"
-    assert format_sum(glob.records[1].before_sum) == "-1.2190857985988"
-    assert format_sum(glob.records[1].after_sum) == "-1.0630745515227"
+    assert glob.records[1].before_sha256 == glob.records[0].after_sha256  # the chain, on any CPU
+    if trained_digits_comparable(recorded_cpu()):
+        assert format_sum(glob.records[1].before_sum) == "-1.2190857985988"
+        assert format_sum(glob.records[1].after_sum) == "-1.0630745515227"
+    else:
+        assert abs(glob.records[1].before_sum - -1.2190857985988) < 1e-6 and abs(glob.records[1].after_sum - -1.0630745515227) < 1e-6
