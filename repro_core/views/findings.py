@@ -3,7 +3,6 @@ when it has them): a finding is one scenario's verdicts release by release, put 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ import pandas as pd
 
 from repro_core.records import VERDICTS
 from repro_core.results.timeline import TimelineEntry, release_key
-from repro_core.views.palette import PAPER, ink_scale, verdict_scale, verdict_symbol
+from repro_core.views.palette import PAPER, ink_scale, relabel, verdict_legend_label, verdict_scale, verdict_symbol
 from repro_core.vocabulary import engine_label, engines_offered
 
 # The three questions Home answers first, in the order a learner meets them in the notebook.
@@ -118,11 +117,6 @@ def findings_frame(entries: Sequence[TimelineEntry], live: Mapping[str, tuple[st
 
 
 
-def relabel(labels: Mapping[str, str]) -> str:
-    """A Vega labelExpr that shows each value as its label (JSON quoting keeps apostrophes in labels safe)."""
-    return "".join(f"datum.label == {json.dumps(value)} ? {json.dumps(label)} : " for value, label in labels.items()) + "datum.label"
-
-
 def findings_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Releases across, the three questions down; narrow enough for a phone (short column labels, one letter-size mark)."""
     data = frame.assign(mark=[verdict_symbol(name) for name in frame[F_VERDICT]])  # a second channel beside colour
@@ -137,10 +131,9 @@ def findings_chart(frame: pd.DataFrame) -> alt.LayerChart:
                  alt.Tooltip(f"{F_HEADLINE}:N", title="verdict"), alt.Tooltip(f"{F_ENGINE}:N", title="by engine")],  # fmt: skip
     )
     present = list(data[F_VERDICT])
-    words = relabel({name: f"{verdict_symbol(name)} {VERDICTS[name].headline}" for name in VERDICTS if name in present})
-    legend = alt.Legend(title=None, orient="bottom", labelExpr=words, labelLimit=0, columns=2, symbolSize=80)
+    legend = alt.Legend(title=None, orient="bottom", labelExpr=verdict_legend_label(present), labelLimit=0, columns=2, symbolSize=80)
     color = alt.Color(f"{F_VERDICT}:N", scale=verdict_scale(present), legend=legend)
     cells = base.mark_rect(stroke=PAPER, strokeWidth=1.5).encode(color=color)
     ink = alt.Color(f"{F_VERDICT}:N", scale=ink_scale(present), legend=None)
     marks = base.mark_text(fontSize=14, fontWeight="bold").encode(text="mark:N", color=ink)
-    return alt.layer(cells, marks).properties(height=ROW_HEIGHT * len(questions) + LABELS_HEIGHT)
+    return alt.layer(cells, marks).resolve_scale(color="independent").properties(height=ROW_HEIGHT * len(questions) + LABELS_HEIGHT)

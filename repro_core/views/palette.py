@@ -4,6 +4,8 @@ colours, text inks and symbols from here, so a test can check a spec against PAL
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 
 from repro_core.records import VERDICTS
@@ -50,7 +52,11 @@ def verdict_symbol(name: str) -> str:
     return ROLE_SYMBOLS[VERDICTS[name].role] if name in VERDICTS else "?"
 
 
+def relabel(labels: dict[str, str]) -> str:
+    """A Vega labelExpr that shows each value as its label (JSON quoting keeps an apostrophe in a label safe)."""
+    return "".join(f"datum.label == {json.dumps(value)} ? {json.dumps(label)} : " for value, label in labels.items()) + "datum.label"
+
+
 def verdict_legend_label(present: list[str]) -> str:
     """A Vega labelExpr that shows each verdict with its symbol ("✓ stable"), so the legend explains the cells' text."""
-    cases = " : ".join(f"datum.label == '{name}' ? '{verdict_symbol(name)} {name}'" for name in verdict_domain(present))
-    return f"{cases} : datum.label" if cases else "datum.label"
+    return relabel({name: f"{verdict_symbol(name)} {name}" for name in verdict_domain(present)})

@@ -189,3 +189,4 @@ def test_home_findings_chart_names_every_release_and_question_with_the_palette()
     check_chart(spec, frames)
     releases = {entry.release for entry in load_timeline()}
     assert set(frames[0]["release"]) == releases  # one column per committed release, no live column before any rows
+    assert spec["resolve"]["scale"]["color"] == "independent"  # the symbols keep their ink, not the cells' colour
