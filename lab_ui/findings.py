@@ -6,12 +6,18 @@ import streamlit as st
 
 from lab_ui import pages, session
 from lab_ui.results_view import ALERTS
-from repro_core.results.timeline import load_timeline
+from repro_core.results.timeline import TimelineEntry, load_timeline
 from repro_core.views.findings import LIVE_COLUMN, findings_chart, findings_frame, home_findings
 from repro_core.views.story import outcome_of
 
 ICONS = {"good": ":material/check_circle:", "bad": ":material/link:", "caution": ":material/warning:", "neutral": ":material/info:",
          "failed": ":material/error:", "missing": ":material/help:"}  # fmt: skip
+
+
+@st.cache_resource(show_spinner=False)
+def committed_timeline() -> list[TimelineEntry]:
+    """The committed reports, read once per server: they change only with a new checkout (a visit to Home re-reads none)."""
+    return load_timeline()
 
 
 def live_verdicts() -> dict[str, tuple[str, str]]:
@@ -28,7 +34,7 @@ def findings_view(chart_area) -> None:
     """Three verdict cards in a row (stacked on a phone); in `chart_area` (below the page's first button) the chart they come
     from and a link to the page that runs it live."""
     try:
-        entries = load_timeline()
+        entries = committed_timeline()
     except (OSError, ValueError) as exc:
         st.error(f"The committed timeline reports cannot be read: {exc}", icon=":material/error:")
         entries = []
