@@ -18,6 +18,7 @@ from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions, RunRecord
+from repro_core.views.story import settings_label
 from repro_core.vocabulary import DEFAULT_KERNEL
 
 PARAMS = "lab_params"
@@ -207,16 +208,12 @@ def why_start_over(rows: PageRows | None, state: MutableMapping, runner: CellRun
     if rows is None or not rows.records:
         return None
     if cell_settings(rows.params) != cell_settings(current_params(state)):
-        return f"the settings changed (the {len(rows.records)} earlier row(s) used {settings_text(rows.params)})"
+        return f"the settings changed (the {len(rows.records)} earlier row(s) used {settings_label(rows.params, rows.versions)})"
     if rows.kernel_name and runner.kernel_name and rows.kernel_name != runner.kernel_name:
         return f"the kernel changed (the {len(rows.records)} earlier row(s) ran in {rows.kernel_name})"
     if rows.runner_id not in (0, id(runner)):
         return f"the session's kernel was replaced, so kernel starts count from 1 again ({len(rows.records)} earlier row(s))"
     return None
-
-
-def settings_text(params: StoryParams) -> str:
-    return f"seed {params.seed}, {params.epochs} epochs, engine {params.engine}"
 
 
 def rows_for_run(state: MutableMapping, slot: str, runner: CellRunner) -> tuple[PageRows, str | None]:
