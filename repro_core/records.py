@@ -41,6 +41,8 @@ class KernelVersions:
     platform: str = ""
     hash_randomization: bool = True
     numpy: str = ""
+    backend: str = "tensorflow"  # Keras 3's backend (tf.keras is always TensorFlow's)
+    backend_version: str = ""  # that backend's version ("" in reports from before backends)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class RunRecord:
     engine: str
     kernelspec: str
     kernel_start: int = 1
+    backend: str = "tensorflow"  # reports from before backends were all TensorFlow's
+    backend_version: str = ""
 
     @property
     def fingerprints(self) -> tuple[str, str]:
@@ -90,6 +94,31 @@ def verdict(records: Sequence[RunRecord]) -> str:
     return "drift"
 
 
+@dataclass(frozen=True)
+class Repeats:
+    """Which half of a rerun repeated: the weights before training (initial: the initializers' seeds) and after it
+    (trained: also the shuffle). None with fewer than two reruns. The seed switches tell the two apart."""
+
+    initial: bool | None
+    trained: bool | None
+
+
+def repeats(records: Sequence[RunRecord]) -> Repeats:
+    """Did every rerun give the first one's before-training / after-training SHA-256? Pass rows judged together."""
+    if len(records) < 2:
+        return Repeats(None, None)
+    first = in_order(records)[0]
+    return Repeats(all(r.before_sha256 == first.before_sha256 for r in records), all(r.after_sha256 == first.after_sha256 for r in records))
+
+
+def repeats_words(found: Repeats) -> str:
+    """"initial weights repeat, trained weights differ": the one phrasing of a Repeats on every screen."""
+    if found.initial is None:
+        return "one rerun: nothing to compare yet"
+    return (f"initial weights {'repeat' if found.initial else 'differ'}, "
+            f"trained weights {'repeat' if found.trained else 'differ'}")  # fmt: skip
+
+
 def by_scenario(records: Sequence[RunRecord]) -> dict[str, list[RunRecord]]:
     """Records grouped by scenario (in order of first appearance), each group in (kernel start, rerun) order."""
     grouped: dict[str, list[RunRecord]] = {}
@@ -110,6 +139,10 @@ class RowGroup:
     @property
     def verdict(self) -> str:
         return verdict(self.records)
+
+    @property
+    def repeats(self) -> Repeats:
+        return repeats(self.records)
 
 
 def row_groups(records: Sequence[RunRecord], spanning: Collection[str]) -> list[RowGroup]:

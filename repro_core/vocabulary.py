@@ -69,11 +69,88 @@ MODELS = {k.name: k for k in (
     Kind("factory", "factory", "a new model from the factory every rerun"),
     Kind("restored", "restored weights", "the global model, its weights reset with set_weights() to the setup's initial weights every rerun"),
 )}
-RESEEDS = {k.name: k for k in (
-    Kind("none", "no reseed", "no reseeding in the cell"),
-    Kind("tf", "tf.random.set_seed", "tf.random.set_seed(seed)"),
-    Kind("full", "keras.utils.set_random_seed", "keras.utils.set_random_seed(seed) (Python, NumPy and TensorFlow)"),
-)}
+@dataclass(frozen=True)
+class Backend:
+    """A Keras 3 backend (KERAS_BACKEND's value). `seed_call`: the backend's own global seed, "" where it has none (JAX:
+    its random numbers come from explicit keys)."""
+
+    name: str
+    label: str
+    seed_call: str
+
+
+BACKENDS = {b.name: b for b in (
+    Backend("tensorflow", "TensorFlow", "tf.random.set_seed"),
+    Backend("jax", "JAX", ""),
+    Backend("torch", "PyTorch", "torch.manual_seed"),
+)}  # fmt: skip
+DEFAULT_BACKEND = "tensorflow"
+
+
+def backend_label(name: str) -> str:
+    return BACKENDS[name].label if name in BACKENDS else name
+
+
+def check_backend(name: object) -> str:
+    return choice("backend", name, BACKENDS)
+
+
+# The generators a cell can reseed one by one: which one controls what is what the lab measures, per backend.
+GENERATORS = {k.name: k for k in (
+    Kind("python", "random.seed", "Python's random module"),
+    Kind("numpy", "np.random.seed", "NumPy's global generator"),
+    Kind("backend", "the backend's seed", "the backend's global seed (tf.random.set_seed, torch.manual_seed; JAX has none)"),
+)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Reseed:
+    """What a recipe's cell reseeds before building: a set of GENERATORS, or all of them at once through
+    `keras.utils.set_random_seed` (`everything`)."""
+
+    name: str
+    generators: tuple[str, ...]
+    everything: bool = False
+
+    def code(self, backend: str = DEFAULT_BACKEND) -> str:
+        """In code words: "random.seed + tf.random.set_seed", "keras.utils.set_random_seed", "no reseed"."""
+        if self.everything:
+            return "keras.utils.set_random_seed"
+        if not self.generators:
+            return "no reseed"
+        return " + ".join(seed_code(generator, backend) for generator in self.generators)
+
+    @property
+    def description(self) -> str:
+        if self.everything:
+            return "keras.utils.set_random_seed(seed): Python, NumPy and the backend together"
+        if not self.generators:
+            return "no reseeding in the cell"
+        return "reseed " + ", ".join(GENERATORS[g].description for g in self.generators)
+
+
+def seed_code(generator: str, backend: str = DEFAULT_BACKEND) -> str:
+    """A generator's seed call on a backend ("no backend seed on JAX" where there is none)."""
+    if generator != "backend":
+        return GENERATORS[generator].code
+    found = BACKENDS[check_backend(backend)]
+    return found.seed_call or f"no backend seed on {found.label}"
+
+
+# The article's tf.random.set_seed keeps its id "tf": on every backend it is that backend's own seed.
+RESEEDS = {r.name: r for r in (
+    Reseed("none", ()),
+    Reseed("python", ("python",)),
+    Reseed("numpy", ("numpy",)),
+    Reseed("tf", ("backend",)),
+    Reseed("python-numpy", ("python", "numpy")),
+    Reseed("python-tf", ("python", "backend")),
+    Reseed("numpy-tf", ("numpy", "backend")),
+    Reseed("python-numpy-tf", ("python", "numpy", "backend")),
+    Reseed("full", ("python", "numpy", "backend"), everything=True),
+)}  # fmt: skip
+# What the matrix runs unless asked for more: no reseed, the article's line, that line plus random.seed, and Keras's own.
+DEFAULT_RESEEDS = ("none", "tf", "python-tf", "full")
 
 
 @dataclass(frozen=True)
@@ -94,7 +171,11 @@ class Recipe:
     @property
     def title(self) -> str:
         """In words, for headings and chart titles: "factory + tf.random.set_seed"."""
-        return f"{MODELS[self.model].code} + {RESEEDS[self.reseed].code}"
+        return self.title_on(DEFAULT_BACKEND)
+
+    def title_on(self, backend: str) -> str:
+        """The title with the backend's own seed call ("factory + torch.manual_seed")."""
+        return f"{MODELS[self.model].code} + {RESEEDS[self.reseed].code(backend)}"
 
     @property
     def name(self) -> str:
@@ -122,22 +203,44 @@ class Scenario:
     def recipe(self, engine: str) -> Recipe:
         return Recipe(self.model, self.reseed, engine)
 
+    def title_on(self, backend: str) -> str:
+        """The title with the backend's own seed call where the article wrote tf.random.set_seed."""
+        return self.title if backend == DEFAULT_BACKEND else self.title.replace("tf.random.set_seed", seed_code("backend", backend))
 
-SCENARIOS = {s.name: s for s in (
+
+def switch_scenario_name(reseed: str) -> str:
+    """The factory scenario that reseeds `reseed`'s generators: factory-<reseed>-seed (factory-tf-seed is the article's fix)."""
+    return f"factory-{choice('reseed', reseed, RESEEDS)}-seed"
+
+
+_NAMED_SCENARIOS = (
     Scenario("global-model", "Global model + tf.random.set_seed", "global", "tf",
              "One model built in the setup cell; each rerun reseeds TensorFlow, compiles and fits it."),
     Scenario("factory-tf-seed", "Factory + tf.random.set_seed (the article's fix)", "factory", "tf",
              "The article's fix: each rerun calls tf.random.set_seed, builds a new model, compiles, fits."),
     Scenario("factory-full-seed", "Factory + keras.utils.set_random_seed", "factory", "full",
              "Each rerun calls keras.utils.set_random_seed (Python, NumPy, TF), builds, compiles, fits."),
+    Scenario("factory-python-tf-seed", "Factory + random.seed + tf.random.set_seed (the fix plus one line)", "factory", "python-tf",
+             "The article's fix plus random.seed: each rerun reseeds Python's random and TensorFlow, builds, compiles, fits."),
     Scenario("fresh-kernel", "A new kernel per rerun", "factory", "tf",
              "Each rerun in a newly started kernel: setup cell, then the article's fix.", restart_every_rerun=True),
     Scenario("restart", "Restart the kernel", "factory", "tf",
              "The article's fix re-run N times in one kernel, then once more after restarting the kernel.", restart_then_once=True),
-)}  # fmt: skip
+)  # fmt: skip
+# One factory scenario per reseed (the seed switches): the named ones above, and one for each other set of generators.
+_SWITCHES = tuple(
+    Scenario(switch_scenario_name(name), f"Factory + {reseed.code()}", "factory", name,
+             f"Each rerun does {reseed.description}, then builds a new model, compiles and fits it.")
+    for name, reseed in RESEEDS.items()
+    if switch_scenario_name(name) not in {s.name for s in _NAMED_SCENARIOS}
+)  # fmt: skip
+SCENARIOS = {s.name: s for s in _NAMED_SCENARIOS + _SWITCHES}
+SWITCH_SCENARIOS = tuple(switch_scenario_name(name) for name in RESEEDS)
 # What `python -m repro_core story` runs by default (and the timeline measures), and the Home page's "Run the whole story".
 STORY_SCENARIOS = ("global-model", "factory-tf-seed", "factory-full-seed", "fresh-kernel")
 WHOLE_STORY = ("global-model", "factory-tf-seed", "factory-full-seed", "restart")
+# What a recorded backend report holds: the story, then every seed switch it does not already run.
+BACKEND_REPORT_SCENARIOS = STORY_SCENARIOS + tuple(name for name in SWITCH_SCENARIOS if name not in STORY_SCENARIOS)
 # What records' row groups take as `spanning` (records cannot import this module): one verdict across kernel starts.
 SPANS_KERNEL_STARTS = frozenset(name for name, scenario in SCENARIOS.items() if scenario.spans_kernel_starts)
 

@@ -18,7 +18,7 @@ from repro_core.recipes import cells
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, StoryParams
 from repro_core.records import RunRecord, verdict
 from repro_core.validation import choice, flag, whole_number
-from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SELECTABLE_ENGINES, Recipe
+from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_RESEEDS, DEFAULT_SEED, MODELS, RESEEDS, SELECTABLE_ENGINES, Recipe
 
 PARALLELISM_MAX = 8
 DEFAULT_MODELS = ("global", "factory")  # "restored" is offered, not part of the default grid
@@ -35,7 +35,7 @@ class MatrixOptions:
     dropout: bool = False
     engines: tuple[str, ...] = tuple(SELECTABLE_ENGINES)
     models: tuple[str, ...] = DEFAULT_MODELS
-    reseeds: tuple[str, ...] = tuple(RESEEDS)
+    reseeds: tuple[str, ...] = DEFAULT_RESEEDS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reruns", whole_number("reruns", self.reruns, 1, RERUNS_MAX))

@@ -140,4 +140,6 @@ def make_record(label: str, rerun: int, kernel_start: int, result: CellResult, v
         engine=versions.engine,
         kernelspec=versions.kernelspec,
         kernel_start=kernel_start,
+        backend=versions.backend,
+        backend_version=versions.backend_version,
     )

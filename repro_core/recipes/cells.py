@@ -1,6 +1,7 @@
 """Every notebook cell the lab shows and runs: the string a page displays is the one the kernel executes.
 Variable parts are validated numbers or allow-listed names, so no visitor text reaches code. Cells run on Python >= 3.8 and
-TensorFlow 2.9 to 2.21. A notebook: the setup cell, the environment cell, optionally the recorder cell, then a recipe cell re-run N times."""
+TensorFlow 2.9 to 2.21, or Keras 3 on JAX or PyTorch (the backend is set in the setup cell).
+A notebook: the setup cell, the environment cell, optionally the recorder cell, then a recipe cell re-run N times."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from repro_core.recipes.model_spec import ACTIVATIONS, OPTIMIZERS, ModelSpec
 from repro_core.recipes.settings import StoryParams
 from repro_core.validation import choice, whole_number
-from repro_core.vocabulary import DEFAULT_SEED, ENGINES, HASH_SEED_MAX, SCENARIOS, Recipe
+from repro_core.vocabulary import BACKENDS, DEFAULT_BACKEND, DEFAULT_SEED, ENGINES, HASH_SEED_MAX, RESEEDS, SCENARIOS, Recipe, check_backend
 
 ARTICLE_TF_VERSION = "2.9"
 
@@ -77,11 +78,19 @@ def weight_checksum(net, label):
 '''
 
 
-def engine_preamble(engine: str, hash_seed: int | None = None) -> str:
-    """A reader's plain kernel lacks the lab's TF_USE_LEGACY_KERAS, so the cell sets the engine before TensorFlow is imported;
-    PYTHONHASHSEED cannot be set from inside a running interpreter, so the cell only says what the kernel was started with."""
+def engine_preamble(engine: str, hash_seed: int | None = None, backend: str = DEFAULT_BACKEND) -> str:
+    """A reader's plain kernel lacks the lab's TF_USE_LEGACY_KERAS, so the cell sets the engine before TensorFlow is imported
+    (and KERAS_BACKEND before Keras is); PYTHONHASHSEED cannot be set from inside a running interpreter, so the cell only says
+    what the kernel was started with."""
     choice("engine", engine, ENGINES)
-    if engine == "tf_keras":
+    if check_backend(backend) != DEFAULT_BACKEND:
+        lines = [
+            f"# Keras engine: Keras 3 on {BACKENDS[backend].label}. Keras reads KERAS_BACKEND when it is first imported, so it is",
+            "# set here, before `import keras` (the lab started this kernel without it).",
+            "import os",
+            f'os.environ["KERAS_BACKEND"] = "{backend}"',
+        ]
+    elif engine == "tf_keras":
         lines = [
             "# Keras engine: tf_keras. TensorFlow reads TF_USE_LEGACY_KERAS when it is first imported, so it is set",
             "# here, before `import tensorflow` (the lab also started this kernel with it; TF < 2.16 ignores it).",
@@ -111,24 +120,40 @@ def engine_preamble(engine: str, hash_seed: int | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _article_model_lines(model: ArticleModel) -> str:
+def _keras_imports(backend: str) -> str:
+    """TensorFlow's cells import its tf.keras, as the article does; on another backend, Keras 3 itself (and torch, whose
+    seed the cells call)."""
+    if backend == DEFAULT_BACKEND:
+        return ("import tensorflow as tf\n"
+                "from tensorflow import keras  # Keras 3, or tf_keras when TF_USE_LEGACY_KERAS=1\n"
+                "from tensorflow.keras import layers\n")  # fmt: skip
+    torch = "import torch\n" if backend == "torch" else ""
+    return f"import keras  # Keras 3 on {BACKENDS[backend].label} (KERAS_BACKEND above)\nfrom keras import layers\n{torch}"
+
+
+def backend_seed_line(backend: str, seed: int) -> str:
+    """The backend's own seed call, or a comment saying it has none (JAX draws from explicit keys)."""
+    call = BACKENDS[check_backend(backend)].seed_call
+    if not call:
+        return f"# No backend seed: {BACKENDS[backend].label} has no global generator to seed (tf.random.set_seed has no counterpart).\n"
+    return f"{call}({int(seed)})\n"
+
+
+def _article_model_lines(model: ArticleModel, backend: str = DEFAULT_BACKEND) -> str:
     dropout_line = "    net.add(layers.Dropout(0.5))  # a second source of randomness\n" if model.dropout else ""
+    data = "tf.ones((3, 3))" if backend == DEFAULT_BACKEND else "keras.ops.ones((3, 3))"
     return f'''# Start of the notebook: seed every generator, as the article recommends.
 os.environ["PYTHONHASHSEED"] = "0"  # only affects processes started later, not this kernel
 
 import hashlib
 import random
 import numpy as np
-import tensorflow as tf
-from tensorflow import keras  # Keras 3, or tf_keras when TF_USE_LEGACY_KERAS=1
-from tensorflow.keras import layers
-
+{_keras_imports(backend)}
 np.random.seed({NOTEBOOK_NUMPY_SEED})
 random.seed({NOTEBOOK_PYTHON_SEED})
-tf.random.set_seed({int(model.seed)})
-
+{backend_seed_line(backend, model.seed)}
 # Three samples of three ones, three targets.
-x = tf.ones((3, 3))
+x = {data}
 y = np.array([3, 2, 1])
 
 
@@ -184,10 +209,15 @@ def MLP():
 '''
 
 
-def setup_cell(model: ArticleModel | ModelSpec, engine: str, hash_seed: int | None = None) -> str:
+def setup_cell(model: ArticleModel | ModelSpec, engine: str, hash_seed: int | None = None, backend: str = DEFAULT_BACKEND) -> str:
     """The first cell of every lab notebook: engine, imports, data, the factory MLP(), the checksum, the global model."""
-    body = _article_model_lines(model) if isinstance(model, ArticleModel) else _spec_model_lines(model)
-    return f'''{engine_preamble(engine, hash_seed)}{body}
+    if isinstance(model, ArticleModel):
+        body = _article_model_lines(model, check_backend(backend))
+    elif check_backend(backend) == DEFAULT_BACKEND:
+        body = _spec_model_lines(model)
+    else:
+        raise ValueError(f"your model's cells run on TensorFlow kernels only; this kernel runs Keras on {BACKENDS[backend].label}")
+    return f'''{engine_preamble(engine, hash_seed, backend)}{body}
 
 {CHECKSUM_CELL_SOURCE}
 summarize_keras_trainable_variables = weight_checksum  # the article's name for it
@@ -197,11 +227,32 @@ model = MLP()  # the global model that the "global" recipes keep re-fitting
 
 
 def story_setup_cell(params: StoryParams, hash_seed: int | None = None) -> str:
-    return setup_cell(ArticleModel(params.seed), params.engine, hash_seed)
+    return setup_cell(ArticleModel(params.seed), params.engine, hash_seed, params.backend)
 
 
-_RESEED_LINE = {"none": "", "tf": "tf.random.set_seed({seed})\n", "full": "keras.utils.set_random_seed({seed})\n"}
-_RESEED_WORDS = {"none": "no reseeding", "tf": "reseed TensorFlow", "full": "seed Python, NumPy and TensorFlow together"}
+_GENERATOR_LINE = {"python": "random.seed({seed})\n", "numpy": "np.random.seed({seed})\n"}
+_GENERATOR_WORDS = {"python": "Python's random", "numpy": "NumPy"}
+
+
+def reseed_lines(reseed: str, seed: int, backend: str = DEFAULT_BACKEND) -> str:
+    """The reseed's lines, one generator a line in RESEEDS order (keras.utils.set_random_seed alone for "full")."""
+    found = RESEEDS[choice("reseed", reseed, RESEEDS)]
+    if found.everything:
+        return f"keras.utils.set_random_seed({int(seed)})\n"
+    return "".join(backend_seed_line(backend, seed) if g == "backend" else _GENERATOR_LINE[g].format(seed=int(seed)) for g in found.generators)
+
+
+def reseed_words(reseed: str, backend: str = DEFAULT_BACKEND) -> str:
+    """"reseed TensorFlow", "reseed Python's random and PyTorch", "no reseeding": what the cell's first comment says."""
+    found, label = RESEEDS[choice("reseed", reseed, RESEEDS)], BACKENDS[check_backend(backend)].label
+    if found.everything:
+        return f"seed Python, NumPy and {label if BACKENDS[backend].seed_call else 'Keras'} together"
+    if not found.generators:
+        return "no reseeding"
+    names = [_GENERATOR_WORDS.get(g) or (label if BACKENDS[backend].seed_call else f"nothing on {label} (no global seed)") for g in found.generators]
+    return "reseed " + (" and ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} and {names[-1]}")
+
+
 _MODEL_LINE = {"global": "", "factory": "model = MLP()\n", "restored": "model.set_weights(initial_weights)\n"}
 _MODEL_WORDS = {
     "global": "then compile and fit the SAME model again",
@@ -210,9 +261,10 @@ _MODEL_WORDS = {
 }
 
 
-def recipe_cell(recipe: Recipe, training: Training, seed: int) -> str:
+def recipe_cell(recipe: Recipe, training: Training, seed: int, backend: str = DEFAULT_BACKEND) -> str:
     """The cell re-run once per rerun: the recipe's reseed and model lines, then compile, checksum, fit, checksum."""
-    head = f"{_RESEED_WORDS[recipe.reseed][:1].upper()}{_RESEED_WORDS[recipe.reseed][1:]}, {_MODEL_WORDS[recipe.model]}."
+    words = reseed_words(recipe.reseed, backend)
+    head = f"{words[:1].upper()}{words[1:]}, {_MODEL_WORDS[recipe.model]}."
     if (recipe.model, recipe.reseed) == ("factory", "tf"):
         head = "The article's fix: " + head[:1].lower() + head[1:]
     elif recipe.model == "global":
@@ -221,7 +273,7 @@ def recipe_cell(recipe: Recipe, training: Training, seed: int) -> str:
     shuffle = "" if training.shuffle is None else f", shuffle={bool(training.shuffle)!r}"
     return (
         f"# {head}\n"
-        + _RESEED_LINE[recipe.reseed].format(seed=int(seed))
+        + reseed_lines(recipe.reseed, seed, backend)
         + _MODEL_LINE[recipe.model]
         + f"optimizer = {training.optimizer}\n"
         + f'model.compile(loss="mse", optimizer=optimizer{metrics})\n'
@@ -234,7 +286,7 @@ def recipe_cell(recipe: Recipe, training: Training, seed: int) -> str:
 
 def scenario_cell(scenario: str, params: StoryParams) -> str:
     """A story scenario's cell: its recipe on the sidebar's engine, trained as in the article."""
-    return recipe_cell(SCENARIOS[scenario].recipe(params.engine), article_training(params), params.seed)
+    return recipe_cell(SCENARIOS[scenario].recipe(params.engine), article_training(params), params.seed, params.backend)
 
 
 # Run after the setup cell by the matrix and the audit (see the cell's first line).
@@ -306,7 +358,7 @@ import sys
 
 
 def _keras_package():
-    """Which package `tf.keras` is here, and its version (the lab names the engine from these)."""
+    """Which package `keras` is here, and its version (the lab names the engine from these)."""
     if keras.__name__.startswith("tf_keras"):
         import tf_keras
         return "tf_keras", tf_keras.__version__
@@ -317,7 +369,27 @@ def _keras_package():
     return "keras", version
 
 
+def _backend():
+    """Keras's backend and that library's version (tf.keras, Keras 2 included, always runs on TensorFlow)."""
+    name = keras.backend.backend() if hasattr(keras.backend, "backend") else "tensorflow"
+    return name, getattr(sys.modules.get(name), "__version__", "")
+
+
+def _devices():
+    if "tensorflow" in sys.modules:
+        return "GPU" if sys.modules["tensorflow"].config.list_physical_devices("GPU") else "CPU"
+    if _backend()[0] == "torch":
+        return "GPU" if sys.modules["torch"].cuda.is_available() else "CPU"
+    if _backend()[0] == "jax":
+        return "CPU" if sys.modules["jax"].default_backend() == "cpu" else "GPU"
+    return "CPU"
+
+
 def _op_determinism():
+    if _backend()[0] == "torch":
+        return bool(sys.modules["torch"].are_deterministic_algorithms_enabled())
+    if "tensorflow" not in sys.modules:
+        return False
     try:
         from tensorflow.python.framework import config as tf_config
         return bool(tf_config.is_op_determinism_enabled())
@@ -328,10 +400,12 @@ def _op_determinism():
 lab_environment = {
     "python": platform.python_version(),
     "numpy": np.__version__,
-    "tensorflow": tf.__version__,
+    "tensorflow": getattr(sys.modules.get("tensorflow"), "__version__", ""),
     "keras_package": _keras_package()[0],
     "keras": _keras_package()[1],
-    "devices": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
+    "backend": _backend()[0],
+    "backend_version": _backend()[1],
+    "devices": _devices(),
     "op_determinism": _op_determinism(),
     "platform": platform.platform(),
     "hash_randomization": bool(sys.flags.hash_randomization),

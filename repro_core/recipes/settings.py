@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from repro_core.validation import choice, real_number, whole_number
-from repro_core.vocabulary import DEFAULT_SEED, ENGINES
+from repro_core.vocabulary import DEFAULT_BACKEND, DEFAULT_SEED, ENGINES, check_backend
 
 SEED_MAX = 2**31 - 1
 RERUNS_MAX = 10
@@ -24,6 +24,7 @@ class StoryParams:
     batch_size: int = 1
     learning_rate: float = 0.001
     engine: str = "keras3"
+    backend: str = DEFAULT_BACKEND  # the kernel's: a JAX or PyTorch kernel runs Keras 3 on that backend
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seed", whole_number("seed", self.seed, 0, SEED_MAX))
@@ -32,3 +33,6 @@ class StoryParams:
         object.__setattr__(self, "batch_size", whole_number("batch size", self.batch_size, 1, BATCH_MAX))
         object.__setattr__(self, "learning_rate", real_number("learning rate", self.learning_rate, 0.0, 1.0, low_open=True))
         choice("engine", self.engine, ENGINES)  # keras2 when the kernel offers only it (TensorFlow < 2.16)
+        check_backend(self.backend)
+        if self.backend != DEFAULT_BACKEND and self.engine != "keras3":
+            raise ValueError(f"only Keras 3 runs on {self.backend}; engine {self.engine!r} is TensorFlow's")

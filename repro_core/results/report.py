@@ -9,7 +9,7 @@ import math
 import platform
 import re
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from functools import partial
@@ -18,11 +18,11 @@ from pathlib import Path
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord, verdicts_by_scenario
 from repro_core.validation import choice, flag, matching, real_number, whole_number
-from repro_core.vocabulary import ENGINES, SPANS_KERNEL_STARTS
+from repro_core.vocabulary import BACKENDS, ENGINES, SPANS_KERNEL_STARTS
 
 SCHEMA = "keras-reproducibility-lab/report"
-SCHEMA_VERSION = 2  # 2 adds the lab commit, an error field, and numpy among the kernel versions
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3  # 2 adds the lab commit, an error field, and numpy among the kernel versions; 3 the Keras backend
+READABLE_VERSIONS = (1, 2, 3)
 MAX_REPORT_BYTES = 1_000_000
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^([0-9a-f]{40}|)$")
@@ -123,7 +123,8 @@ def parse_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Report
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise ValueError("the file is not a Keras Reproducibility Lab report (no matching 'schema')")
     if document.get("schema_version") not in READABLE_VERSIONS:
-        raise ValueError(f"unsupported report version {document.get('schema_version')!r}; this lab reads versions 1 and 2")
+        readable = ", ".join(map(str, READABLE_VERSIONS))
+        raise ValueError(f"unsupported report version {document.get('schema_version')!r}; this lab reads versions {readable}")
     records = document.get("records")
     if not isinstance(records, list):
         raise ValueError("'records' must be a list")
@@ -167,8 +168,13 @@ def _version(example: str) -> partial[str]:
     return partial(matching, pattern=VERSION, description=f"a version such as {example}")
 
 
-def _numpy(name: str, value: object) -> str:
-    return "" if value == "" else _version("2.4.6")(name, value)  # version 1 reports have no numpy
+def _optional_version(example: str) -> Callable[[str, object], str]:
+    """A version, or "" (version 1 reports have no numpy; a JAX or PyTorch kernel has no TensorFlow)."""
+    check = _version(example)
+    return lambda name, value: "" if value == "" else check(name, value)
+
+
+_numpy = _optional_version("2.4.6")
 
 
 # Each field's check, called as check("where.field", value).
@@ -179,19 +185,23 @@ _COUNT = partial(whole_number, low=1, high=10_000, echo=False)
 _RECORD = {
     "scenario": partial(matching, pattern=SCENARIO, description="a scenario name (letters, digits, '.', '_', '-')"), "rerun": _COUNT,
     "before_sum": _ANY_REAL, "after_sum": _ANY_REAL, "before_sha256": _FINGERPRINT, "after_sha256": _FINGERPRINT, "seconds": _ANY_REAL,
-    "python": _version("3.11.7"), "tensorflow": _version("2.21.0"), "keras": _version("3.15.1"),
+    "python": _version("3.11.7"), "tensorflow": _optional_version("2.21.0"), "keras": _version("3.15.1"),
     "engine": partial(choice, allowed=ENGINES, echo=False), "kernelspec": _KERNELSPEC_NAME, "kernel_start": _COUNT,
+    "backend": partial(choice, allowed=BACKENDS, echo=False), "backend_version": _optional_version("0.10.2"),
 }  # fmt: skip
+# Record fields a report may lack (older schemas), and the value they then have.
+_RECORD_DEFAULTS = {"kernel_start": 1, "backend": "tensorflow", "backend_version": ""}
 # The lab's known settings; other keys (a newer lab's) are kept as bounded text.
 _SETTINGS = {
     **dict.fromkeys(("seed", "reruns", "epochs", "batch_size"), partial(whole_number, low=0, high=2**32, echo=False)),
     "learning_rate": _ANY_REAL,
     "engine": partial(choice, allowed=ENGINES, echo=False),
+    "backend": partial(choice, allowed=BACKENDS, echo=False),
     "kernel": _KERNELSPEC_NAME,
 }
 # What the kernel reports; any other key in the kernel block is not the lab's and is dropped.
 _KERNEL = {
-    **{key: _RECORD[key] for key in ("python", "tensorflow", "keras", "engine", "kernelspec")},
+    **{key: _RECORD[key] for key in ("python", "tensorflow", "keras", "engine", "kernelspec", "backend", "backend_version")},
     "numpy": _numpy,
     "devices": partial(choice, allowed=DEVICES, echo=False),
     "op_determinism": partial(flag, echo=False),
@@ -204,7 +214,7 @@ def _record(raw: object, index: int) -> RunRecord:
     where = f"records[{index}]"
     if not isinstance(raw, dict):
         raise ValueError(f"{where} must be an object")
-    missing = [name for name in RECORD_FIELDS if name not in raw and name != "kernel_start"]  # schema 1 has no kernel_start
+    missing = [name for name in RECORD_FIELDS if name not in raw and name not in _RECORD_DEFAULTS]
     if missing:
         raise ValueError(f"{where} lacks {', '.join(missing)}")
-    return RunRecord(**{name: _RECORD[name](f"{where}.{name}", raw.get(name, 1)) for name in RECORD_FIELDS})
+    return RunRecord(**{name: _RECORD[name](f"{where}.{name}", raw.get(name, _RECORD_DEFAULTS.get(name))) for name in RECORD_FIELDS})

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from repro_core.experiments.matrix import MatrixOptions, check_parallelism, run_matrix
+from repro_core.experiments.matrix import DEFAULT_MODELS, MatrixOptions, check_parallelism, run_matrix
 from repro_core.experiments.story import run_story
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.vocabulary import Recipe
+from repro_core.vocabulary import DEFAULT_RESEEDS, SELECTABLE_ENGINES, Recipe
 
 SMALL = {"reruns": 2, "epochs": 2, "engines": ("keras3",)}
 
@@ -27,7 +27,7 @@ def result_of(matrix, model: str, reseed: str, engine: str):
 
 @pytest.mark.parametrize(
     "bad",
-    [{"reruns": 0}, {"reruns": 11}, {"epochs": 0}, {"epochs": 51}, {"engines": ()}, {"engines": ("jax",)}, {"reseeds": ("numpy",)}, {"shuffle": 1}],
+    [{"reruns": 0}, {"reruns": 11}, {"epochs": 0}, {"epochs": 51}, {"engines": ()}, {"engines": ("jax",)}, {"reseeds": ("torch",)}, {"shuffle": 1}],
 )
 def test_options_are_validated(bad):
     with pytest.raises(ValueError):
@@ -42,9 +42,9 @@ def test_parallelism_is_validated(bad):
         run_matrix(MatrixOptions(**SMALL), parallelism=bad)
 
 
-def test_full_grid_has_twelve_recipes():
+def test_default_grid_is_models_by_default_reseeds_by_engines():
     combos = MatrixOptions().recipes()
-    assert len(combos) == 12 and len(set(combos)) == 12
+    assert len(combos) == len(DEFAULT_MODELS) * len(DEFAULT_RESEEDS) * len(SELECTABLE_ENGINES) == 16 and len(set(combos)) == 16
 
 
 @pytest.mark.kernel
