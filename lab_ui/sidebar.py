@@ -9,7 +9,7 @@ from lab_ui.server import hosting
 from repro_core.kernels.kernelspecs import KernelSpecInfo, kernel_labels, kernelspecs
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.views.story import settings_label
-from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, ENGINES, SELECTABLE_ENGINES, engine_label
+from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, ENGINES, SELECTABLE_ENGINES, backend_release, engine_label
 
 REJECTED = "lab_rejections_this_run"
 
@@ -103,7 +103,8 @@ def env_card(key: str = "env_card") -> None:
         if versions is None:
             st.caption("Python / TensorFlow / Keras: not started yet — reported by the kernel once it has run the setup cell.")
         else:
-            st.markdown(f"Python **{versions.python}** · TensorFlow **{versions.tensorflow}** · {engine_label(versions.engine)} **{versions.keras}**")
+            trained_on = backend_release(versions.backend, versions.backend_release).split(" ", 1)
+            st.markdown(f"Python **{versions.python}** · {trained_on[0]} **{trained_on[1]}** · {engine_label(versions.engine)} **{versions.keras}**")
             st.markdown(
                 f"Device: **{versions.devices}** · op determinism: **{'on' if versions.op_determinism else 'off'}** · "
                 f"hash randomization: **{'on' if versions.hash_randomization else 'off'}**"

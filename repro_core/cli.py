@@ -32,8 +32,18 @@ from repro_core.results.ipynb_check import main as check_main
 from repro_core.results.report import MAX_REPORT_BYTES, parse_report
 from repro_core.validation import real_number
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
-from repro_core.views.story import COL_SECONDS, outcome_of, records_frame
-from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
+from repro_core.views.story import COL_SECONDS, outcome_of, records_frame, repeats_text
+from repro_core.vocabulary import (
+    DEFAULT_KERNEL,
+    DEFAULT_SEED,
+    MODELS,
+    RESEEDS,
+    SCENARIOS,
+    STORY_SCENARIOS,
+    WHOLE_STORY,
+    backend_release,
+    check_scenario,
+)
 
 T = TypeVar("T")
 
@@ -187,7 +197,7 @@ def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
 
 
 def _kernel_line(v) -> str:
-    return f"Python {v.python}, TensorFlow {v.tensorflow}, {v.engine} {v.keras}, kernel {v.kernelspec}"
+    return f"Python {v.python}, {backend_release(v.backend, v.backend_release)}, {v.engine} {v.keras}, kernel {v.kernelspec}"
 
 
 def _print_frame(frame) -> None:
@@ -212,7 +222,7 @@ def _print_story(results: Sequence[ScenarioResult], fmt: str) -> None:
             print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
             _print_rows(result.records)
             found = outcome_of(result.records)  # what the scenario's page headlines (the restart check for restart)
-            print(f"verdict: {found.name} ({found.sentence})\n")
+            print(f"verdict: {found.name} ({found.sentence}) · {repeats_text(result.records)}\n")
 
 
 def _compare(first: str, second: str) -> int:
