@@ -5,6 +5,7 @@ import streamlit as st
 from lab_ui import pages, session
 from repro_core.results.timeline import load_timeline
 from repro_core.views.timeline import summary_sentence
+from repro_core.vocabulary import backend_release
 
 st.title("Why re-running a cell changes the weights")
 
@@ -80,6 +81,6 @@ st.markdown(
 runner = session.peek_runner(st.session_state)
 if runner is not None and runner.versions is not None:
     v = runner.versions
-    st.caption(f"Your session's kernel reports TensorFlow {v.tensorflow}, Keras {v.keras} ({v.engine}), Python {v.python}.")
+    st.caption(f"Your session's kernel reports {backend_release(v.backend, v.backend_release)}, Keras {v.keras} ({v.engine}), Python {v.python}.")
 
 pages.next_page("versions")

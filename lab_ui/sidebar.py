@@ -6,10 +6,10 @@ import streamlit as st
 
 from lab_ui import session
 from lab_ui.server import hosting
-from repro_core.kernels.kernelspecs import KernelSpecInfo, kernel_labels, kernelspecs
+from repro_core.kernels.kernelspecs import KernelSpecInfo, backend_for, kernel_labels, kernelspecs
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.views.story import settings_label
-from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, ENGINES, SELECTABLE_ENGINES, engine_label
+from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, ENGINES, SELECTABLE_ENGINES, backend_release, engine_label
 
 REJECTED = "lab_rejections_this_run"
 
@@ -46,7 +46,7 @@ def sidebar() -> StoryParams:
         st.number_input(session.WIDGET_LABELS["epochs"], min_value=1, max_value=EPOCHS_MAX, value=session.DEFAULTS.epochs, step=1, key="epochs",
                         help="Epochs of model.fit in each rerun (the article uses 10).")  # fmt: skip
         engine = engine_box(kernel)
-        error = session.apply_settings(state, state.get("seed"), state.get("reruns"), state.get("epochs"), engine)
+        error = session.apply_settings(state, state.get("seed"), state.get("reruns"), state.get("epochs"), engine, backend_for(kernel))
         if error:
             st.error(f"Settings not applied: {error}. Still using {settings_label(current)}.")
     return params()
@@ -60,9 +60,11 @@ def kernel_picker() -> KernelSpecInfo | None:
     chosen = names[0]
     if len(names) > 1:
         labels = kernel_labels(kernels)
-        st.selectbox("Kernel: TensorFlow · Python", names, index=names.index(DEFAULT_KERNEL) if DEFAULT_KERNEL in names else 0, key="kernel",
+        first = names.index(DEFAULT_KERNEL) if DEFAULT_KERNEL in names else 0
+        st.selectbox("Kernel: TensorFlow or Keras backend · Python", names, index=first, key="kernel",
                      format_func=lambda name: labels.get(name, name),
-                     help="The Jupyter kernelspec the cells run in, named by the TensorFlow and Python its interpreter has installed "
+                     help="The Jupyter kernelspec the cells run in, named by the TensorFlow (or Keras and its JAX or PyTorch backend) and "
+                     "the Python its interpreter has installed "
                      "(bundled: the lab's own). Changing it shuts down the session's kernel; the next run starts the chosen one.")  # fmt: skip
         chosen = state.get("kernel")
     kernel_error = session.apply_kernel(state, chosen, names)
@@ -103,7 +105,8 @@ def env_card(key: str = "env_card") -> None:
         if versions is None:
             st.caption("Python / TensorFlow / Keras: not started yet — reported by the kernel once it has run the setup cell.")
         else:
-            st.markdown(f"Python **{versions.python}** · TensorFlow **{versions.tensorflow}** · {engine_label(versions.engine)} **{versions.keras}**")
+            trained_on = backend_release(versions.backend, versions.backend_release).split(" ", 1)
+            st.markdown(f"Python **{versions.python}** · {trained_on[0]} **{trained_on[1]}** · {engine_label(versions.engine)} **{versions.keras}**")
             st.markdown(
                 f"Device: **{versions.devices}** · op determinism: **{'on' if versions.op_determinism else 'off'}** · "
                 f"hash randomization: **{'on' if versions.hash_randomization else 'off'}**"

@@ -185,6 +185,16 @@ def kernelspecs() -> dict[str, KernelSpecInfo]:
     return {name: future.result() for name, future in found.items()}
 
 
+def kernelspec_info(name: str) -> KernelSpecInfo | None:
+    """One kernelspec's versions (None when no such kernelspec), without probing the others: what a command needs."""
+    manager = LabKernelSpecManager()
+    try:
+        spec = manager.get_kernel_spec(name)
+    except Exception:  # jupyter_client's NoSuchKernel, or an unreadable kernel.json
+        return None
+    return describe(name, spec.display_name, list(spec.argv))
+
+
 def kernel_labels(infos: dict[str, KernelSpecInfo]) -> dict[str, str]:
     """{kernelspec: picker label}; two kernelspecs with the same label are told apart by name."""
     labels = {name: info.label for name, info in infos.items()}
