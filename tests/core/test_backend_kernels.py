@@ -16,7 +16,8 @@ from repro_core.kernels.kernel import available_kernels
 from repro_core.records import Repeats, RunRecord, by_scenario, repeats, verdicts_by_scenario
 from repro_core.results.report import build_report, parse_report, report_json
 from repro_core.results.timeline import TimelineEntry, backend_report_filename, keras_release_of, load_timeline, report_filename
-from repro_core.vocabulary import SPANS_KERNEL_STARTS, STORY_SCENARIOS
+from repro_core.vocabulary import RESEEDS, SPANS_KERNEL_STARTS, STORY_SCENARIOS, switch_scenario_name
+from timeline.readme import backend_tables_markdown, initial_follows_python, smallest_stable
 from timeline.run import TimelineOptions, check_backends, run_timeline
 from timeline.venvs import (
     BACKEND_PYTHON,
@@ -154,6 +155,35 @@ def test_a_backend_report_is_validated_as_strictly_as_a_release_report(tmp_path,
     _write(tmp_path, name, settings)
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_timeline(tmp_path, backends=True)
+
+
+def _switch_records(backend: str, trained_needs: str) -> list[RunRecord]:
+    """Made-up reruns of every seed switch: initial weights repeat when random is reseeded; trained ones also need
+    `trained_needs` ("numpy" on JAX, "backend" on PyTorch) or keras.utils.set_random_seed."""
+    rows = []
+    for name, reseed in RESEEDS.items():
+        initial = "python" in reseed.generators
+        trained = initial and (reseed.everything or trained_needs in reseed.generators)
+        for rerun in (1, 2, 3):
+            before = "0" * 64 if initial else f"{rerun:064d}"
+            after = "f" * 64 if trained else f"{rerun + 5:064d}"
+            rows.append(RunRecord(switch_scenario_name(name), rerun, 0.5, 0.25, before, after, 1.0, "3.11.7", "", "3.15.1", "keras3",
+                                  f"keras-{backend}", backend=backend, backend_version="1.0"))  # fmt: skip
+    return rows
+
+
+def test_the_readme_says_which_seed_controls_what_from_the_records():
+    entries = []
+    for backend, needs in (("jax", "numpy"), ("torch", "backend")):
+        report = build_report(_switch_records(backend, needs), _backend_settings(backend), None)
+        entries.append(TimelineEntry("", "keras3", report, path=f"keras-3.15-{backend}.json", backend=backend, keras_release="3.15"))
+    assert [smallest_stable(e) for e in entries] == ["random.seed + np.random.seed", "random.seed + torch.manual_seed"]
+    assert all(initial_follows_python(e) for e in entries)
+    tables = backend_tables_markdown(entries)
+    assert "| `random.seed` | repeat / differ | repeat / differ |" in tables
+    assert "| `random.seed` + `np.random.seed` | repeat / repeat | repeat / differ |" in tables
+    assert "the backend's seed is none (JAX has no global seed)" in tables and "the backend's seed is `torch.manual_seed`" in tables
+    assert backend_tables_markdown([]) == "No backend report has records yet."
 
 
 # -- live: the committed backend reports re-run through the CLI (kernel tier) ----------------------------------------------
