@@ -10,7 +10,7 @@ from pathlib import Path
 
 from repro_core.cli import OneLineParser, error_exit, progress_printer
 from repro_core.results.timeline import load_timeline
-from timeline.readme import replace_readme_table, verdict_table_markdown
+from timeline.readme import backend_tables_markdown, replace_readme_backend_tables, replace_readme_table, verdict_table_markdown
 from timeline.run import DEFAULT_REPORTS, TimelineOptions, check_backends, check_releases, run_timeline
 from timeline.venvs import BACKEND_PYTHON, DEFAULT_VENVS, RELEASE_PYTHON, default_python, known_backends, known_releases
 
@@ -36,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--backend-python", metavar="PATH", default="",
                         help=f"base interpreter for new backend venvs (default: pyenv's newest {BACKEND_PYTHON})")  # fmt: skip
     parser.add_argument("--skip-install", action="store_true", help="use the existing venvs as they are (no pip)")
-    parser.add_argument("--table", action="store_true", help="print the verdict table (Markdown) of the reports; run nothing")
-    parser.add_argument("--readme", metavar="FILE", help="rewrite the verdict table between the timeline markers in FILE, run nothing")
+    parser.add_argument("--table", action="store_true", help="print the verdict table and the backend tables (Markdown) of the reports; run nothing")
+    parser.add_argument("--readme", metavar="FILE", help="rewrite the tables between the timeline and backend markers in FILE, run nothing")
     return parser
 
 
@@ -79,13 +79,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _table(args: argparse.Namespace) -> int:
     try:
-        entries = load_timeline(Path(args.reports))
-        table = verdict_table_markdown(entries)
+        entries = load_timeline(Path(args.reports), backends=True)
+        table, backends = verdict_table_markdown(entries), backend_tables_markdown(entries)
         if not args.readme:
-            print(table)
+            print(f"{table}\n\n{backends}")
             return 0
         path = Path(args.readme)
-        path.write_text(replace_readme_table(path.read_text(encoding="utf-8"), table), encoding="utf-8")
+        text = replace_readme_backend_tables(replace_readme_table(path.read_text(encoding="utf-8"), table), backends)
+        path.write_text(text, encoding="utf-8")
     except (OSError, ValueError) as exc:
         return error_exit(exc, 2)
     print(f"table of {len(entries)} report(s) written to {path}", file=sys.stderr)

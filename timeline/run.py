@@ -14,8 +14,8 @@ from repro_core.kernels.kernel import KernelError
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RunRecord
 from repro_core.results.report import Report, build_report, report_json
-from repro_core.results.timeline import REPORTS, release_key, report_filename
-from repro_core.vocabulary import STORY_SCENARIOS, engines_offered, requested_engine
+from repro_core.results.timeline import REPORTS, backend_report_filename, keras_release_of, release_key, report_filename
+from repro_core.vocabulary import BACKEND_REPORT_SCENARIOS, STORY_SCENARIOS, engines_offered, requested_engine
 from timeline.venvs import (
     DEFAULT_VENVS,
     REQUIREMENTS_DIR,
@@ -122,14 +122,59 @@ def run_release(release: str, options: TimelineOptions, say: Say) -> list[Releas
     return outcomes
 
 
+def backend_settings(params: StoryParams, venv: BackendVenv) -> dict[str, object]:
+    """A backend report's settings: the story's knobs (backend included) plus what identifies the Keras and backend pinned."""
+    pins = venv.pins()
+    return {
+        **asdict(params),  # seed, reruns, epochs, batch size, learning rate, engine, backend
+        "kernel": venv.kernel_name,
+        "backend": venv.backend,
+        "release_engine": "keras3",
+        "keras_release": keras_release_of(venv.keras),
+        "keras_pin": venv.keras,
+        "backend_pin": venv.backend_version,
+        "pins": ", ".join(pin_lines(pins)),
+    }
+
+
+def run_backend_report(venv: BackendVenv, say: Say) -> Report:
+    """The backend report's scenarios (the story's four and the seed switches) on Keras 3 over one backend, with the story's
+    default settings; any failure, or a kernel that reports another Keras or backend than pinned, becomes the report's error."""
+    params = StoryParams(backend=venv.backend)
+    settings = backend_settings(params, venv)
+    records: list[RunRecord] = []
+
+    def heard(record: RunRecord) -> None:
+        records.append(record)
+        say(f"{venv.name}: {record.scenario} rerun {record.rerun}: {record.seconds:.2f} s")
+
+    try:
+        results = run_story(params, BACKEND_REPORT_SCENARIOS, venv.kernel_name, on_record=heard, on_status=lambda text: say(f"{venv.name}: {text}"))
+    except (KernelError, ValueError, OSError) as exc:
+        return build_report([], settings, None, error=f"run failed after {len(records)} reruns: {type(exc).__name__}: {exc}")
+    versions = results[0].versions
+    found = (versions.engine, versions.keras, getattr(versions, "backend", ""))
+    wanted = ("keras3", venv.keras, venv.backend)
+    error = f"the kernel reports engine, Keras and backend {found}, expected {wanted}" if found != wanted else ""
+    return build_report(records, settings, versions, error=error)
+
+
 def run_backend(backend: str, options: TimelineOptions, say: Say) -> list[ReleaseOutcome]:
     started = time.monotonic()
     venv = backend_venv(backend, options.venvs, options.requirements)
     error = provision_and_register(venv, options.backend_python, options, say)
-    if not options.provision_only:
-        error = error or "running the backend reports needs the backends foundation (vocabulary.BACKEND_REPORT_SCENARIOS)"
-    say(f"{venv.name}: done in {time.monotonic() - started:.0f} s{' · ERROR ' + error.splitlines()[0][:200] if error else ''}")
-    return [ReleaseOutcome(venv.name, "" if options.provision_only else "keras3", error)]
+    if options.provision_only:
+        say(f"{venv.name}: done in {time.monotonic() - started:.0f} s{' · ERROR ' + error.splitlines()[0][:200] if error else ''}")
+        return [ReleaseOutcome(venv.name, "", error)]
+    params = StoryParams(backend=backend)
+    report = build_report([], backend_settings(params, venv), None, error=error) if error else run_backend_report(venv, say)
+    path = options.reports / backend_report_filename(keras_release_of(venv.keras), backend)
+    options.reports.mkdir(parents=True, exist_ok=True)
+    path.write_text(report_json(report) + "\n", encoding="utf-8")
+    verdicts = ", ".join(f"{name} {value}" for name, value in report.verdicts().items()) or "no records"
+    say(f"{venv.name}: {verdicts}{' · ERROR ' + report.error.splitlines()[0][:200] if report.error else ''} -> {path.name}")
+    say(f"{venv.name}: done in {time.monotonic() - started:.0f} s")
+    return [ReleaseOutcome(venv.name, "keras3", report.error)]
 
 
 def run_timeline(options: TimelineOptions, say: Say) -> list[ReleaseOutcome]:

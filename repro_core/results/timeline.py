@@ -15,7 +15,7 @@ from repro_core.experiments.story import run_scenarios
 from repro_core.recipes.settings import StoryParams
 from repro_core.results.ipynb_export import release_of_version
 from repro_core.results.report import MAX_REPORT_BYTES, Report, build_report, parse_report, settings_of
-from repro_core.vocabulary import ENGINES, STORY_SCENARIOS, engines_offered
+from repro_core.vocabulary import BACKENDS, DEFAULT_BACKEND, ENGINES, STORY_SCENARIOS, backend_label, engines_offered
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -24,10 +24,9 @@ REPORTS: Traversable = resources.files("repro_core") / "timeline_reports"  # pac
 
 _RELEASE = re.compile(r"^2\.\d{1,2}$")
 _KERAS_RELEASE = re.compile(r"^3\.\d{1,2}$")
-TENSORFLOW = "tensorflow"
-# Keras 3's backends that get reports of their own, in the order their columns follow TensorFlow's releases.
-REPORT_BACKENDS = ("jax", "torch")
-BACKEND_LABELS = {TENSORFLOW: "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+TENSORFLOW = DEFAULT_BACKEND
+# Keras 3's backends that get reports of their own (keras-<X.Y>-<backend>.json), their columns after TensorFlow's releases.
+REPORT_BACKENDS = tuple(name for name in BACKENDS if name != TENSORFLOW)
 
 
 def check_release(text: str) -> str:
@@ -103,10 +102,6 @@ class TimelineEntry:
         return (self.source == "live", 1 + backend, keras, engine)
 
 
-def backend_label(backend: str) -> str:
-    return BACKEND_LABELS.get(backend, backend)
-
-
 def _tensorflow_entry(report: Report, name: str) -> TimelineEntry:
     release = check_release(str(report.settings.get("release", "")))
     engine = str(report.settings.get("release_engine", ""))
@@ -142,11 +137,13 @@ def _backend_entry(report: Report, name: str, backend: str) -> TimelineEntry:
     return TimelineEntry(release="", engine=engine, report=report, path=name, backend=backend, keras_release=keras_release)
 
 
-def load_timeline(directory: Traversable = REPORTS) -> list[TimelineEntry]:
-    """Every report in `directory` (tf-*.json and keras-*.json), TensorFlow's releases first (by release, then engine), then
-    the other backends; a misnamed or unreadable file is a ValueError. A report without a backend setting is TensorFlow's."""
+def load_timeline(directory: Traversable = REPORTS, backends: bool = False) -> list[TimelineEntry]:
+    """Every TensorFlow report in `directory` (tf-*.json), by release, then engine; with `backends`, also the Keras 3 backend
+    reports (keras-*.json) after them. A misnamed or unreadable file is a ValueError. A report without a backend setting is
+    TensorFlow's. (`backends` is opt-in: screens that draw release by release take only TensorFlow's columns.)"""
     entries = []
-    reports = (p for p in directory.iterdir() if p.name.startswith(("tf-", "keras-")) and p.name.endswith(".json"))
+    prefixes = ("tf-", "keras-") if backends else ("tf-",)
+    reports = (p for p in directory.iterdir() if p.name.startswith(prefixes) and p.name.endswith(".json"))
     for path in sorted(reports, key=lambda p: p.name):
         report = parse_report(path.read_bytes()[: MAX_REPORT_BYTES + 1])
         backend = str(report.settings.get("backend", TENSORFLOW))
@@ -163,7 +160,13 @@ def live_entry(
     results = run_scenarios(runner, params, STORY_SCENARIOS, on_record=on_record, on_status=on_status)
     records = [record for result in results for record in result.records]
     versions = results[0].versions if results else runner.versions
-    release = release_of_version(versions.tensorflow) if versions is not None else ""
     engine = versions.engine if versions is not None else params.engine
+    backend = versions.backend if versions is not None else params.backend
+    if backend != TENSORFLOW:  # Keras 3 on JAX or PyTorch: named by the Keras release, as the backend reports are
+        keras_release = keras_release_of(versions.keras) if versions is not None else ""
+        settings = {**settings_of(params, runner.kernel_name), "backend": backend, "release_engine": engine, "keras_release": keras_release}
+        return TimelineEntry(release="", engine=engine, report=build_report(records, settings, versions), source="live", backend=backend,
+                             keras_release=keras_release)  # fmt: skip
+    release = release_of_version(versions.tensorflow) if versions is not None else ""
     settings = {**settings_of(params, runner.kernel_name), "release": release, "release_engine": engine}
     return TimelineEntry(release=release or "?", engine=engine, report=build_report(records, settings, versions), source="live")

@@ -1,16 +1,22 @@
-"""Keras 3 on JAX and PyTorch: the pin files, the venvs and kernelspecs `python -m timeline --backend` provisions, and the
-test command that provisions the JAX one. Fast tests here start no kernel and install nothing."""
+"""Keras 3 on JAX and PyTorch: the pin files, the venvs and kernelspecs `python -m timeline --backend` provisions, the test
+command that provisions the JAX one, and (marked kernel) the committed backend reports re-run live through the CLI.
+Fast tests here start no kernel and install nothing."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from kernel_helpers import trained_digits_comparable
 
-from repro_core.results.report import build_report, report_json
+from repro_core.kernels.kernel import available_kernels
+from repro_core.records import Repeats, RunRecord, by_scenario, repeats, verdicts_by_scenario
+from repro_core.results.report import build_report, parse_report, report_json
 from repro_core.results.timeline import TimelineEntry, backend_report_filename, keras_release_of, load_timeline, report_filename
+from repro_core.vocabulary import SPANS_KERNEL_STARTS, STORY_SCENARIOS
 from timeline.run import TimelineOptions, check_backends, run_timeline
 from timeline.venvs import (
     BACKEND_PYTHON,
@@ -116,7 +122,8 @@ def test_backend_reports_load_beside_the_tensorflow_ones_and_sort_after_them(tmp
     _write(tmp_path, "keras-3.15-jax.json", _backend_settings("jax"))
     _write(tmp_path, "tf-2.21-keras3.json", {**BACKEND_SETTINGS, "release": "2.21", "release_engine": "keras3"})
     _write(tmp_path, "tf-2.9-keras2.json", {**BACKEND_SETTINGS, "release": "2.9", "release_engine": "keras2"})
-    entries = load_timeline(tmp_path)
+    entries = load_timeline(tmp_path, backends=True)
+    assert [e.backend for e in load_timeline(tmp_path)] == ["tensorflow", "tensorflow"]  # opt-in: release-by-release screens
     assert [(e.backend, e.release, e.keras_release, e.engine) for e in entries] == [
         ("tensorflow", "2.9", "", "keras2"), ("tensorflow", "2.21", "", "keras3"), ("jax", "", "3.15", "keras3"), ("torch", "", "3.15", "keras3"),
     ]  # fmt: skip
@@ -137,7 +144,8 @@ def test_backend_reports_load_beside_the_tensorflow_ones_and_sort_after_them(tmp
         ("keras-3.15-jax.json", _backend_settings("jax", release_engine="tf_keras"), "runs only Keras 3"),
         ("keras-3.15-jax.json", _backend_settings("jax", release="2.21"), "names no TensorFlow release"),
         ("keras-3.15-jax.json", _backend_settings("jax", keras_release="3"), "a Keras release looks like 3.15"),
-        ("keras-3.15-mlx.json", _backend_settings("mlx"), "unknown backend 'mlx'"),
+        ("keras-3.15-mlx.json", _backend_settings("mlx"), "settings.backend must be one of"),
+        ("keras-3.15-tensorflow.json", _backend_settings("tensorflow"), "a release looks like 2.10"),
         ("tf-2.21-keras3.json", _backend_settings("jax"), "it should be named keras-3.15-jax.json"),
         ("keras-3.15-jax.json", {**BACKEND_SETTINGS, "release": "2.21", "release_engine": "keras3"}, "it should be named tf-2.21-keras3.json"),
     ],
@@ -145,4 +153,69 @@ def test_backend_reports_load_beside_the_tensorflow_ones_and_sort_after_them(tmp
 def test_a_backend_report_is_validated_as_strictly_as_a_release_report(tmp_path, name, settings, message):
     _write(tmp_path, name, settings)
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        load_timeline(tmp_path)
+        load_timeline(tmp_path, backends=True)
+
+
+# -- live: the committed backend reports re-run through the CLI (kernel tier) ----------------------------------------------
+# One CLI run per backend covers every claim: the four story scenarios (their verdicts), and the two seed switches that tell
+# the initial weights from the trained ones (random alone; random + np.random.seed). The other switches are in the report.
+LIVE_SCENARIOS = (*STORY_SCENARIOS, "factory-python-seed", "factory-python-numpy-seed")
+LIVE = {"jax": ("keras-jax", "REQUIRE_JAX"), "torch": ("keras-torch", "REQUIRE_TORCH")}
+
+
+def _committed(backend: str) -> TimelineEntry:
+    return next(e for e in load_timeline(backends=True) if e.backend == backend)
+
+
+@pytest.fixture(scope="module", params=sorted(LIVE))
+def live_backend(request, require, tmp_path_factory) -> tuple[str, list[RunRecord], Path]:
+    """(backend, the live records, the CLI's --report file): `story --kernel keras-<backend>` with the reports' settings."""
+    backend = request.param
+    kernel, flag = LIVE[backend]
+    require(flag, kernel in available_kernels(), f"kernelspec {kernel!r} is not installed (python -m timeline --provision-only --backend {backend})")
+    report = tmp_path_factory.mktemp(f"live-{backend}") / "report.json"
+    scenarios = [arg for name in LIVE_SCENARIOS for arg in ("--scenario", name)]
+    done = subprocess.run([sys.executable, "-m", "repro_core", "story", "--kernel", kernel, *scenarios, "--format", "json", "--report", str(report)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=1200)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return backend, [RunRecord(**row) for row in json.loads(done.stdout)], report
+
+
+@pytest.mark.kernel
+def test_story_on_a_backend_kernel_gives_the_committed_verdicts(live_backend):
+    backend, records, report = live_backend
+    entry = _committed(backend)
+    assert {(r.backend, r.engine, r.tensorflow, r.kernelspec) for r in records} == {(backend, "keras3", "", f"keras-{backend}")}
+    live = verdicts_by_scenario(records, SPANS_KERNEL_STARTS)
+    assert live == {name: entry.report.verdicts()[name] for name in LIVE_SCENARIOS}
+    written = parse_report(report.read_bytes())
+    assert written.settings["backend"] == written.kernel["backend"] == backend and written.verdicts() == live
+
+
+@pytest.mark.kernel
+def test_which_seed_controls_what_on_a_backend(live_backend):
+    """keras.utils.set_random_seed is stable; Python's random alone repeats the initial weights but not the trained ones;
+    with NumPy's generator too, JAX is stable (its shuffle draws from NumPy); each as the committed report says."""
+    backend, records, _ = live_backend
+    grouped, recorded = by_scenario(records), by_scenario(_committed(backend).report.records)
+    found = {name: repeats(grouped[name]) for name in ("factory-full-seed", "factory-python-seed", "factory-python-numpy-seed")}
+    assert found == {name: repeats(recorded[name]) for name in found}, found
+    assert found["factory-full-seed"] == Repeats(True, True)
+    assert found["factory-python-seed"] == Repeats(True, False)
+    if backend == "jax":
+        assert found["factory-python-numpy-seed"] == Repeats(True, True)
+
+
+@pytest.mark.kernel
+def test_the_committed_backend_report_rerun_live_gives_its_fingerprints(live_backend):
+    backend, records, _ = live_backend
+    entry = _committed(backend)
+    mine = {(r.scenario, r.rerun): r for r in records}
+    theirs = {(r.scenario, r.rerun): r for r in entry.report.records if r.scenario in LIVE_SCENARIOS}
+    assert mine.keys() == theirs.keys()
+    initial = lambda rows: {key: r.before_sha256 for key, r in rows.items() if key[1] == 1 or key[0] != "global-model"}  # noqa: E731
+    assert initial(mine) == initial(theirs), f"{entry.path}: live initial weights differ"
+    if trained_digits_comparable(entry.report.machine.get("cpu", "")):
+        assert {k: r.after_sha256 for k, r in mine.items()} == {k: r.after_sha256 for k, r in theirs.items()}, f"{entry.path}: trained differ"
+    else:
+        assert all(abs(mine[k].after_sum - theirs[k].after_sum) <= 1e-6 for k in mine), f"{entry.path}: trained sums differ beyond 1e-6"
