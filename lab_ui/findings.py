@@ -53,5 +53,5 @@ def findings_view(chart_area) -> None:
         if not frame.empty:
             st.altair_chart(findings_chart(frame), key="home_findings_chart", width="stretch")
             shown = f'; "{LIVE_COLUMN}" is this session\'s rows' if live else ""
-            st.caption(f"Each release with the Keras it ships by default (the Across versions page shows every engine){shown}.")
-        pages.link("versions", "Across versions: every release and engine, and a live run in your own kernel")
+            st.caption(f"Each release with the Keras it ships by default (the Across versions and backends page shows every engine){shown}.")
+        pages.link("versions", "Across versions and backends: every release and engine, JAX and PyTorch, and a live run in your own kernel")
