@@ -30,7 +30,7 @@ def test_a_jax_kernel_in_the_picker_makes_the_cells_and_pages_jaxs(require):
     shown = "\n".join(code.value for code in at.code)
     assert "# No backend seed: JAX has no global generator" in shown  # the cells the JAX kernel would run
 
-    at = at.switch_page(PAGES["your_model"]).run()
+    at = at.switch_page("lab_pages/your_model.py").run()
     assert not exceptions(at)
     assert any("TensorFlow kernels only" in info.value for info in at.info)
     assert at.button(key="model_run").disabled
