@@ -9,7 +9,16 @@ from lab_ui.server import hosting
 from repro_core.kernels.kernelspecs import KernelSpecInfo, backend_for, kernel_labels, kernelspecs
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.views.story import settings_label
-from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, ENGINES, SELECTABLE_ENGINES, backend_release, engine_label
+from repro_core.vocabulary import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_KERNEL,
+    DEFAULT_SEED,
+    ENGINES,
+    SELECTABLE_ENGINES,
+    backend_release,
+    engine_label,
+)
 
 REJECTED = "lab_rejections_this_run"
 
@@ -46,6 +55,9 @@ def sidebar() -> StoryParams:
         st.number_input(session.WIDGET_LABELS["epochs"], min_value=1, max_value=EPOCHS_MAX, value=session.DEFAULTS.epochs, step=1, key="epochs",
                         help="Epochs of model.fit in each rerun (the article uses 10).")  # fmt: skip
         engine = engine_box(kernel)
+        if backend_for(kernel) != DEFAULT_BACKEND:
+            with st.container(key="backend_note"):
+                st.caption(backend_note(backend_for(kernel)))
         error = session.apply_settings(state, state.get("seed"), state.get("reruns"), state.get("epochs"), engine, backend_for(kernel))
         if error:
             st.error(f"Settings not applied: {error}. Still using {settings_label(current)}.")
@@ -71,6 +83,14 @@ def kernel_picker() -> KernelSpecInfo | None:
     if kernel_error:
         st.error(f"Kernel not changed: {kernel_error}.")
     return kernels.get(session.current_kernel(state))
+
+
+def backend_note(backend: str) -> str:
+    """What changes in the cells on a JAX or PyTorch kernel, said once where the kernel is chosen."""
+    seed = BACKENDS[backend].seed_call
+    instead = f"they call `{seed}`" if seed else f"{BACKENDS[backend].label} has no global seed, and the cells say so in a comment"
+    return (f"Keras 3 on **{BACKENDS[backend].label}**: the setup cell sets `KERAS_BACKEND` before `import keras`; where a recipe "
+            f"calls `tf.random.set_seed`, {instead}.")
 
 
 def engine_box(kernel: KernelSpecInfo | None) -> str:
