@@ -125,6 +125,7 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     second = base.mark_text(fontSize=10, dy=9).encode(text="halves:N", color=ink, tooltip=tooltip)
     chart = alt.layer(cells, labels, second).resolve_scale(color="independent")
     subtitle = identical_lines(frame)
-    title = alt.TitleParams("Verdict per recipe and engine", subtitle=subtitle, anchor="start") if subtitle else alt.Undefined
+    # Always a title: alt.Undefined as a title fails Altair's schema check (a grid where no two recipes share fingerprints).
+    title = alt.TitleParams("Verdict per recipe and engine", subtitle=subtitle or alt.Undefined, anchor="start")
     # Streamlit fits title, axis labels and legend into the height too, so it budgets for them beside the rows.
     return chart.properties(height=ROW_HEIGHT * max(1, len(rows)) + FRAME_HEIGHT + 16 * len(subtitle), title=title)
