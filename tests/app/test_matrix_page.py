@@ -142,6 +142,7 @@ def test_matrix_page_rejects_an_empty_engine_choice_plainly(app):
 def test_matrix_run_fills_table_and_heatmap_with_the_cores_verdicts(app):
     at = app.switch_page(MATRIX_PAGE).run()
     at.multiselect(key="matrix_engines").set_value(["keras3"])
+    at.pills(key="matrix_reseeds").set_value(["tf", "full"])  # 4 recipes: the three verdicts, kept small
     at.number_input(key="matrix_reruns").set_value(2)
     at.number_input(key="matrix_epochs").set_value(1)
     at.number_input(key="matrix_parallelism").set_value(2).run()
@@ -150,7 +151,7 @@ def test_matrix_run_fills_table_and_heatmap_with_the_cores_verdicts(app):
 
     matrix = at.session_state["matrix_result"]
     assert [(c.recipe.model, c.recipe.reseed, c.recipe.engine) for c in matrix.results] == [
-        (s, r, "keras3") for s in ("global", "factory") for r in ("none", "tf", "full")
+        (s, r, "keras3") for s in ("global", "factory") for r in ("tf", "full")
     ]
     expected = {result.recipe.label: verdict(result.records) for result in matrix.results}
     assert all(len(result.records) == 2 for result in matrix.results)
@@ -161,6 +162,9 @@ def test_matrix_run_fills_table_and_heatmap_with_the_cores_verdicts(app):
     frame = tables[0].value
     assert dict(zip(frame["recipe"], frame["verdict"], strict=True)) == expected
     assert frame["max |Δ| before"].tolist() == [r.max_delta_before for r in matrix.results]
+    words = {True: "repeat", False: "differ"}
+    assert frame[COL_INITIAL].tolist() == [words[repeats(r.records).initial] for r in matrix.results]
+    assert frame[COL_TRAINED].tolist() == [words[repeats(r.records).trained] for r in matrix.results]
 
     charts = elements(at.main, "vega_lite_chart")
     assert len(charts) == 1
