@@ -20,7 +20,7 @@ COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
 MATRIX_COLUMNS = [COL_RECIPE, COL_WORDS, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_INITIAL, COL_TRAINED, COL_SAME_AS,
                   COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]  # fmt: skip
 REPEAT, DIFFER, ONE_RERUN = "repeat", "differ", "one rerun"
-ROW_HEIGHT = 44  # pixels per recipe row: room for its two-line label
+ROW_HEIGHT = 58  # pixels per recipe row: room for its two-line label, and in each cell the verdict over the two halves
 FRAME_HEIGHT = 210  # title, the engine labels on top and the legend below
 
 
@@ -39,9 +39,9 @@ def repeat_word(repeated: bool | None) -> str:
     return ONE_RERUN if repeated is None else REPEAT if repeated else DIFFER
 
 
-def halves_text(initial: str, trained: str) -> str:
-    """The heatmap cell's second line from the table's two words: both halves at a glance, initial first."""
-    return ONE_RERUN if initial == ONE_RERUN else f"initial {initial} · trained {trained}"
+def halves_lines(initial: str, trained: str) -> tuple[str, str]:
+    """The heatmap cell's two short lines under the verdict, from the table's two words (short: a phone's cell is narrow)."""
+    return (ONE_RERUN, "") if initial == ONE_RERUN else (f"initial {initial}", f"trained {trained}")
 
 
 def same_fingerprints(results: Sequence[RecipeResult]) -> list[str]:
@@ -96,9 +96,10 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     """Rows recipes in words, columns engines; colour and a symbol + word give the verdict; identical recipes are named."""
     data = frame.rename(columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_WORDS: "words", COL_SAME_AS: "same_as",
                                  COL_INITIAL: "initial", COL_TRAINED: "trained"})  # fmt: skip
-    halves = [halves_text(initial, trained) for initial, trained in zip(data["initial"], data["trained"], strict=True)]
+    halves = [halves_lines(initial, trained) for initial, trained in zip(data["initial"], data["trained"], strict=True)]
     data = data.assign(engine_words=[engine_label(e) for e in data[COL_ENGINE]],
-                       text=[f"{verdict_symbol(v)} {v}" for v in data[COL_VERDICT]], halves=halves)  # fmt: skip
+                       text=[f"{verdict_symbol(v)} {v}" for v in data[COL_VERDICT]],
+                       initial_line=[h[0] for h in halves], trained_line=[h[1] for h in halves])  # fmt: skip
     present = list(data[COL_VERDICT])
     legend = alt.Legend(title="verdict", orient="bottom", columns=2, labelExpr=verdict_legend_label(present))
     color = alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(present), legend=legend)
@@ -120,10 +121,11 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     ]
     cells = base.mark_rect(stroke=PAPER, strokeWidth=2).encode(color=color, tooltip=tooltip)
     ink = alt.Color(f"{COL_VERDICT}:N", scale=ink_scale(present), legend=None)
-    labels = base.mark_text(fontSize=13, dy=-7).encode(text="text:N", color=ink, tooltip=tooltip)
-    # The second line: which half repeated, so a drift that keeps its initial weights reads apart from one that does not.
-    second = base.mark_text(fontSize=10, dy=9).encode(text="halves:N", color=ink, tooltip=tooltip)
-    chart = alt.layer(cells, labels, second).resolve_scale(color="independent")
+    labels = base.mark_text(fontSize=13, dy=-12).encode(text="text:N", color=ink, tooltip=tooltip)
+    # Under the verdict, which half repeated: a drift that keeps its initial weights reads apart from one that does not.
+    initial = base.mark_text(fontSize=10, dy=4).encode(text="initial_line:N", color=ink, tooltip=tooltip)
+    trained = base.mark_text(fontSize=10, dy=16).encode(text="trained_line:N", color=ink, tooltip=tooltip)
+    chart = alt.layer(cells, labels, initial, trained).resolve_scale(color="independent")
     subtitle = identical_lines(frame)
     # Always a title: alt.Undefined as a title fails Altair's schema check (a grid where no two recipes share fingerprints).
     title = alt.TitleParams("Verdict per recipe and engine", subtitle=subtitle or alt.Undefined, anchor="start")
