@@ -120,8 +120,9 @@ st.subheader("Why the verdicts come out this way")
 st.markdown(
     "Since Keras 2.10 ([keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf)) an initializer without a seed "
     "takes one from Python's `random`, which `tf.random.set_seed` never touches and `keras.utils.set_random_seed` resets; "
-    "the third recipe's `random.seed` resets it too. Training's shuffle draws from TensorFlow's own seed, so `random.seed` "
-    "alone would fix the initial weights and not the trained ones: the Recipe matrix has that switch, and the others."
+    "the third recipe's `random.seed` resets it too. Training's shuffle takes its seed from TensorFlow's global seed; set once "
+    "at the top of the notebook, as here, it shuffles the same way in every fit. The Recipe matrix has `random.seed` alone "
+    "and every other switch, each judged on the initial and the trained weights apart."
 )
 pages.link("why", "Why: TensorFlow's seeds and where Keras gets its own, with the sources")
 try:

@@ -57,8 +57,9 @@ with its first weights put back), **which generators the cell reseeds** (the see
 {BACKENDS[backend].label}'s own seed, any set of them, or `keras.utils.set_random_seed` for all at once) and **which Keras runs
 it**. Each recipe gets a freshly started kernel: setup cell, then its cell re-run N times. The verdict comes from the
 SHA-256 fingerprints, and two columns say apart whether the **initial** weights (before training) and the **trained**
-weights repeated: a switch can fix one and not the other. Max |Δ| is the largest absolute difference of any weight
-between rerun k and rerun 1, computed inside the kernel. Two more randomness sources can be switched on.
+weights repeated: a switch can fix the first and not the second (on JAX, reseeding `random` alone does). Max |Δ| is
+the largest absolute difference of any weight between rerun k and rerun 1, computed inside the kernel. Two more
+randomness sources can be switched on.
 """
 )
 for name, kind in MODELS.items():
