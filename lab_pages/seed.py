@@ -7,6 +7,7 @@ from lab_ui.results_view import code_block
 from lab_ui.sidebar import params
 from repro_core.recipes import cells
 from repro_core.records import KernelVersions
+from repro_core.vocabulary import backend_release
 
 current = params()
 
@@ -62,7 +63,7 @@ if st.button("Run the setup cell", key="seed_run_setup", help="Start (or restart
     if runner is not None and runner.versions is not None:
         st.success(
             f"Setup cell done in kernel start #{runner.kernel_starts}: hash randomization is "
-            f"{'on' if runner.versions.hash_randomization else 'off'}, TensorFlow {runner.versions.tensorflow}."
+            f"{'on' if runner.versions.hash_randomization else 'off'}, {backend_release(runner.versions.backend, runner.versions.backend_release)}."
         )
 runner = session.peek_runner(st.session_state)
 facts.markdown(kernel_facts(runner.versions if runner is not None else None))

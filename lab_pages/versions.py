@@ -1,4 +1,5 @@
-"""Across versions: the article's four scenarios on every TensorFlow release (recorded) beside this session's kernel (live)."""
+"""Across versions and backends: the article's four scenarios on every TensorFlow release and on Keras 3's JAX and PyTorch
+backends (recorded), the seed switches on each backend, beside this session's kernel (live)."""
 
 import streamlit as st
 
@@ -6,7 +7,7 @@ from lab_ui import clicks, pages, session
 from lab_ui.results_view import records_table
 from lab_ui.widgets import code_span, selected_cell
 from repro_core.results.timeline import load_timeline
-from repro_core.views import timeline
+from repro_core.views import backends, timeline
 from repro_core.vocabulary import SCENARIOS
 
 LIVE = "versions_live"  # session state: the live column (a TimelineEntry) of this session
@@ -16,14 +17,15 @@ st.markdown(
     """
 The same four scenarios as the rest of the lab, run on every TensorFlow release since the post's: one
 Python 3.10 environment and Jupyter kernel per release (its latest patch), on every engine the release offers
-(its own Keras 2 before 2.16; Keras 3 and `tf_keras` from 2.16). The *recorded* columns come from the reports
-committed under `repro_core/timeline_reports/` (`python -m timeline` regenerates them); every verdict below is
-recomputed here from their rows. The *live* column is this session's kernel, run on this page.
+(its own Keras 2 before 2.16; Keras 3 and `tf_keras` from 2.16), then the same Keras 3 on its other backends, JAX
+and PyTorch (one Python 3.11 environment each, without TensorFlow). The *recorded* columns come from the reports
+committed under `repro_core/timeline_reports/` (`python -m timeline` regenerates them; `--backend jax` a backend's);
+every verdict below is recomputed here from their rows. The *live* column is this session's kernel, run on this page.
 """
 )
 
 try:
-    entries = load_timeline()
+    entries = load_timeline(backends=True)
 except (OSError, ValueError) as exc:
     entries = []
     st.error(f"The committed reports cannot be read: {exc}", icon=":material/error:")
@@ -36,7 +38,8 @@ with st.container(key="versions_sentence"):
 
 run_live = st.button("Run live in this session's kernel", key="versions_run_live", icon=":material/play_arrow:", help=(
     "Restart the session's kernel and run the four scenarios, each from a fresh start, with the sidebar's settings"))
-heatmap = st.empty()  # drawn before a live run starts, so the chart stays on screen above its progress bar
+with st.container(key="versions_heatmap_area"):
+    heatmap = st.empty()  # drawn before a live run starts, so the chart stays on screen above its progress bar
 live = st.session_state.get(LIVE)
 if run_live:
     before = entries + ([live] if live is not None else [])
@@ -73,6 +76,24 @@ with st.container(key="versions_live_note"):
         st.markdown(f"**Live:** {live.column}, run just now in this session's kernel.")
         st.markdown(timeline.live_agreement(live, entries))
         records_table(timeline.live_rows(live), key="versions_live_rows")
+
+st.subheader("Which generator controls what, backend by backend")
+st.markdown(
+    """
+Each backend report also runs the *seed switches*: the factory cell re-run three times, each time reseeding one set of
+generators before it builds the model (Python's `random`, NumPy's global generator, the backend's own seed where it has one)
+or all of them with `keras.utils.set_random_seed`. A row says apart whether the **initial** weights (before training) and
+the **trained** weights repeated.
+"""
+)
+with st.container(key="versions_backends"):
+    st.caption(backends.backends_measured(entries))
+    st.markdown(backends.agreement_sentence(entries))
+    for line in backends.controls_sentences(entries):
+        st.markdown(f"- {line}")
+    if not backends.switches_frame(entries).empty:
+        st.altair_chart(backends.switches_chart(entries), width="stretch", key="versions_switches_chart")
+        st.dataframe(backends.switches_frame(entries), hide_index=True, width="stretch", key="versions_switches")
 
 with st.expander("Provenance of every column"):
     st.dataframe(timeline.provenance_frame(shown), hide_index=True, width="stretch")

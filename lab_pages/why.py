@@ -4,7 +4,9 @@ import streamlit as st
 
 from lab_ui import pages, session
 from repro_core.results.timeline import load_timeline
+from repro_core.views import backends
 from repro_core.views.timeline import summary_sentence
+from repro_core.vocabulary import backend_release
 
 st.title("Why re-running a cell changes the weights")
 
@@ -64,6 +66,28 @@ and the [tf_keras repository](https://github.com/keras-team/tf-keras).
 """
 )
 
+st.subheader("Two generators, two halves of a rerun, and Keras 3's other backends")
+st.markdown(
+    """
+A rerun has two halves that can repeat or not on their own: the **initial** weights (the initializers' seeds, drawn from
+Python's `random` when the layer is built) and the **trained** weights (they also depend on the order `fit` shuffles the
+samples in, which comes from another generator). Keras 3 also runs on JAX and PyTorch
+([Keras 3 backends](https://keras.io/getting_started/#configuring-your-backend)); JAX has no global seed at all, its
+random numbers come from explicit keys ([JAX's PRNG design](https://docs.jax.dev/en/latest/random-numbers.html)).
+The *Recipe matrix* reseeds one set of generators at a time and says apart which half repeated; the same seed switches,
+recorded on each backend, are on *Across versions and backends*. What they show, from the committed reports:
+"""
+)
+try:
+    switches = backends.controls_sentences(load_timeline(backends=True))
+    st.markdown("\n".join(f"- {line}" for line in switches) if switches else "No backend report has seed switches yet.")
+except (OSError, ValueError) as exc:
+    st.warning(f"The backend reports cannot be read: {exc}")
+st.markdown("Open Keras issues on the same questions: [keras-team/keras#18426](https://github.com/keras-team/keras/issues/18426) (JAX's "
+            "random keys), [#20577](https://github.com/keras-team/keras/issues/20577) (`set_random_seed` on JAX), "
+            "[#19322](https://github.com/keras-team/keras/issues/19322) (NumPy's new generators are not covered).")  # fmt: skip
+pages.link("matrix", "Recipe matrix: reseed one generator at a time and see which half repeats")
+
 st.subheader("Other sources of run-to-run differences")
 st.markdown(
     """
@@ -80,6 +104,6 @@ st.markdown(
 runner = session.peek_runner(st.session_state)
 if runner is not None and runner.versions is not None:
     v = runner.versions
-    st.caption(f"Your session's kernel reports TensorFlow {v.tensorflow}, Keras {v.keras} ({v.engine}), Python {v.python}.")
+    st.caption(f"Your session's kernel reports {backend_release(v.backend, v.backend_release)}, Keras {v.keras} ({v.engine}), Python {v.python}.")
 
 pages.next_page("versions")

@@ -16,7 +16,7 @@ from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, RERUNS_MAX, SEED_
 from repro_core.validation import whole_number
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, diff_heatmap, layer_table
 from repro_core.views.story import records_frame
-from repro_core.vocabulary import MODELS, RESEEDS, SELECTABLE_ENGINES
+from repro_core.vocabulary import DEFAULT_BACKEND, MODELS, RESEEDS, SELECTABLE_ENGINES, backend_label, backend_release
 
 # Largest differences in scientific notation: a default 4-decimal column would show a 1e-7 drift as 0.0000.
 DELTA_CONFIG = {name: st.column_config.NumberColumn(name, format="%.3e") for name in (COL_DELTA_BEFORE, COL_DELTA_AFTER)}
@@ -102,7 +102,12 @@ if audit is not None:
     if audit.spec.op_determinism and audit.reseed == "none":
         st.warning("Op determinism with reseed none: TensorFlow refuses unseeded random ops, so expect the cell to raise (unless shuffle is off).")
 
-run = st.button("Run audit", key="model_run", icon=":material/play_arrow:", disabled=audit is None, help="Lease a fresh kernel and run the audit")
+on_tensorflow = current.backend == DEFAULT_BACKEND  # the audit's cells are TensorFlow's (op determinism, tf.keras)
+if not on_tensorflow:
+    st.info(f"The audit runs on TensorFlow kernels only; the sidebar's kernel runs Keras on {backend_label(current.backend)}. "
+            "Pick a TensorFlow kernel in the sidebar to audit your model.", icon=":material/info:")  # fmt: skip
+run = st.button("Run audit", key="model_run", icon=":material/play_arrow:", disabled=audit is None or not on_tensorflow,
+                help="Lease a fresh kernel and run the audit")  # fmt: skip
 results = st.container(key="model_results")
 if run and audit is not None:
     found = clicks.run_audit(audit)
@@ -119,7 +124,7 @@ with results:
         if result.versions is not None:
             v = result.versions
             st.caption(
-                f"Kernel: Python {v.python} · TensorFlow {v.tensorflow} · {v.engine} {v.keras} · "
+                f"Kernel: Python {v.python} · {backend_release(v.backend, v.backend_release)} · {v.engine} {v.keras} · "
                 f"op determinism **{'on' if v.op_determinism else 'off'}** (reported by the kernel) · recipe **{result.audit.recipe.title}**"
             )
         if result.error:

@@ -23,7 +23,7 @@ from repro_core.kernels.pool import KernelPool
 from repro_core.recipes import cells
 from repro_core.records import RunRecord
 from repro_core.results.timeline import TimelineEntry, live_entry
-from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, WHOLE_STORY
+from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, backend_release
 
 ERROR = ":material/error:"
 
@@ -256,8 +256,12 @@ def run_on_versions(lease: Lease, scenario: str, engines: Mapping[str, str]) -> 
     current, title = params(), SCENARIOS[scenario].title
     bar = Progress(len(engines) * current.reruns, f"{title} on {len(engines)} kernels, one after the other")
     with st.status(f"Running {title} on {len(engines)} kernels") as status:
-        found = run_on_kernels(current, scenario, engines, lambda r: bar.step(f"reruns · TensorFlow {r.tensorflow} rerun {r.rerun}"),
+        def step(record: RunRecord) -> None:
+            bar.step(f"reruns · {backend_release(record.backend, record.backend_release)} rerun {record.rerun}")
+
+        found = run_on_kernels(current, scenario, engines, step,
                                status_callback(status), pool=lease.pool, owner=lease.owner, on_wait=lease.on_wait)  # fmt: skip
-        status.update(label=f"{title} ran on " + " and ".join(f"TensorFlow {r.versions.tensorflow}" for r in found), state="complete")
+        ran_on = " and ".join(backend_release(r.versions.backend, r.versions.backend_release) for r in found)
+        status.update(label=f"{title} ran on {ran_on}", state="complete")
     bar.empty()
     return found

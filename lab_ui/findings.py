@@ -9,6 +9,7 @@ from lab_ui.results_view import ALERTS
 from repro_core.results.timeline import TimelineEntry, load_timeline
 from repro_core.views.findings import LIVE_COLUMN, findings_chart, findings_frame, home_findings
 from repro_core.views.story import outcome_of
+from repro_core.vocabulary import backend_release
 
 ICONS = {"good": ":material/check_circle:", "bad": ":material/link:", "caution": ":material/warning:", "neutral": ":material/info:",
          "failed": ":material/error:", "missing": ":material/help:"}  # fmt: skip
@@ -25,7 +26,8 @@ def live_verdicts() -> dict[str, tuple[str, str]]:
     found = {}
     for slot, rows in session.all_results(st.session_state).items():
         if rows.records and slot in session.SCENARIO_OF:
-            versions = f"TF {rows.versions.tensorflow}, " if rows.versions is not None else ""
+            v = rows.versions
+            versions = f"{backend_release(v.backend, v.backend_release)}, " if v is not None else ""
             found[session.SCENARIO_OF[slot]] = (outcome_of(rows.records).name, f"your kernel ({versions}{len(rows.records)} rows)")
     return found
 
@@ -51,5 +53,5 @@ def findings_view(chart_area) -> None:
         if not frame.empty:
             st.altair_chart(findings_chart(frame), key="home_findings_chart", width="stretch")
             shown = f'; "{LIVE_COLUMN}" is this session\'s rows' if live else ""
-            st.caption(f"Each release with the Keras it ships by default (the Across versions page shows every engine){shown}.")
-        pages.link("versions", "Across versions: every release and engine, and a live run in your own kernel")
+            st.caption(f"Each release with the Keras it ships by default (the Across versions and backends page shows every engine){shown}.")
+        pages.link("versions", "Across versions and backends: every release and engine, JAX and PyTorch, and a live run in your own kernel")

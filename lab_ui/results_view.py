@@ -34,6 +34,7 @@ def verdict_alert(records: Sequence[RunRecord], where=None) -> None:
     names the newest group it judges, and a caption gives each earlier group's verdict."""
     role, text = story.outcome_of(records).role, story.verdict_text(records)[1]
     groups = row_groups(records, SPANS_KERNEL_STARTS)
+    text = f"{text} {story.repeats_text(records)}"  # initial and trained weights apart: the seed switches need both
     if len(groups) < 2:
         alert(role, text, where)
         return

@@ -19,7 +19,7 @@ from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions, RunRecord
 from repro_core.views.story import settings_label
-from repro_core.vocabulary import DEFAULT_KERNEL
+from repro_core.vocabulary import DEFAULT_BACKEND, DEFAULT_KERNEL
 
 PARAMS = "lab_params"
 RUNNER = "lab_runner"
@@ -74,12 +74,13 @@ def current_params(state: MutableMapping) -> StoryParams:
     return state.setdefault(PARAMS, DEFAULTS)
 
 
-def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: object, engine: object) -> str | None:
-    """Make the sidebar's values current, or return why not (keeping the last valid ones).
-    A new engine gives the kernel back at once: it was started for the other engine."""
+def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: object, engine: object,
+                   backend: object = DEFAULT_BACKEND) -> str | None:  # fmt: skip
+    """Make the sidebar's values current, or return why not (keeping the last valid ones). `backend` is the chosen
+    kernel's (its cells import Keras on it). A new engine gives the kernel back at once: it was started for the other engine."""
     old = current_params(state)
     try:
-        new = StoryParams(seed=seed, reruns=reruns, epochs=epochs, engine=engine,
+        new = StoryParams(seed=seed, reruns=reruns, epochs=epochs, engine=engine, backend=backend,
                           batch_size=old.batch_size, learning_rate=old.learning_rate)  # fmt: skip
     except ValueError as exc:
         return str(exc)

@@ -6,10 +6,19 @@ import streamlit as st
 
 from lab_ui import session
 from lab_ui.server import hosting
-from repro_core.kernels.kernelspecs import KernelSpecInfo, kernel_labels, kernelspecs
+from repro_core.kernels.kernelspecs import KernelSpecInfo, backend_for, kernel_labels, kernelspecs
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.views.story import settings_label
-from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, ENGINES, SELECTABLE_ENGINES, engine_label
+from repro_core.vocabulary import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_KERNEL,
+    DEFAULT_SEED,
+    ENGINES,
+    SELECTABLE_ENGINES,
+    backend_release,
+    engine_label,
+)
 
 REJECTED = "lab_rejections_this_run"
 
@@ -46,7 +55,10 @@ def sidebar() -> StoryParams:
         st.number_input(session.WIDGET_LABELS["epochs"], min_value=1, max_value=EPOCHS_MAX, value=session.DEFAULTS.epochs, step=1, key="epochs",
                         help="Epochs of model.fit in each rerun (the article uses 10).")  # fmt: skip
         engine = engine_box(kernel)
-        error = session.apply_settings(state, state.get("seed"), state.get("reruns"), state.get("epochs"), engine)
+        if backend_for(kernel) != DEFAULT_BACKEND:
+            with st.container(key="backend_note"):
+                st.caption(backend_note(backend_for(kernel)))
+        error = session.apply_settings(state, state.get("seed"), state.get("reruns"), state.get("epochs"), engine, backend_for(kernel))
         if error:
             st.error(f"Settings not applied: {error}. Still using {settings_label(current)}.")
     return params()
@@ -60,15 +72,25 @@ def kernel_picker() -> KernelSpecInfo | None:
     chosen = names[0]
     if len(names) > 1:
         labels = kernel_labels(kernels)
-        st.selectbox("Kernel: TensorFlow · Python", names, index=names.index(DEFAULT_KERNEL) if DEFAULT_KERNEL in names else 0, key="kernel",
+        first = names.index(DEFAULT_KERNEL) if DEFAULT_KERNEL in names else 0
+        st.selectbox("Kernel: TensorFlow or Keras backend · Python", names, index=first, key="kernel",
                      format_func=lambda name: labels.get(name, name),
-                     help="The Jupyter kernelspec the cells run in, named by the TensorFlow and Python its interpreter has installed "
+                     help="The Jupyter kernelspec the cells run in, named by the TensorFlow (or Keras and its JAX or PyTorch backend) and "
+                     "the Python its interpreter has installed "
                      "(bundled: the lab's own). Changing it shuts down the session's kernel; the next run starts the chosen one.")  # fmt: skip
         chosen = state.get("kernel")
     kernel_error = session.apply_kernel(state, chosen, names)
     if kernel_error:
         st.error(f"Kernel not changed: {kernel_error}.")
     return kernels.get(session.current_kernel(state))
+
+
+def backend_note(backend: str) -> str:
+    """What changes in the cells on a JAX or PyTorch kernel, said once where the kernel is chosen."""
+    seed = BACKENDS[backend].seed_call
+    instead = f"they call `{seed}`" if seed else f"{BACKENDS[backend].label} has no global seed, and the cells say so in a comment"
+    return (f"Keras 3 on **{BACKENDS[backend].label}**: the setup cell sets `KERAS_BACKEND` before `import keras`; where a recipe "
+            f"calls `tf.random.set_seed`, {instead}.")
 
 
 def engine_box(kernel: KernelSpecInfo | None) -> str:
@@ -103,7 +125,8 @@ def env_card(key: str = "env_card") -> None:
         if versions is None:
             st.caption("Python / TensorFlow / Keras: not started yet — reported by the kernel once it has run the setup cell.")
         else:
-            st.markdown(f"Python **{versions.python}** · TensorFlow **{versions.tensorflow}** · {engine_label(versions.engine)} **{versions.keras}**")
+            trained_on = backend_release(versions.backend, versions.backend_release).split(" ", 1)
+            st.markdown(f"Python **{versions.python}** · {trained_on[0]} **{trained_on[1]}** · {engine_label(versions.engine)} **{versions.keras}**")
             st.markdown(
                 f"Device: **{versions.devices}** · op determinism: **{'on' if versions.op_determinism else 'off'}** · "
                 f"hash randomization: **{'on' if versions.hash_randomization else 'off'}**"

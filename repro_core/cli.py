@@ -14,6 +14,7 @@ from typing import TypeVar
 from repro_core.experiments.audit import Audit, run_audit
 from repro_core.experiments.story import ScenarioResult, run_story
 from repro_core.kernels.kernel import KernelError, check_kernel_name
+from repro_core.kernels.kernelspecs import backend_for, kernelspec_info
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.records import RunRecord, format_sum
@@ -32,8 +33,18 @@ from repro_core.results.ipynb_check import main as check_main
 from repro_core.results.report import MAX_REPORT_BYTES, parse_report
 from repro_core.validation import real_number
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
-from repro_core.views.story import COL_SECONDS, outcome_of, records_frame
-from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, MODELS, RESEEDS, SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, check_scenario
+from repro_core.views.story import COL_SECONDS, outcome_of, records_frame, repeats_text
+from repro_core.vocabulary import (
+    DEFAULT_KERNEL,
+    DEFAULT_SEED,
+    MODELS,
+    RESEEDS,
+    SCENARIOS,
+    STORY_SCENARIOS,
+    WHOLE_STORY,
+    backend_release,
+    check_scenario,
+)
 
 T = TypeVar("T")
 
@@ -153,6 +164,8 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
         spec = ModelSpec.from_json(_head(args.spec, JSON_MAX_BYTES + 1))
         audit = Audit(spec, reseed=args.reseed, model=args.model, reruns=args.reruns, seed=args.seed)
         check_kernel_name(args.kernel)
+        if (backend := backend_for(kernelspec_info(args.kernel))) != "tensorflow":
+            raise ValueError(f"the audit's cells run on TensorFlow kernels only; kernelspec {args.kernel} runs Keras on {backend}")
     except (OSError, ValueError) as exc:
         return error_exit(exc, 2)
     result, failed = _guarded(lambda: run_audit(audit, args.kernel, on_status=progress))
@@ -176,7 +189,9 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
 
 def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
     """Validate everything before any kernel starts; ValueError carries the one-line message."""
-    params = StoryParams(seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine)
+    check_kernel_name(args.kernel)
+    backend = backend_for(kernelspec_info(args.kernel))  # the kernel's: a JAX kernel's cells import Keras on JAX
+    params = StoryParams(seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine, backend=backend)
     if args.whole_story and args.scenarios:
         raise ValueError("--whole-story runs a fixed list of scenarios; leave out --scenario")
     scenarios = list(WHOLE_STORY if args.whole_story else args.scenarios or STORY_SCENARIOS)
@@ -187,7 +202,7 @@ def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
 
 
 def _kernel_line(v) -> str:
-    return f"Python {v.python}, TensorFlow {v.tensorflow}, {v.engine} {v.keras}, kernel {v.kernelspec}"
+    return f"Python {v.python}, {backend_release(v.backend, v.backend_release)}, {v.engine} {v.keras}, kernel {v.kernelspec}"
 
 
 def _print_frame(frame) -> None:
@@ -212,7 +227,7 @@ def _print_story(results: Sequence[ScenarioResult], fmt: str) -> None:
             print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
             _print_rows(result.records)
             found = outcome_of(result.records)  # what the scenario's page headlines (the restart check for restart)
-            print(f"verdict: {found.name} ({found.sentence})\n")
+            print(f"verdict: {found.name} ({found.sentence}) · {repeats_text(result.records)}\n")
 
 
 def _compare(first: str, second: str) -> int:

@@ -44,6 +44,11 @@ class KernelVersions:
     backend: str = "tensorflow"  # Keras 3's backend (tf.keras is always TensorFlow's)
     backend_version: str = ""  # that backend's version ("" in reports from before backends)
 
+    @property
+    def backend_release(self) -> str:
+        """The backend's version; on TensorFlow, older reports name it only as `tensorflow`."""
+        return self.backend_version or (self.tensorflow if self.backend == "tensorflow" else "")
+
 
 @dataclass(frozen=True)
 class RunRecord:

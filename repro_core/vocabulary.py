@@ -91,6 +91,11 @@ def backend_label(name: str) -> str:
     return BACKENDS[name].label if name in BACKENDS else name
 
 
+def backend_release(backend: str, version: str) -> str:
+    """"TensorFlow 2.21.0", "JAX 0.10.2": what trained, named alike on every screen (version "" reads "version unknown")."""
+    return f"{backend_label(backend)} {version or 'version unknown'}"
+
+
 def check_backend(name: object) -> str:
     return choice("backend", name, BACKENDS)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs, then run it (ruff, import-linter, pytest: fast tier, then the rest).
 #   bash scripts/test.sh            # locally: optional parts (TF 2.9 kernel, Chromium) are skipped with a reason if missing
-#   REQUIRE_TF29=1 REQUIRE_BROWSER=1 bash scripts/test.sh   # CI: every part is mandatory
+#   REQUIRE_TF29=1 REQUIRE_JAX=1 REQUIRE_BROWSER=1 bash scripts/test.sh   # CI: every part is mandatory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -33,6 +33,19 @@ elif [ "${REQUIRE_TF29:-0}" = "1" ]; then
   exit 1
 else
   echo "no Python 3.8: the TF 2.9 tests will be skipped"
+fi
+
+step "Backend kernel: Keras 3 on JAX (Python 3.11, no TensorFlow), kernelspec keras-jax"
+# The timeline's own command, so the venv, its stamp (reused when timeline/requirements/keras-jax.txt is unchanged: about
+# 2 s) and the kernelspec are the ones `python -m timeline --backend jax` measures with. PyTorch is not installed here
+# (1.1 GB and longer to install); its live tests run where `python -m timeline --backend torch --provision-only` was run.
+if .venv/bin/python -m timeline --backend jax --provision-only; then
+  :
+elif [ "${REQUIRE_JAX:-0}" = "1" ]; then
+  echo "REQUIRE_JAX=1 but the keras-jax kernel could not be provisioned (needs pyenv's Python 3.11)" >&2
+  exit 1
+else
+  echo "no keras-jax kernel: the JAX tests will be skipped"
 fi
 
 step "Browser for the end-to-end tests: Debian's chromium"

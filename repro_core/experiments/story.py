@@ -14,7 +14,7 @@ from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions, RunRecord, rows_verdict
-from repro_core.vocabulary import DEFAULT_KERNEL, SPANS_KERNEL_STARTS, STORY_SCENARIOS, check_scenario
+from repro_core.vocabulary import DEFAULT_BACKEND, DEFAULT_KERNEL, SPANS_KERNEL_STARTS, STORY_SCENARIOS, check_scenario
 
 
 @dataclass
@@ -93,16 +93,17 @@ def run_on_kernels(
     owner: str = "kernels",
     on_wait: OnWait | None = None,
 ) -> list[ScenarioResult]:
-    """`scenario` once per kernelspec (`engines`: kernelspec -> the engine to run there), each on a fresh kernel leased
-    from the pool and given back after: one TensorFlow next to another with the same cells. One kernel at a time, so a
-    pool with room for one still serves it; results (and `on_record` calls) in the order given."""
+    """`scenario` once per TensorFlow kernelspec (`engines`: kernelspec -> the engine to run there), each on a fresh kernel
+    leased from the pool and given back after: one TensorFlow next to another with the same cells (on TensorFlow's own
+    backend, whichever kernel `params` came from). One kernel at a time, so a pool with room for one still serves it;
+    results (and `on_record` calls) in the order given."""
     check_scenario(scenario)
     if not engines:
         raise ValueError("no kernels to run on")
     results = []
     with private_pool(pool) as kernels:
         for kernel_name, engine in engines.items():
-            run_params = replace(params, engine=engine)
+            run_params = replace(params, engine=engine, backend=DEFAULT_BACKEND)
             with kernels.lease(owner, KernelKind(kernel_name, engine), keep=False, on_wait=on_wait) as leased:
                 runner = story_runner(run_params).attach(leased[0])
                 results.append(run_scenario(runner, scenario, run_params, on_record, on_status))

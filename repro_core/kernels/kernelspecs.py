@@ -1,6 +1,7 @@
-"""What each installed kernelspec would run, read before any kernel starts: the TensorFlow release is the learner's most
-important choice, so the kernel picker names it. The versions come from the interpreter's package metadata (a short
-subprocess per kernelspec, cached); TensorFlow is never imported, here or in the probe."""
+"""What each installed kernelspec would run, read before any kernel starts: the TensorFlow release (or, on a kernel without
+TensorFlow, Keras 3's backend: JAX or PyTorch) is the learner's most important choice, so the kernel picker names it. The
+versions come from the interpreter's package metadata (a short subprocess per kernelspec, cached); TensorFlow, JAX and
+PyTorch are never imported, here or in the probe."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from repro_core.vocabulary import DEFAULT_KERNEL, SELECTABLE_ENGINES, engine_lab
 
 PROBE_TIMEOUT = 15.0  # seconds for one interpreter to start and read its metadata
 CACHE_SECONDS = 300.0
+BACKEND_LABELS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}  # KERAS_BACKEND's values, as people write them
 _VERSION = re.compile(r"^\d{1,4}(\.\d{1,6}){1,3}([.+-]?[A-Za-z0-9]{0,20}){0,3}$")
 
 # Runs in the kernelspec's interpreter (any Python 3.8+; older ones report the missing module): metadata only.
@@ -42,6 +44,8 @@ print(json.dumps({
     "tensorflow": version("tensorflow", "tensorflow-cpu", "tensorflow-intel", "tensorflow-macos", "tensorflow-gpu"),
     "keras": version("keras"),
     "tf_keras": version("tf_keras", "tf-keras"),
+    "jax": version("jax"),
+    "torch": version("torch"),
 }))
 """
 
@@ -58,7 +62,20 @@ class KernelSpecInfo:
     tensorflow: str = ""
     keras: str = ""
     tf_keras: str = ""
+    jax: str = ""
+    torch: str = ""
     problem: str = ""
+
+    @property
+    def backend(self) -> str:
+        """Keras 3's backend on this kernel: TensorFlow if it has it, else JAX, else PyTorch; TensorFlow when nothing is
+        known (the lab's own kind of kernel, which says what it ran once its setup cell has)."""
+        return "tensorflow" if self.tensorflow else "jax" if self.jax else "torch" if self.torch else "tensorflow"
+
+    @property
+    def backend_version(self) -> str:
+        """The version of the backend's package ("" when unknown); a local build label such as "+cpu" is kept."""
+        return {"tensorflow": self.tensorflow, "jax": self.jax, "torch": self.torch}[self.backend]
 
     @property
     def release(self) -> tuple[int, int] | None:
@@ -70,6 +87,8 @@ class KernelSpecInfo:
     def engines(self) -> tuple[str, ...]:
         """The engines this kernel can run: what its TensorFlow offers (tf_keras only when installed). Unknown
         versions offer the lab's selectable engines: the kernel says which one it ran once it has run the setup."""
+        if self.backend != "tensorflow":
+            return ("keras3",)  # JAX and PyTorch run only Keras 3 (Keras 2 and tf_keras are TensorFlow's)
         if self.release is None:
             return SELECTABLE_ENGINES
         offered = engines_offered(self.release)
@@ -77,8 +96,12 @@ class KernelSpecInfo:
 
     @property
     def label(self) -> str:
-        """Names TensorFlow and Python ("TensorFlow 2.9.3 · Python 3.8", "TensorFlow 2.21.0 · bundled"), or what is known."""
+        """Names TensorFlow and Python ("TensorFlow 2.9.3 · Python 3.8", "TensorFlow 2.21.0 · bundled"), on another backend
+        Keras, the backend and Python ("Keras 3.15.1 · JAX 0.10.2 · Python 3.11"), or what is known."""
         where = "bundled" if self.bundled else f"Python {'.'.join(self.python.split('.')[:2])}" if self.python else self.display_name
+        if self.backend != "tensorflow":
+            keras = f"Keras {self.keras}" if self.keras else "No Keras"
+            return f"{keras} · {BACKEND_LABELS[self.backend]} {self.backend_version.split('+')[0]} · {where}"
         if self.tensorflow:
             return f"TensorFlow {self.tensorflow} · {where}"
         if self.problem:
@@ -90,6 +113,8 @@ class KernelSpecInfo:
         if len(self.engines) != 1:
             return ""
         only = engine_label(self.engines[0])
+        if self.backend != "tensorflow":
+            return f"{only} (the only engine on {BACKEND_LABELS[self.backend]}: Keras 2 and tf_keras need TensorFlow)"
         if self.engines[0] == "keras2":
             return f"{only} (the only engine TensorFlow {self.release[0]}.{self.release[1]} has)"
         return f"{only} (the only engine this kernel has: TensorFlow {self.tensorflow} without tf_keras)"
@@ -122,7 +147,7 @@ def _read_versions(interpreter: str) -> tuple[dict[str, str], str]:
         found = None
     if not isinstance(found, dict):
         return {}, "not a Python the lab can read"
-    versions = {key: str(found.get(key) or "") for key in ("python", "tensorflow", "keras", "tf_keras")}
+    versions = {key: str(found.get(key) or "") for key in ("python", "tensorflow", "keras", "tf_keras", "jax", "torch")}
     return {key: value if _VERSION.match(value) else "" for key, value in versions.items()}, ""
 
 
@@ -160,11 +185,26 @@ def kernelspecs() -> dict[str, KernelSpecInfo]:
     return {name: future.result() for name, future in found.items()}
 
 
+def kernelspec_info(name: str) -> KernelSpecInfo | None:
+    """One kernelspec's versions (None when no such kernelspec), without probing the others: what a command needs."""
+    manager = LabKernelSpecManager()
+    try:
+        spec = manager.get_kernel_spec(name)
+    except Exception:  # jupyter_client's NoSuchKernel, or an unreadable kernel.json
+        return None
+    return describe(name, spec.display_name, list(spec.argv))
+
+
 def kernel_labels(infos: dict[str, KernelSpecInfo]) -> dict[str, str]:
     """{kernelspec: picker label}; two kernelspecs with the same label are told apart by name."""
     labels = {name: info.label for name, info in infos.items()}
     seen = list(labels.values())
     return {name: label if seen.count(label) == 1 or name == DEFAULT_KERNEL else f"{label} · kernelspec {name}" for name, label in labels.items()}
+
+
+def backend_for(info: KernelSpecInfo | None) -> str:
+    """The Keras backend a run on this kernel uses ("tensorflow" for an unknown kernel, as for the lab's own)."""
+    return info.backend if info is not None else "tensorflow"
 
 
 def engine_for(info: KernelSpecInfo | None, wanted: str) -> str:

@@ -14,6 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from repro_core.kernels.kernel import CellResult
 from repro_core.records import KernelVersions
+from repro_core.vocabulary import backend_release
 
 KERNELSPEC = "python3"  # every Jupyter has it; the lab's own names (lab-python, repro-tf29) exist only here
 CHECKSUM_LINE = re.compile(r"^summary of trainable variables .*sha256 [0-9a-f]+\s*$", re.MULTILINE)
@@ -50,9 +51,17 @@ def tensorflow_package(versions: KernelVersions) -> str:
     return "tensorflow-cpu" if versions.platform.lower().startswith("linux") else "tensorflow"
 
 
+# What pip installs a backend as (JAX's CPU build: its `cpu` extra brings jaxlib).
+_BACKEND_PACKAGES = {"jax": "jax[cpu]", "torch": "torch"}
+
+
 def pip_line(versions: KernelVersions) -> str:
-    """The kernel's packages as it reported them, pinned. Keras 2 (TensorFlow < 2.16) comes with TensorFlow: no pin of its own."""
-    packages = [f"{tensorflow_package(versions)}=={versions.tensorflow}"]
+    """The kernel's packages as it reported them, pinned. Keras 2 (TensorFlow < 2.16) comes with TensorFlow: no pin of its own.
+    On JAX or PyTorch: Keras and that backend, no TensorFlow."""
+    if versions.backend in _BACKEND_PACKAGES:
+        packages = [f"{_BACKEND_PACKAGES[versions.backend]}=={versions.backend_release}"]
+    else:
+        packages = [f"{tensorflow_package(versions)}=={versions.tensorflow}"]
     keras_package = {"keras3": "keras", "tf_keras": "tf-keras"}.get(versions.engine)
     if keras_package:
         packages.append(f"{keras_package}=={versions.keras}")
@@ -76,6 +85,8 @@ def engine_text(versions: KernelVersions) -> str:
         return f"Keras {versions.keras}, which comes with TensorFlow {versions.tensorflow}"
     if versions.engine == "tf_keras":
         return f"tf_keras {versions.keras} (the setup cell sets TF_USE_LEGACY_KERAS=1 before importing TensorFlow)"
+    if versions.backend != "tensorflow":
+        return f"Keras {versions.keras} (the setup cell sets KERAS_BACKEND={versions.backend} before importing Keras)"
     return f"Keras {versions.keras}"
 
 
@@ -104,7 +115,7 @@ def opening_markdown(info: NotebookInfo, kernel_starts: int) -> str:
     commit = f" (lab commit `{info.lab_commit[:12]}`)" if re.fullmatch(r"[0-9a-f]{40}", info.lab_commit or "") else ""
     rows = "\n".join(f"| {name} | {_value(value)} |" for name, value in info.settings.items())
     other_os = restarts = ""
-    if tensorflow_package(v) == "tensorflow-cpu":
+    if v.backend == "tensorflow" and tensorflow_package(v) == "tensorflow-cpu":
         other_os = f"`tensorflow-cpu` is the Linux CPU-only wheel; on macOS or Windows install `tensorflow=={v.tensorflow}` instead."
     if kernel_starts > 1:
         restarts = (f"\n\nThe lab started a new kernel {kernel_starts - 1} time(s) during this run: a markdown cell marks each place. "
@@ -117,7 +128,7 @@ the Keras engine itself, and says which hash seed the kernel was started with.{r
 
 ## The kernel's packages
 
-The kernel reported Python {v.python}, TensorFlow {v.tensorflow}, {engine_text(v)}, NumPy {v.numpy or "(not reported)"},
+The kernel reported Python {v.python}, {backend_release(v.backend, v.backend_release)}, {engine_text(v)}, NumPy {v.numpy or "(not reported)"},
 on {v.platform or "an unreported platform"} ({v.devices}). Install the same into {python_requirement(v)}:
 
     {pip_line(v)}
@@ -147,7 +158,7 @@ def kernel_start_groups(cells: Sequence[CellResult]) -> list[list[CellResult]]:
 def notebook_from_cells(cells: Sequence[CellResult], info: NotebookInfo) -> nbformat.NotebookNode:
     starts = kernel_start_groups(cells)
     nb = new_notebook()
-    display_name = f"Python 3 (Python {info.versions.python}, TensorFlow {info.versions.tensorflow})"
+    display_name = f"Python 3 (Python {info.versions.python}, {backend_release(info.versions.backend, info.versions.backend_release)})"
     nb.metadata["kernelspec"] = {"name": KERNELSPEC, "display_name": display_name, "language": "python"}
     nb.metadata["language_info"] = {"name": "python", "version": info.versions.python}
     nb.metadata[CELL_META] = {"kernelspec_in_lab": info.versions.kernelspec, "engine": info.versions.engine}

@@ -10,9 +10,9 @@ import pandas as pd
 
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import KernelVersions, Outcome, RunRecord, format_sum, rows_outcome, same_as_first
+from repro_core.records import KernelVersions, Outcome, RunRecord, format_sum, repeats_words, row_groups, rows_outcome, same_as_first
 from repro_core.views.palette import AFTER_COLOR, BEFORE_COLOR, INK
-from repro_core.vocabulary import SCENARIOS, SPANS_KERNEL_STARTS
+from repro_core.vocabulary import DEFAULT_BACKEND, SCENARIOS, SPANS_KERNEL_STARTS, backend_label
 
 SHA_CHARS = 12
 
@@ -156,6 +156,18 @@ def article_diff(params: StoryParams | None = None) -> str:
 
 
 def settings_label(params: StoryParams, versions: KernelVersions | None = None) -> str:
-    """The settings rows were made with; the engine is the one the kernel reported (`versions`) once it has run."""
+    """The settings rows were made with; the engine (and backend) the kernel reported (`versions`) once it has run."""
     engine = versions.engine if versions is not None else params.engine
-    return f"seed {params.seed}, {params.epochs} epochs, engine {engine}"
+    backend = versions.backend if versions is not None else params.backend
+    on = "" if backend == DEFAULT_BACKEND else f" on {backend_label(backend)}"
+    return f"seed {params.seed}, {params.epochs} epochs, engine {engine}{on}"
+
+
+def repeats_text(records: Sequence[RunRecord]) -> str:
+    """Initial and trained weights apart, for the rows judged together last (the verdict's group): "Initial weights
+    repeat, trained weights differ." ("" with no rows)."""
+    groups = row_groups(records, SPANS_KERNEL_STARTS)
+    if not groups:
+        return ""
+    words = repeats_words(groups[-1].repeats)
+    return f"{words[:1].upper()}{words[1:]}."

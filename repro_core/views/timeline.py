@@ -14,7 +14,7 @@ from repro_core.records import RunRecord, by_scenario, compare_records, format_s
 from repro_core.results.timeline import TimelineEntry, release_key
 from repro_core.views.palette import INK, PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
 from repro_core.views.story import records_frame, short
-from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, engine_label
+from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, backend_label, backend_release, engine_label
 
 # Column names of the heatmap's data (F_COLUMN and F_SCENARIO are also the fields of the "cell" selection the page reads back).
 F_COLUMN, F_SCENARIO, F_VERDICT = "column", "scenario", "verdict"
@@ -36,7 +36,9 @@ def rerun_text(record: RunRecord) -> str:
 
 
 def column_label(entry: TimelineEntry) -> str:
-    """"TF 2.10 · Keras 2" (and "· live" for the session's own column)."""
+    """"TF 2.10 · Keras 2", or "Keras 3.15 · JAX" for a backend's column (and "· live" for the session's own column)."""
+    if entry.keras_release:
+        return f"Keras {entry.keras_release} · {backend_label(entry.backend)}" + (" · live" if entry.source == "live" else "")
     label = f"TF {entry.release} · {engine_label(entry.engine)}"
     return f"{label} · live" if entry.source == "live" else label
 
@@ -70,11 +72,18 @@ def cell_verdict(entry: TimelineEntry, scenario: str) -> str:
     return entry.report.verdicts().get(scenario) or ("error" if entry.report.error else "no-records")
 
 
+def kernel_text(entry: TimelineEntry) -> str:
+    """"TensorFlow 2.21.0 · Keras 3 3.15.1", "JAX 0.10.2 · Keras 3 3.15.1": what a column's kernel reported."""
+    kernel = entry.report.kernel
+    backend = str(kernel.get("backend") or entry.backend)
+    version = str(kernel.get("backend_version") or (kernel.get("tensorflow", "") if backend == "tensorflow" else ""))
+    return f"{backend_release(backend, version or '?')} · {engine_label(entry.engine)} {kernel.get('keras', '')}".strip()
+
+
 def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
     rows = []
     for entry in entries:
         grouped = by_scenario(entry.report.records)
-        kernel = entry.report.kernel
         for scenario in STORY_SCENARIOS:
             records = grouped.get(scenario, [])
             rows.append(
@@ -88,7 +97,7 @@ def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
                     F_SCENARIO_TITLE: SCENARIOS[scenario].title,
                     F_VERDICT: (found := cell_verdict(entry, scenario)),
                     "symbol": verdict_symbol(found),
-                    "versions": f"TensorFlow {kernel.get('tensorflow', '?')} · {engine_label(entry.engine)} {kernel.get('keras', '')}".strip(),
+                    "versions": kernel_text(entry),
                     "rerun_1": rerun_text(records[0]) if records else "",
                     "rerun_2": rerun_text(records[1]) if len(records) > 1 else "",
                     "error": entry.report.error.splitlines()[0][:200] if entry.report.error else "",
@@ -105,7 +114,7 @@ def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     rows = [SCENARIOS[name].title for name in STORY_SCENARIOS if name in set(frame[F_SCENARIO])]
     present = list(frame[F_VERDICT])
     base = alt.Chart(frame).encode(  # labelOverlap=False: every label is drawn; the angles and wrapping leave them room
-        x=alt.X(f"{F_COLUMN_LABEL}:N", title="TensorFlow release · engine", sort=columns,
+        x=alt.X(f"{F_COLUMN_LABEL}:N", title="TensorFlow release · engine, then Keras · backend", sort=columns,
                 axis=alt.Axis(labelAngle=-90, orient="top", labelLimit=200, labelOverlap=False, labelFontSize=10)),
         y=alt.Y(f"{F_SCENARIO_TITLE}:N", title=None, sort=rows,
                 axis=alt.Axis(labelOverlap=False, labelExpr=label_expr(rows), labelFontSize=10, labelLimit=140)),
@@ -151,6 +160,7 @@ def provenance_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
             "run": entry.column,
             "source": entry.source,
             "TensorFlow": entry.report.kernel.get("tensorflow", ""),
+            "backend": kernel_text(entry).split(" · ")[0],
             "Keras": f"{entry.report.kernel.get('engine', '')} {entry.report.kernel.get('keras', '')}".strip(),
             "numpy": entry.report.kernel.get("numpy", ""),
             "Python": entry.report.kernel.get("python", ""),
@@ -169,16 +179,19 @@ COMPARED_SETTINGS = ("seed", "reruns", "epochs", "batch_size", "learning_rate")
 
 
 def live_agreement(live: TimelineEntry, entries: Sequence[TimelineEntry]) -> str:
-    """Do the live fingerprints equal the recorded ones for the same release, engine and settings? (A sentence.)"""
-    twin = next((e for e in entries if e.source == "recorded" and (e.release, e.engine) == (live.release, live.engine)), None)
+    """Do the live fingerprints equal the recorded ones for the same release (or Keras and backend), engine and settings?"""
+    def key(entry: TimelineEntry) -> tuple[str, str, str, str]:
+        return entry.release, entry.engine, entry.backend, entry.keras_release
+
+    twin = next((e for e in entries if e.source == "recorded" and key(e) == key(live)), None)
     if twin is None:
-        return f"No recorded report for TensorFlow {live.release} {live.engine} to compare the live fingerprints with."
+        return f"No recorded report for {column_label(live).removesuffix(' · live')} to compare the live fingerprints with."
     differ = [key for key in COMPARED_SETTINGS if live.report.settings.get(key) != twin.report.settings.get(key)]
     if differ:
         return f"Not compared with the recorded {twin.column}: the settings differ ({', '.join(differ)})."
     rows = compare_records(twin.report.records, live.report.records).rows
     same = sum(1 for row in rows if row.same)
-    where = f"recorded with TensorFlow {twin.report.kernel.get('tensorflow', '?')} on {twin.report.machine.get('cpu', '?')}"
+    where = f"recorded with {kernel_text(twin)} on {twin.report.machine.get('cpu', '?')}"
     if rows and same == len(rows):
         return f"All {len(rows)} live reruns have the same fingerprints as the recorded {twin.column} ({where})."
     return f"{same} of {len(rows)} live reruns have the same fingerprints as the recorded {twin.column} ({where}); the others differ."
@@ -199,7 +212,8 @@ class Finding:
 
 
 def find(entries: Sequence[TimelineEntry]) -> Finding:
-    recorded = [e for e in entries if e.source == "recorded"]
+    """Release by release: TensorFlow's release columns only (a backend's column is not a release)."""
+    recorded = [e for e in entries if e.source == "recorded" and not e.keras_release]
     tf_seed: dict[str, list[tuple[str, str]]] = {}
     for entry in recorded:
         if (found := entry.report.verdicts().get(TF_SEED)) is not None:
@@ -230,7 +244,7 @@ def _span(releases: Sequence[str]) -> str:
 
 
 def timeline_caption(entries: Sequence[TimelineEntry]) -> str:
-    recorded = [e for e in entries if e.source == "recorded"]
+    recorded = [e for e in entries if e.source == "recorded" and not e.keras_release]
     if not recorded:
         return "No recorded reports."
     settings = {(e.report.settings.get("seed"), e.report.settings.get("reruns"), e.report.settings.get("epochs")) for e in recorded}

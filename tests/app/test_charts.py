@@ -50,15 +50,25 @@ def open_page(page: str, state: dict | None = None) -> AppTest:
     return at
 
 
-# -- Across versions ------------------------------------------------------------------------------------
+# -- Across versions and backends -------------------------------------------------------------------------
+def test_the_seed_switches_chart_says_initial_and_trained_apart_with_the_palette():
+    at = open_page("lab_pages/versions.py")
+    spec, frames = only_chart(at, "versions_backends")
+    check_chart(spec, frames)
+    assert {"initial weights", "trained weights"} <= set(frames[0].columns)
+    assert any("initial repeat · trained differ" in text for text in frames[0]["text"])
+
+
+
 def test_timeline_heatmap_labels_rows_and_columns_in_words_with_the_palette():
     at = open_page("lab_pages/versions.py")
-    spec, frames = only_chart(at)
+    spec, frames = only_chart(at, "versions_heatmap_area")
     check_chart(spec, frames)
     data = frames[0]
-    entries = load_timeline()
+    entries = load_timeline(backends=True)
     assert list(dict.fromkeys(data["column_label"])) == [timeline.column_label(e) for e in entries]
     assert "TF 2.10 · Keras 2" in set(data["column_label"]) and "TF 2.21 · tf_keras" in set(data["column_label"])
+    assert "Keras 3.15 · JAX" in set(data["column_label"]) and "Keras 3.15 · PyTorch" in set(data["column_label"])
     assert set(data["scenario_title"]) == {SCENARIOS[name].title for name in STORY_SCENARIOS}
     text = json.dumps(spec)
     assert '"labelAngle": -90' in text and '"labelOverlap": false' in text  # vertical labels, none dropped, at 390 px too
@@ -85,7 +95,7 @@ def test_live_rows_table_says_which_scenario_each_row_is():
                     machine={"cpu": "test CPU"}, records=rows)  # fmt: skip
     live = TimelineEntry("2.21", "keras3", report, source="live")
     at = open_page("lab_pages/versions.py", {"versions_live": live})
-    spec, frames = only_chart(at)
+    spec, frames = only_chart(at, "versions_heatmap_area")
     check_chart(spec, frames)
     assert list(dict.fromkeys(frames[0]["column_label"]))[-1] == "TF 2.21 · Keras 3 · live"
     table = next(t.value for t in elements(find_block(at.main, "versions_live_note"), "dataframe"))

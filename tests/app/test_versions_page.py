@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from lab_ui import session
 from repro_core.results.timeline import load_timeline
+from repro_core.views import backends
 from repro_core.views.timeline import summary_sentence
 
 PAGE = "lab_pages/versions.py"
@@ -22,7 +23,7 @@ def open_page() -> AppTest:
 
 def heatmap_columns(at: AppTest) -> list[str]:
     """The heatmap's columns, in order, from the data shipped with the chart (which must carry the "cell" selection)."""
-    charts = elements(at.main, "vega_lite_chart")
+    charts = [chart for chart in elements(at.main, "vega_lite_chart") if getattr(chart, "key", None) == "versions_heatmap"]
     assert len(charts) == 1
     spec, datasets = chart_data(charts[0])
     assert [param["name"] for param in spec["params"]] == ["cell"]
@@ -32,14 +33,21 @@ def heatmap_columns(at: AppTest) -> list[str]:
 def test_page_renders_the_recorded_heatmap_and_the_computed_sentence():
     at = open_page()
     assert not exceptions(at)
-    assert [t.value for t in at.title] == ["Across versions"]
-    entries = load_timeline()
+    assert [t.value for t in at.title] == ["Across versions and backends"]
+    entries = load_timeline(backends=True)
+    assert {e.backend for e in entries} >= {"tensorflow", "jax", "torch"}
     assert heatmap_columns(at) == [e.column for e in entries]
     sentence_block = find_block(at.main, "versions_sentence")
     texts = [child.value for child in elements(sentence_block, "markdown")]
     assert summary_sentence(entries) in texts
     assert any("keras-team/keras/commit/69b41cf" in text for text in texts)
     assert at.button(key="versions_run_live") is not None
+    # The backends' part: every sentence computed from the same reports, the switches chart and table.
+    backend_block = find_block(at.main, "versions_backends")
+    said = [child.value for child in elements(backend_block, "markdown")]
+    assert backends.agreement_sentence(entries) in said
+    assert all(f"- {line}" in said for line in backends.controls_sentences(entries)) and backends.controls_sentences(entries)
+    assert len(elements(backend_block, "vega_lite_chart")) == 1 and len(elements(backend_block, "dataframe")) == 1
     book = at.session_state.get(session.RUNNER, None)
     assert book is None or book.kernel.state == "not started"  # loading the page never starts a kernel
 

@@ -8,7 +8,15 @@ import sys
 
 from repro_core.kernels import kernelspecs
 from repro_core.kernels.kernel import available_kernels
-from repro_core.kernels.kernelspecs import KernelSpecInfo, describe, engine_for, interpreter_of, kernel_labels, old_tensorflow_kernel
+from repro_core.kernels.kernelspecs import (
+    KernelSpecInfo,
+    backend_for,
+    describe,
+    engine_for,
+    interpreter_of,
+    kernel_labels,
+    old_tensorflow_kernel,
+)
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions
 from repro_core.results.report import build_report, parse_report, report_json, settings_of
@@ -18,6 +26,11 @@ from repro_core.vocabulary import SELECTABLE_ENGINES
 TF29 = "repro-tf29"
 OLD = KernelSpecInfo("old", "Python 3.8 · TensorFlow 2.9.3", "/x/python", False, python="3.8.18", tensorflow="2.9.3", keras="2.9.0")
 NEW = KernelSpecInfo("lab-python", "this", sys.executable, True, python="3.11.7", tensorflow="2.21.0", keras="3.15.1", tf_keras="2.21.0")
+JAX = KernelSpecInfo("keras-jax", "Keras 3.15.1 · JAX 0.10.2", "/j/python", False, python="3.11.7", keras="3.15.1", jax="0.10.2")
+TORCH = KernelSpecInfo("keras-torch", "Keras 3.15.1 · PyTorch 2.13.0", "/t/python", False, python="3.11.7", keras="3.15.1", torch="2.13.0+cpu")
+PROVISION = "python -m timeline --provision-only --backend"
+JAX_KERNEL = "keras-jax"
+TORCH_KERNEL = "keras-torch"
 KERAS2 = KernelVersions(python="3.8.18", tensorflow="2.9.3", keras="2.9.0", engine="keras2", kernelspec=TF29)
 
 
@@ -77,3 +90,68 @@ def test_the_tf29_kernelspec_is_labelled_from_its_own_metadata(require):
     info = kernelspecs.kernelspecs()[TF29]
     assert os.path.isfile(info.interpreter) and not info.bundled
     assert info.label == "TensorFlow 2.9.3 · Python 3.8" and info.engines == ("keras2",)
+
+
+def test_a_kernel_without_tensorflow_runs_keras3_on_jax_or_torch():
+    assert (JAX.backend, TORCH.backend, OLD.backend, NEW.backend) == ("jax", "torch", "tensorflow", "tensorflow")
+    assert JAX.label == "Keras 3.15.1 · JAX 0.10.2 · Python 3.11" and TORCH.label == "Keras 3.15.1 · PyTorch 2.13.0 · Python 3.11"
+    assert JAX.backend_version == "0.10.2" and TORCH.backend_version == "2.13.0+cpu"  # the label drops the build tag, the info keeps it
+    for info in (JAX, TORCH):
+        assert info.engines == ("keras3",) and engine_for(info, "tf_keras") == "keras3" and engine_for(info, "keras2") == "keras3"
+        assert info.engine_note().startswith("Keras 3 (the only engine on ") and "need TensorFlow" in info.engine_note()
+    assert "JAX" in JAX.engine_note() and "PyTorch" in TORCH.engine_note()
+    both = KernelSpecInfo("odd", "Odd", "/p", False, python="3.11.7", tensorflow="2.21.0", keras="3.15.1", jax="0.10.2", torch="2.13.0")
+    assert both.backend == "tensorflow" and both.label == "TensorFlow 2.21.0 · Python 3.11"  # TensorFlow first, as Keras' default
+    assert KernelSpecInfo("j", "J", "/p", False, jax="0.4.1", torch="2.1.0").backend == "jax"  # then JAX, then PyTorch
+    assert KernelSpecInfo("k", "Bare", "/p", False, python="3.12.1", jax="0.10.2").label == "No Keras · JAX 0.10.2 · Python 3.12"
+
+
+def test_backend_for_names_the_kernels_backend_and_tensorflow_when_unknown():
+    assert backend_for(JAX) == "jax" and backend_for(TORCH) == "torch" and backend_for(OLD) == backend_for(NEW) == "tensorflow"
+    assert backend_for(None) == "tensorflow"
+    assert backend_for(KernelSpecInfo("odd", "Odd", "/p", False, problem="interpreter not found")) == "tensorflow"
+    assert backend_for(KernelSpecInfo("bare", "Bare", "/p", False, python="3.12.1")) == "tensorflow"
+
+
+def _fake_interpreter(path, answer: str):
+    path.write_text(f"#!/bin/sh\necho '{answer}'\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_the_probe_reads_jax_and_torch_from_a_fake_interpreter(tmp_path):
+    jax = _fake_interpreter(tmp_path / "python-jax", '{"python": "3.11.7", "tensorflow": "", "keras": "3.15.1", "tf_keras": "", "jax": "0.10.2"}')
+    info = describe("fake-jax", "Fake JAX", [jax, "-m", "ipykernel_launcher"])
+    assert (info.problem, info.jax, info.torch, info.tensorflow, info.backend) == ("", "0.10.2", "", "", "jax")
+    assert info.label == "Keras 3.15.1 · JAX 0.10.2 · Python 3.11" and info.engines == ("keras3",)
+    torch = _fake_interpreter(tmp_path / "python-torch", '{"python": "3.11.7", "keras": "3.15.1", "torch": "2.13.0+cpu"}')
+    info = describe("fake-torch", "Fake torch", [torch, "-m", "ipykernel_launcher"])
+    assert info.backend == "torch" and info.torch == "2.13.0+cpu" and info.label == "Keras 3.15.1 · PyTorch 2.13.0 · Python 3.11"
+    odd = _fake_interpreter(tmp_path / "python-odd", '{"python": "3.11.7", "jax": "<b>1</b>", "torch": "2.13.0"}')
+    info = describe("fake-odd", "Fake odd", [odd, "-m", "ipykernel_launcher"])
+    assert info.jax == "" and info.backend == "torch"  # a version that is no version is dropped, as for TensorFlow's
+
+
+def test_the_probe_script_reads_jax_and_torch_without_importing_them():
+    assert '"jax": version("jax")' in kernelspecs.PROBE_SCRIPT and '"torch": version("torch")' in kernelspecs.PROBE_SCRIPT
+    assert "import jax" not in kernelspecs.PROBE_SCRIPT and "import torch" not in kernelspecs.PROBE_SCRIPT
+    info = describe("probe-bundled-backends", "probe", [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+    assert info.backend == "tensorflow" and "jax" not in sys.modules and "torch" not in sys.modules
+
+
+def test_the_jax_kernelspec_is_labelled_from_its_own_metadata(require):
+    require("REQUIRE_JAX", JAX_KERNEL in available_kernels(), f"kernelspec {JAX_KERNEL!r} is not installed ({PROVISION} jax)")
+    kernelspecs._cache.clear()
+    info = kernelspecs.kernelspecs()[JAX_KERNEL]
+    assert os.path.isfile(info.interpreter) and not info.bundled and not info.problem, info
+    assert info.tensorflow == "" and info.backend == "jax" and info.engines == ("keras3",)
+    assert info.label == f"Keras {info.keras} · JAX {info.jax} · Python {'.'.join(info.python.split('.')[:2])}"
+    assert info.python.startswith("3.11.") and info.display_name == f"Keras {info.keras} · JAX {info.jax}"
+
+
+def test_the_torch_kernelspec_is_labelled_from_its_own_metadata(require):
+    require("REQUIRE_TORCH", TORCH_KERNEL in available_kernels(), f"kernelspec {TORCH_KERNEL!r} is not installed ({PROVISION} torch)")
+    kernelspecs._cache.clear()
+    info = kernelspecs.kernelspecs()[TORCH_KERNEL]
+    assert not info.problem and info.tensorflow == "" and info.jax == "" and info.backend == "torch" and info.engines == ("keras3",)
+    assert info.label == f"Keras {info.keras} · PyTorch {info.torch.split('+')[0]} · Python {'.'.join(info.python.split('.')[:2])}"

@@ -1,6 +1,7 @@
-"""The committed timeline reports (repro_core/timeline_reports/): complete, consistent, and what the README says they are.
+"""The committed timeline reports (repro_core/timeline_reports/): complete, consistent, and what the README says they are,
+the TensorFlow releases' and the backends' (Keras 3 on JAX and PyTorch) alike.
 
-No kernel runs here; `test_timeline_live.py` re-runs the releases CI has kernels for.
+No kernel runs here; `test_timeline_live.py` re-runs the releases CI has kernels for, `test_backend_kernels.py` the JAX report.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import pytest
 
 from repro_core.recipes.settings import StoryParams
 from repro_core.results.report import READABLE_VERSIONS, SCHEMA
-from repro_core.results.timeline import REPORTS, load_timeline, release_key, report_filename
+from repro_core.results.timeline import REPORTS, backend_report_filename, load_timeline, release_key, report_filename
+from repro_core.vocabulary import BACKEND_REPORT_SCENARIOS, engines_offered
 from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS
-from repro_core.vocabulary import engines_offered
-from timeline.readme import replace_readme_table, verdict_table_markdown
-from timeline.venvs import known_releases
+from timeline.readme import backend_tables_markdown, replace_readme_backend_tables, replace_readme_table, verdict_table_markdown
+from timeline.venvs import REQUIREMENTS_DIR, backend_venv, known_backends, known_releases, pin_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS_DIR = Path(str(REPORTS))
@@ -27,16 +28,20 @@ SHARED_SETTINGS = ("seed", "reruns", "epochs", "batch_size", "learning_rate")
 
 @pytest.fixture(scope="module")
 def entries():
-    return load_timeline()
+    return load_timeline(backends=True)
 
 
 def test_every_release_has_pins_and_one_report_per_engine(entries):
     assert known_releases() == EXPECTED_RELEASES
     expected = {(release, engine) for release in EXPECTED_RELEASES for engine in engines_offered(release_key(release))}
-    found = [(e.release, e.engine) for e in entries]
+    found = [(e.release, e.engine) for e in entries if e.on_tensorflow]
     assert len(found) == len(set(found)), "two reports for one release and engine"
     assert set(found) == expected
-    assert sorted(path.name for path in REPORTS_DIR.glob("*.json")) == sorted(report_filename(r, e) for r, e in expected)
+    backends = {e.backend: e for e in entries if not e.on_tensorflow}
+    assert sorted(backends) == sorted(known_backends()) == ["jax", "torch"], "one report per backend with a pin file"
+    assert [e.on_tensorflow for e in entries] == sorted((e.on_tensorflow for e in entries), reverse=True), "TensorFlow's columns first"
+    names = [report_filename(r, e) for r, e in expected] + [backend_report_filename(e.keras_release, b) for b, e in backends.items()]
+    assert sorted(path.name for path in REPORTS_DIR.glob("*.json")) == sorted(names)
 
 
 def test_reports_parse_with_the_current_schema():
@@ -65,6 +70,8 @@ def test_reports_with_records_are_complete_and_carry_provenance(entries):
         if report.error:
             assert report.records == [], f"{entry.path}: an error report keeps no records"
             continue
+        if not entry.on_tensorflow:
+            continue  # test_backend_reports_are_complete_and_carry_provenance
         kernel = report.kernel
         assert kernel["engine"] == entry.engine, entry.path
         assert kernel["tensorflow"] == report.settings["tensorflow_pin"], entry.path
@@ -74,9 +81,27 @@ def test_reports_with_records_are_complete_and_carry_provenance(entries):
         assert {(r.tensorflow, r.engine, r.kernelspec) for r in report.records} == {(kernel["tensorflow"], entry.engine, kernel["kernelspec"])}
 
 
+def test_backend_reports_are_complete_and_carry_provenance(entries):
+    for entry in (e for e in entries if not e.on_tensorflow):
+        report, settings, venv = entry.report, entry.report.settings, backend_venv(entry.backend, ROOT / "timeline" / ".venvs", REQUIREMENTS_DIR)
+        assert not report.error and report.records, f"{entry.path}: a committed backend report has its records"
+        assert (settings["kernel"], settings["backend"], settings["keras_pin"], settings["backend_pin"]) == (
+            venv.kernel_name, entry.backend, venv.keras, venv.backend_version), f"{entry.path} was measured with today's pins"  # fmt: skip
+        assert settings["pins"] == ", ".join(pin_lines(venv.pins())), entry.path
+        kernel = report.kernel
+        assert (kernel["tensorflow"], kernel["engine"], kernel["backend"], kernel["keras"]) == ("", "keras3", entry.backend, venv.keras)
+        assert kernel["backend_version"].split("+")[0] == venv.backend_version and kernel["python"].startswith("3.11.") and kernel["numpy"]
+        per_scenario = {name: sorted(r.rerun for r in report.records if r.scenario == name) for name in BACKEND_REPORT_SCENARIOS}
+        assert per_scenario == {name: list(range(1, settings["reruns"] + 1)) for name in BACKEND_REPORT_SCENARIOS}, entry.path
+        assert {(r.tensorflow, r.engine, r.backend, r.backend_version, r.kernelspec) for r in report.records} == {
+            ("", "keras3", entry.backend, kernel["backend_version"], kernel["kernelspec"])}  # fmt: skip
+
+
 def test_readme_table_is_the_one_generated_from_the_reports(entries):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert replace_readme_table(readme, verdict_table_markdown(entries)) == readme, "regenerate it: python -m timeline --readme README.md"
+    tables = backend_tables_markdown(entries)
+    assert replace_readme_backend_tables(readme, tables) == readme, "regenerate it: python -m timeline --readme README.md"
 
 
 def test_every_report_names_the_engine_its_kernel_reported(entries):

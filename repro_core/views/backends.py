@@ -1,0 +1,199 @@
+"""The same questions on Keras 3's backends: which generator controls the initial and the trained weights on each, whether
+the verdicts agree across backends, and whether the numbers do. Everything is computed from the backend reports' rows
+(results.timeline: keras-<X.Y>-<backend>.json) or from a live column, never written in by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+
+from repro_core.records import Repeats, by_scenario, format_sum, repeats
+from repro_core.results.timeline import TimelineEntry
+from repro_core.views.palette import PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
+from repro_core.vocabulary import (
+    BACKENDS,
+    GENERATORS,
+    RESEEDS,
+    SCENARIOS,
+    STORY_SCENARIOS,
+    SWITCH_SCENARIOS,
+    backend_label,
+)
+
+COL_RESEED, COL_BACKEND, COL_VERDICT = "reseed", "backend", "verdict"
+COL_INITIAL, COL_TRAINED, COL_FIRST_SUMS = "initial weights", "trained weights", "rerun 1 sums (before → after)"
+SWITCH_COLUMNS = [COL_RESEED, COL_BACKEND, COL_VERDICT, COL_INITIAL, COL_TRAINED, COL_FIRST_SUMS]
+ROW_HEIGHT = 40
+FRAME_HEIGHT = 150  # the backend labels on top and the legend below
+FULL_SEED = "factory-full-seed"
+
+
+def backend_columns(entries: Sequence[TimelineEntry]) -> list[TimelineEntry]:
+    """The columns that are a Keras release on one backend (not a TensorFlow release), in the order given."""
+    return [entry for entry in entries if entry.keras_release]
+
+
+def column_title(entry: TimelineEntry) -> str:
+    """"Keras 3.15 · JAX" (and "· live" for a session's own column)."""
+    label = f"Keras {entry.keras_release} · {backend_label(entry.backend)}"
+    return f"{label} · live" if entry.source == "live" else label
+
+
+def generic_reseed(reseed: str) -> str:
+    """A reseed in words that fit every backend: "random.seed + the backend's seed"."""
+    found = RESEEDS[reseed]
+    if found.everything or not found.generators:
+        return found.code()
+    return " + ".join("the backend's seed" if g == "backend" else GENERATORS[g].code for g in found.generators)
+
+
+def repeat_word(value: bool | None) -> str:
+    return "–" if value is None else "repeat" if value else "differ"
+
+
+@dataclass(frozen=True)
+class SwitchResult:
+    """One seed switch (a factory-<reseed>-seed scenario) in one backend column."""
+
+    column: str
+    backend: str
+    reseed: str
+    verdict: str
+    found: Repeats
+    first_before: float | None
+    first_after: float | None
+
+
+def switch_results(entries: Sequence[TimelineEntry]) -> list[SwitchResult]:
+    """Every seed switch each backend column holds rows for, reseeds in RESEEDS order within each column."""
+    found = []
+    for entry in backend_columns(entries):
+        grouped, verdicts = by_scenario(entry.report.records), entry.report.verdicts()
+        for name in SWITCH_SCENARIOS:
+            rows = grouped.get(name, [])
+            if rows:
+                found.append(SwitchResult(column_title(entry), entry.backend, SCENARIOS[name].reseed, verdicts[name], repeats(rows),
+                                          rows[0].before_sum, rows[0].after_sum))  # fmt: skip
+    return found
+
+
+def switches_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
+    rows = [
+        {
+            COL_RESEED: RESEEDS[r.reseed].code(r.backend),
+            COL_BACKEND: r.column,
+            COL_VERDICT: r.verdict,
+            COL_INITIAL: repeat_word(r.found.initial),
+            COL_TRAINED: repeat_word(r.found.trained),
+            COL_FIRST_SUMS: f"{format_sum(r.first_before)} → {format_sum(r.first_after)}",
+        }
+        for r in switch_results(entries)
+    ]
+    return pd.DataFrame(rows, columns=SWITCH_COLUMNS)
+
+
+def switches_chart(entries: Sequence[TimelineEntry]) -> alt.LayerChart:
+    """Rows the reseeds (in words that fit every backend), columns the backends; colour and symbol the verdict, and the
+    cell's text says apart whether the initial and the trained weights repeated."""
+    results = switch_results(entries)
+    data = pd.DataFrame(
+        [{"reseed": generic_reseed(r.reseed), "code": RESEEDS[r.reseed].code(r.backend), "column": r.column, COL_VERDICT: r.verdict,
+          "text": f"{verdict_symbol(r.verdict)} initial {repeat_word(r.found.initial)} · trained {repeat_word(r.found.trained)}",
+          COL_INITIAL: repeat_word(r.found.initial), COL_TRAINED: repeat_word(r.found.trained)}
+         for r in results],
+        columns=["reseed", "code", "column", COL_VERDICT, "text", COL_INITIAL, COL_TRAINED],
+    )  # fmt: skip
+    present = list(data[COL_VERDICT])
+    rows = list(dict.fromkeys(data["reseed"]))
+    base = alt.Chart(data).encode(
+        x=alt.X("column:N", title="Keras · backend", sort=list(dict.fromkeys(data["column"])), axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("reseed:N", title="what each rerun reseeds", sort=rows, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
+    )
+    tooltip = [alt.Tooltip("code:N", title="the cell calls"), alt.Tooltip("column:N", title="kernel"),
+               alt.Tooltip(f"{COL_VERDICT}:N", title="verdict"), alt.Tooltip(f"{COL_INITIAL}:N", title=COL_INITIAL),
+               alt.Tooltip(f"{COL_TRAINED}:N", title=COL_TRAINED)]  # fmt: skip
+    legend = alt.Legend(title="verdict", orient="bottom", columns=2, labelExpr=verdict_legend_label(present))
+    cells = base.mark_rect(stroke=PAPER, strokeWidth=2).encode(color=alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(present), legend=legend),
+                                                               tooltip=tooltip)  # fmt: skip
+    text = base.mark_text(fontSize=11).encode(text="text:N", tooltip=tooltip,
+                                              color=alt.Color(f"{COL_VERDICT}:N", scale=ink_scale(present), legend=None))  # fmt: skip
+    chart = alt.layer(cells, text).resolve_scale(color="independent")
+    return chart.properties(height=ROW_HEIGHT * max(1, len(rows)) + FRAME_HEIGHT)
+
+
+# -- in words ------------------------------------------------------------------------------------------------
+def _smallest(results: Sequence[SwitchResult], half: str) -> list[str]:
+    """The reseeds with the fewest generators whose `half` ("initial" / "trained") repeated, keras.utils.set_random_seed
+    counted only when nothing smaller does."""
+    held = [r for r in results if getattr(r.found, half)]
+    sets = [r for r in held if not RESEEDS[r.reseed].everything]
+    if not sets:
+        return [RESEEDS[r.reseed].code(r.backend) for r in held]
+    fewest = min(len(RESEEDS[r.reseed].generators) for r in sets)
+    return [RESEEDS[r.reseed].code(r.backend) for r in sets if len(RESEEDS[r.reseed].generators) == fewest]
+
+
+def _either(codes: Sequence[str]) -> str:
+    quoted = [f"`{code}`" for code in codes]
+    return " or ".join(quoted) if quoted else "no reseed measured"
+
+
+def controls_sentences(entries: Sequence[TimelineEntry]) -> list[str]:
+    """Per backend column: the smallest reseed that repeats the initial weights, and the smallest that repeats the trained ones."""
+    results = switch_results(entries)
+    lines = []
+    for column in dict.fromkeys(r.column for r in results):
+        mine = [r for r in results if r.column == column]
+        lines.append(f"**{column}**: the initial weights repeat with {_either(_smallest(mine, 'initial'))}; "
+                     f"the trained weights with {_either(_smallest(mine, 'trained'))}.")  # fmt: skip
+    return lines
+
+
+def _verdict_split(columns: Sequence[TimelineEntry], names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(scenarios every column holds, those among them whose verdicts are not all the same)."""
+    verdicts = [entry.report.verdicts() for entry in columns]
+    common = [name for name in names if all(name in v for v in verdicts)]
+    return common, [name for name in common if len({v[name] for v in verdicts}) > 1]
+
+
+def agreement_sentence(entries: Sequence[TimelineEntry]) -> str:
+    """Do the backends' verdicts agree on the story's scenarios, which seed switches split them, and do their numbers agree?
+    (The numbers: rerun 1 of keras.utils.set_random_seed, the same seed on each backend.)"""
+    columns = backend_columns(entries)
+    if len(columns) < 2:
+        return "Fewer than two backends recorded: nothing to compare across backends."
+    names = ", ".join(backend_label(e.backend) for e in columns)
+    common, differing = _verdict_split(columns, STORY_SCENARIOS)
+    if differing:
+        said = [f"On the story's scenarios the verdicts differ across {names} for {', '.join(f'`{n}`' for n in differing)}."]
+    else:
+        said = [f"On the story's {len(common)} scenarios the verdicts agree across {names}."]
+    switches = [name for name in SWITCH_SCENARIOS if name not in STORY_SCENARIOS]
+    common, differing = _verdict_split(columns, switches)
+    if differing:
+        split = "; ".join(f"{generic_reseed(SCENARIOS[n].reseed)}: "
+                          + ", ".join(f"{backend_label(e.backend)} {e.report.verdicts()[n]}" for e in columns) for n in differing)  # fmt: skip
+        said.append(f"Of the other {len(common)} seed switches, {len(differing)} split them ({split}): a different generator "
+                    "decides the trained weights on each.")  # fmt: skip
+    elif common:
+        said.append(f"So do the other {len(common)} seed switches.")
+    firsts = [by_scenario(e.report.records).get(FULL_SEED, [None])[0] for e in columns]
+    known = [(e, r) for e, r in zip(columns, firsts, strict=True) if r is not None]
+    if len(known) >= 2:
+        sums = ", ".join(f"{format_sum(r.before_sum)} on {backend_label(e.backend)}" for e, r in known)
+        if len({r.fingerprints for _e, r in known}) == 1:
+            said.append(f"With `keras.utils.set_random_seed` and the same seed they also give the same weights ({sums}).")
+        else:
+            said.append(f"The numbers differ: with `keras.utils.set_random_seed` and the same seed, rerun 1's initial weights sum to {sums}.")
+    return " ".join(said)
+
+
+def backends_measured(entries: Sequence[TimelineEntry]) -> str:
+    """Which backends have a column, and which of the lab's backends have none (not recorded, or not provisioned)."""
+    have = list(dict.fromkeys(backend_label(e.backend) for e in backend_columns(entries)))
+    missing = [b.label for name, b in BACKENDS.items() if b.label not in have]
+    tail = f"; no report for {', '.join(missing)}" if missing else ""
+    return f"Backend reports: {', '.join(have) or 'none'}{tail}."
