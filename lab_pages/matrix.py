@@ -4,7 +4,7 @@ import streamlit as st
 
 from lab_ui import clicks, pages, session
 from lab_ui.results_view import code_block
-from lab_ui.sidebar import kernel_choices, params
+from lab_ui.sidebar import params
 from repro_core.experiments.matrix import DEFAULT_MODELS, PARALLELISM_MAX, MatrixOptions
 from repro_core.recipes import cells
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX
@@ -24,13 +24,6 @@ from repro_core.vocabulary import (
 RESULT_KEY = "matrix_result"
 
 
-def kernel_backend() -> str:
-    """The backend the session's kernelspec runs Keras on, so the cells are written for it. Read from the kernel probe
-    when it reports one (KernelSpecInfo.backend, added with the JAX and PyTorch kernels); TensorFlow otherwise."""
-    info = kernel_choices().get(session.current_kernel(st.session_state))
-    return getattr(info, "backend", "") or DEFAULT_BACKEND
-
-
 def switches_help(backend: str) -> str:
     """Each switch in the words its cell's first comment says (cells.reseed_words), on this kernel's backend."""
     lines = "\n".join(f"- **{reseed.code(backend)}**: {cells.reseed_words(name, backend)}" for name, reseed in RESEEDS.items())
@@ -48,7 +41,7 @@ def generators_caption(backend: str) -> str:
 
 current = params()
 cap = session.pool().cap
-backend = kernel_backend()
+backend = current.backend  # the sidebar's kernel's (kernelspecs.backend_for): the cells are written for it
 st.title(pages.PAGES["matrix"].title)
 st.markdown(
     f"""

@@ -3,8 +3,6 @@ and heatmap say apart whether the initial and the trained weights repeated, and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from app_helpers import chart_data, check_chart, elements, exceptions
 from conftest import RUN_TIMEOUT
@@ -64,16 +62,10 @@ def test_no_seed_switch_is_refused_plainly(app, monkeypatch):
     assert any("reseeds" in e.value for e in at.error)
 
 
-@dataclass(frozen=True)
-class JaxKernel(KernelSpecInfo):
-    """A kernelspec as the probe reports a JAX one (KernelSpecInfo.backend lands with the backend kernels)."""
-
-    backend: str = "jax"
-
-
 def test_on_a_jax_kernel_the_switches_name_jax_and_only_keras3_is_offered(app, monkeypatch):
     seen = capture_options(monkeypatch)
-    jax = JaxKernel(DEFAULT_KERNEL, "JAX", "/usr/bin/python3", True, python="3.11.7", keras="3.15.1")
+    jax = KernelSpecInfo(DEFAULT_KERNEL, "JAX", "/usr/bin/python3", True, python="3.11.7", keras="3.15.1", jax="0.10.2")
+    assert jax.backend == "jax"  # what the probe reports of a venv with Keras and JAX and no TensorFlow
     monkeypatch.setattr(sidebar, "kernel_choices", lambda: {DEFAULT_KERNEL: jax})
     at = app.switch_page(MATRIX_PAGE).run()
     assert not exceptions(at)
