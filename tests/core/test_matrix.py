@@ -157,3 +157,21 @@ def test_random_seed_alone_repeats_the_initial_weights_and_with_tf_seed_everythi
     assert python_tf.repeats == Repeats(True, True) and python_tf.verdict == "stable"
     assert python.records[0].before_sha256 == python_tf.records[0].before_sha256  # random.seed alone decides the initial weights
     assert python.repeats.trained is (fingerprints(python) == fingerprints(python_tf))
+
+
+@pytest.mark.kernel
+def test_on_a_jax_kernel_random_seed_alone_repeats_only_the_initial_weights(require):
+    """The same grid on Keras 3 + JAX (MatrixOptions.backend writes JAX's cells): random.seed alone repeats the initial
+    weights while the trained ones drift (JAX's shuffle draws from NumPy's global generator, which nothing reseeds), and
+    random.seed + np.random.seed repeats both. Judged by records.repeats on the live records."""
+    from repro_core.kernels.kernel import available_kernels
+
+    missing = "kernelspec 'keras-jax' is not installed (python -m timeline --provision-only --backend jax)"
+    require("REQUIRE_JAX", "keras-jax" in available_kernels(), missing)
+    options = MatrixOptions(shuffle=True, models=("factory",), reseeds=("python", "python-numpy"), backend="jax", **SMALL)
+    matrix = run_matrix(options, parallelism=2, kernel_name="keras-jax")
+    python, python_numpy = (result_of(matrix, "factory", reseed, "keras3") for reseed in ("python", "python-numpy"))
+    assert {r.backend for result in matrix.results for r in result.records} == {"jax"}
+    assert python.repeats == Repeats(True, False) and python.verdict == "drift"
+    assert python_numpy.repeats == Repeats(True, True) and python_numpy.verdict == "stable"
+    assert python.records[0].before_sha256 == python_numpy.records[0].before_sha256
