@@ -67,7 +67,7 @@ def recipe_column(slot: str) -> tuple[bool, bool, ResultsView, str | None, objec
     """One recipe: its exact cell, an optional prediction, its own Run cell button (the third recipe also its own Run N times),
     its results (table, chart, verdict), a place for which weights repeated, and one for whether the rows confirm the prediction."""
     scenario = SCENARIOS[session.SCENARIO_OF[slot]]
-    st.subheader(scenario.title)
+    st.subheader(scenario.title_on(current.backend))  # torch.manual_seed on PyTorch where the article wrote tf.random.set_seed
     if slot in CAPTIONS:
         st.caption(CAPTIONS[slot])
     code_block(cells.scenario_cell(scenario.name, current), wrap=True)
@@ -76,7 +76,7 @@ def recipe_column(slot: str) -> tuple[bool, bool, ResultsView, str | None, objec
     many = slot == session.FACTORY_PYTHON_TF and clicks.run_many_button(
         slot, current.reruns, "Restart the kernel, run the setup cell, then this recipe's cell N times"
     )
-    view = ResultsView(slot, scenario.recipe(current.engine).title)
+    view = ResultsView(slot, scenario.recipe(current.engine).title_on(current.backend))
     return clicked, many, view, guess, st.container(key=f"{slot}_repeats"), st.container()
 
 
