@@ -194,7 +194,7 @@ def run_whole_story(lease: Lease) -> bool:
     current = params()
     with lease.runner() as runner:
         bar = Progress(len(WHOLE_STORY) * current.reruns + 1)
-        for slot in session.SCENARIO_OF:
+        for slot in (session.SLOT_OF[scenario] for scenario in WHOLE_STORY):  # only the slots it adds rows to
             _started_over(session.rows_for_run(st.session_state, slot, runner)[1], slot)
 
         def on_record(record: RunRecord) -> None:

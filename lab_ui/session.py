@@ -35,9 +35,11 @@ DEFAULTS = StoryParams()
 DRIFT = "drift"
 FACTORY_TF = "factory_tf"
 FACTORY_FULL = "factory_full"
+FACTORY_PYTHON_TF = "factory_python_tf"  # the article's fix + random.seed, the Factory page's third column
 RESTART = "restart"
-SCENARIO_OF = {DRIFT: "global-model", FACTORY_TF: "factory-tf-seed", FACTORY_FULL: "factory-full-seed", RESTART: "restart"}
-PAGE_OF = {DRIFT: "drift", FACTORY_TF: "factory", FACTORY_FULL: "factory", RESTART: "restart"}  # lab_ui.pages names
+SCENARIO_OF = {DRIFT: "global-model", FACTORY_TF: "factory-tf-seed", FACTORY_FULL: "factory-full-seed",
+               FACTORY_PYTHON_TF: "factory-python-tf-seed", RESTART: "restart"}  # fmt: skip
+PAGE_OF = {DRIFT: "drift", FACTORY_TF: "factory", FACTORY_FULL: "factory", FACTORY_PYTHON_TF: "factory", RESTART: "restart"}  # lab_ui.pages names
 SLOT_OF = {scenario: slot for slot, scenario in SCENARIO_OF.items()}
 
 

@@ -1,5 +1,8 @@
 """The recipe matrix: a grid over recipes (model x reseed x engine), each re-run N times in a freshly started kernel.
-Recipes run side by side on as many kernels as the pool gives (up to `parallelism` per engine, one thread per kernel)."""
+The reseeds are the seed switches (vocabulary.RESEEDS: which generators a cell reseeds), so the grid tells which generator
+controls the initial weights and which the trained ones; the cells are written for the kernel's backend (TensorFlow,
+JAX or PyTorch). Recipes run side by side on as many kernels as the pool gives (up to `parallelism` per engine, one thread
+per kernel)."""
 
 from __future__ import annotations
 
@@ -16,9 +19,20 @@ from repro_core.kernels.kernel import LabKernel
 from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, StoryParams
-from repro_core.records import RunRecord, verdict
+from repro_core.records import Repeats, RunRecord, repeats, verdict
 from repro_core.validation import choice, flag, whole_number
-from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_RESEEDS, DEFAULT_SEED, MODELS, RESEEDS, SELECTABLE_ENGINES, Recipe
+from repro_core.vocabulary import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_KERNEL,
+    DEFAULT_RESEEDS,
+    DEFAULT_SEED,
+    MODELS,
+    RESEEDS,
+    SELECTABLE_ENGINES,
+    Recipe,
+    check_backend,
+)
 
 PARALLELISM_MAX = 8
 DEFAULT_MODELS = ("global", "factory")  # "restored" is offered, not part of the default grid
@@ -36,8 +50,10 @@ class MatrixOptions:
     engines: tuple[str, ...] = tuple(SELECTABLE_ENGINES)
     models: tuple[str, ...] = DEFAULT_MODELS
     reseeds: tuple[str, ...] = DEFAULT_RESEEDS
+    backend: str = DEFAULT_BACKEND  # the kernel's: the cells set KERAS_BACKEND and call that backend's own seed
 
     def __post_init__(self) -> None:
+        check_backend(self.backend)
         object.__setattr__(self, "reruns", whole_number("reruns", self.reruns, 1, RERUNS_MAX))
         object.__setattr__(self, "epochs", whole_number("epochs", self.epochs, 1, EPOCHS_MAX))
         flag("shuffle", self.shuffle)
@@ -48,10 +64,12 @@ class MatrixOptions:
             if not values:
                 raise ValueError(f"choose at least one of the {name}: {', '.join(allowed)}")
             object.__setattr__(self, name, tuple(choice(name[:-1], value, allowed) for value in values))
+        if self.backend != DEFAULT_BACKEND and self.engines != ("keras3",):
+            raise ValueError(f"on {BACKENDS[self.backend].label} only Keras 3 runs: choose the engines ('keras3',), not {self.engines!r}")
         self.params("keras3")  # validates the seed
 
     def params(self, engine: str) -> StoryParams:
-        return StoryParams(seed=self.seed, reruns=self.reruns, epochs=self.epochs, engine=engine)
+        return StoryParams(seed=self.seed, reruns=self.reruns, epochs=self.epochs, engine=engine, backend=self.backend)
 
     def recipes(self) -> list[Recipe]:
         return [Recipe(m, r, e) for m in self.models for r in self.reseeds for e in self.engines]
@@ -59,10 +77,10 @@ class MatrixOptions:
     def cell(self, recipe: Recipe) -> str:
         """The cell a recipe re-runs: shuffle on keeps the article's fit call (its default), off says shuffle=False."""
         training = cells.article_training(self.params(recipe.engine), None if self.shuffle else False)
-        return cells.recipe_cell(recipe, training, self.seed)
+        return cells.recipe_cell(recipe, training, self.seed, self.backend)
 
     def setup(self, engine: str) -> list[str]:
-        return [cells.setup_cell(cells.ArticleModel(self.seed, self.dropout), engine), cells.RECORDER_CELL]
+        return [cells.setup_cell(cells.ArticleModel(self.seed, self.dropout), engine, backend=self.backend), cells.RECORDER_CELL]
 
 
 @dataclass
@@ -77,6 +95,11 @@ class RecipeResult:
     @property
     def verdict(self) -> str:
         return verdict(self.records)
+
+    @property
+    def repeats(self) -> Repeats:
+        """Whether the initial and the trained weights repeated across its reruns (records.repeats, the one definition)."""
+        return repeats(self.records)
 
 
 @dataclass
@@ -99,7 +122,9 @@ def run_recipe(runner: CellRunner, recipe: Recipe, options: MatrixOptions, on_st
     started = time.monotonic()
     code = options.cell(recipe)
     runner.configure(options.setup(recipe.engine))
-    runner.reset(on_status)
+    versions = runner.reset(on_status)
+    if versions.backend != options.backend:
+        raise ValueError(f"kernel {versions.kernelspec} runs Keras on {versions.backend}, but the matrix wrote its cells for {options.backend}")
     records: list[RunRecord] = []
     runner.rerun(code, recipe.name, options.reruns, records.append, on_status)
     values = runner.read(cells.RECORDER_EXPRESSIONS)

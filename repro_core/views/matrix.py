@@ -10,16 +10,38 @@ import pandas as pd
 from repro_core.experiments.matrix import RecipeResult
 from repro_core.views.palette import PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
 from repro_core.views.story import COL_SECONDS, short
-from repro_core.vocabulary import engine_label
+from repro_core.vocabulary import DEFAULT_BACKEND, engine_label
 
 COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT = "recipe", "model", "reseed", "engine", "verdict"
 COL_WORDS, COL_SAME_AS = "model + reseed", "same fingerprints as"
+COL_INITIAL, COL_TRAINED = "initial weights", "trained weights"
 COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before", "max |Δ| after"
 COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
-MATRIX_COLUMNS = [COL_RECIPE, COL_WORDS, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_SAME_AS, COL_DELTA_BEFORE, COL_DELTA_AFTER,
-                  COL_FINGERPRINTS, COL_SECONDS]  # fmt: skip
-ROW_HEIGHT = 44  # pixels per recipe row: room for its two-line label
+MATRIX_COLUMNS = [COL_RECIPE, COL_WORDS, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_INITIAL, COL_TRAINED, COL_SAME_AS,
+                  COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]  # fmt: skip
+REPEAT, DIFFER, ONE_RERUN = "repeat", "differ", "one rerun"
+ROW_HEIGHT = 58  # pixels per recipe row: room for its two-line label, and in each cell the verdict over the two halves
 FRAME_HEIGHT = 210  # title, the engine labels on top and the legend below
+
+
+def backend_of(result: RecipeResult) -> str:
+    """The backend its kernel reported (the records say it; TensorFlow for a result without rows)."""
+    return result.records[0].backend if result.records else DEFAULT_BACKEND
+
+
+def words_of(result: RecipeResult) -> str:
+    """"factory + random.seed + tf.random.set_seed": the recipe in code words, with its backend's own seed call."""
+    return result.recipe.title_on(backend_of(result))
+
+
+def repeat_word(repeated: bool | None) -> str:
+    """One half of records.repeats in a table cell: "repeat", "differ", or "one rerun" (nothing to compare)."""
+    return ONE_RERUN if repeated is None else REPEAT if repeated else DIFFER
+
+
+def halves_lines(initial: str, trained: str) -> tuple[str, str]:
+    """The heatmap cell's two short lines under the verdict, from the table's two words (short: a phone's cell is narrow)."""
+    return (ONE_RERUN, "") if initial == ONE_RERUN else (f"initial {initial}", f"trained {trained}")
 
 
 def same_fingerprints(results: Sequence[RecipeResult]) -> list[str]:
@@ -28,18 +50,22 @@ def same_fingerprints(results: Sequence[RecipeResult]) -> list[str]:
     def key(result: RecipeResult) -> tuple:
         return result.recipe.engine, tuple(r.fingerprints for r in result.records)
 
-    return ["; ".join(o.recipe.title for o in results if o is not r and r.records and key(o) == key(r)) for r in results]
+    return ["; ".join(words_of(o) for o in results if o is not r and r.records and key(o) == key(r)) for r in results]
 
 
 def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
+    """One row per recipe. The verdict judges whole fingerprints; the initial/trained columns say which half repeated
+    (records.repeats via RecipeResult.repeats: a reseed can fix the initial weights and still leave training to drift)."""
     rows = [
         {
             COL_RECIPE: result.recipe.label,
-            COL_WORDS: result.recipe.title,
+            COL_WORDS: words_of(result),
             COL_MODEL: result.recipe.model,
             COL_RESEED: result.recipe.reseed,
             COL_ENGINE: result.recipe.engine,
             COL_VERDICT: result.verdict,
+            COL_INITIAL: repeat_word(result.repeats.initial),
+            COL_TRAINED: repeat_word(result.repeats.trained),
             COL_SAME_AS: same_as,
             COL_DELTA_BEFORE: float(result.max_delta_before),
             COL_DELTA_AFTER: float(result.max_delta_after),
@@ -68,9 +94,12 @@ def identical_lines(frame: pd.DataFrame) -> list[str]:
 
 def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     """Rows recipes in words, columns engines; colour and a symbol + word give the verdict; identical recipes are named."""
-    data = frame.rename(columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_WORDS: "words", COL_SAME_AS: "same_as"})
+    data = frame.rename(columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_WORDS: "words", COL_SAME_AS: "same_as",
+                                 COL_INITIAL: "initial", COL_TRAINED: "trained"})  # fmt: skip
+    halves = [halves_lines(initial, trained) for initial, trained in zip(data["initial"], data["trained"], strict=True)]
     data = data.assign(engine_words=[engine_label(e) for e in data[COL_ENGINE]],
-                       text=[f"{verdict_symbol(v)} {v}" for v in data[COL_VERDICT]])  # fmt: skip
+                       text=[f"{verdict_symbol(v)} {v}" for v in data[COL_VERDICT]],
+                       initial_line=[h[0] for h in halves], trained_line=[h[1] for h in halves])  # fmt: skip
     present = list(data[COL_VERDICT])
     legend = alt.Legend(title="verdict", orient="bottom", columns=2, labelExpr=verdict_legend_label(present))
     color = alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(present), legend=legend)
@@ -84,15 +113,21 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
         alt.Tooltip("words:N", title="recipe"),
         alt.Tooltip("engine_words:N", title="engine"),
         alt.Tooltip(f"{COL_VERDICT}:N", title="verdict"),
+        alt.Tooltip("initial:N", title=COL_INITIAL),
+        alt.Tooltip("trained:N", title=COL_TRAINED),
         alt.Tooltip("same_as:N", title="same fingerprints as"),
         alt.Tooltip("delta_before:Q", title=COL_DELTA_BEFORE, format=".3g"),
         alt.Tooltip("delta_after:Q", title=COL_DELTA_AFTER, format=".3g"),
     ]
     cells = base.mark_rect(stroke=PAPER, strokeWidth=2).encode(color=color, tooltip=tooltip)
-    labels = base.mark_text(fontSize=13).encode(text="text:N", color=alt.Color(f"{COL_VERDICT}:N", scale=ink_scale(present), legend=None),
-                                                 tooltip=tooltip)  # fmt: skip
-    chart = alt.layer(cells, labels).resolve_scale(color="independent")
+    ink = alt.Color(f"{COL_VERDICT}:N", scale=ink_scale(present), legend=None)
+    labels = base.mark_text(fontSize=13, dy=-12).encode(text="text:N", color=ink, tooltip=tooltip)
+    # Under the verdict, which half repeated: a drift that keeps its initial weights reads apart from one that does not.
+    initial = base.mark_text(fontSize=10, dy=4).encode(text="initial_line:N", color=ink, tooltip=tooltip)
+    trained = base.mark_text(fontSize=10, dy=16).encode(text="trained_line:N", color=ink, tooltip=tooltip)
+    chart = alt.layer(cells, labels, initial, trained).resolve_scale(color="independent")
     subtitle = identical_lines(frame)
-    title = alt.TitleParams("Verdict per recipe and engine", subtitle=subtitle, anchor="start") if subtitle else alt.Undefined
+    # Always a title: alt.Undefined as a title fails Altair's schema check (a grid where no two recipes share fingerprints).
+    title = alt.TitleParams("Verdict per recipe and engine", subtitle=subtitle or alt.Undefined, anchor="start")
     # Streamlit fits title, axis labels and legend into the height too, so it budgets for them beside the rows.
     return chart.properties(height=ROW_HEIGHT * max(1, len(rows)) + FRAME_HEIGHT + 16 * len(subtitle), title=title)

@@ -143,7 +143,8 @@ def test_matrix_heatmap_names_recipes_in_words_and_shows_identical_fingerprints(
 def test_matrix_info_box_names_the_controls_that_exist():
     at = open_page("lab_pages/matrix.py")
     text = " ".join(info.value for info in at.info)
-    assert "sources" not in text and "models and engines" in text
+    assert "sources" in text and "seed switches" in text and "models and the engines" in text  # the seed switches are an axis now
+    assert at.pills(key="matrix_reseeds") is not None
 
 
 # -- the rerun chart (every story page) --------------------------------------------------------------------

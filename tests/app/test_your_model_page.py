@@ -35,6 +35,18 @@ def test_page_loads_without_starting_a_kernel(page):
     assert kept_and_lent(session.pool()) == (0, 0)
 
 
+def test_reseed_radio_offers_five_seed_switches_in_code_words_default_the_articles(page):
+    """Nine switches would not read as a radio: five (none, each generator the story turns on, the fix + random.seed,
+    Keras's own) in code words; the Recipe matrix has all nine."""
+    radio = page.radio(key="model_reseed")
+    assert radio.value == "tf"
+    assert radio.options == ["no reseed", "random.seed", "tf.random.set_seed", "random.seed + tf.random.set_seed", "keras.utils.set_random_seed"]
+    assert "Recipe matrix" in radio.help
+    radio.set_value("python-tf").run()
+    assert not exceptions(page)
+    assert any("random.seed(1234)\ntf.random.set_seed(1234)" in c.value for c in page.code)  # the audit's cell follows the radio
+
+
 @pytest.mark.kernel
 def test_tiny_audit_fills_verdict_table_and_heatmap(page):
     at = page

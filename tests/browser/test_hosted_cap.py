@@ -22,7 +22,7 @@ from lab_browser import (
     wait_for_app_run,
 )
 
-from repro_core.experiments.matrix import PARALLELISM_MAX
+from repro_core.experiments.matrix import PARALLELISM_MAX, MatrixOptions
 from repro_core.records import VERDICTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.load]
@@ -67,7 +67,8 @@ def test_the_cap_holds_across_sessions_and_pages(browser, cli_story_rows, capsys
             for page, key in ((matrix_a, "matrix_run"), (matrix_b, "matrix_run"), (audit, "model_run"), (drift, "drift_run_many")):
                 button(page, key).click()
             queued = set()
-            wanted = {0: 12, 1: 12, 2: 2, 3: RERUNS}  # matrix: 2 models x 3 reseeds x 2 engines; audit: 2 reruns
+            grid = len(MatrixOptions().recipes())  # the matrix page's default grid: models x DEFAULT_RESEEDS x engines
+            wanted = {0: grid, 1: grid, 2: 2, 3: RERUNS}  # audit: 2 reruns
             finished: set[int] = set()
             while len(finished) < len(pages):
                 assert time.monotonic() - started < TIMEOUT_S, f"still running after {TIMEOUT_S:.0f} s: {sorted(finished)}"
@@ -88,7 +89,7 @@ def test_the_cap_holds_across_sessions_and_pages(browser, cli_story_rows, capsys
 
             for page in (matrix_a, matrix_b):
                 rows = read_grid(page.locator('[data-testid="stMain"]'))
-                assert len(rows) == 12 and all(row["verdict"] in VERDICTS for row in rows), rows
+                assert len(rows) == grid and all(row["verdict"] in VERDICTS for row in rows), rows
             shown = [(normalise_sum(r["before sum"]), normalise_sum(r["after sum"]), r["after sha256"][:12])
                      for r in read_grid(drift.locator(".st-key-drift_results"))]  # fmt: skip
             assert shown == reference, f"drift page {shown} != CLI {reference}"

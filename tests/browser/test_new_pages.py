@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from lab_browser import button, exception_texts, grid_row_count, read_grid, wait_for_app_run
 
+from repro_core.experiments.matrix import MatrixOptions
 from repro_core.records import VERDICTS
 
 pytestmark = pytest.mark.browser
@@ -42,7 +43,7 @@ def test_recipe_matrix_runs_in_the_browser(page, app_url, screenshot_dir):
     wait_for_app_run(page)
     page.get_by_role("heading", name="Recipe matrix").wait_for()
     button(page, "matrix_run").click()
-    wait_for_grid(page, '[data-testid="stMain"]', 12)  # the page's one table: 2 strategies x 3 reseeds x 2 engines
+    wait_for_grid(page, '[data-testid="stMain"]', len(MatrixOptions().recipes()))  # the page's one table: the default grid
     rows = read_grid(page.locator('[data-testid="stMain"]'))
     assert all(row["verdict"] in VERDICTS for row in rows), rows
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1  # the heatmap

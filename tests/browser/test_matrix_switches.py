@@ -1,0 +1,56 @@
+"""The Recipe matrix with the seed switches as its axis, in Chromium: one model, three switches, one engine, 2 reruns of
+2 epochs (kept small), and a table that says apart whether the initial and the trained weights repeated."""
+
+from __future__ import annotations
+
+import pytest
+from lab_browser import button, exception_texts, read_grid, set_sidebar_number, wait_for_app_run, wait_for_rows
+
+from repro_core.views.matrix import COL_INITIAL, COL_TRAINED, DIFFER, REPEAT
+from repro_core.vocabulary import RESEEDS
+
+pytestmark = pytest.mark.browser
+
+RUN_TIMEOUT_S = 600.0
+WANTED = ("tf", "python", "python-tf")  # no random.seed; random.seed alone; both (the article's fix plus one line)
+
+
+def remove_chip(page, key: str, label: str) -> None:
+    """Untick one value of a keyed st.multiselect (its chip's remove button)."""
+    page.locator(f".st-key-{key} button[aria-label='Remove {label}']").first.click()
+    wait_for_app_run(page)
+
+
+def set_switch(page, name: str, on: bool) -> None:
+    """Press a seed switch (a pill labelled by its code words) until it is on or off."""
+    pill = page.locator(".st-key-matrix_reseeds").get_by_role("button", name=RESEEDS[name].code(), exact=True)
+    if (pill.get_attribute("aria-pressed") == "true") != on:
+        pill.click()
+        wait_for_app_run(page)
+    assert (pill.get_attribute("aria-pressed") == "true") == on, name
+
+
+def test_matrix_with_seed_switches_says_initial_and_trained_apart(page, app_url, screenshot_dir):
+    page.goto(f"{app_url}/matrix")
+    wait_for_app_run(page)
+    page.get_by_role("heading", name="Recipe matrix").wait_for()
+    remove_chip(page, "matrix_models", "global")
+    remove_chip(page, "matrix_engines", "tf_keras")
+    for name in RESEEDS:
+        set_switch(page, name, name in WANTED)
+    set_sidebar_number(page, "matrix_reruns", 2)
+    set_sidebar_number(page, "matrix_epochs", 2)
+    button(page, "matrix_run").click()
+    main = page.locator('[data-testid="stMain"]')
+    wait_for_rows(page, main, len(WANTED), RUN_TIMEOUT_S)
+    assert not exception_texts(page)
+
+    rows = {row["reseed"]: row for row in read_grid(main)}
+    assert set(rows) == set(WANTED) and {row["model"] for row in rows.values()} == {"factory"}
+    assert all(row[COL_INITIAL] in (REPEAT, DIFFER) and row[COL_TRAINED] in (REPEAT, DIFFER) for row in rows.values()), rows
+    # Initial weights come from Python's random: without random.seed they differ, with it they repeat.
+    assert rows["tf"][COL_INITIAL] == DIFFER and rows["python"][COL_INITIAL] == REPEAT
+    assert (rows["python-tf"][COL_INITIAL], rows["python-tf"][COL_TRAINED], rows["python-tf"]["verdict"]) == (REPEAT, REPEAT, "stable")
+    assert rows["python-tf"]["model + reseed"] == "factory + random.seed + tf.random.set_seed"
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1  # the heatmap, its cells naming both halves too
+    page.screenshot(path=str(screenshot_dir / "matrix-switches.png"), full_page=True)
