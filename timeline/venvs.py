@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from repro_core.results.timeline import check_release, release_key
+from repro_core.vocabulary import BACKENDS, backend_label
 
 REQUIREMENTS_DIR = Path(__file__).resolve().parent / "requirements"
 DEFAULT_VENVS = Path(__file__).resolve().parent / ".venvs"
@@ -34,15 +35,8 @@ _BACKEND_FILE = re.compile(r"^keras-([a-z]{1,16})\.txt$")
 _TF_PIN = re.compile(r"^tensorflow(?:-cpu)?==(\d+\.\d+\.\d+\S*)", re.MULTILINE)
 
 
-@dataclass(frozen=True)
-class BackendPackage:
-    """What a Keras backend venv installs: the distribution whose version names it, and how people write it."""
-
-    package: str  # pip's name, also KERAS_BACKEND's value
-    label: str
-
-
-BACKEND_PACKAGES = {b.package: b for b in (BackendPackage("jax", "JAX"), BackendPackage("torch", "PyTorch"))}
+# The backends with a venv of their own: each pins its package under KERAS_BACKEND's name (tensorflow, jax, torch).
+BACKEND_PACKAGES = tuple(BACKENDS)
 
 
 def known_releases(directory: Path = REQUIREMENTS_DIR) -> list[str]:
@@ -52,7 +46,7 @@ def known_releases(directory: Path = REQUIREMENTS_DIR) -> list[str]:
 
 
 def known_backends(directory: Path = REQUIREMENTS_DIR) -> list[str]:
-    """The Keras backends (other than TensorFlow) that have a pin file `keras-<backend>.txt`, in BACKEND_PACKAGES' order."""
+    """The Keras backends that have a pin file `keras-<backend>.txt`, in BACKEND_PACKAGES' order."""
     found = {m.group(1) for path in directory.glob("keras-*.txt") if (m := _BACKEND_FILE.match(path.name))}
     return [name for name in BACKEND_PACKAGES if name in found]
 
@@ -167,22 +161,23 @@ class ReleaseVenv(KernelVenv):
         return "TensorFlow", "import tensorflow, ipykernel.kernelapp; print(tensorflow.__version__)"
 
 
-# Run in a backend venv: Keras must import on that backend, and TensorFlow must not be importable there at all
-# (keras.utils.set_random_seed would import it, and seed it, on any backend). The backend is chosen the way the lab's
-# cells choose it: in the code, before Keras is imported.
+# Run in a backend venv: Keras must import on that backend, and in a JAX or PyTorch venv TensorFlow must not be importable
+# at all (keras.utils.set_random_seed would import it, and seed it, on any backend). The backend is chosen the way the
+# lab's cells choose it: in the code, before Keras is imported.
 _BACKEND_CHECK = """
 import importlib.util, os
 os.environ["KERAS_BACKEND"] = "{package}"
 import keras, {package}, ipykernel.kernelapp
 assert keras.backend.backend() == "{package}", keras.backend.backend()
-assert importlib.util.find_spec("tensorflow") is None, "tensorflow is importable in this venv; it must not be"
+if "{package}" != "tensorflow":
+    assert importlib.util.find_spec("tensorflow") is None, "tensorflow is importable in this venv; it must not be"
 print(keras.__version__, {package}.__version__)
 """
 
 
 @dataclass(frozen=True)
 class BackendVenv(KernelVenv):
-    """Keras 3 on another backend (JAX, PyTorch) on Python 3.11, without TensorFlow: kernelspec keras-<backend>."""
+    """Keras 3 on one backend on Python 3.11 (JAX and PyTorch without TensorFlow): kernelspec keras-<backend>."""
 
     backend: str
     venvs: Path
@@ -198,7 +193,7 @@ class BackendVenv(KernelVenv):
 
     @property
     def label(self) -> str:
-        return BACKEND_PACKAGES[self.backend].label
+        return backend_label(self.backend)
 
     @property
     def keras(self) -> str:

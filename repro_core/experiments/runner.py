@@ -11,7 +11,7 @@ from repro_core.recipes import cells
 from repro_core.records import KernelVersions, RunRecord
 from repro_core.vocabulary import reported_engine
 
-SETUP_TIMEOUT = 180.0  # seconds for a setup cell (the first one imports TensorFlow)
+SETUP_TIMEOUT = 180.0  # seconds for a setup cell (the first one imports Keras and its backend)
 CELL_TIMEOUT = 300.0  # seconds for a recipe cell
 
 OnRecord = Callable[[RunRecord], None]
@@ -75,7 +75,7 @@ class CellRunner:
         else:
             say("restarting the kernel")
             kernel.restart()
-        say("running the setup cell (imports TensorFlow)")
+        say("running the setup cell (imports Keras and its backend)")
         self.kernel_starts += 1
         self._set_up_in = None
         for source in self.setup[:1]:

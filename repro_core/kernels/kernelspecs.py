@@ -18,11 +18,10 @@ from dataclasses import dataclass
 
 from repro_core.kernels.environment import kernel_environment
 from repro_core.kernels.kernel import LabKernelSpecManager
-from repro_core.vocabulary import DEFAULT_KERNEL, SELECTABLE_ENGINES, engine_label, engines_offered
+from repro_core.vocabulary import DEFAULT_KERNEL, SELECTABLE_ENGINES, backend_label, engine_label, engines_offered
 
 PROBE_TIMEOUT = 15.0  # seconds for one interpreter to start and read its metadata
 CACHE_SECONDS = 300.0
-BACKEND_LABELS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}  # KERAS_BACKEND's values, as people write them
 _VERSION = re.compile(r"^\d{1,4}(\.\d{1,6}){1,3}([.+-]?[A-Za-z0-9]{0,20}){0,3}$")
 
 # Runs in the kernelspec's interpreter (any Python 3.8+; older ones report the missing module): metadata only.
@@ -101,7 +100,7 @@ class KernelSpecInfo:
         where = "bundled" if self.bundled else f"Python {'.'.join(self.python.split('.')[:2])}" if self.python else self.display_name
         if self.backend != "tensorflow":
             keras = f"Keras {self.keras}" if self.keras else "No Keras"
-            return f"{keras} · {BACKEND_LABELS[self.backend]} {self.backend_version.split('+')[0]} · {where}"
+            return f"{keras} · {backend_label(self.backend)} {self.backend_version.split('+')[0]} · {where}"
         if self.tensorflow:
             return f"TensorFlow {self.tensorflow} · {where}"
         if self.problem:
@@ -114,7 +113,7 @@ class KernelSpecInfo:
             return ""
         only = engine_label(self.engines[0])
         if self.backend != "tensorflow":
-            return f"{only} (the only engine on {BACKEND_LABELS[self.backend]}: Keras 2 and tf_keras need TensorFlow)"
+            return f"{only} (the only engine on {backend_label(self.backend)}: Keras 2 and tf_keras need TensorFlow)"
         if self.engines[0] == "keras2":
             return f"{only} (the only engine TensorFlow {self.release[0]}.{self.release[1]} has)"
         return f"{only} (the only engine this kernel has: TensorFlow {self.tensorflow} without tf_keras)"

@@ -26,7 +26,7 @@ _RELEASE = re.compile(r"^2\.\d{1,2}$")
 _KERAS_RELEASE = re.compile(r"^3\.\d{1,2}$")
 TENSORFLOW = DEFAULT_BACKEND
 # Keras 3's backends that get reports of their own (keras-<X.Y>-<backend>.json), their columns after TensorFlow's releases.
-REPORT_BACKENDS = tuple(name for name in BACKENDS if name != TENSORFLOW)
+REPORT_BACKENDS = tuple(BACKENDS)
 
 
 def check_release(text: str) -> str:
@@ -81,13 +81,14 @@ class TimelineEntry:
     keras_release: str = ""
 
     @property
-    def on_tensorflow(self) -> bool:
-        return self.backend == TENSORFLOW
+    def is_release(self) -> bool:
+        """A TensorFlow release's column (tf-*.json, or a live one of a TensorFlow kernel), not a Keras release on a backend."""
+        return not self.keras_release
 
     @property
     def column(self) -> str:
         """ "2.10 · keras2" for a TensorFlow release, "Keras 3.15 · JAX" for a backend (unique among the recorded columns)."""
-        label = f"{self.release} · {self.engine}" if self.on_tensorflow else f"Keras {self.keras_release or '?'} · {backend_label(self.backend)}"
+        label = f"{self.release} · {self.engine}" if self.is_release else f"Keras {self.keras_release or '?'} · {backend_label(self.backend)}"
         return f"{label} · live" if self.source == "live" else label
 
     @property
@@ -95,7 +96,7 @@ class TimelineEntry:
         """TensorFlow's releases oldest first (engines in ENGINES' order), then the other backends; live columns last."""
         order = list(ENGINES)
         engine = order.index(self.engine) if self.engine in order else len(order)
-        if self.on_tensorflow:
+        if self.is_release:
             return (self.source == "live", 0, release_key(self.release) if _RELEASE.match(self.release) else (0, 0), engine)
         backend = REPORT_BACKENDS.index(self.backend) if self.backend in REPORT_BACKENDS else len(REPORT_BACKENDS)
         keras = tuple(int(part) for part in self.keras_release.split(".")) if _KERAS_RELEASE.match(self.keras_release) else (0, 0)
@@ -103,6 +104,8 @@ class TimelineEntry:
 
 
 def _tensorflow_entry(report: Report, name: str) -> TimelineEntry:
+    if str(report.settings.get("backend", TENSORFLOW)) != TENSORFLOW:
+        raise ValueError(f"{name}: a TensorFlow release's report names backend {report.settings.get('backend')!r}")
     release = check_release(str(report.settings.get("release", "")))
     engine = str(report.settings.get("release_engine", ""))
     if engine not in engines_offered(release_key(release)):
@@ -116,6 +119,9 @@ def _tensorflow_entry(report: Report, name: str) -> TimelineEntry:
 def _backend_entry(report: Report, name: str, backend: str) -> TimelineEntry:
     """A backend report: its settings name the backend, the Keras release and pin, and the engine keras3; the kernel it
     ran in (when it has records) must have reported the same."""
+    if "release" in report.settings and backend in ("", TENSORFLOW):  # a TensorFlow release's report under a backend's name
+        release, engine = check_release(str(report.settings["release"])), str(report.settings.get("release_engine", ""))
+        raise ValueError(f"{name} holds TensorFlow {release} {engine}; it should be named {report_filename(release, engine)}")
     if backend not in REPORT_BACKENDS:
         raise ValueError(f"{name}: unknown backend {backend!r}; reports exist for {', '.join(REPORT_BACKENDS)}")
     settings = report.settings
@@ -146,8 +152,10 @@ def load_timeline(directory: Traversable = REPORTS, backends: bool = False) -> l
     reports = (p for p in directory.iterdir() if p.name.startswith(prefixes) and p.name.endswith(".json"))
     for path in sorted(reports, key=lambda p: p.name):
         report = parse_report(path.read_bytes()[: MAX_REPORT_BYTES + 1])
-        backend = str(report.settings.get("backend", TENSORFLOW))
-        entry = _tensorflow_entry(report, path.name) if backend == TENSORFLOW else _backend_entry(report, path.name, backend)
+        if path.name.startswith("tf-"):
+            entry = _tensorflow_entry(report, path.name)
+        else:  # keras-<X.Y>-<backend>.json: Keras 3 on one backend, TensorFlow's included
+            entry = _backend_entry(report, path.name, str(report.settings.get("backend", "")))
         entries.append(entry)
     return sorted(entries, key=lambda e: e.sort_key)
 

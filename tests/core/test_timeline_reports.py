@@ -34,12 +34,12 @@ def entries():
 def test_every_release_has_pins_and_one_report_per_engine(entries):
     assert known_releases() == EXPECTED_RELEASES
     expected = {(release, engine) for release in EXPECTED_RELEASES for engine in engines_offered(release_key(release))}
-    found = [(e.release, e.engine) for e in entries if e.on_tensorflow]
+    found = [(e.release, e.engine) for e in entries if e.is_release]
     assert len(found) == len(set(found)), "two reports for one release and engine"
     assert set(found) == expected
-    backends = {e.backend: e for e in entries if not e.on_tensorflow}
-    assert sorted(backends) == sorted(known_backends()) == ["jax", "torch"], "one report per backend with a pin file"
-    assert [e.on_tensorflow for e in entries] == sorted((e.on_tensorflow for e in entries), reverse=True), "TensorFlow's columns first"
+    backends = {e.backend: e for e in entries if not e.is_release}
+    assert sorted(backends) == sorted(known_backends()) == ["jax", "tensorflow", "torch"], "one report per backend with a pin file"
+    assert [e.is_release for e in entries] == sorted((e.is_release for e in entries), reverse=True), "TensorFlow's columns first"
     names = [report_filename(r, e) for r, e in expected] + [backend_report_filename(e.keras_release, b) for b, e in backends.items()]
     assert sorted(path.name for path in REPORTS_DIR.glob("*.json")) == sorted(names)
 
@@ -70,7 +70,7 @@ def test_reports_with_records_are_complete_and_carry_provenance(entries):
         if report.error:
             assert report.records == [], f"{entry.path}: an error report keeps no records"
             continue
-        if not entry.on_tensorflow:
+        if not entry.is_release:
             continue  # test_backend_reports_are_complete_and_carry_provenance
         kernel = report.kernel
         assert kernel["engine"] == entry.engine, entry.path
@@ -82,19 +82,20 @@ def test_reports_with_records_are_complete_and_carry_provenance(entries):
 
 
 def test_backend_reports_are_complete_and_carry_provenance(entries):
-    for entry in (e for e in entries if not e.on_tensorflow):
+    for entry in (e for e in entries if not e.is_release):
         report, settings, venv = entry.report, entry.report.settings, backend_venv(entry.backend, ROOT / "timeline" / ".venvs", REQUIREMENTS_DIR)
         assert not report.error and report.records, f"{entry.path}: a committed backend report has its records"
         assert (settings["kernel"], settings["backend"], settings["keras_pin"], settings["backend_pin"]) == (
             venv.kernel_name, entry.backend, venv.keras, venv.backend_version), f"{entry.path} was measured with today's pins"  # fmt: skip
         assert settings["pins"] == ", ".join(pin_lines(venv.pins())), entry.path
         kernel = report.kernel
-        assert (kernel["tensorflow"], kernel["engine"], kernel["backend"], kernel["keras"]) == ("", "keras3", entry.backend, venv.keras)
+        tensorflow = venv.backend_version if entry.backend == "tensorflow" else ""  # TensorFlow only in its own backend's venv
+        assert (kernel["tensorflow"], kernel["engine"], kernel["backend"], kernel["keras"]) == (tensorflow, "keras3", entry.backend, venv.keras)
         assert kernel["backend_version"].split("+")[0] == venv.backend_version and kernel["python"].startswith("3.11.") and kernel["numpy"]
         per_scenario = {name: sorted(r.rerun for r in report.records if r.scenario == name) for name in BACKEND_REPORT_SCENARIOS}
         assert per_scenario == {name: list(range(1, settings["reruns"] + 1)) for name in BACKEND_REPORT_SCENARIOS}, entry.path
         assert {(r.tensorflow, r.engine, r.backend, r.backend_version, r.kernelspec) for r in report.records} == {
-            ("", "keras3", entry.backend, kernel["backend_version"], kernel["kernelspec"])}  # fmt: skip
+            (tensorflow, "keras3", entry.backend, kernel["backend_version"], kernel["kernelspec"])}  # fmt: skip
 
 
 def test_readme_table_is_the_one_generated_from_the_reports(entries):
