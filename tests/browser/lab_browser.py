@@ -230,6 +230,40 @@ ROW_COUNT_JS = """
 """
 
 
+PAGE_STATE_JS = r"""
+([tables, phrase]) => {
+  const rows = (selector) => {
+    const frame = document.querySelector(`${selector} [data-testid="stDataFrame"]`);
+    const grid = frame ? frame.querySelector('table[role=grid]') : null;
+    return grid ? Number(grid.getAttribute('aria-rowcount')) - 1 : -1;
+  };
+  let found = false;
+  if (phrase) {
+    const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE']);
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT,
+      { acceptNode: (node) => (skip.has(node.parentElement && node.parentElement.tagName) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT) });
+    const parts = [];
+    while (walker.nextNode()) parts.push(walker.currentNode.nodeValue);
+    found = parts.join('').replace(/\s+/g, ' ').toLowerCase().includes(phrase.toLowerCase());
+  }
+  return {
+    exceptions: [...document.querySelectorAll('[data-testid="stException"]')].map((el) => el.textContent.trim()),
+    idle: document.querySelectorAll("[data-testid='stApp'][data-test-script-state='notRunning']").length === 1,
+    rows: tables.map(rows),
+    phrase: found,
+  };
+}
+"""
+
+
+def page_state(page, tables: list[str] | tuple[str, ...] = (), phrase: str = "") -> dict:
+    """What the load tests poll, in one round trip and without forcing a layout: the exception boxes' texts (as
+    exception_texts), whether the script is idle (as wait_for_app_run's check), each selector's grid_row_count, and whether
+    `phrase` occurs in the page's text (case and whitespace ignored, as get_by_text(phrase, exact=False)). Eight or sixteen
+    sessions polled call by call kept Chromium busier than the kernels it was waiting for."""
+    return page.evaluate(PAGE_STATE_JS, [list(tables), phrase])
+
+
 def grid_row_count(container) -> int:
     """Data rows of the first st.dataframe in a locator (aria-rowcount minus the header), -1 if none yet."""
     frame = container.locator('[data-testid="stDataFrame"]')
@@ -276,32 +310,48 @@ def exact_float(text: str) -> float | None:
     return float(cleaned)
 
 
-def _children(parents: set[int]) -> list[tuple[int, int, bytes]]:
-    """(pid, parent, cmdline) of every process whose parent is in `parents`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+def _parents() -> dict[int, int]:
+    """pid -> parent pid of every process, from one pass over /proc (the load tests sample this several times a second)."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
             continue
         try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if parent in parents:
-                found.append((int(entry.name), parent, (entry / "cmdline").read_bytes()))
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                found[int(name)] = int(stat.read().rsplit(b")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
     return found
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read()
+    except OSError:
+        return b""
+
+
+def server_family(server_pid: int) -> tuple[list[int], list[int]]:
+    """(fork templates, Jupyter kernels) of the server, from one pass over /proc. Templates: its children running
+    repro_core/kernels/fork_template.py; kernels: its children running ipykernel_launcher (spawned) and the children of
+    its templates (forked)."""
+    parents = _parents()
+    children = {pid: _cmdline(pid) for pid, parent in parents.items() if parent == server_pid}
+    templates = [pid for pid, cmd in children.items() if b"fork_template" in cmd]
+    spawned = [pid for pid, cmd in children.items() if b"ipykernel_launcher" in cmd]
+    forked = [pid for pid, parent in parents.items() if parent in templates] if templates else []
+    return templates, spawned + forked
+
+
 def template_pids(server_pid: int) -> list[int]:
     """The server's fork templates (repro_core/kernels/fork_template.py processes)."""
-    return [pid for pid, _, cmd in _children({server_pid}) if b"fork_template" in cmd]
+    return server_family(server_pid)[0]
 
 
 def kernel_pids(server_pid: int) -> list[int]:
     """Jupyter kernels of the server: spawned ones (its children running ipykernel_launcher) and forked ones (children of its templates)."""
-    spawned = [pid for pid, _, cmd in _children({server_pid}) if b"ipykernel_launcher" in cmd]
-    templates = set(template_pids(server_pid))
-    forked = [pid for pid, _, _ in _children(templates)] if templates else []
-    return spawned + forked
+    return server_family(server_pid)[1]
 
 
 def process_pss_mb(pid: int) -> float:

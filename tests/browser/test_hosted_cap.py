@@ -13,10 +13,9 @@ from lab_browser import (
     REPO_ROOT,
     StreamlitServer,
     button,
-    exception_texts,
-    grid_row_count,
     kernel_pids,
     normalise_sum,
+    page_state,
     read_grid,
     set_sidebar_number,
     wait_for_app_run,
@@ -75,12 +74,12 @@ def test_the_cap_holds_across_sessions_and_pages(browser, cli_story_rows, capsys
                 for index, page in enumerate(pages):
                     if index in finished:
                         continue
-                    assert not exception_texts(page), exception_texts(page)
-                    if page.get_by_text("in the queue", exact=False).count():
-                        queued.add(index)
                     selector = '[data-testid="stMain"]' if index < 2 else (".st-key-model_results" if index == 2 else ".st-key-drift_results")
-                    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").count() == 1
-                    if idle and grid_row_count(page.locator(selector)) == wanted[index]:
+                    state = page_state(page, [selector], "in the queue")  # one round trip per session and poll
+                    assert not state["exceptions"], state["exceptions"]
+                    if state["phrase"]:
+                        queued.add(index)
+                    if state["idle"] and state["rows"] == [wanted[index]]:
                         finished.add(index)
                 time.sleep(0.3)
             wall = time.monotonic() - started

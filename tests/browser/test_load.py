@@ -23,17 +23,15 @@ from lab_browser import (
     MemoryCgroup,
     StreamlitServer,
     button,
-    exception_texts,
-    grid_row_count,
     kernel_pids,
     normalise_sum,
+    page_state,
     process_pss_mb,
     process_rss_mb,
     read_grid,
-    template_pids,
+    server_family,
     wait_for_app_run,
 )
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = [pytest.mark.browser, pytest.mark.load]
 
@@ -52,9 +50,7 @@ def test_eight_sessions_share_three_kernels(browser, cli_story_rows, capsys):
         contexts = [browser.new_context(viewport={"width": 1400, "height": 1600}) for _ in range(SESSIONS)]
         pages = [context.new_page() for context in contexts]
         try:
-            for page in pages:
-                page.goto(f"{server.base_url}/factory")
-                wait_for_app_run(page)
+            _load_all(pages, [f"{server.base_url}/factory"] * SESSIONS)
             started = time.monotonic()
             for page in pages:
                 button(page, "factory_run_many").click()
@@ -73,13 +69,11 @@ def test_eight_sessions_share_three_kernels(browser, cli_story_rows, capsys):
                 for index, page in enumerate(pages):
                     if finished[index]:
                         continue
-                    errors = exception_texts(page)
-                    assert not errors, f"session {index} raised: {errors}"
-                    if page.get_by_text(QUEUE_TEXT, exact=False).count():
+                    state = page_state(page, list(TABLES.values()), QUEUE_TEXT)  # one round trip per session and poll
+                    assert not state["exceptions"], f"session {index} raised: {state['exceptions']}"
+                    if state["phrase"]:
                         waited[index] = True
-                    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").count() == 1
-                    rows = [grid_row_count(page.locator(selector)) for selector in TABLES.values()]
-                    finished[index] = idle and rows == [RERUNS, RERUNS]
+                    finished[index] = state["idle"] and state["rows"] == [RERUNS, RERUNS]
                 time.sleep(0.3)
             wall = time.monotonic() - started
             for index, page in enumerate(pages):
@@ -115,16 +109,20 @@ def _open(browser, url: str):
     return context, page
 
 
+def _load_all(pages, urls: list[str]) -> None:
+    """Navigate every page at once, then wait for each app's first run: the sessions load side by side (as visitors'
+    would) instead of one after another; the burst is timed only once all of them are up."""
+    for page, url in zip(pages, urls, strict=True):
+        page.goto(url, wait_until="commit")
+    for page in pages:
+        wait_for_app_run(page)
+
+
 def _done(page, tables: dict[str, str]) -> bool:
-    """Has the session finished (script idle, every table at RERUNS rows)? A poll that the swamped browser does not
-    answer in time counts as "not yet": the caller polls again, within its own overall time limit."""
-    errors = exception_texts(page)
-    assert not errors, f"a session raised: {errors}"
-    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").count() == 1
-    try:
-        return idle and all(grid_row_count(page.locator(selector)) == RERUNS for selector in tables.values())
-    except PlaywrightTimeout:
-        return False
+    """Has the session finished (script idle, every table at RERUNS rows)?"""
+    state = page_state(page, list(tables.values()))  # one round trip per session and poll
+    assert not state["exceptions"], f"a session raised: {state['exceptions']}"
+    return state["idle"] and all(rows == RERUNS for rows in state["rows"])
 
 
 def _shown(page, tables: dict[str, str]) -> dict[str, list[tuple[str, str, str]]]:
@@ -147,9 +145,9 @@ def _solo_click(browser, base_url: str, name: str) -> float:
         context.close()
 
 
-def _family_pss_mb(server_pid: int) -> float:
+def _family_pss_mb(server_pid: int, templates: list[int], kernels: list[int]) -> float:
     total = 0.0
-    for pid in [server_pid, *template_pids(server_pid), *kernel_pids(server_pid)]:
+    for pid in [server_pid, *templates, *kernels]:
         with contextlib.suppress(OSError, RuntimeError):
             total += process_pss_mb(pid)
     return total
@@ -168,11 +166,10 @@ def test_sixteen_sessions_in_a_2700_mb_memory_limit(browser, cli_story_rows, cap
             _solo_click(browser, server.base_url, "drift")  # warm-up: the first click waits for the template's imports
             solo = {name: _solo_click(browser, server.base_url, name) for name in PAGES}
             names = [name for name in PAGES for _ in range(HOSTED_SESSIONS // len(PAGES))]
-            pages = []
-            for name in names:
-                context, page = _open(browser, f"{server.base_url}/{name}")
-                contexts.append(context)
-                pages.append(page)
+            opened = [browser.new_context(viewport={"width": 1400, "height": 1600}) for _ in names]
+            contexts += opened
+            pages = [context.new_page() for context in opened]
+            _load_all(pages, [f"{server.base_url}/{name}" for name in names])
             (cgroup.path / "memory.max_usage_in_bytes").write_text("0")  # peak of the burst only
             started = time.monotonic()
             for name, page in zip(names, pages, strict=True):
@@ -182,8 +179,9 @@ def test_sixteen_sessions_in_a_2700_mb_memory_limit(browser, cli_story_rows, cap
             while None in finished:
                 assert time.monotonic() - started < TIMEOUT_S, f"sessions still running after {TIMEOUT_S:.0f} s"
                 assert server.proc is not None and server.proc.poll() is None, "the server died\n" + server.log_tail()
-                max_kernels = max(max_kernels, len(kernel_pids(server.pid)))
-                peak_pss = max(peak_pss, _family_pss_mb(server.pid))
+                templates, kernels = server_family(server.pid)  # one pass over /proc per sample for both figures
+                max_kernels = max(max_kernels, len(kernels))
+                peak_pss = max(peak_pss, _family_pss_mb(server.pid, templates, kernels))
                 for index, (name, page) in enumerate(zip(names, pages, strict=True)):
                     if finished[index] is None and _done(page, PAGES[name][1]):
                         finished[index] = time.monotonic() - started
