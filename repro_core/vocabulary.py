@@ -69,6 +69,8 @@ MODELS = {k.name: k for k in (
     Kind("factory", "factory", "a new model from the factory every rerun"),
     Kind("restored", "restored weights", "the global model, its weights reset with set_weights() to the setup's initial weights every rerun"),
 )}
+
+
 @dataclass(frozen=True)
 class Backend:
     """A Keras 3 backend (KERAS_BACKEND's value). `seed_call`: the backend's own global seed, "" where it has none (JAX:

@@ -22,13 +22,11 @@ from timeline.run import TimelineOptions, check_backends, run_timeline
 from timeline.venvs import (
     BACKEND_PYTHON,
     REQUIREMENTS_DIR,
-    BackendVenv,
     backend_venv,
     default_python,
     known_backends,
     pin_lines,
     pinned_version,
-    provision,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,20 +57,6 @@ def test_a_backend_venv_is_named_and_registered_like_the_timelines():
     assert 'find_spec("tensorflow") is None' in code  # the JAX venv must not have TensorFlow beside it
     assert pinned_version("jax[cpu]==0.10.2\njaxlib==0.10.3\n", "jax") == "0.10.2" and pinned_version("jax>=0.4\n", "jax") == ""
     assert check_backends(["jax", "torch", "jax"]) == ("jax", "torch")
-
-
-def test_a_stamped_backend_venv_is_reused_and_a_changed_pin_file_is_not(tmp_path):
-    pins = tmp_path / "keras-jax.txt"
-    pins.write_text("keras==3.15.1\njax[cpu]==0.10.2\n", encoding="utf-8")
-    venv = BackendVenv("jax", tmp_path / "venvs", pins)
-    venv.python.parent.mkdir(parents=True)
-    venv.python.write_text("", encoding="utf-8")
-    (venv.path / ".timeline-stamp").write_text(venv.stamp_text(sys.executable), encoding="utf-8")
-    said: list[str] = []
-    assert provision(venv, sys.executable, said.append) == "" and said == ["keras-jax: venv matches its pins, reused"]
-    assert not venv.is_current("/another/python")  # the base interpreter is part of the stamp
-    pins.write_text("keras==3.15.1\njax[cpu]==0.10.3\n", encoding="utf-8")
-    assert not venv.is_current(sys.executable)
 
 
 def test_provision_only_installs_nothing_it_cannot_and_writes_no_report(tmp_path):

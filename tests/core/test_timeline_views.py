@@ -17,7 +17,7 @@ from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS
 from repro_core.vocabulary import engines_offered
 from timeline.readme import README_BEGIN, README_END, replace_readme_table, verdict_table_markdown
 from timeline.run import TimelineOptions, run_timeline, write_report
-from timeline.venvs import ReleaseVenv, known_releases, provision
+from timeline.venvs import BackendVenv, ReleaseVenv, known_releases, provision
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {"seed": 1234, "reruns": 2, "epochs": 10, "batch_size": 1, "learning_rate": 0.001}
@@ -124,16 +124,26 @@ def test_a_release_that_cannot_install_gets_its_reports_with_the_error(tmp_path)
     assert any("ERROR" in m for m in messages)
 
 
-def test_a_stamped_venv_is_reused_and_a_changed_pin_file_is_not(tmp_path):
-    pins = tmp_path / "tf-2.9.txt"
-    pins.write_text("tensorflow-cpu==2.9.3\n", encoding="utf-8")
-    venv = ReleaseVenv("2.9", tmp_path / "venvs", pins)
+@pytest.mark.parametrize(
+    ("make", "file", "pins", "changed"),
+    [
+        (lambda d, p: ReleaseVenv("2.9", d, p), "tf-2.9.txt", "tensorflow-cpu==2.9.3\n", "tensorflow-cpu==2.9.2\n"),
+        (lambda d, p: BackendVenv("jax", d, p), "keras-jax.txt", "keras==3.15.1\njax[cpu]==0.10.2\n", "keras==3.15.1\njax[cpu]==0.10.3\n"),
+    ],
+    ids=["release", "backend"],
+)
+def test_a_stamped_venv_is_reused_and_a_changed_pin_file_is_not(tmp_path, make, file, pins, changed):
+    """A release's venv and a backend's share the stamp: pins and base interpreter."""
+    path = tmp_path / file
+    path.write_text(pins, encoding="utf-8")
+    venv = make(tmp_path / "venvs", path)
     venv.python.parent.mkdir(parents=True)
     venv.python.write_text("", encoding="utf-8")
     (venv.path / ".timeline-stamp").write_text(venv.stamp_text(sys.executable), encoding="utf-8")
     said: list[str] = []
-    assert provision(venv, sys.executable, said.append) == "" and "reused" in said[0]
-    pins.write_text("tensorflow-cpu==2.9.2\n", encoding="utf-8")
+    assert provision(venv, sys.executable, said.append) == "" and said == [f"{venv.name}: venv matches its pins, reused"]
+    assert not venv.is_current("/another/python")  # the base interpreter is part of the stamp
+    path.write_text(changed, encoding="utf-8")
     assert not venv.is_current(sys.executable)
 
 
