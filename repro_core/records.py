@@ -46,8 +46,7 @@ class KernelVersions:
 
     @property
     def backend_release(self) -> str:
-        """The backend's version; on TensorFlow, older reports name it only as `tensorflow`."""
-        return self.backend_version or (self.tensorflow if self.backend == "tensorflow" else "")
+        return backend_release_of(self)
 
 
 @dataclass(frozen=True)
@@ -76,11 +75,20 @@ class RunRecord:
         """What "the same rerun" means everywhere in the lab: the SHA-256 before and after training."""
         return self.before_sha256, self.after_sha256
 
+    @property
+    def backend_release(self) -> str:
+        return backend_release_of(self)
+
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
 RECORD_FIELDS = [f.name for f in fields(RunRecord)]
+
+
+def backend_release_of(found: KernelVersions | RunRecord) -> str:
+    """The backend's version of a kernel or a record; on TensorFlow, older reports name it only as `tensorflow`."""
+    return found.backend_version or (found.tensorflow if found.backend == "tensorflow" else "")
 
 
 def in_order(records: Sequence[RunRecord]) -> list[RunRecord]:

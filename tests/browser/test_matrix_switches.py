@@ -1,11 +1,13 @@
 """The Recipe matrix with the seed switches as its axis, in Chromium: one model, three switches, one engine, 2 reruns of
-2 epochs (kept small), and a table that says apart whether the initial and the trained weights repeated."""
+2 epochs (kept small), and a table that says apart whether the initial and the trained weights repeated. (It is also the
+matrix page's browser run with chosen switches; its default grid runs in the browser in tests/browser/test_hosted_cap.py.)"""
 
 from __future__ import annotations
 
 import pytest
 from lab_browser import button, exception_texts, read_grid, set_sidebar_number, wait_for_app_run, wait_for_rows
 
+from repro_core.records import VERDICTS
 from repro_core.views.matrix import COL_INITIAL, COL_TRAINED, DIFFER, REPEAT
 from repro_core.vocabulary import RESEEDS
 
@@ -47,6 +49,7 @@ def test_matrix_with_seed_switches_says_initial_and_trained_apart(page, app_url,
 
     rows = {row["reseed"]: row for row in read_grid(main)}
     assert set(rows) == set(WANTED) and {row["model"] for row in rows.values()} == {"factory"}
+    assert all(row["verdict"] in VERDICTS for row in rows.values()), rows
     assert all(row[COL_INITIAL] in (REPEAT, DIFFER) and row[COL_TRAINED] in (REPEAT, DIFFER) for row in rows.values()), rows
     # Initial weights come from Python's random: without random.seed they differ, with it they repeat.
     assert rows["tf"][COL_INITIAL] == DIFFER and rows["python"][COL_INITIAL] == REPEAT

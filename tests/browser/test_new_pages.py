@@ -1,12 +1,10 @@
-"""The Your model and Recipe matrix pages in Chromium: run them with their defaults and read the results."""
+"""The Your model page in Chromium: run it with its defaults and read the results (the Recipe matrix's browser run is
+tests/browser/test_matrix_switches.py)."""
 
 from __future__ import annotations
 
 import pytest
 from lab_browser import button, exception_texts, grid_row_count, read_grid, wait_for_app_run
-
-from repro_core.experiments.matrix import MatrixOptions
-from repro_core.records import VERDICTS
 
 pytestmark = pytest.mark.browser
 
@@ -36,16 +34,3 @@ def test_your_model_audit_runs_in_the_browser(page, app_url, screenshot_dir):
     assert results.locator('[data-testid="stDataFrame"]').count() == 2
     assert not exception_texts(page)
     page.screenshot(path=str(screenshot_dir / "your-model.png"), full_page=True)
-
-
-def test_recipe_matrix_runs_in_the_browser(page, app_url, screenshot_dir):
-    page.goto(f"{app_url}/matrix")
-    wait_for_app_run(page)
-    page.get_by_role("heading", name="Recipe matrix").wait_for()
-    button(page, "matrix_run").click()
-    wait_for_grid(page, '[data-testid="stMain"]', len(MatrixOptions().recipes()))  # the page's one table: the default grid
-    rows = read_grid(page.locator('[data-testid="stMain"]'))
-    assert all(row["verdict"] in VERDICTS for row in rows), rows
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1  # the heatmap
-    assert not exception_texts(page)
-    page.screenshot(path=str(screenshot_dir / "matrix.png"), full_page=True)

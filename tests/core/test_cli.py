@@ -50,8 +50,9 @@ def test_json_records_and_verdict(engine_reports):
     assert [r["rerun"] for r in records] == [1, 2]
     assert set(records[0]) == {
         "scenario", "rerun", "before_sum", "after_sum", "before_sha256", "after_sha256", "seconds",
-        "python", "tensorflow", "keras", "engine", "kernelspec", "kernel_start",
+        "python", "tensorflow", "keras", "engine", "kernelspec", "kernel_start", "backend", "backend_version",
     }
+    assert (records[0]["backend"], records[0]["backend_version"]) == ("tensorflow", records[0]["tensorflow"])
     assert records[0]["before_sha256"] == records[1]["before_sha256"]
     assert "factory-full-seed: stable" in done.stderr
     assert "rerun 2" in done.stderr  # progress went to stderr
