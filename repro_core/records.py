@@ -124,12 +124,19 @@ def repeats(records: Sequence[RunRecord]) -> Repeats:
     return Repeats(all(r.before_sha256 == first.before_sha256 for r in records), all(r.after_sha256 == first.after_sha256 for r in records))
 
 
+REPEAT, DIFFER, ONE_RERUN = "repeat", "differ", "one rerun"
+
+
+def repeat_word(repeated: bool | None) -> str:
+    """One half of a Repeats in a table cell: "repeat", "differ", or "one rerun" (nothing to compare)."""
+    return ONE_RERUN if repeated is None else REPEAT if repeated else DIFFER
+
+
 def repeats_words(found: Repeats) -> str:
     """"initial weights repeat, trained weights differ": the one phrasing of a Repeats on every screen."""
     if found.initial is None:
         return "one rerun: nothing to compare yet"
-    return (f"initial weights {'repeat' if found.initial else 'differ'}, "
-            f"trained weights {'repeat' if found.trained else 'differ'}")  # fmt: skip
+    return f"initial weights {repeat_word(found.initial)}, trained weights {repeat_word(found.trained)}"
 
 
 def by_scenario(records: Sequence[RunRecord]) -> dict[str, list[RunRecord]]:

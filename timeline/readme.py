@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from repro_core.records import RunRecord, by_scenario, format_sum
+from repro_core.records import RunRecord, by_scenario, format_sum, repeat_word
 from repro_core.results.timeline import TimelineEntry
 from repro_core.views import backends
 from repro_core.views.timeline import cell_verdict
@@ -76,7 +76,7 @@ def backend_tables_markdown(entries: Sequence[TimelineEntry]) -> str:
         cells = []
         for entry in shown:
             half = found.get((backends.column_title(entry), name))
-            cells.append(f"{backends.repeat_word(half.initial)} / {backends.repeat_word(half.trained)}" if half else "–")
+            cells.append(f"{repeat_word(half.initial)} / {repeat_word(half.trained)}" if half else "–")
         lines.append("| " + " | ".join([backends.generic_reseed(name), *cells]) + " |")
     lines.append("")
     lines += [f"- {line}" for line in backends.controls_sentences(shown)]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
-from repro_core.records import Repeats, by_scenario, format_sum, repeats
+from repro_core.records import Repeats, by_scenario, format_sum, repeat_word, repeats
 from repro_core.results.timeline import TimelineEntry
 from repro_core.views.palette import PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
 from repro_core.vocabulary import (
@@ -48,10 +48,6 @@ def generic_reseed(reseed: str) -> str:
     if found.everything or not found.generators:
         return found.code()
     return " + ".join("the backend's seed" if g == "backend" else GENERATORS[g].code for g in found.generators)
-
-
-def repeat_word(value: bool | None) -> str:
-    return "–" if value is None else "repeat" if value else "differ"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from repro_core.experiments.matrix import RecipeResult
+from repro_core.records import ONE_RERUN, repeat_word
 from repro_core.views.palette import PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
 from repro_core.views.story import COL_SECONDS, short
 from repro_core.vocabulary import DEFAULT_BACKEND, engine_label
@@ -19,7 +20,6 @@ COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before", "max |Δ| after"
 COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
 MATRIX_COLUMNS = [COL_RECIPE, COL_WORDS, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_INITIAL, COL_TRAINED, COL_SAME_AS,
                   COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]  # fmt: skip
-REPEAT, DIFFER, ONE_RERUN = "repeat", "differ", "one rerun"
 ROW_HEIGHT = 58  # pixels per recipe row: room for its two-line label, and in each cell the verdict over the two halves
 FRAME_HEIGHT = 210  # title, the engine labels on top and the legend below
 
@@ -32,11 +32,6 @@ def backend_of(result: RecipeResult) -> str:
 def words_of(result: RecipeResult) -> str:
     """"factory + random.seed + tf.random.set_seed": the recipe in code words, with its backend's own seed call."""
     return result.recipe.title_on(backend_of(result))
-
-
-def repeat_word(repeated: bool | None) -> str:
-    """One half of records.repeats in a table cell: "repeat", "differ", or "one rerun" (nothing to compare)."""
-    return ONE_RERUN if repeated is None else REPEAT if repeated else DIFFER
 
 
 def halves_lines(initial: str, trained: str) -> tuple[str, str]:

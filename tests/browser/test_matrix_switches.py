@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from lab_browser import button, exception_texts, read_grid, set_sidebar_number, wait_for_app_run, wait_for_rows
 
-from repro_core.records import VERDICTS
-from repro_core.views.matrix import COL_INITIAL, COL_TRAINED, DIFFER, REPEAT
+from repro_core.records import DIFFER, REPEAT, VERDICTS
+from repro_core.views.matrix import COL_INITIAL, COL_TRAINED
 from repro_core.vocabulary import RESEEDS
 
 pytestmark = pytest.mark.browser
