@@ -75,7 +75,7 @@ def backend_tables_markdown(entries: Sequence[TimelineEntry]) -> str:
     for name in RESEEDS:
         cells = []
         for entry in shown:
-            half = found.get((backends.column_title(entry), name))
+            half = found.get((entry.column, name))
             cells.append(f"{repeat_word(half.initial)} / {repeat_word(half.trained)}" if half else "–")
         lines.append("| " + " | ".join([backends.generic_reseed(name), *cells]) + " |")
     lines.append("")

@@ -36,12 +36,6 @@ def backend_columns(entries: Sequence[TimelineEntry]) -> list[TimelineEntry]:
     return [entry for entry in entries if entry.keras_release]
 
 
-def column_title(entry: TimelineEntry) -> str:
-    """"Keras 3.15 · JAX" (and "· live" for a session's own column)."""
-    label = f"Keras {entry.keras_release} · {backend_label(entry.backend)}"
-    return f"{label} · live" if entry.source == "live" else label
-
-
 def generic_reseed(reseed: str) -> str:
     """A reseed in words that fit every backend: "random.seed + the backend's seed"."""
     found = RESEEDS[reseed]
@@ -71,7 +65,7 @@ def switch_results(entries: Sequence[TimelineEntry]) -> list[SwitchResult]:
         for name in SWITCH_SCENARIOS:
             rows = grouped.get(name, [])
             if rows:
-                found.append(SwitchResult(column_title(entry), entry.backend, SCENARIOS[name].reseed, verdicts[name], repeats(rows),
+                found.append(SwitchResult(entry.column, entry.backend, SCENARIOS[name].reseed, verdicts[name], repeats(rows),
                                           rows[0].before_sum, rows[0].after_sum))  # fmt: skip
     return found
 
@@ -148,9 +142,8 @@ def controls_sentences(entries: Sequence[TimelineEntry]) -> list[str]:
     return lines
 
 
-def _verdict_split(columns: Sequence[TimelineEntry], names: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(scenarios every column holds, those among them whose verdicts are not all the same)."""
-    verdicts = [entry.report.verdicts() for entry in columns]
+def _verdict_split(verdicts: Sequence[dict[str, str]], names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(scenarios every column's verdicts hold, those among them whose verdicts are not all the same)."""
     common = [name for name in names if all(name in v for v in verdicts)]
     return common, [name for name in common if len({v[name] for v in verdicts}) > 1]
 
@@ -162,16 +155,18 @@ def agreement_sentence(entries: Sequence[TimelineEntry]) -> str:
     if len(columns) < 2:
         return "Fewer than two backends recorded: nothing to compare across backends."
     names = ", ".join(backend_label(e.backend) for e in columns)
-    common, differing = _verdict_split(columns, STORY_SCENARIOS)
+    verdicts = [entry.report.verdicts() for entry in columns]  # recomputed from the rows: once per column
+    common, differing = _verdict_split(verdicts, STORY_SCENARIOS)
     if differing:
         said = [f"On the story's scenarios the verdicts differ across {names} for {', '.join(f'`{n}`' for n in differing)}."]
     else:
         said = [f"On the story's {len(common)} scenarios the verdicts agree across {names}."]
     switches = [name for name in SWITCH_SCENARIOS if name not in STORY_SCENARIOS]
-    common, differing = _verdict_split(columns, switches)
+    common, differing = _verdict_split(verdicts, switches)
     if differing:
-        split = "; ".join(f"{generic_reseed(SCENARIOS[n].reseed)}: "
-                          + ", ".join(f"{backend_label(e.backend)} {e.report.verdicts()[n]}" for e in columns) for n in differing)  # fmt: skip
+        labels = [backend_label(e.backend) for e in columns]
+        split = "; ".join(f"{generic_reseed(SCENARIOS[n].reseed)}: " + ", ".join(f"{label} {v[n]}" for label, v in zip(labels, verdicts, strict=True))
+                          for n in differing)  # fmt: skip
         said.append(f"Of the other {len(common)} seed switches, {len(differing)} split them ({split}): a different generator "
                     "decides the trained weights on each.")  # fmt: skip
     elif common:

@@ -14,7 +14,7 @@ from repro_core.records import RunRecord, by_scenario, compare_records, format_s
 from repro_core.results.timeline import TimelineEntry, release_key
 from repro_core.views.palette import INK, PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
 from repro_core.views.story import records_frame, short
-from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, backend_label, backend_release, engine_label
+from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, backend_release, engine_label
 
 # Column names of the heatmap's data (F_COLUMN and F_SCENARIO are also the fields of the "cell" selection the page reads back).
 F_COLUMN, F_SCENARIO, F_VERDICT = "column", "scenario", "verdict"
@@ -38,7 +38,7 @@ def rerun_text(record: RunRecord) -> str:
 def column_label(entry: TimelineEntry) -> str:
     """"TF 2.10 · Keras 2", or "Keras 3.15 · JAX" for a backend's column (and "· live" for the session's own column)."""
     if entry.keras_release:
-        return f"Keras {entry.keras_release} · {backend_label(entry.backend)}" + (" · live" if entry.source == "live" else "")
+        return entry.column  # a backend's column is named alike in the data and on the axis
     label = f"TF {entry.release} · {engine_label(entry.engine)}"
     return f"{label} · live" if entry.source == "live" else label
 
