@@ -209,9 +209,10 @@ SPAWNED_SIDE = {"keras3": ("global-model", "factory-tf-seed", "factory-full-seed
 
 
 @pytest.mark.parametrize("engine", ["keras3", "tf_keras"])
-def test_every_scenario_gives_the_same_fingerprints_forked_and_spawned(engine, monkeypatch):
+def test_the_story_gives_the_same_fingerprints_forked_and_spawned(engine, monkeypatch):
     """The forked side is the lab's default story (3 reruns, 10 epochs), run once per process and shared with the story
-    and timeline tests (this module runs first; where it runs at all, lab kernels fork); the spawned side repeats it."""
+    and timeline tests (this module runs first; where it runs at all, lab kernels fork); the spawned side repeats the
+    engine's SPAWNED_SIDE of it."""
     monkeypatch.setenv("REPRO_FORK", "1")
     forked = _rows(default_story(DEFAULT_KERNEL, engine))
     monkeypatch.setenv("REPRO_FORK", "0")
