@@ -14,6 +14,9 @@ PASSED_THROUGH = (
     "JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
 )  # fmt: skip
 PASSED_PREFIXES = ("LC_",)
+# Every variable lab_variables may set: a gateway passes a client's variables to its kernels only when they are listed
+# (Enterprise Gateway's EG_CLIENT_ENVS), so a deployment lists exactly these.
+LAB_VARIABLE_NAMES = ("TF_CPP_MIN_LOG_LEVEL", "PYDEVD_DISABLE_FILE_VALIDATION", "JUPYTER_PLATFORM_DIRS", "TF_USE_LEGACY_KERAS", "PYTHONHASHSEED")
 
 
 @dataclass(frozen=True)

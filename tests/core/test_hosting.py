@@ -49,3 +49,9 @@ def test_click_budget(monkeypatch):
     check_budget(10, 10, settings)
     with pytest.raises(ValueError, match="10 reruns x 11 epochs = 110"):
         check_budget(10, 11, settings)
+
+
+def test_lab_variable_names_cover_every_variable_the_lab_sets():
+    from repro_core.kernels.environment import LAB_VARIABLE_NAMES, lab_variables
+
+    assert set(lab_variables("tf_keras", 7)) == set(LAB_VARIABLE_NAMES)
