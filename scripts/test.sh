@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs, then run it (ruff, import-linter, pytest: fast tier, then the rest).
 #   bash scripts/test.sh            # locally: optional parts (TF 2.9 kernel, Chromium) are skipped with a reason if missing
-#   REQUIRE_TF29=1 REQUIRE_JAX=1 REQUIRE_BROWSER=1 bash scripts/test.sh   # CI: every part is mandatory
+#   REQUIRE_TF29=1 REQUIRE_JAX=1 REQUIRE_GATEWAY=1 REQUIRE_BROWSER=1 bash scripts/test.sh   # CI: every part is mandatory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -46,6 +46,18 @@ elif [ "${REQUIRE_JAX:-0}" = "1" ]; then
   exit 1
 else
   echo "no keras-jax kernel: the JAX tests will be skipped"
+fi
+
+step "Kernel gateway: Jupyter Enterprise Gateway 3.3.0 in its own venv (.venv-gateway)"
+# EG pins jupyter_client<7, so it never shares .venv; its stamp makes a second run take under a second. The tests start
+# it themselves (tests/gateway_service.py) on 127.0.0.1 with a random port and token.
+if .venv/bin/python tests/gateway_service.py --provision-only; then
+  :
+elif [ "${REQUIRE_GATEWAY:-0}" = "1" ]; then
+  echo "REQUIRE_GATEWAY=1 but Enterprise Gateway could not be installed into .venv-gateway" >&2
+  exit 1
+else
+  echo "no Enterprise Gateway: the gateway tests will be skipped"
 fi
 
 step "Browser for the end-to-end tests: Debian's chromium"

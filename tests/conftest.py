@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from jupyter_client.manager import KernelManager
 
+from repro_core.kernels.gateway import GatewayConnection
 from repro_core.kernels.preloaded import PreloadedInterpreter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,16 +60,28 @@ def engine_reports(tmp_path_factory) -> dict[str, tuple[Path, subprocess.Complet
     return done
 
 
+@pytest.fixture(scope="session")
+def gateway(require):
+    """One Enterprise Gateway for the session (EG_MAX_KERNELS=3), its kernels this interpreter started through EG's
+    launcher. Tests that use it shut their kernels down, so each finds it empty. REQUIRE_GATEWAY=1 makes it mandatory."""
+    import gateway_service
+
+    require("REQUIRE_GATEWAY", gateway_service.is_provisioned(), f"no Enterprise Gateway: run `{gateway_service.PROVISION_COMMAND}`")
+    with gateway_service.running_gateway(max_kernels=3) as running:
+        yield running
+
+
 def in_fast_tier(item: pytest.Item) -> bool:
     return not any(item.get_closest_marker(name) for name in TIERS)
 
 
 # -- the fast tier's guard ------------------------------------------------------------------------------------
-# From the start of an unmarked test's setup (module-scoped fixtures included) to the end of its teardown, the two
-# ways this process starts a kernel-sized process are refused: launching a Jupyter kernel (every start and restart,
-# spawned or forked, goes through KernelManager._async_launch_kernel) and starting a fork template (TensorFlow's
-# imports). The refusal raises where it happens; since the lab turns kernel errors into messages (and a template may
-# be started from a background thread), every attempt is also recorded and fails the test at teardown.
+# From the start of an unmarked test's setup (module-scoped fixtures included) to the end of its teardown, the three
+# ways this process gets a kernel-sized process are refused: launching a Jupyter kernel (every start and restart,
+# spawned or forked, goes through KernelManager._async_launch_kernel), starting a fork template (TensorFlow's
+# imports) and leasing a gateway's kernel (GatewayConnection.start). The refusal raises where it happens; since the lab
+# turns kernel errors into messages (and a template may be started from a background thread), every attempt is also
+# recorded and fails the test at teardown.
 class KernelInFastTier(RuntimeError):
     """An unmarked test tried to start a kernel or a fork template."""
 
@@ -88,6 +101,7 @@ def pytest_runtest_setup(item: pytest.Item):
 
         patch.setattr(KernelManager, "_async_launch_kernel", refuse("launched a Jupyter kernel"))
         patch.setattr(PreloadedInterpreter, "_start", refuse("started a fork template (TensorFlow's imports)"))
+        patch.setattr(GatewayConnection, "start", refuse("leased a kernel from a gateway"))
     return (yield)
 
 

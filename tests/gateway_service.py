@@ -105,9 +105,9 @@ def is_provisioned(venv: Path = VENV) -> bool:
 
 
 def stamp_text(venv: Path = VENV) -> str:
-    """What the stamp says of a venv as it is now: EG's version, and a hash of its installed distributions (their
+    """What the stamp says of a venv as it is now: EG's version, and a hash of its path, its installed distributions (their
     dist-info folder names: name and version) and of the launcher files. Reading it runs nothing (well under a second)."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(str(venv.resolve()).encode() + b"\n")  # a venv's scripts name its path: a moved one is remade
     for info in sorted(venv.glob("lib/python*/site-packages/*.dist-info")):
         digest.update(info.name.encode() + b"\n")
     for script in sorted((venv / "launchers").rglob("*")):
@@ -162,7 +162,7 @@ def provision(venv: Path = VENV, python: str = "", say=print) -> Path:
     if is_current(venv):
         say(f"{venv.name}: Enterprise Gateway {EG_VERSION} reused ({time.monotonic() - started:.1f} s)")
         return venv
-    (venv / "stamp").unlink(missing_ok=True)
+    shutil.rmtree(venv, ignore_errors=True)  # changed, moved or half made: made again from nothing (about a minute)
     if not venv_python(venv).exists():
         python = python or base_python()
         if not python:

@@ -53,9 +53,9 @@ class _Counting(KernelProvider):
     def __init__(self, pool: CountedPool, inner: KernelProvider) -> None:
         self.pool, self.inner = pool, inner
 
-    def new_kernel(self, kind: KernelKind) -> LabKernel:
+    def new_kernel(self, kind: KernelKind, owner: str = "") -> LabKernel:
         self.pool.max_live_seen = max(self.pool.max_live_seen, self.pool.live)
-        return self.inner.new_kernel(kind)
+        return self.inner.new_kernel(kind, owner)
 
 
 class CountedPool(KernelPool):

@@ -56,9 +56,9 @@ class ForkProvider(SpawnProvider):
         super().__init__(after_cell)
         register()
 
-    def new_kernel(self, kind: KernelKind) -> LabKernel:
+    def new_kernel(self, kind: KernelKind, owner: str = "") -> LabKernel:
         if not forks_kernels(kind.kernelspec):
-            return super().new_kernel(kind)
+            return super().new_kernel(kind, owner)
         provisioner = {"provisioner_name": PROVISIONER_NAME, "config": {}}  # kernelspec metadata naming ForkProvisioner
         return LabKernel(kind.kernelspec, environment_of(kind), provisioner, self.after_cell)
 

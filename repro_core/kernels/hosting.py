@@ -1,5 +1,6 @@
 """How this process hosts kernels: settings from the environment (REPRO_HOSTED=1, a public demo on a small box,
-tightens every limit and hides the kernel picker), and the pools built from them."""
+tightens every limit and hides the kernel picker; REPRO_GATEWAY_URL leases kernels from a gateway instead of starting
+them here), and the pools built from them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from repro_core.kernels import memory
 from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.fork_provisioner import ForkProvider, forks_kernels
+from repro_core.kernels.gateway import GatewayProvider, GatewaySettings, gateway_from_environment
 from repro_core.kernels.pool import KernelPool
 from repro_core.kernels.provider import AfterCell, KernelProvider, SpawnProvider
 from repro_core.validation import number_text, whole_number
@@ -28,6 +30,7 @@ class HostingSettings:
     preempt_seconds: float  # while others wait, a session idle this long gives its kernel to them
     upload_bytes: int
     allow_kernel_picker: bool
+    gateway: GatewaySettings | None = None  # REPRO_GATEWAY_URL: kernels come from there, and its limit is the cap
 
 
 def _number(name: str, default: float, low: float, high: float) -> float:
@@ -41,7 +44,8 @@ def _max_kernels() -> int | None:
 
 
 def hosting_from_environment() -> HostingSettings:
-    """Read REPRO_HOSTED, REPRO_MAX_KERNELS, REPRO_CLICK_BUDGET, REPRO_CELL_TIMEOUT, REPRO_IDLE_SECONDS, REPRO_PREEMPT_SECONDS."""
+    """Read REPRO_HOSTED, REPRO_MAX_KERNELS, REPRO_CLICK_BUDGET, REPRO_CELL_TIMEOUT, REPRO_IDLE_SECONDS, REPRO_PREEMPT_SECONDS
+    and the gateway's REPRO_GATEWAY_URL, REPRO_GATEWAY_TOKEN, REPRO_GATEWAY_KERNEL."""
     hosted = os.environ.get("REPRO_HOSTED", "").strip().lower() in {"1", "true", "yes", "on"}
     return HostingSettings(
         hosted=hosted,
@@ -52,6 +56,7 @@ def hosting_from_environment() -> HostingSettings:
         preempt_seconds=_number("REPRO_PREEMPT_SECONDS", 30 if hosted else 120, 0, 86_400),
         upload_bytes=200_000 if hosted else 1_000_000,
         allow_kernel_picker=not hosted,
+        gateway=gateway_from_environment(),
     )
 
 
@@ -63,15 +68,27 @@ def check_budget(reruns: int, epochs: int, settings: HostingSettings) -> None:
         raise ValueError(f"{asked}; lower the reruns or the epochs")
 
 
-def default_provider(after_cell: AfterCell | None = None) -> KernelProvider:
-    """Forked kernels where forking works (Linux with pidfd, REPRO_FORK not 0), else spawned ones."""
+def machine_provider(after_cell: AfterCell | None = None) -> KernelProvider:
+    """Kernels on this machine: forked where forking works (Linux with pidfd, REPRO_FORK not 0), else spawned."""
     return ForkProvider(after_cell) if forks_kernels() else SpawnProvider(after_cell)
 
 
+def default_provider(after_cell: AfterCell | None = None) -> KernelProvider:
+    """A gateway's kernels when REPRO_GATEWAY_URL names one, else this machine's."""
+    gateway = gateway_from_environment()
+    return GatewayProvider(gateway) if gateway is not None else machine_provider(after_cell)
+
+
 def server_pool(settings: HostingSettings) -> KernelPool:
-    """The server's one pool for every session and page: a reaper, the bundled kernel's template warmed up, shut down at exit."""
-    provider = default_provider(after_cell=memory.observe_kernel)
-    cap = settings.max_kernels or functools.partial(memory.kernel_cap, isinstance(provider, ForkProvider))
+    """The server's one pool for every session and page: a reaper, the bundled kernel's template warmed up, shut down at exit.
+    With a gateway, its kernels use none of this machine's memory: the cap is REPRO_MAX_KERNELS if set, else only the
+    gateway's own limit (EG_MAX_KERNELS, shared with every other server), whose refusals queue visitors here."""
+    if settings.gateway is not None:
+        provider: KernelProvider = GatewayProvider(settings.gateway)
+        cap: int | functools.partial[int] = settings.max_kernels or memory.MAX_CAP
+    else:
+        provider = machine_provider(after_cell=memory.observe_kernel)
+        cap = settings.max_kernels or functools.partial(memory.kernel_cap, isinstance(provider, ForkProvider))
     pool = KernelPool(provider, cap, idle_seconds=settings.idle_seconds, preempt_seconds=settings.preempt_seconds)
     pool.start_reaper()
     provider.prestart(KernelKind())  # the kind most visitors start with: they need not wait for its imports

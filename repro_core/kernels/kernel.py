@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import KernelManager
 
+from repro_core.kernels.connection import KernelConnection
 from repro_core.kernels.environment import kernel_environment
 from repro_core.vocabulary import DEFAULT_KERNEL
 
@@ -37,6 +38,10 @@ class KernelDied(KernelError):
 
 class KernelStartError(KernelError):
     """The kernel could not be started or did not answer in time."""
+
+
+class KernelsFull(KernelStartError):
+    """The service that starts kernels is at its limit (a gateway's 403): the pool queues the visitor and tries again."""
 
 
 class CellTimeout(KernelError):
@@ -113,100 +118,62 @@ def _parse_expression(name: str, reply: dict) -> object:
         return text
 
 
-def _next(get: Callable[..., dict], timeout: float, msg_id: str) -> dict | None:
+def _next(get: Callable[[float], dict], timeout: float, msg_id: str) -> dict | None:
     """The channel's next message if it answers `msg_id`; None when none came in time or it answers another request."""
     try:
-        msg = get(timeout=timeout)
+        msg = get(timeout)
     except queue.Empty:
         return None
     return msg if msg.get("parent_header", {}).get("msg_id") == msg_id else None
 
 
-class LabKernel:
-    """A kernel over Unix sockets (no TCP port); a lock serialises cells, and `generation` counts (re)starts so callers
-    know when notebook state was wiped. `provisioner`: a kernelspec `kernel_provisioner` stanza to start it through."""
+class LocalConnection(KernelConnection):
+    """A kernel process on this machine, started by jupyter_client from a kernelspec, over Unix sockets (no TCP port).
+    `provisioner`: a kernelspec `kernel_provisioner` stanza to start it through (e.g. the fork provisioner)."""
 
-    def __init__(
-        self,
-        kernel_name: str = DEFAULT_KERNEL,
-        env: dict[str, str] | None = None,
-        provisioner: dict[str, object] | None = None,
-        after_cell: AfterCell | None = None,
-    ) -> None:
+    def __init__(self, kernel_name: str, env: dict[str, str], provisioner: dict[str, object] | None = None) -> None:
         self.kernel_name = check_kernel_name(kernel_name)
-        self.env = env if env is not None else kernel_environment()
+        self.env = env
         self.provisioner = provisioner
-        self.after_cell = after_cell
-        self.generation = 0
-        self.cells_run = 0  # in this generation
-        self.pristine = False  # started and no cell run since
-        self._lock = threading.RLock()
-        self._state = "not started"
         self._dir = tempfile.mkdtemp(prefix="repro-k-")
+        self._starts = 0
         self._manager: KernelManager | None = None
         self._client = None
         self._log = None
 
-    @property
-    def state(self) -> str:
-        """'not started', 'starting', 'idle', 'busy', 'dead' or 'shut down'."""
-        if self._state in ("idle", "busy") and self._manager is not None and not self._manager.is_alive():
-            self._state = "dead"
-        return self._state
-
-    @property
-    def pid(self) -> int | None:
-        return getattr(getattr(self._provisioner(), "process", None), "pid", None)
-
-    @property
-    def forked(self) -> bool:
-        """Was this generation forked from a template (True) or spawned (False)?"""
-        return bool(getattr(self._provisioner(), "forked", False))
-
-    def _provisioner(self) -> object:
+    def _process_provisioner(self) -> object:
         return getattr(self._manager, "provisioner", None)
 
-    def start(self) -> LabKernel:
-        with self._lock:
-            self._state = "starting"
-            transport = "ipc" if os.name == "posix" else "tcp"
-            connection_file = os.path.join(self._dir, f"kernel-{self.generation}.json")
-            self._manager = KernelManager(
-                kernel_name=self.kernel_name, kernel_spec_manager=LabKernelSpecManager(), transport=transport, connection_file=connection_file
-            )
-            if transport == "ipc":
-                self._manager.ip = os.path.join(self._dir, f"k{self.generation}")
-            if self.provisioner is not None:
-                self._manager.kernel_spec.metadata["kernel_provisioner"] = self.provisioner
-            try:
-                self._log = open(os.path.join(self._dir, "kernel.log"), "ab")  # noqa: SIM115 - closed in _cleanup; keeps TF's C++ logs off our terminal
-                self._manager.start_kernel(env=self.env, stdout=self._log, stderr=self._log)
-                self._client = self._manager.client()
-                self._client.start_channels()
-                self._client.wait_for_ready(timeout=STARTUP_TIMEOUT)
-            except Exception as exc:  # any failure to come up is a start error for the caller
-                self._state = "dead"
-                self._cleanup()
-                raise KernelStartError(f"kernel {self.kernel_name!r} did not start: {exc}") from exc
-            self.generation += 1
-            self.pristine = True
-            self.cells_run = 0
-            self._state = "idle"
-            return self
+    @property
+    def pid(self) -> int | None:  # type: ignore[override]
+        return getattr(getattr(self._process_provisioner(), "process", None), "pid", None)
+
+    @property
+    def forked(self) -> bool:  # type: ignore[override]
+        return bool(getattr(self._process_provisioner(), "forked", False))
+
+    def start(self) -> None:
+        transport = "ipc" if os.name == "posix" else "tcp"
+        connection_file = os.path.join(self._dir, f"kernel-{self._starts}.json")
+        self._manager = KernelManager(
+            kernel_name=self.kernel_name, kernel_spec_manager=LabKernelSpecManager(), transport=transport, connection_file=connection_file
+        )
+        if transport == "ipc":
+            self._manager.ip = os.path.join(self._dir, f"k{self._starts}")
+        self._starts += 1
+        if self.provisioner is not None:
+            self._manager.kernel_spec.metadata["kernel_provisioner"] = self.provisioner
+        self._log = open(os.path.join(self._dir, "kernel.log"), "ab")  # noqa: SIM115 - closed in stop; keeps TF's C++ logs off our terminal
+        self._manager.start_kernel(env=self.env, stdout=self._log, stderr=self._log)
+        self._client = self._manager.client()
+        self._client.start_channels()
+        self._client.wait_for_ready(timeout=STARTUP_TIMEOUT)
 
     def restart(self) -> None:
-        """Stop the kernel process (however it is) and start a new one: all notebook state is gone."""
-        with self._lock:
-            self._cleanup()
-            self.start()
+        self.stop()
+        self.start()
 
-    def shutdown(self) -> None:
-        with self._lock:
-            self._cleanup()
-            self._state = "shut down"
-            shutil.rmtree(self._dir, ignore_errors=True)
-
-    def _cleanup(self) -> None:
+    def stop(self) -> None:
         if self._client is not None:
             self._client.stop_channels()
             self._client = None
@@ -219,18 +186,120 @@ class LabKernel:
             self._log.close()
             self._log = None
 
+    def discard(self) -> None:
+        self.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def is_alive(self) -> bool:
+        return self._manager is not None and self._manager.is_alive()
+
+    def interrupt(self) -> None:
+        if self._manager is not None:
+            self._manager.interrupt_kernel()
+
+    def execute(self, code: str, user_expressions: dict[str, str]) -> str:
+        return self._client.execute(code, user_expressions=user_expressions, allow_stdin=False, store_history=True)
+
+    def get_iopub_msg(self, timeout: float) -> dict:
+        return self._client.get_iopub_msg(timeout=timeout)
+
+    def get_shell_msg(self, timeout: float) -> dict:
+        return self._client.get_shell_msg(timeout=timeout)
+
+
+class LabKernel:
+    """One kernel, wherever it runs (`connection`; by default a process here from `kernel_name`'s kernelspec). A lock
+    serialises cells, and `generation` counts (re)starts so callers know when notebook state was wiped."""
+
+    def __init__(
+        self,
+        kernel_name: str = DEFAULT_KERNEL,
+        env: dict[str, str] | None = None,
+        provisioner: dict[str, object] | None = None,
+        after_cell: AfterCell | None = None,
+        connection: KernelConnection | None = None,
+    ) -> None:
+        self.kernel_name = kernel_name
+        self.after_cell = after_cell
+        env = env if env is not None else kernel_environment()
+        self._connection = connection if connection is not None else LocalConnection(kernel_name, env, provisioner)
+        self.generation = 0
+        self.cells_run = 0  # in this generation
+        self.pristine = False  # started and no cell run since
+        self._lock = threading.RLock()
+        self._state = "not started"
+        self._open = False  # started, and not stopped since
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What the kernel's process starts with (at its next start)."""
+        return self._connection.env
+
+    @env.setter
+    def env(self, env: dict[str, str]) -> None:
+        self._connection.env = env
+
+    @property
+    def state(self) -> str:
+        """'not started', 'starting', 'idle', 'busy', 'dead' or 'shut down'."""
+        if self._state in ("idle", "busy") and not self._connection.is_alive():
+            self._state = "dead"
+        return self._state
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of a kernel on this machine (None for a gateway's)."""
+        return self._connection.pid
+
+    @property
+    def forked(self) -> bool:
+        """Was this generation forked from a template (True) or spawned (False)?"""
+        return self._connection.forked
+
+    def start(self) -> LabKernel:
+        self._come_up(self._connection.start)
+        return self
+
+    def restart(self) -> None:
+        """Stop the kernel process (however it is) and start a new one: all notebook state is gone."""
+        self._come_up(self._connection.restart)
+
+    def _come_up(self, action: Callable[[], None]) -> None:
+        with self._lock:
+            self._state = "starting"
+            try:
+                action()
+            except Exception as exc:  # any failure to come up is a start error for the caller
+                self._state = "dead"
+                self._open = False
+                self._connection.stop()
+                if isinstance(exc, KernelStartError):
+                    raise
+                raise KernelStartError(f"kernel {self.kernel_name!r} did not start: {exc}") from exc
+            self._open = True
+            self.generation += 1
+            self.pristine = True
+            self.cells_run = 0
+            self._state = "idle"
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._open = False
+            self._connection.discard()
+            self._state = "shut down"
+
     def run_cell(self, code: str, expressions: dict[str, str] | None = None, timeout: float = 120.0) -> CellResult:
         """Run `code` as one cell, with the parsed `expressions`; CellError if it raised, CellTimeout past `timeout` s."""
         with self._lock:
-            if self._manager is None or self._client is None:
+            if not self._open:
                 raise KernelDied(f"kernel {self.kernel_name!r} is not running; restart it")
-            if not self._manager.is_alive():
+            if not self._connection.is_alive():
                 self._state = "dead"
                 raise KernelDied(f"kernel {self.kernel_name!r} has died; restart it")
             self._state = "busy"
             self.pristine = False
             started = time.monotonic()
-            msg_id = self._client.execute(code, user_expressions=expressions or {}, allow_stdin=False, store_history=True)
+            msg_id = self._connection.execute(code, expressions or {})
             streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
             reply = self._collect(msg_id, started + timeout, streams)
             if reply is None:
@@ -253,8 +322,8 @@ class LabKernel:
         while reply is None or not idle:
             if time.monotonic() > deadline:
                 return None
-            msg = _next(self._client.get_iopub_msg, 0.1, msg_id)
-            if msg is None and not self._manager.is_alive():
+            msg = _next(self._connection.get_iopub_msg, 0.1, msg_id)
+            if msg is None and not self._connection.is_alive():
                 self._state = "dead"
                 raise KernelDied(f"kernel {self.kernel_name!r} died while running a cell (killed or out of memory)")
             content = {} if msg is None else msg["content"]
@@ -262,13 +331,13 @@ class LabKernel:
                 streams["stdout" if content.get("name") == "stdout" else "stderr"].append(content.get("text", ""))
             elif msg is not None and msg["msg_type"] == "status" and content.get("execution_state") == "idle":
                 idle = True
-            if reply is None and (shell := _next(self._client.get_shell_msg, 0, msg_id)) is not None:
+            if reply is None and (shell := _next(self._connection.get_shell_msg, 0, msg_id)) is not None:
                 reply = shell["content"]
         return reply
 
     def _handle_timeout(self, msg_id: str, streams: dict[str, list[str]]) -> None:
         """Interrupt the cell; restart the kernel if it has not answered (or has died) within INTERRUPT_GRACE."""
-        self._manager.interrupt_kernel()
+        self._connection.interrupt()
         with contextlib.suppress(KernelDied):
             if self._collect(msg_id, time.monotonic() + INTERRUPT_GRACE, streams) is not None:
                 self._state = "idle"

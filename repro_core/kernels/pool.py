@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from repro_core.kernels.environment import KernelKind
-from repro_core.kernels.kernel import KernelError, LabKernel
+from repro_core.kernels.kernel import KernelError, KernelsFull, LabKernel
 from repro_core.kernels.provider import KernelProvider
 
 OnWait = Callable[[int], None]  # told the owner's place in the queue (1 = next)
 REAP_SECONDS = 30.0  # the reaper's period: idle limits default to 10 minutes or more, so a late look costs little
+FULL_BACKOFF = 1.0  # after a provider said it is full (a gateway other servers share), wait this long before asking again
 
 
 class PoolTimeout(KernelError):
@@ -37,7 +38,9 @@ class _Kept:
 class KernelPool:
     """Never more than `cap` kernels alive: kept, lent for a click, starting or stopping. `cap` is a number, or a
     function asked at every admission (e.g. what fits in memory now); idle owners are reaped after `idle_seconds`,
-    and while others wait, one idle past `preempt_seconds` (never in a click) gives its kernel up."""
+    and while others wait, one idle past `preempt_seconds` (never in a click) gives its kernel up. A provider may be
+    full below the cap (KernelsFull: a gateway whose other clients hold its kernels); the visitor then waits on,
+    first in line, and the pool asks again every FULL_BACKOFF seconds or as soon as one of its own kernels is gone."""
 
     def __init__(self, provider: KernelProvider, cap: int | Callable[[], int], idle_seconds: float = 900.0, preempt_seconds: float = 30.0) -> None:
         if not callable(cap) and cap < 1:
@@ -51,6 +54,7 @@ class KernelPool:
         self._lent: dict[object, list[LabKernel]] = {}  # per lease: kernels lent for one click, besides a kept one
         self._starting = 0  # kernels being started (they count against the cap already)
         self._stopping = 0  # kernels being shut down (they still count until they are gone)
+        self._full_until = 0.0  # monotonic time before which the provider is taken to be full
         self._queue: deque[int] = deque()
         self._tickets = itertools.count()
         self._closed = False
@@ -62,6 +66,10 @@ class KernelPool:
     @property
     def live(self) -> int:
         return len(self._kept) + sum(map(len, self._lent.values())) + self._starting + self._stopping
+
+    def _room(self) -> int:
+        """How many more kernels may start now. Lock held."""
+        return 0 if time.monotonic() < self._full_until else max(0, self.cap - self.live)
 
     @contextmanager
     def lease(
@@ -82,10 +90,22 @@ class KernelPool:
                 kept = None
                 self.release(owner)
         kernels: list[LabKernel] = [] if kept is None else [kept.kernel]
+        deadline = time.monotonic() + timeout
         try:
-            fresh = self._reserve(count - len(kernels), need=not kernels, on_wait=on_wait, timeout=timeout)
-            if fresh:
-                kernels += self._start_all(token, kind, fresh)
+            retry = False
+            while True:
+                need = not kernels
+                fresh = self._reserve(count - len(kernels), need, on_wait, deadline - time.monotonic(), front=retry)
+                try:
+                    if fresh:
+                        kernels += self._start_all(token, kind, fresh, owner)
+                    break
+                except KernelsFull:
+                    with self._lock:
+                        self._full_until = time.monotonic() + FULL_BACKOFF
+                    if not need:
+                        break  # the extra kernels were a nicety: this click runs on the one it has
+                    retry = True
             if keep and kept is None:
                 with self._lock:
                     self._lent[token].remove(kernels[0])
@@ -100,29 +120,33 @@ class KernelPool:
                     kept.last_used = time.monotonic()
                 self._stop_async(self._lent.pop(token, []))
 
-    def _reserve(self, wanted: int, need: bool, on_wait: OnWait | None, timeout: float) -> int:
-        """Room for up to `wanted` kernels: how many to start. Waits in the queue if `need`."""
+    def _reserve(self, wanted: int, need: bool, on_wait: OnWait | None, timeout: float, front: bool = False) -> int:
+        """Room for up to `wanted` kernels: how many to start. Waits in the queue if `need` (at its front if `front`:
+        a visitor the provider turned away keeps their place)."""
         if wanted <= 0:
             return 0
         with self._lock:
             if need:
-                self._wait_for_room(on_wait, timeout)
-            fresh = min(wanted, max(0, self.cap - self.live))
+                self._wait_for_room(on_wait, timeout, front)
+            fresh = min(wanted, self._room())
             self._starting += fresh
             return fresh
 
-    def _wait_for_room(self, on_wait: OnWait | None, timeout: float) -> None:
+    def _wait_for_room(self, on_wait: OnWait | None, timeout: float, front: bool = False) -> None:
         """Queue until first in line with room, preempting an idle owner when first. Lock held."""
         deadline = time.monotonic() + timeout
         ticket = next(self._tickets)
-        self._queue.append(ticket)
+        if front:
+            self._queue.appendleft(ticket)
+        else:
+            self._queue.append(ticket)
         last_told = -1
         try:
             while True:
                 if self._closed:
                     raise PoolTimeout("the kernel pool is shut down")
                 first = self._queue[0] == ticket
-                if first and self.live < self.cap:
+                if first and self._room() > 0:
                     return
                 if first and self._stopping == 0 and (idle := self._idle(self.preempt_seconds)):
                     self.release(idle[0])
@@ -144,20 +168,23 @@ class KernelPool:
             self._queue.remove(ticket)
             self._lock.notify_all()
 
-    def _start_all(self, token: object, kind: KernelKind, fresh: int) -> list[LabKernel]:
+    def _start_all(self, token: object, kind: KernelKind, fresh: int, owner: str) -> list[LabKernel]:
         """Start the reserved kernels; they are lent to this lease. At least one must come up."""
-        kernels = [self.provider.new_kernel(kind) for _ in range(fresh)]
+        kernels = [self.provider.new_kernel(kind, owner) for _ in range(fresh)]
         errors: list[KernelError] = []
         for kernel in kernels:
             try:
                 kernel.start()
             except KernelError as exc:
                 errors.append(exc)
+        started = [k for k in kernels if k.state == "idle"]
+        for kernel in kernels:
+            if kernel not in started:
+                kernel.shutdown()  # it never came up (its process is stopped already): only its files go
         with self._lock:
             self._starting -= fresh
-            self._lent.setdefault(token, []).extend(kernels)
+            self._lent.setdefault(token, []).extend(started)
             self._lock.notify_all()
-        started = [k for k in kernels if k.state == "idle"]
         if not started:
             raise errors[0] if errors else KernelError("no kernel could be started")
         return started
@@ -178,6 +205,7 @@ class KernelPool:
             finally:
                 with self._lock:
                     self._stopping -= 1
+                    self._full_until = 0.0  # a kernel of ours is gone: the provider has room for one again
                     self._lock.notify_all()
 
         for kernel in kernels:
@@ -198,11 +226,14 @@ class KernelPool:
             return self._give_back(self._idle(self.idle_seconds))
 
     def start_reaper(self) -> None:
-        """Reap idle owners every REAP_SECONDS in a background thread until the pool is shut down."""
+        """Reap idle owners every REAP_SECONDS (or half the idle limit, if shorter) in a background thread until the pool
+        is shut down. Short idle limits matter with a shared gateway: only reaping frees a kernel another server's
+        visitor is waiting for."""
+        period = min(REAP_SECONDS, self.idle_seconds / 2)
 
         def loop() -> None:
             while not self._closed:
-                time.sleep(REAP_SECONDS)
+                time.sleep(period)
                 self.reap()
 
         threading.Thread(target=loop, name="kernel-pool-reaper", daemon=True).start()

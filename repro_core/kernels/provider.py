@@ -10,8 +10,8 @@ from repro_core.kernels.kernel import AfterCell, LabKernel
 
 class KernelProvider(ABC):
     @abstractmethod
-    def new_kernel(self, kind: KernelKind) -> LabKernel:
-        """A kernel of `kind`, not started yet."""
+    def new_kernel(self, kind: KernelKind, owner: str = "") -> LabKernel:
+        """A kernel of `kind` for `owner` (a session; a gateway names the kernel's user after it), not started yet."""
 
     def prestart(self, kind: KernelKind) -> None:
         """Get ready to start kernels of `kind` quickly (e.g. when the server starts); nothing to do by default."""
@@ -24,5 +24,5 @@ class SpawnProvider(KernelProvider):
     def __init__(self, after_cell: AfterCell | None = None) -> None:
         self.after_cell = after_cell
 
-    def new_kernel(self, kind: KernelKind) -> LabKernel:
+    def new_kernel(self, kind: KernelKind, owner: str = "") -> LabKernel:
         return LabKernel(kind.kernelspec, environment_of(kind), after_cell=self.after_cell)

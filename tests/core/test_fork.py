@@ -63,7 +63,7 @@ def _rows(results) -> dict[str, list[tuple[str, str, float, float]]]:
 # -- which path starts a kernel ------------------------------------------------------------------------------
 def test_lab_kernels_are_forked_and_repro_fork_0_spawns(monkeypatch):
     with started(lab_kernel()) as forked:
-        assert forked.forked and isinstance(forked._manager.provisioner.process, ForkedProcess)
+        assert forked.forked and isinstance(forked._connection._manager.provisioner.process, ForkedProcess)
         with pytest.raises(ChildProcessError):  # not the server's child: the template is its parent
             os.waitpid(forked.pid, os.WNOHANG)
     monkeypatch.setenv("REPRO_FORK", "0")
@@ -150,7 +150,7 @@ def test_interrupt_kill_mid_cell_and_restart_on_a_forked_kernel():
         with pytest.raises(KernelDied):
             kernel.run_cell("threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()\nimport time\ntime.sleep(30)", timeout=60)
         assert kernel.state == "dead"
-        assert kernel._manager.provisioner.process.poll() == -signal.SIGKILL  # the template reaped it and told us how it ended
+        assert kernel._connection._manager.provisioner.process.poll() == -signal.SIGKILL  # the template reaped it and told us how it ended
         _wait_gone(first)
         kernel.restart()  # a restart is a new fork
         assert kernel.forked and kernel.pid != first

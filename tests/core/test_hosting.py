@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from repro_core.kernels.hosting import check_budget, hosting_from_environment
+from repro_core.kernels import memory
+from repro_core.kernels.environment import LAB_VARIABLE_NAMES, KernelKind, lab_variables
+from repro_core.kernels.gateway import GatewayProvider, gateway_user, start_request
+from repro_core.kernels.hosting import check_budget, default_provider, hosting_from_environment, server_pool
 
-KEYS = ("REPRO_HOSTED", "REPRO_MAX_KERNELS", "REPRO_CLICK_BUDGET", "REPRO_CELL_TIMEOUT", "REPRO_IDLE_SECONDS", "REPRO_PREEMPT_SECONDS")
+KEYS = ("REPRO_HOSTED", "REPRO_MAX_KERNELS", "REPRO_CLICK_BUDGET", "REPRO_CELL_TIMEOUT", "REPRO_IDLE_SECONDS", "REPRO_PREEMPT_SECONDS",
+        "REPRO_GATEWAY_URL", "REPRO_GATEWAY_TOKEN", "REPRO_GATEWAY_KERNEL")
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +56,52 @@ def test_click_budget(monkeypatch):
 
 
 def test_lab_variable_names_cover_every_variable_the_lab_sets():
-    from repro_core.kernels.environment import LAB_VARIABLE_NAMES, lab_variables
-
     assert set(lab_variables("tf_keras", 7)) == set(LAB_VARIABLE_NAMES)
+
+
+# -- a gateway's kernels (REPRO_GATEWAY_URL) -------------------------------------------------------------------
+def test_without_a_gateway_kernels_are_this_machines(monkeypatch):
+    assert hosting_from_environment().gateway is None
+    assert not isinstance(default_provider(), GatewayProvider)
+
+
+def test_a_gateway_is_read_from_the_environment_and_checked(monkeypatch):
+    monkeypatch.setenv("REPRO_GATEWAY_URL", " https://eg.example.org:8888/ ")
+    monkeypatch.setenv("REPRO_GATEWAY_TOKEN", "t0ken")
+    gateway = hosting_from_environment().gateway
+    assert gateway is not None and (gateway.url, gateway.token, gateway.kernelspec) == ("https://eg.example.org:8888", "t0ken", "python_distributed")
+    assert gateway.ws_url == "wss://eg.example.org:8888"
+    monkeypatch.setenv("REPRO_GATEWAY_KERNEL", "lab_kubernetes")
+    assert hosting_from_environment().gateway.kernelspec == "lab_kubernetes"
+    for bad in ("eg.example.org:8888", "ftp://eg", "http://", "http://eg host"):
+        monkeypatch.setenv("REPRO_GATEWAY_URL", bad)
+        with pytest.raises(ValueError, match="REPRO_GATEWAY_URL must be an http:// or https:// address"):
+            hosting_from_environment()
+
+
+def test_a_server_with_a_gateway_measures_no_memory_for_its_cap(monkeypatch):
+    """The gateway's EG_MAX_KERNELS is the limit that holds; the server's own cap only stands back (or REPRO_MAX_KERNELS)."""
+    monkeypatch.setenv("REPRO_GATEWAY_URL", "http://127.0.0.1:9")
+    monkeypatch.setattr(memory, "kernel_cap", lambda *_: pytest.fail("a gateway server measured local memory"))
+    pool = server_pool(hosting_from_environment())
+    try:
+        assert isinstance(pool.provider, GatewayProvider) and pool.cap == memory.MAX_CAP and pool.live == 0
+    finally:
+        pool.shutdown()
+    monkeypatch.setenv("REPRO_MAX_KERNELS", "5")
+    pool = server_pool(hosting_from_environment())
+    try:
+        assert pool.cap == 5
+    finally:
+        pool.shutdown()
+
+
+def test_a_gateway_kernel_is_started_with_the_lab_variables_and_its_sessions_user(monkeypatch):
+    monkeypatch.setenv("REPRO_GATEWAY_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("REPRO_TEST_SECRET", "must-not-reach-a-kernel")
+    kernel = default_provider().new_kernel(KernelKind(engine="tf_keras", hash_seed=3), owner="5f1c-9a/../$(id)")
+    connection = kernel._connection
+    body = start_request(connection.kernelspec, connection.env, connection.username)
+    assert body == {"name": "python_distributed", "env": {**lab_variables("tf_keras", 3), "KERNEL_USERNAME": "repro-lab-5f1c-9a..id"}}
+    assert set(body["env"]) <= {*LAB_VARIABLE_NAMES, "KERNEL_USERNAME"}
+    assert gateway_user("") == "repro-lab" and len(gateway_user("x" * 500)) <= 64

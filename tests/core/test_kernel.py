@@ -34,10 +34,10 @@ def test_state_persists_between_cells_like_a_notebook(kernel):
 
 
 def test_uses_unix_sockets_not_tcp(kernel):
-    with open(kernel._manager.connection_file) as handle:
+    with open(kernel._connection._manager.connection_file) as handle:
         info = json.load(handle)
     assert info["transport"] == "ipc"
-    assert info["ip"].startswith(kernel._dir)
+    assert info["ip"].startswith(kernel._connection._dir)
 
 
 def test_environment_is_explicit(kernel):
