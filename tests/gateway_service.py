@@ -58,6 +58,7 @@ MARKER = "REPRO_GATEWAY_SERVICE"
 PIP_TIMEOUT = 1800.0
 START_TIMEOUT = 60.0  # until GET /api/kernelspecs answers
 KERNEL_LAUNCH_TIMEOUT = 120  # EG_KERNEL_LAUNCH_TIMEOUT: a loaded CI machine can take a while to import ipykernel
+SOCKET_TIMEOUT = 0.001  # EG_SOCKET_TIMEOUT, seconds (see gateway_environment)
 LOG_TAIL = 3000  # characters of EG's log in a start-up error
 
 
@@ -234,6 +235,11 @@ def gateway_environment(port: int, token: str, max_kernels: int, response_port: 
         "EG_CLIENT_ENVS": ",".join(LAB_VARIABLE_NAMES),
         "EG_INHERITED_ENVS": ",".join(inherited),
         "EG_KERNEL_LAUNCH_TIMEOUT": str(KERNEL_LAUNCH_TIMEOUT),
+        # Once a remote kernel has started, EG polls its response socket every 0.1 ms with a blocking accept that waits
+        # up to EG_SOCKET_TIMEOUT (default 5 ms), holding up its event loop: every message through the gateway waited
+        # for it (a trivial cell cost about 28 ms more than a local one, measured here). 1 ms keeps its other use, a
+        # connect to a kernel's listener on this machine, working (0 fails that connect with EINPROGRESS).
+        "EG_SOCKET_TIMEOUT": str(SOCKET_TIMEOUT),
         "EG_KERNEL_LOG_DIR": str(home / "kernel-logs"),
         "EG_LIST_KERNELS": "True",
         "EG_DEFAULT_KERNEL_NAME": KERNELSPEC,

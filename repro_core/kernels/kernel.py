@@ -322,7 +322,8 @@ class LabKernel:
         while reply is None or not idle:
             if time.monotonic() > deadline:
                 return None
-            msg = _next(self._connection.get_iopub_msg, 0.1, msg_id)
+            # Wait on IOPub until its idle status, then on the shell channel (the reply may come after the status).
+            msg = None if idle else _next(self._connection.get_iopub_msg, 0.1, msg_id)
             if msg is None and not self._connection.is_alive():
                 self._state = "dead"
                 raise KernelDied(f"kernel {self.kernel_name!r} died while running a cell (killed or out of memory)")
@@ -331,7 +332,7 @@ class LabKernel:
                 streams["stdout" if content.get("name") == "stdout" else "stderr"].append(content.get("text", ""))
             elif msg is not None and msg["msg_type"] == "status" and content.get("execution_state") == "idle":
                 idle = True
-            if reply is None and (shell := _next(self._connection.get_shell_msg, 0, msg_id)) is not None:
+            if reply is None and (shell := _next(self._connection.get_shell_msg, 0.1 if idle else 0, msg_id)) is not None:
                 reply = shell["content"]
         return reply
 
