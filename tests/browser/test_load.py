@@ -1,21 +1,26 @@
 """Load: many browser sessions at once against a real server.
 
-1. 8 sessions against a pool capped at 3 kernels: every session clicks "Run N times" on the factory
-   page; each must finish with a table bit-identical to a solo CLI run, those who waited must have
-   been shown their place in the queue, and the server must never have more than 3 kernels alive.
+1. 8 sessions against a pool capped at 3 kernels: every session clicks "Run N times" on the drift page
+   (the factory page's two tables are the hosted-capacity test's); each must finish with a table
+   bit-identical to a solo CLI run, those who waited must have been shown their place in the queue,
+   and the server must never have more than 3 kernels alive.
 2. Hosted capacity: the server runs inside a 2700 MB memory cgroup (Streamlit Community Cloud's
    ceiling) with no kernel cap set, so the pool sizes itself from measured memory; 16 sessions press
    "Run 3 times" at once on the drift and factory pages. No OOM kill, the server alive, every table
    bit-identical to the CLI. The wall time, the 90th-percentile click-to-last-row and the target
    (wall <= 1.5 x the sum of solo click times / 2 cores) are printed, not asserted: machines are noisy.
+3. Two servers, one Enterprise Gateway with EG_MAX_KERNELS=3 (tests/gateway_service.py): 8 sessions split across
+   them press "Run 3 times" on the drift page. Never more than 3 gateway kernels, none on the servers, every table the CLI's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import statistics
 import time
+import urllib.request
 
 import pytest
 from lab_browser import (
@@ -45,15 +50,16 @@ TABLES = {"factory-tf-seed": ".st-key-factory_tf_results", "factory-full-seed": 
 
 def test_eight_sessions_share_three_kernels(browser, cli_story_rows, capsys):
     reference = cli_story_rows  # a solo CLI run at the same settings (browser/conftest.py; shared with the tests below)
+    key, tables = PAGES["drift"]
     env = {"REPRO_MAX_KERNELS": str(CAP), "REPRO_IDLE_SECONDS": "600", "REPRO_PREEMPT_SECONDS": "2"}
     with StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-load.log", env=env) as server:
         contexts = [browser.new_context(viewport={"width": 1400, "height": 1600}) for _ in range(SESSIONS)]
         pages = [context.new_page() for context in contexts]
         try:
-            _load_all(pages, [f"{server.base_url}/factory"] * SESSIONS)
+            _load_all(pages, [f"{server.base_url}/drift"] * SESSIONS)
             started = time.monotonic()
             for page in pages:
-                button(page, "factory_run_many").click()
+                button(page, key).click()
             waited = [False] * SESSIONS
             finished = [False] * SESSIONS
             max_kernels, peak_mb = 0, 0.0
@@ -69,17 +75,15 @@ def test_eight_sessions_share_three_kernels(browser, cli_story_rows, capsys):
                 for index, page in enumerate(pages):
                     if finished[index]:
                         continue
-                    state = page_state(page, list(TABLES.values()), QUEUE_TEXT)  # one round trip per session and poll
+                    state = page_state(page, list(tables.values()), QUEUE_TEXT)  # one round trip per session and poll
                     assert not state["exceptions"], f"session {index} raised: {state['exceptions']}"
                     if state["phrase"]:
                         waited[index] = True
-                    finished[index] = state["idle"] and state["rows"] == [RERUNS, RERUNS]
+                    finished[index] = state["idle"] and state["rows"] == [RERUNS] * len(tables)
                 time.sleep(0.3)
             wall = time.monotonic() - started
             for index, page in enumerate(pages):
-                for scenario, selector in TABLES.items():
-                    shown = [(normalise_sum(r["before sum"]), normalise_sum(r["after sum"]), r["after sha256"][:12])
-                             for r in read_grid(page.locator(selector))]  # fmt: skip
+                for scenario, shown in _shown(page, tables).items():
                     assert shown == reference[scenario], f"session {index}, {scenario}: {shown} != solo {reference[scenario]}"
             with capsys.disabled():  # the figures belong in CI's output
                 print(f"\nload: {SESSIONS} sessions, cap {CAP}, max kernels seen {max_kernels}, wall {wall:.1f} s, "
@@ -211,3 +215,64 @@ def test_sixteen_sessions_in_a_2700_mb_memory_limit(browser, cli_story_rows, cap
         for context in contexts:
             context.close()
         cgroup.remove()
+
+
+# -- two lab servers, one Enterprise Gateway (EG_MAX_KERNELS=3) --------------------------------------------------
+GATEWAY_SESSIONS = 8
+
+
+def _gateway_kernels(gateway) -> int:
+    request = urllib.request.Request(f"{gateway.url}/api/kernels", headers=gateway.headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return len(json.load(response))
+
+
+def test_two_servers_share_one_gateways_three_kernels(browser, cli_story_rows, gateway, capsys):
+    """8 sessions, 4 on each of two servers, press "Run 3 times" on the drift page at once. Each server's own cap is
+    far above 3: only the gateway's limit (its HTTP 403, which queues the visitor) holds them to 3 kernels together.
+    Neither server starts a kernel of its own; every table is the CLI's."""
+    reference = cli_story_rows["global-model"]
+    key, tables = PAGES["drift"]
+    env = {"REPRO_GATEWAY_URL": gateway.url, "REPRO_GATEWAY_TOKEN": gateway.token, "REPRO_IDLE_SECONDS": "10",
+           "REPRO_PREEMPT_SECONDS": "2"}  # fmt: skip
+    assert _gateway_kernels(gateway) == 0, "the gateway has kernels another test left"
+    with (
+        StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-gateway-a.log", env=env) as first,
+        StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-gateway-b.log", env=env) as second,
+    ):
+        servers = [first, second] * (GATEWAY_SESSIONS // 2)
+        contexts = [browser.new_context(viewport={"width": 1400, "height": 1600}) for _ in servers]
+        pages = [context.new_page() for context in contexts]
+        try:
+            _load_all(pages, [f"{server.base_url}/drift" for server in servers])
+            started = time.monotonic()
+            for page in pages:
+                button(page, key).click()
+            waited = [False] * GATEWAY_SESSIONS
+            finished = [False] * GATEWAY_SESSIONS
+            most, local = 0, 0
+            while not all(finished):
+                assert time.monotonic() - started < TIMEOUT_S, f"sessions still running after {TIMEOUT_S:.0f} s: {finished}"
+                most = max(most, _gateway_kernels(gateway))
+                local = max(local, len(kernel_pids(first.pid)) + len(kernel_pids(second.pid)))
+                for index, page in enumerate(pages):
+                    if finished[index]:
+                        continue
+                    state = page_state(page, list(tables.values()), QUEUE_TEXT)
+                    assert not state["exceptions"], f"session {index} raised: {state['exceptions']}"
+                    waited[index] = waited[index] or bool(state["phrase"])
+                    finished[index] = state["idle"] and state["rows"] == [RERUNS]
+                time.sleep(0.3)
+            wall = time.monotonic() - started
+            for index, page in enumerate(pages):
+                shown = _shown(page, tables)["global-model"]
+                assert shown == reference, f"session {index} (server {index % 2 + 1}): {shown} != the CLI's {reference}"
+            with capsys.disabled():
+                print(f"\ngateway load: {GATEWAY_SESSIONS} sessions on 2 servers, EG_MAX_KERNELS {gateway.max_kernels}, "
+                      f"most gateway kernels seen {most}, wall {wall:.1f} s, sessions shown a queue place {sum(waited)}")  # fmt: skip
+            assert most <= gateway.max_kernels
+            assert local == 0, "a server started a kernel of its own instead of leasing one from the gateway"
+            assert sum(waited) >= GATEWAY_SESSIONS - gateway.max_kernels, "every session that had to wait must have been shown its place"
+        finally:
+            for context in contexts:
+                context.close()
