@@ -60,10 +60,12 @@ def engine_reports(tmp_path_factory) -> dict[str, tuple[Path, subprocess.Complet
     return done
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def gateway(require):
-    """One Enterprise Gateway for the session (EG_MAX_KERNELS=3), its kernels this interpreter started through EG's
-    launcher. Tests that use it shut their kernels down, so each finds it empty. REQUIRE_GATEWAY=1 makes it mandatory."""
+    """An Enterprise Gateway per test module that uses one (EG_MAX_KERNELS=3), its kernels this interpreter started
+    through EG's launcher. Per module, not per session: once it has started a kernel, EG's response-socket polling
+    keeps a tenth of a core busy until it stops, which the rest of the suite should not pay for (it starts in about 3
+    s). Tests that use it shut their kernels down, so each finds it empty. REQUIRE_GATEWAY=1 makes it mandatory."""
     import gateway_service
 
     require("REQUIRE_GATEWAY", gateway_service.is_provisioned(), f"no Enterprise Gateway: run `{gateway_service.PROVISION_COMMAND}`")

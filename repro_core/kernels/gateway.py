@@ -67,10 +67,11 @@ def gateway_from_environment(environ: Mapping[str, str] | None = None) -> Gatewa
 
 
 def gateway_user(owner: str) -> str:
-    """KERNEL_USERNAME for a session: the gateway counts kernels per user and may run them as that user, so only
-    letters, digits, '-', '_' and '.' go through (a session id is a UUID)."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "", owner)[:48]
-    return f"{DEFAULT_USER}-{cleaned}" if cleaned else DEFAULT_USER
+    """KERNEL_USERNAME for a session. On Kubernetes EG names each kernel's pod and namespace `<user>-<kernel id>`
+    (36 characters), which must be a DNS label of at most 63: so lower-case letters, digits and '-' only, and at most
+    18 characters (`repro-` and the start of the session id, enough to tell sessions apart in the gateway's logs)."""
+    cleaned = re.sub(r"[^a-z0-9-]", "", owner.lower())[:12].strip("-")
+    return f"repro-{cleaned}" if cleaned else DEFAULT_USER
 
 
 def start_request(kernelspec: str, env: Mapping[str, str], username: str) -> dict:

@@ -102,6 +102,7 @@ def test_a_gateway_kernel_is_started_with_the_lab_variables_and_its_sessions_use
     kernel = default_provider().new_kernel(KernelKind(engine="tf_keras", hash_seed=3), owner="5f1c-9a/../$(id)")
     connection = kernel._connection
     body = start_request(connection.kernelspec, connection.env, connection.username)
-    assert body == {"name": "python_distributed", "env": {**lab_variables("tf_keras", 3), "KERNEL_USERNAME": "repro-lab-5f1c-9a..id"}}
+    assert body == {"name": "python_distributed", "env": {**lab_variables("tf_keras", 3), "KERNEL_USERNAME": "repro-5f1c-9aid"}}
     assert set(body["env"]) <= {*LAB_VARIABLE_NAMES, "KERNEL_USERNAME"}
-    assert gateway_user("") == "repro-lab" and len(gateway_user("x" * 500)) <= 64
+    assert gateway_user("") == gateway_user("../$()") == "repro-lab"
+    assert len(gateway_user("6a1f0c7e-3b5d-4e8a-9c2f-1d7b6e5a4c3b") + "-" + "6a1f0c7e-3b5d-4e8a-9c2f-1d7b6e5a4c3b") <= 63  # a pod name

@@ -61,7 +61,7 @@ def test_output_values_and_the_allow_listed_environment(kernel, where, monkeypat
     values = result.values
     assert values["answer"] == 42 and values["pair"] == (42, "x")
     assert (values["legacy"], values["hash"], values["secret"]) == ("1", "7", None)
-    assert values["user"] == ("repro-lab-contract-test" if where[0] == "gateway" else None)
+    assert values["user"] == ("repro-contract-tes" if where[0] == "gateway" else None)
     with pytest.raises(CellError, match="ZeroDivisionError"):
         kernel.run_cell("1 / 0")
     assert kernel.run_cell("", {"still": "answer"}).values == {"still": 42}
