@@ -55,6 +55,7 @@ class KernelPool:
         self._starting = 0  # kernels being started (they count against the cap already)
         self._stopping = 0  # kernels being shut down (they still count until they are gone)
         self._full_until = 0.0  # monotonic time before which the provider is taken to be full
+        self._full = False  # the provider's last answer was "full": until a start succeeds, one start at a time probes it
         self._queue: deque[int] = deque()
         self._tickets = itertools.count()
         self._closed = False
@@ -68,8 +69,14 @@ class KernelPool:
         return len(self._kept) + sum(map(len, self._lent.values())) + self._starting + self._stopping
 
     def _room(self) -> int:
-        """How many more kernels may start now. Lock held."""
-        return 0 if time.monotonic() < self._full_until else max(0, self.cap - self.live)
+        """How many more kernels may start now. Lock held. While the provider is full, none; after it said so, one at a
+        time (else every waiter would ask at once, each be refused, and the queue's order be lost)."""
+        if time.monotonic() < self._full_until:
+            return 0
+        room = max(0, self.cap - self.live)
+        if self._full:
+            return min(room, 1) if self._starting == 0 else 0
+        return room
 
     @contextmanager
     def lease(
@@ -102,7 +109,7 @@ class KernelPool:
                     break
                 except KernelsFull:
                     with self._lock:
-                        self._full_until = time.monotonic() + FULL_BACKOFF
+                        self._full, self._full_until = True, time.monotonic() + FULL_BACKOFF
                     if not need:
                         break  # the extra kernels were a nicety: this click runs on the one it has
                     retry = True
@@ -184,6 +191,8 @@ class KernelPool:
         with self._lock:
             self._starting -= fresh
             self._lent.setdefault(token, []).extend(started)
+            if started:
+                self._full = False  # the provider had room again
             self._lock.notify_all()
         if not started:
             raise errors[0] if errors else KernelError("no kernel could be started")

@@ -21,6 +21,7 @@ import os
 import statistics
 import time
 import urllib.request
+from collections.abc import Callable
 
 import pytest
 from lab_browser import (
@@ -48,6 +49,35 @@ QUEUE_TEXT = "in the queue"
 TABLES = {"factory-tf-seed": ".st-key-factory_tf_results", "factory-full-seed": ".st-key-factory_full_results"}
 
 
+def _alerts(page) -> list[str]:
+    """The texts of a page's alerts and status boxes (the last 300 characters of each): why a session did not finish."""
+    boxes = page.locator('[data-testid="stAlert"], [data-testid="stExpander"] summary, [data-testid="stStatusWidget"]')
+    return [text[-300:] for text in boxes.all_inner_texts()]
+
+
+def _burst(pages, key: str, tables: dict[str, str], sample: Callable[[], None]) -> tuple[float, list[bool]]:
+    """Click `key` on every page at once, then poll until each session is idle with RERUNS rows in every table, calling
+    `sample` once per round. Returns the wall time and, per session, whether it was shown its place in the queue."""
+    started = time.monotonic()
+    for page in pages:
+        button(page, key).click()
+    waited, finished = [False] * len(pages), [False] * len(pages)
+    while not all(finished):
+        if time.monotonic() - started > TIMEOUT_S:
+            shown = {index: _alerts(page) for index, page in enumerate(pages) if not finished[index]}
+            raise AssertionError(f"sessions still running after {TIMEOUT_S:.0f} s: {finished}; what they show: {shown}")
+        sample()
+        for index, page in enumerate(pages):
+            if finished[index]:
+                continue
+            state = page_state(page, list(tables.values()), QUEUE_TEXT)  # one round trip per session and poll
+            assert not state["exceptions"], f"session {index} raised: {state['exceptions']}"
+            waited[index] = waited[index] or bool(state["phrase"])
+            finished[index] = state["idle"] and state["rows"] == [RERUNS] * len(tables)
+        time.sleep(0.3)
+    return time.monotonic() - started, waited
+
+
 def test_eight_sessions_share_three_kernels(browser, cli_story_rows, capsys):
     reference = cli_story_rows  # a solo CLI run at the same settings (browser/conftest.py; shared with the tests below)
     key, tables = PAGES["drift"]
@@ -57,14 +87,10 @@ def test_eight_sessions_share_three_kernels(browser, cli_story_rows, capsys):
         pages = [context.new_page() for context in contexts]
         try:
             _load_all(pages, [f"{server.base_url}/drift"] * SESSIONS)
-            started = time.monotonic()
-            for page in pages:
-                button(page, key).click()
-            waited = [False] * SESSIONS
-            finished = [False] * SESSIONS
             max_kernels, peak_mb = 0, 0.0
-            while not all(finished):
-                assert time.monotonic() - started < TIMEOUT_S, f"sessions still running after {TIMEOUT_S:.0f} s: {finished}"
+
+            def sample() -> None:
+                nonlocal max_kernels, peak_mb
                 kernels = kernel_pids(server.pid)
                 max_kernels = max(max_kernels, len(kernels))
                 memory = process_rss_mb(server.pid)
@@ -72,16 +98,8 @@ def test_eight_sessions_share_three_kernels(browser, cli_story_rows, capsys):
                     with contextlib.suppress(OSError, RuntimeError):
                         memory += process_rss_mb(pid)
                 peak_mb = max(peak_mb, memory)
-                for index, page in enumerate(pages):
-                    if finished[index]:
-                        continue
-                    state = page_state(page, list(tables.values()), QUEUE_TEXT)  # one round trip per session and poll
-                    assert not state["exceptions"], f"session {index} raised: {state['exceptions']}"
-                    if state["phrase"]:
-                        waited[index] = True
-                    finished[index] = state["idle"] and state["rows"] == [RERUNS] * len(tables)
-                time.sleep(0.3)
-            wall = time.monotonic() - started
+
+            wall, waited = _burst(pages, key, tables, sample)
             for index, page in enumerate(pages):
                 for scenario, shown in _shown(page, tables).items():
                     assert shown == reference[scenario], f"session {index}, {scenario}: {shown} != solo {reference[scenario]}"
@@ -245,25 +263,14 @@ def test_two_servers_share_one_gateways_three_kernels(browser, cli_story_rows, g
         pages = [context.new_page() for context in contexts]
         try:
             _load_all(pages, [f"{server.base_url}/drift" for server in servers])
-            started = time.monotonic()
-            for page in pages:
-                button(page, key).click()
-            waited = [False] * GATEWAY_SESSIONS
-            finished = [False] * GATEWAY_SESSIONS
             most, local = 0, 0
-            while not all(finished):
-                assert time.monotonic() - started < TIMEOUT_S, f"sessions still running after {TIMEOUT_S:.0f} s: {finished}"
+
+            def sample() -> None:
+                nonlocal most, local
                 most = max(most, _gateway_kernels(gateway))
                 local = max(local, len(kernel_pids(first.pid)) + len(kernel_pids(second.pid)))
-                for index, page in enumerate(pages):
-                    if finished[index]:
-                        continue
-                    state = page_state(page, list(tables.values()), QUEUE_TEXT)
-                    assert not state["exceptions"], f"session {index} raised: {state['exceptions']}"
-                    waited[index] = waited[index] or bool(state["phrase"])
-                    finished[index] = state["idle"] and state["rows"] == [RERUNS]
-                time.sleep(0.3)
-            wall = time.monotonic() - started
+
+            wall, waited = _burst(pages, key, tables, sample)
             for index, page in enumerate(pages):
                 shown = _shown(page, tables)["global-model"]
                 assert shown == reference, f"session {index} (server {index % 2 + 1}): {shown} != the CLI's {reference}"
