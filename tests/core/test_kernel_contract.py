@@ -107,14 +107,15 @@ def test_shutdown_leaves_no_process(where, request):
         assert gateway_kernels(request.getfixturevalue("gateway")) == 0
 
 
-def test_a_lease_over_the_limit_waits_in_the_queue(where, request):
-    """Three owners hold kernels; a fourth waits first in line (told so) and gets one as soon as an owner lets go. For the
-    gateway the pool's own cap is far above the gateway's 3: only the gateway's refusal (HTTP 403) can hold it back."""
+def test_leases_over_the_limit_wait_in_the_queue_first_come_first_served(where, request):
+    """Three owners hold kernels; a fourth and then a fifth wait (told their places) and are served in that order, each
+    as soon as an owner lets go. For the gateway the pool's own cap is far above the gateway's 3: only the gateway's
+    refusal (HTTP 403) can hold them back, and being refused must not cost the fourth its place."""
     name, provider = where
     pool = KernelPool(provider, LIMIT if name == "spawned" else 20, preempt_seconds=3600)
     gateway = request.getfixturevalue("gateway") if name == "gateway" else None
-    positions: list[int] = []
-    served = threading.Event()
+    positions: dict[str, list[int]] = {"d": [], "e": []}
+    served = {"d": threading.Event(), "e": threading.Event()}
     try:
         for owner in ("a", "b", "c"):
             with pool.lease(owner, KernelKind()):
@@ -122,20 +123,28 @@ def test_a_lease_over_the_limit_waits_in_the_queue(where, request):
         if gateway is not None:
             assert gateway_kernels(gateway) == LIMIT
 
-        def fourth() -> None:
-            with pool.lease("d", KernelKind(), on_wait=positions.append, timeout=120) as kernels:
+        def wait_for_one(owner: str) -> None:
+            with pool.lease(owner, KernelKind(), on_wait=positions[owner].append, timeout=120) as kernels:
                 kernels[0].run_cell("1")
-                served.set()
+                served[owner].set()
 
-        waiter = threading.Thread(target=fourth, daemon=True)
-        waiter.start()
+        waiters = [threading.Thread(target=wait_for_one, args=(owner,), daemon=True) for owner in ("d", "e")]
+        waiters[0].start()
+        time.sleep(2)
+        waiters[1].start()
         time.sleep(4)
-        assert not served.is_set() and positions and positions[0] == 1
+        assert not served["d"].is_set() and not served["e"].is_set()
+        assert positions["d"][0] == 1 and positions["e"][0] == 2
         if gateway is not None:
             assert gateway_kernels(gateway) == LIMIT
         pool.release("a")
-        assert served.wait(60), "the fourth owner was not served after one let go"
-        waiter.join(30)
+        assert served["d"].wait(60), "the first waiter was not served after one owner let go"
+        time.sleep(3)
+        assert not served["e"].is_set(), "the second waiter got a kernel no one had given up"
+        pool.release("b")
+        assert served["e"].wait(60), "the second waiter was not served after another owner let go"
+        for waiter in waiters:
+            waiter.join(30)
         if gateway is not None:
             assert gateway_kernels(gateway) <= LIMIT
     finally:
