@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import gateway_service  # noqa: E402
 
 from repro_core.kernels.environment import KernelKind  # noqa: E402
-from repro_core.kernels.gateway import GatewayProvider, GatewaySettings  # noqa: E402
+from repro_core.kernels.gateway import GatewayProvider  # noqa: E402
 from repro_core.kernels.kernel import LabKernel  # noqa: E402
 from repro_core.kernels.provider import SpawnProvider  # noqa: E402
 
@@ -65,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     gateway_service.provision()
     with gateway_service.running_gateway(max_kernels=4) as gateway:
-        settings = GatewaySettings(gateway.url, gateway.token)
+        settings = gateway.settings
         kernels = {"gateway": GatewayProvider(settings).new_kernel(KernelKind(), "bench"), "spawned": SpawnProvider().new_kernel(KernelKind())}
         try:
             for kernel in kernels.values():
@@ -77,7 +77,7 @@ def main() -> None:
         print(f"1. trivial cell round trip, median of {args.cells}: gateway {trips['gateway']:.1f} ms, spawned {trips['spawned']:.1f} ms")
         print(f"   gateway {trips['gateway']:.1f} ms {verdict(trips['gateway'], 15)}")
 
-        through = {"REPRO_GATEWAY_URL": gateway.url, "REPRO_GATEWAY_TOKEN": gateway.token}
+        through = gateway.lab_environment
         walls: dict[str, list[float]] = {"gateway": [], "spawned": []}
         prints = {}
         for _ in range(args.stories):

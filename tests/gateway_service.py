@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:  # run as a script: the lab's package is importabl
     sys.path.insert(0, str(ROOT))
 
 from repro_core.kernels.environment import LAB_VARIABLE_NAMES  # noqa: E402
+from repro_core.kernels.gateway import GatewaySettings, gateway_from_environment  # noqa: E402
 
 EG_VERSION = "3.3.0"
 EG_REQUIREMENT = f"jupyter-enterprise-gateway=={EG_VERSION}"
@@ -82,8 +83,16 @@ class Gateway:
         return {"Authorization": f"token {self.token}"}
 
     @property
-    def ws_url(self) -> str:
-        return "ws" + self.url.removeprefix("http")
+    def lab_environment(self) -> dict[str, str]:
+        """The variables that point a lab process (a server, the CLI) at this gateway."""
+        return {"REPRO_GATEWAY_URL": self.url, "REPRO_GATEWAY_TOKEN": self.token}
+
+    @property
+    def settings(self) -> GatewaySettings:
+        """What the lab reads from those variables (`gateway_from_environment`, the servers' own path)."""
+        settings = gateway_from_environment(self.lab_environment)
+        assert settings is not None
+        return settings
 
 
 # -- provisioning ---------------------------------------------------------------------------------------------

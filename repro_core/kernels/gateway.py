@@ -118,13 +118,14 @@ class GatewayConnection(KernelConnection):
             raise KernelStartError(f"the kernel gateway at {self.settings.url} did not answer ({type(exc).__name__}); is it running?") from exc
 
     def _check(self, response: requests.Response, doing: str) -> dict:
-        if response.status_code == 403 and "limit" in _reason(response).lower():
-            raise KernelsFull(f"the kernel gateway has no room for another kernel: {_reason(response)}")
+        if response.ok:
+            return response.json() if response.content else {}
         if response.status_code == 401:
             raise KernelStartError("the kernel gateway refused the lab's token (REPRO_GATEWAY_TOKEN)")
-        if not response.ok:
-            raise KernelStartError(f"the kernel gateway could not {doing} (HTTP {response.status_code}): {_reason(response)}")
-        return response.json() if response.content else {}
+        reason = _reason(response)
+        if response.status_code == 403 and "limit" in reason.lower():
+            raise KernelsFull(f"the kernel gateway has no room for another kernel: {reason}")
+        raise KernelStartError(f"the kernel gateway could not {doing} (HTTP {response.status_code}): {reason}")
 
     def start(self) -> None:
         body = start_request(self.kernelspec, self.env, self.username)

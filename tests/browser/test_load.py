@@ -251,8 +251,7 @@ def test_two_servers_share_one_gateways_three_kernels(browser, cli_story_rows, g
     Neither server starts a kernel of its own; every table is the CLI's."""
     reference = cli_story_rows["global-model"]
     key, tables = PAGES["drift"]
-    env = {"REPRO_GATEWAY_URL": gateway.url, "REPRO_GATEWAY_TOKEN": gateway.token, "REPRO_IDLE_SECONDS": "10",
-           "REPRO_PREEMPT_SECONDS": "2"}  # fmt: skip
+    env = {**gateway.lab_environment, "REPRO_IDLE_SECONDS": "10", "REPRO_PREEMPT_SECONDS": "2"}
     assert _gateway_kernels(gateway) == 0, "the gateway has kernels another test left"
     with (
         StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-gateway-a.log", env=env) as first,

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from repro_core.kernels.environment import KernelKind
-from repro_core.kernels.gateway import GatewayProvider, GatewaySettings
+from repro_core.kernels.gateway import GatewayProvider
 from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied
 from repro_core.kernels.pool import KernelPool
 from repro_core.kernels.provider import KernelProvider, SpawnProvider
@@ -26,7 +26,7 @@ def where(request) -> tuple[str, KernelProvider]:
     if request.param == "spawned":
         return "spawned", SpawnProvider()
     gateway = request.getfixturevalue("gateway")
-    return "gateway", GatewayProvider(GatewaySettings(gateway.url, gateway.token))
+    return "gateway", GatewayProvider(gateway.settings)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_four_scenarios_through_the_gateway_match_local_kernels_bit_for_bit(gateway):
-    env = {**os.environ, "REPRO_GATEWAY_URL": gateway.url, "REPRO_GATEWAY_TOKEN": gateway.token}
+    env = {**os.environ, **gateway.lab_environment}
     command = [sys.executable, "-m", "repro_core", "story", "--format", "json"]  # every scenario, the lab's defaults
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
