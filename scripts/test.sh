@@ -78,12 +78,16 @@ step "ruff"
 step "import-linter: the layers of pyproject.toml point down"
 .venv/bin/lint-imports
 
-# pytest in two tiers (markers: pyproject.toml): first the fast tier (no kernel, no browser, no server; about a
-# minute), then everything else. The two -m expressions are complements, so every test runs exactly once. Arguments
-# go to both steps (`bash scripts/test.sh -k compare`); a step they select nothing in (pytest's exit code 5) is
-# passed over, but not both. Arguments with their own -m run as one pytest, as given.
+# pytest in three steps (markers: pyproject.toml): the fast tier (no kernel, no browser, no server; about a minute),
+# then the kernel and browser tests two files at a time (pytest-xdist; --dist loadfile keeps a file's module fixtures,
+# such as its gateway, on one worker: much of their time is kernel start-up and page waits, so two overlap well on two
+# cores), then the load tests alone (they print figures measured on an otherwise idle machine). The three -m
+# expressions partition the tests (tests/test_tiers.py checks it), so every test runs exactly once. Arguments go to
+# every step (`bash scripts/test.sh -k compare`); a step they select nothing in (pytest's exit code 5) is passed over,
+# but not all of them. Arguments with their own -m run as one pytest, as given.
 FAST="not kernel and not browser and not load"
-REST="kernel or browser or load"
+KERNELS="(kernel or browser) and not load"
+LOAD="load"
 own_marker=0
 for arg in "$@"; do
   case "$arg" in -m | -m?*) own_marker=1 ;; esac
@@ -92,20 +96,20 @@ if [ "$own_marker" = "1" ]; then
   step "pytest $*"
   exec .venv/bin/python -m pytest "$@"
 fi
-tier() {  # tier LABEL EXPRESSION [ARGS...]: one pytest step; returns pytest's exit code
-  local label=$1 expression=$2
+NARGS=$#
+ran=0
+tier() {  # tier LABEL EXPRESSION [PYTEST ARGS...]: one pytest step; a failure ends the script
+  local label=$1 expression=$2 code=0
   shift 2
   step "pytest, $label: -m \"$expression\""
-  .venv/bin/python -m pytest -m "$expression" "$@"
+  .venv/bin/python -m pytest -m "$expression" "$@" || code=$?
+  if [ "$code" = 0 ]; then
+    ran=1
+  elif [ "$code" != 5 ] || [ "$NARGS" = 0 ]; then
+    exit "$code"  # a failure, or (without arguments) a step that found no test
+  fi
 }
-fast=0
-tier "fast tier" "$FAST" "$@" || fast=$?
-if [ "$fast" != 0 ] && { [ "$fast" != 5 ] || [ $# -eq 0 ]; }; then
-  exit "$fast"
-fi
-rest=0
-tier "kernels, browser, load" "$REST" "$@" || rest=$?
-if [ "$rest" = 5 ] && [ $# -gt 0 ] && [ "$fast" = 0 ]; then
-  rest=0  # the arguments selected only fast-tier tests
-fi
-exit "$rest"
+tier "fast tier" "$FAST" "$@"
+tier "kernels and browser, two files at a time" "$KERNELS" -n 2 --dist loadfile "$@"
+tier "load, alone" "$LOAD" "$@"
+[ "$ran" = 1 ] || exit 5  # the arguments selected no test in any step

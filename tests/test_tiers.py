@@ -33,3 +33,24 @@ def test_an_unmarked_test_cannot_start_a_fork_template(fast_tier_refusals):
         template.stop()
     assert fast_tier_refusals == ["started a fork template (TensorFlow's imports)"]
     fast_tier_refusals.clear()
+
+
+def test_the_test_commands_steps_run_every_test_exactly_once():
+    """scripts/test.sh's -m expressions (fast; kernels and browser; load) must partition every combination of marks,
+    or a test would run twice or never. Evaluated with pytest's own marker-expression parser."""
+    import itertools
+    import re
+    from pathlib import Path
+
+    from _pytest.mark.expression import Expression  # what `pytest -m` itself uses
+
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "test.sh").read_text(encoding="utf-8")
+    steps = {name: Expression.compile(text) for name, text in re.findall(r'^(FAST|KERNELS|LOAD)="([^"]+)"$', script, re.M)}
+    assert sorted(steps) == ["FAST", "KERNELS", "LOAD"]
+    for step in steps:
+        assert f'"${step}"' in script, f"the step {step} is defined but never run"
+    marks = ("kernel", "browser", "load")
+    for present in itertools.product([False, True], repeat=len(marks)):
+        have = {mark for mark, on in zip(marks, present, strict=True) if on}
+        selected = [name for name, expression in steps.items() if expression.evaluate(lambda mark, have=have: mark in have)]
+        assert len(selected) == 1, f"a test marked {sorted(have) or 'nothing'} runs in {selected or 'no step'}"
