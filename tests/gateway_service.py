@@ -80,7 +80,7 @@ class Gateway:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"token {self.token}"}
+        return self.settings.headers
 
     @property
     def lab_environment(self) -> dict[str, str]:
@@ -289,7 +289,7 @@ def free_ports(count: int) -> list[int]:
 
 
 def _request(method: str, url: str, token: str, timeout: float = 10.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, method=method, headers={"Authorization": f"token {token}"})
+    request = urllib.request.Request(url, method=method, headers=GatewaySettings(url, token).headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()

@@ -54,6 +54,11 @@ class GatewaySettings:
     def ws_url(self) -> str:
         return "ws" + self.url.removeprefix("http")
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """EG reads only `Authorization: token …` (a `Bearer` token gets 401)."""
+        return {"Authorization": f"token {self.token}"} if self.token else {}
+
 
 def gateway_from_environment(environ: Mapping[str, str] | None = None) -> GatewaySettings | None:
     """The gateway named by REPRO_GATEWAY_URL, or None when it is unset (kernels then run on this machine)."""
@@ -102,8 +107,7 @@ class GatewayConnection(KernelConnection):
         self.username = username
         self.kernel_id: str | None = None
         self._http = requests.Session()
-        if settings.token:
-            self._http.headers["Authorization"] = f"token {settings.token}"
+        self._http.headers.update(settings.headers)
         self._ws: websocket.WebSocket | None = None
         self._session = ""
         self._shell: queue.Queue[dict] = queue.Queue()
@@ -169,7 +173,7 @@ class GatewayConnection(KernelConnection):
         """Open a websocket on the kernel's channels (a new session each time) and wait until it answers."""
         self._session = uuid.uuid4().hex
         url = f"{self.settings.ws_url}/api/kernels/{self.kernel_id}/channels?session_id={self._session}"
-        header = [f"Authorization: token {self.settings.token}"] if self.settings.token else []
+        header = [f"{name}: {value}" for name, value in self.settings.headers.items()]
         self._shell, self._iopub = queue.Queue(), queue.Queue()
         try:
             ws = websocket.create_connection(url, header=header, timeout=REQUEST_TIMEOUT)

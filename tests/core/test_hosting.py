@@ -71,6 +71,9 @@ def test_a_gateway_is_read_from_the_environment_and_checked(monkeypatch):
     gateway = hosting_from_environment().gateway
     assert gateway is not None and (gateway.url, gateway.token, gateway.kernelspec) == ("https://eg.example.org:8888", "t0ken", "python_distributed")
     assert gateway.ws_url == "wss://eg.example.org:8888"
+    assert gateway.headers == {"Authorization": "token t0ken"}  # EG answers `Bearer` with 401
+    monkeypatch.delenv("REPRO_GATEWAY_TOKEN")
+    assert hosting_from_environment().gateway.headers == {}  # no token: no header at all
     monkeypatch.setenv("REPRO_GATEWAY_KERNEL", "lab_kubernetes")
     assert hosting_from_environment().gateway.kernelspec == "lab_kubernetes"
     for bad in ("eg.example.org:8888", "ftp://eg", "http://", "http://eg host"):
