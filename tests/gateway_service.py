@@ -94,6 +94,22 @@ class Gateway:
         assert settings is not None
         return settings
 
+    def request(self, method: str, path: str, timeout: float = 10.0) -> tuple[int, bytes]:
+        """One REST call with the token; the status and body, whatever the status."""
+        request = urllib.request.Request(f"{self.url}{path}", method=method, headers=self.headers)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def kernel_count(self) -> int:
+        """Kernels the gateway runs now, whoever started them (GET /api/kernels)."""
+        status, body = self.request("GET", "/api/kernels")
+        if status != 200:
+            raise RuntimeError(f"GET /api/kernels answered HTTP {status}: {body[:200]!r}")
+        return len(json.loads(body))
+
 
 # -- provisioning ---------------------------------------------------------------------------------------------
 def base_python() -> str:
@@ -288,15 +304,6 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def _request(method: str, url: str, token: str, timeout: float = 10.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, method=method, headers=GatewaySettings(url, token).headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
 def log_tail(log: Path, size: int = LOG_TAIL) -> str:
     with suppress(OSError):
         return log.read_text(encoding="utf-8", errors="replace")[-size:]
@@ -334,10 +341,10 @@ def _stop(gateway: Gateway, marker: str) -> None:
     run in sessions of their own (jupyter_client's launch_kernel), so stopping EG alone would leave them running."""
     if gateway.process.poll() is None:
         with suppress(OSError, ValueError):
-            status, body = _request("GET", f"{gateway.url}/api/kernels", gateway.token)
+            status, body = gateway.request("GET", "/api/kernels")
             for kernel in json.loads(body) if status == 200 else []:
                 with suppress(OSError):
-                    _request("DELETE", f"{gateway.url}/api/kernels/{kernel['id']}", gateway.token, timeout=30)
+                    gateway.request("DELETE", f"/api/kernels/{kernel['id']}", timeout=30)
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(gateway.process.pid, signal.SIGTERM)
         try:
@@ -394,7 +401,7 @@ def _wait_ready(gateway: Gateway, timeout: float = START_TIMEOUT) -> None:
         if gateway.process.poll() is not None:
             raise GatewayUnavailable(f"Enterprise Gateway exited ({gateway.process.returncode}) before answering; its log:\n{log_tail(gateway.log)}")
         try:
-            status, body = _request("GET", f"{gateway.url}/api/kernelspecs", gateway.token, timeout=2)
+            status, body = gateway.request("GET", "/api/kernelspecs", timeout=2)
             if status == 200 and KERNELSPEC in json.loads(body).get("kernelspecs", {}):
                 return
             last = f"HTTP {status}: {body[:200]!r}"

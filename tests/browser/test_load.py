@@ -16,11 +16,9 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import statistics
 import time
-import urllib.request
 from collections.abc import Callable
 
 import pytest
@@ -239,12 +237,6 @@ def test_sixteen_sessions_in_a_2700_mb_memory_limit(browser, cli_story_rows, cap
 GATEWAY_SESSIONS = 8
 
 
-def _gateway_kernels(gateway) -> int:
-    request = urllib.request.Request(f"{gateway.url}/api/kernels", headers=gateway.headers)
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return len(json.load(response))
-
-
 def test_two_servers_share_one_gateways_three_kernels(browser, cli_story_rows, gateway, capsys):
     """8 sessions, 4 on each of two servers, press "Run 3 times" on the drift page at once. Each server's own cap is
     far above 3: only the gateway's limit (its HTTP 403, which queues the visitor) holds them to 3 kernels together.
@@ -252,7 +244,7 @@ def test_two_servers_share_one_gateways_three_kernels(browser, cli_story_rows, g
     reference = cli_story_rows["global-model"]
     key, tables = PAGES["drift"]
     env = {**gateway.lab_environment, "REPRO_IDLE_SECONDS": "10", "REPRO_PREEMPT_SECONDS": "2"}
-    assert _gateway_kernels(gateway) == 0, "the gateway has kernels another test left"
+    assert gateway.kernel_count() == 0, "the gateway has kernels another test left"
     with (
         StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-gateway-a.log", env=env) as first,
         StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-gateway-b.log", env=env) as second,
@@ -266,7 +258,7 @@ def test_two_servers_share_one_gateways_three_kernels(browser, cli_story_rows, g
 
             def sample() -> None:
                 nonlocal most, local
-                most = max(most, _gateway_kernels(gateway))
+                most = max(most, gateway.kernel_count())
                 local = max(local, len(kernel_pids(first.pid)) + len(kernel_pids(second.pid)))
 
             wall, waited = _burst(pages, key, tables, sample)

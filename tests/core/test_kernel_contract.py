@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.gateway import GatewayProvider
@@ -41,12 +40,6 @@ def _gone(pid: int, timeout: float = 15.0) -> bool:
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     return not Path(f"/proc/{pid}").exists()
-
-
-def gateway_kernels(gateway) -> int:
-    response = requests.get(f"{gateway.url}/api/kernels", headers=gateway.headers, timeout=10)
-    response.raise_for_status()
-    return len(response.json())
 
 
 def test_output_values_and_the_allow_listed_environment(kernel, where, monkeypatch):
@@ -104,7 +97,7 @@ def test_shutdown_leaves_no_process(where, request):
     kernel.shutdown()
     assert kernel.state == "shut down" and _gone(pid)
     if where[0] == "gateway":
-        assert gateway_kernels(request.getfixturevalue("gateway")) == 0
+        assert request.getfixturevalue("gateway").kernel_count() == 0
 
 
 def test_leases_over_the_limit_wait_in_the_queue_first_come_first_served(where, request):
@@ -121,7 +114,7 @@ def test_leases_over_the_limit_wait_in_the_queue_first_come_first_served(where, 
             with pool.lease(owner, KernelKind()):
                 pass  # each keeps its kernel
         if gateway is not None:
-            assert gateway_kernels(gateway) == LIMIT
+            assert gateway.kernel_count() == LIMIT
 
         def wait_for_one(owner: str) -> None:
             with pool.lease(owner, KernelKind(), on_wait=positions[owner].append, timeout=120) as kernels:
@@ -136,7 +129,7 @@ def test_leases_over_the_limit_wait_in_the_queue_first_come_first_served(where, 
         assert not served["d"].is_set() and not served["e"].is_set()
         assert positions["d"][0] == 1 and positions["e"][0] == 2
         if gateway is not None:
-            assert gateway_kernels(gateway) == LIMIT
+            assert gateway.kernel_count() == LIMIT
         pool.release("a")
         assert served["d"].wait(60), "the first waiter was not served after one owner let go"
         time.sleep(3)
@@ -146,6 +139,6 @@ def test_leases_over_the_limit_wait_in_the_queue_first_come_first_served(where, 
         for waiter in waiters:
             waiter.join(30)
         if gateway is not None:
-            assert gateway_kernels(gateway) <= LIMIT
+            assert gateway.kernel_count() <= LIMIT
     finally:
         pool.shutdown()
