@@ -169,12 +169,14 @@ class StreamlitServer:
 # accessibility table inside the canvas element: <table role="grid"> with
 # <th role="columnheader" aria-colindex> and <tr aria-rowindex><td role="gridcell" aria-colindex>.
 # It holds only the cells currently in view (columns scrolled out of view are absent), so
-# we scroll glide's scroller (.dvn-scroller) across the grid and merge what each position shows.
+# we scroll glide's scroller (.dvn-scroller) across the grid and merge what each position shows. A cell glide has
+# laid out but not yet filled reads as "", so a text never overwrites one already read; on a busy machine a scroll
+# can take longer than the pause to draw, so an incomplete read is repeated with longer pauses (read_grid).
 # The cell text is glide's copy value: for number columns, the raw number as JavaScript prints
 # it (shortest round-trip repr, e.g. "-0.5819531679153123"), not the %.13f display string.
 
 READ_GRID_JS = """
-async (root) => {
+async (root, settleMs) => {
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const table = () => root.querySelector('table[role=grid]');
   const headers = {};
@@ -183,13 +185,15 @@ async (root) => {
     const grid = table();
     if (!grid) return;
     for (const th of grid.querySelectorAll('th[role=columnheader]')) {
-      headers[th.getAttribute('aria-colindex')] = th.textContent;
+      const col = th.getAttribute('aria-colindex');
+      if (!headers[col]) headers[col] = th.textContent;
     }
     for (const tr of grid.querySelectorAll('tbody tr[aria-rowindex]')) {
       const row = tr.getAttribute('aria-rowindex');
       cells[row] = cells[row] || {};
       for (const td of tr.querySelectorAll('td[aria-colindex]')) {
-        cells[row][td.getAttribute('aria-colindex')] = td.textContent;
+        const col = td.getAttribute('aria-colindex');
+        if (!cells[row][col]) cells[row][col] = td.textContent;
       }
     }
   };
@@ -203,7 +207,7 @@ async (root) => {
     for (let y = 0; ; y += stepY) {
       for (let x = 0; ; x += stepX) {
         scroller.scrollTo(x, y);
-        await sleep(250);
+        await sleep(settleMs);
         collect();
         if (scroller.scrollLeft + scroller.clientWidth >= scroller.scrollWidth - 1 || x > scroller.scrollWidth) break;
       }
@@ -272,27 +276,54 @@ def grid_row_count(container) -> int:
     return int(frame.first.evaluate(ROW_COUNT_JS))
 
 
+GRID_SETTLE_MS = (250, 1000, 3000)  # the pause after each scroll, per pass: a pass that misses a cell is repeated slower
+
+
 def read_grid(container) -> list[dict[str, str]]:
     """Every row of the first st.dataframe inside `container` (a Playwright Locator), as {column label: text}.
 
-    Raises if some cell could not be read (a column or row never came into view).
+    Passes over the grid merge what they read (a text read once is kept). A pass that missed a header or cell is repeated
+    slower; one that read some cell as "" (empty, or drawn before glide filled it) is checked by one slower pass.
+    Raises if after the slowest pass some header or cell was never rendered.
     """
     frame = container.locator('[data-testid="stDataFrame"]').first
     frame.wait_for(state="visible")
-    data = frame.evaluate(READ_GRID_JS)
-    headers = {int(k): v for k, v in data["headers"].items()}
-    colcount, rowcount = int(data["colcount"]), int(data["rowcount"])
+    headers: dict[int, str] = {}
+    cells: dict[int, dict[int, str]] = {}
+    problem, rechecked = "", False
+    for settle_ms in GRID_SETTLE_MS:
+        data = frame.evaluate(READ_GRID_JS, settle_ms)
+        _keep_texts(headers, data["headers"])
+        for row_key, row in data["cells"].items():
+            _keep_texts(cells.setdefault(int(row_key), {}), row)
+        colcount, rowcount = int(data["colcount"]), int(data["rowcount"])
+        problem = _grid_gaps(headers, cells, colcount, rowcount)
+        blank = any(cells[r][i] == "" for r in range(2, rowcount + 1) for i in range(1, colcount + 1)) if not problem else False
+        if not problem and (not blank or rechecked):
+            return [{headers[i]: cells[r][i] for i in range(1, colcount + 1)} for r in range(2, rowcount + 1)]
+        rechecked = rechecked or blank
+    if not problem:  # only blanks, read again by the slowest pass: they are the grid's own empty cells
+        return [{headers[i]: cells[r][i] for i in range(1, colcount + 1)} for r in range(2, rowcount + 1)]
+    raise AssertionError(problem)
+
+
+def _keep_texts(known: dict[int, str], read: dict[str, str]) -> None:
+    """Merge one pass's texts (keyed by aria index as a string) into `known`: an empty text never replaces a read one."""
+    for key, text in read.items():
+        if not known.get(int(key)):
+            known[int(key)] = text
+
+
+def _grid_gaps(headers: dict[int, str], cells: dict[int, dict[int, str]], colcount: int, rowcount: int) -> str:
+    """What a read of the grid still lacks, in words ("" when every header and cell was read)."""
     missing_headers = [i for i in range(1, colcount + 1) if i not in headers]
     if missing_headers:
-        raise AssertionError(f"dataframe column headers {missing_headers} never rendered (got {headers})")
-    rows: list[dict[str, str]] = []
+        return f"dataframe column headers {missing_headers} never rendered (got {headers})"
     for row_index in range(2, rowcount + 1):  # aria-rowindex 1 is the header row
-        raw = {int(k): v for k, v in data["cells"].get(str(row_index), {}).items()}
-        missing = [headers[i] for i in range(1, colcount + 1) if i not in raw]
+        missing = [headers[i] for i in range(1, colcount + 1) if i not in cells.get(row_index, {})]
         if missing:
-            raise AssertionError(f"dataframe row {row_index - 1}: cells {missing} never rendered")
-        rows.append({headers[i]: raw[i] for i in range(1, colcount + 1)})
-    return rows
+            return f"dataframe row {row_index - 1}: cells {missing} never rendered"
+    return ""
 
 
 def normalise_sum(text: str) -> str:
