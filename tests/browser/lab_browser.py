@@ -283,27 +283,28 @@ def read_grid(container) -> list[dict[str, str]]:
     """Every row of the first st.dataframe inside `container` (a Playwright Locator), as {column label: text}.
 
     Passes over the grid merge what they read (a text read once is kept). A pass that missed a header or cell is repeated
-    slower; one that read some cell as "" (empty, or drawn before glide filled it) is checked by one slower pass.
-    Raises if after the slowest pass some header or cell was never rendered.
+    with a longer pause (GRID_SETTLE_MS); one that read some cell as "" (the grid's own empty cell, or one glide drew
+    before filling it) is repeated once at the same pause. Raises if after the slowest pass something was never rendered.
     """
     frame = container.locator('[data-testid="stDataFrame"]').first
     frame.wait_for(state="visible")
     headers: dict[int, str] = {}
     cells: dict[int, dict[int, str]] = {}
-    problem, rechecked = "", False
-    for settle_ms in GRID_SETTLE_MS:
-        data = frame.evaluate(READ_GRID_JS, settle_ms)
+    pauses, rechecked = list(GRID_SETTLE_MS), False
+    while pauses:
+        data = frame.evaluate(READ_GRID_JS, pauses[0])
         _keep_texts(headers, data["headers"])
         for row_key, row in data["cells"].items():
             _keep_texts(cells.setdefault(int(row_key), {}), row)
         colcount, rowcount = int(data["colcount"]), int(data["rowcount"])
         problem = _grid_gaps(headers, cells, colcount, rowcount)
-        blank = any(cells[r][i] == "" for r in range(2, rowcount + 1) for i in range(1, colcount + 1)) if not problem else False
-        if not problem and (not blank or rechecked):
-            return [{headers[i]: cells[r][i] for i in range(1, colcount + 1)} for r in range(2, rowcount + 1)]
-        rechecked = rechecked or blank
-    if not problem:  # only blanks, read again by the slowest pass: they are the grid's own empty cells
-        return [{headers[i]: cells[r][i] for i in range(1, colcount + 1)} for r in range(2, rowcount + 1)]
+        if problem:
+            pauses.pop(0)
+            continue
+        rows = [{headers[i]: cells[r][i] for i in range(1, colcount + 1)} for r in range(2, rowcount + 1)]
+        if rechecked or "" not in (text for row in rows for text in row.values()):
+            return rows
+        rechecked = True
     raise AssertionError(problem)
 
 
