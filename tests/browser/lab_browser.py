@@ -169,9 +169,10 @@ class StreamlitServer:
 # accessibility table inside the canvas element: <table role="grid"> with
 # <th role="columnheader" aria-colindex> and <tr aria-rowindex><td role="gridcell" aria-colindex>.
 # It holds only the cells currently in view (columns scrolled out of view are absent), so
-# we scroll glide's scroller (.dvn-scroller) across the grid and merge what each position shows. A cell glide has
-# laid out but not yet filled reads as "", so a text never overwrites one already read; on a busy machine a scroll
-# can take longer than the pause to draw, so an incomplete read is repeated with longer pauses (read_grid).
+# we scroll glide's scroller (.dvn-scroller) across the grid and merge what each position shows. On a slow machine a
+# cell can read as "" at one position and whole at another (a CI run read a blank verdict), so an empty text never
+# overwrites one already read; and a scroll can take longer than the pause to draw, so read_grid repeats an incomplete
+# read with longer pauses.
 # The cell text is glide's copy value: for number columns, the raw number as JavaScript prints
 # it (shortest round-trip repr, e.g. "-0.5819531679153123"), not the %.13f display string.
 
