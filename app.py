@@ -10,6 +10,7 @@ st.set_page_config(page_title="Keras Reproducibility Lab", page_icon=":material/
 if server.hosting().hosted:
     st.set_option("client.showErrorDetails", "none")  # visitors of a public demo see no paths or tracebacks
 server.connect_pool()
+server.open_lab()  # before the sidebar: a reload restores the settings its widgets show
 page = pages.navigation()
 sidebar()
 env_slot = st.sidebar.empty()

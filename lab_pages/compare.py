@@ -4,13 +4,13 @@ Reports are passed between people, so what they hold (and the file's name) is sh
 import streamlit as st
 
 from lab_ui import pages
+from lab_ui.downloads import UPLOAD_MB
 from lab_ui.results_view import alert
-from lab_ui.server import hosting
 from lab_ui.widgets import code_span
 from repro_core.results.exports import compare, comparison_frame, differs_frame, differs_line, report_summary, what_differs
 from repro_core.results.report import MAX_REPORT_BYTES, Report, parse_report
 
-LIMIT = min(MAX_REPORT_BYTES, hosting().upload_bytes)  # tighter on a hosted demo
+LIMIT = MAX_REPORT_BYTES
 
 st.title(pages.PAGES["compare"].title)
 st.markdown(
@@ -27,7 +27,7 @@ Only reruns both reports hold are counted; the others are listed as "only in one
 def read_report(column, label: str, key: str) -> Report | None:
     """An uploader; the parsed report, or None (with an st.error for a file that is not a valid report)."""
     with column:
-        upload = st.file_uploader(label, type=["json"], key=key, help=f"A lab report, at most {LIMIT:,} bytes")
+        upload = st.file_uploader(label, type=["json"], key=key, max_upload_size=UPLOAD_MB, help="A lab report (JSON)")
         if upload is None:
             return None
         try:

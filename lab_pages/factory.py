@@ -1,29 +1,35 @@
-"""Factory + reseed: the post's fix (tf.random.set_seed + new model), a full reseed, and the fix plus random.seed, side by side."""
+"""Factory + reseed: the post's fix (tf.random.set_seed + new model), a full reseed, and the fix plus random.seed, side by
+side, each column re-run in a kernel of its own (so they can be explored in any order)."""
+
+from dataclasses import replace
 
 import streamlit as st
 
 from lab_ui import clicks, pages, predict, session
-from lab_ui.downloads import export_buttons
-from lab_ui.results_view import ResultsView, code_block, records_table, reference_table, verdict_alert
+from lab_ui.downloads import export_buttons, load_back
+from lab_ui.results_view import ResultsView, code_block, judgement_alert, records_table, reference_table
 from lab_ui.sidebar import kernel_choices, params
+from repro_core.judgement import judge
 from repro_core.kernels.kernelspecs import engine_for, old_tensorflow_kernel
 from repro_core.recipes import cells
-from repro_core.records import repeats_words, row_groups
+from repro_core.recipes.settings import StoryParams
 from repro_core.results.timeline import load_timeline
 from repro_core.views.story import article_diff, records_frame, settings_label
 from repro_core.views.timeline import summary_sentence
-from repro_core.vocabulary import DEFAULT_KERNEL, SCENARIOS, SPANS_KERNEL_STARTS, engine_label
+from repro_core.vocabulary import DEFAULT_KERNEL, SCENARIOS, engine_label
 
+PAGE = pages.PAGES["factory"]
+ARTICLE_FIX, FULL_SEED, FIX_PLUS_ONE = PAGE.scenarios
 current = params()
-st.title(pages.PAGES["factory"].title)
+st.title(PAGE.title)
 st.markdown(
     """
 The post's fix: build a **new** model in every run with a factory function and call
 `tf.random.set_seed` just before. The middle recipe replaces that call with
 `keras.utils.set_random_seed`, which seeds Python's `random`, NumPy and TensorFlow together. The third keeps the
-post's fix and adds one line, `random.seed`. All three run in the session's kernel; each recipe is its own notebook
-(switching recipe restarts the kernel). Under each table: did the **initial** weights (before training) repeat, and did
-the **trained** ones?
+post's fix and adds one line, `random.seed`. Each column re-runs its cell in a kernel of its own, so you can press
+their buttons in any order: a column's rows always come from re-running that one cell. Each headline says whether the
+**initial** weights (before training) repeated, and whether the **trained** ones did.
 """
 )
 
@@ -37,84 +43,69 @@ if old_tf is not None and bundled is not None and bundled.tensorflow and old_tf.
                     f"the same cells, each in a fresh kernel ({old_tf.label}, then {bundled.label}).")  # fmt: skip
         if st.button(f"Run it on both ({current.reruns} reruns each)", key="factory_versions_run", icon=":material/compare_arrows:"):
             engines = {old_tf.name: engine_for(old_tf, current.engine), bundled.name: engine_for(bundled, current.engine)}
-            found = clicks.run_on_versions(session.SCENARIO_OF[session.FACTORY_TF], engines)
+            found = clicks.run_on_versions(ARTICLE_FIX, engines)
             if found:
-                st.session_state[VERSIONS_KEY] = (current, found)
-        if VERSIONS_KEY in st.session_state:
-            made_with, results = st.session_state[VERSIONS_KEY]
+                session.keep(st.session_state, VERSIONS_KEY, (current, found))
+        if (kept := session.kept(st.session_state, VERSIONS_KEY)) is not None:
+            made_with, results = kept
             for index, (result, column) in enumerate(zip(results, st.columns(len(results)), strict=True)):
                 with column:
                     v = result.versions
                     st.markdown(f"**TensorFlow {v.tensorflow}** · Python {v.python} · {engine_label(v.engine)} {v.keras}")
                     st.caption(f"{len(result.records)} row(s) · {settings_label(made_with, v)} · kernelspec {v.kernelspec}")
-                    verdict_alert(result.records)
+                    judgement_alert(judge(result.records))
                     records_table(records_frame(result.records), key=f"factory_versions_table_{index}")
 
-run_both = clicks.run_many_button(
-    "factory", current.reruns, "For the post's fix and keras.utils.set_random_seed: restart the kernel, run the setup cell, then the "
-    "recipe's cell N times (the third recipe has its own buttons)",
+run_all = clicks.run_many_button(
+    "factory", current.reruns, "For each of the three recipes, in its own kernel: restart it, run the setup cell, then the recipe's "
+    "cell N times",
 )  # fmt: skip
 status_area = st.container()
+load_back(PAGE.scenarios, "factory_load")
 
 # What the third recipe adds, in its own words (the other two are the intro's).
 CAPTIONS = {
-    session.FACTORY_PYTHON_TF: "The post's fix plus one line, `random.seed`: since Keras 2.10 an initializer without a seed takes "
+    FIX_PLUS_ONE: "The post's fix plus one line, `random.seed`: since Keras 2.10 an initializer without a seed takes "
     "one from Python's `random`, which `tf.random.set_seed` leaves alone. This reseeds both, nothing else.",
 }
 
 
-def recipe_column(slot: str) -> tuple[bool, bool, ResultsView, str | None, object, object]:
-    """One recipe: its exact cell, an optional prediction, its own Run cell button (the third recipe also its own Run N times),
-    its results (table, chart, verdict), a place for which weights repeated, and one for whether the rows confirm the prediction."""
-    scenario = SCENARIOS[session.SCENARIO_OF[slot]]
-    st.subheader(scenario.title_on(current.backend))  # torch.manual_seed on PyTorch where the article wrote tf.random.set_seed
-    if slot in CAPTIONS:
-        st.caption(CAPTIONS[slot])
-    code_block(cells.scenario_cell(scenario.name, current), wrap=True)
-    guess = predict.ask("factory", f"{slot}_predict")
-    clicked = clicks.run_cell_button(slot)
-    many = slot == session.FACTORY_PYTHON_TF and clicks.run_many_button(
-        slot, current.reruns, "Restart the kernel, run the setup cell, then this recipe's cell N times"
-    )
-    view = ResultsView(slot, scenario.recipe(current.engine).title_on(current.backend))
-    return clicked, many, view, guess, st.container(key=f"{slot}_repeats"), st.container()
+def recipe_column(scenario: str) -> tuple[bool, ResultsView, str | None, str, object]:
+    """One recipe: its exact cell (built once: the one a click runs), an optional prediction, its Run cell button, its
+    results (headline, table, chart), and a place for whether the rows confirm the prediction."""
+    preset = SCENARIOS[scenario]
+    cell = cells.scenario_cell(scenario, current)
+    st.subheader(preset.title_on(current.backend))  # torch.manual_seed on PyTorch where the article wrote tf.random.set_seed
+    if scenario in CAPTIONS:
+        st.caption(CAPTIONS[scenario])
+    code_block(cell, wrap=True)
+    guess = predict.ask("factory", f"{scenario}_predict")
+    clicked = clicks.run_cell_button(scenario, "One more Shift-Enter on this cell, in this column's own kernel")
+    view = ResultsView(scenario, preset.recipe(current.engine).title_on(current.backend))
+    return clicked, view, guess, cell, st.container()
 
 
-def repeats_line(slot: str, where) -> None:
-    """Which half repeated in the rows the headline judges (the newest kernel start's group): records.repeats, in its words."""
-    rows = session.get_rows(st.session_state, slot)
-    if rows is None or not rows.records:
-        return
-    newest = row_groups(rows.records, SPANS_KERNEL_STARTS)[-1]
-    where.markdown(f"**Initial and trained weights:** {repeats_words(newest.repeats)} ({len(newest.records)} rerun(s) compared).")
-
-
-SLOTS = (session.FACTORY_TF, session.FACTORY_FULL, session.FACTORY_PYTHON_TF)
-columns = dict(zip(SLOTS, st.columns(len(SLOTS), gap="large"), strict=True))
+columns = dict(zip(PAGE.scenarios, st.columns(len(PAGE.scenarios), gap="large"), strict=True))
 made: dict[str, tuple] = {}
-for slot, column in columns.items():
+for scenario, column in columns.items():
     with column:
-        made[slot] = recipe_column(slot)
-        if slot == session.FACTORY_TF:
+        made[scenario] = recipe_column(scenario)
+        if scenario == ARTICLE_FIX:
             with st.container(border=True):
-                reference_table(session.SCENARIO_OF[session.FACTORY_TF])
-for clicked, many, view, *_ in made.values():
+                reference_table(ARTICLE_FIX)
+for clicked, view, _guess, cell, _answer in made.values():
     if clicked:
         with view.status:
-            clicks.run_cell(view)
-    if many:
-        with view.status:
-            clicks.run_many(view)
-if run_both:
+            clicks.run_cell(view, cell)
+if run_all:
     with status_area:
-        clicks.run_many(made[session.FACTORY_TF][2], made[session.FACTORY_FULL][2])
-for slot, (*_, guess, repeats_area, answer_area) in made.items():
-    repeats_line(slot, repeats_area)
-    predict.answer_from_rows("factory", guess, slot, answer_area)
+        clicks.run_many(*(view for _clicked, view, *_ in made.values()))
+for scenario, (_clicked, _view, guess, _cell, answer_area) in made.items():
+    predict.answer_from_rows("factory", guess, scenario, answer_area)
 
-for slot, column in zip(SLOTS, st.columns(len(SLOTS), gap="large"), strict=True):
+for scenario, column in zip(PAGE.scenarios, st.columns(len(PAGE.scenarios), gap="large"), strict=True):
     with column:
-        export_buttons(slot)
+        export_buttons(scenario)
 
 st.subheader("Why the verdicts come out this way")
 st.markdown(
@@ -134,10 +125,15 @@ st.caption("Which of the two applies to this kernel is what the verdicts above s
 pages.link("versions", "Across versions: the first two recipes measured on every TensorFlow release since the post")
 
 st.subheader("The post's cell, and the one run here")
+ARTICLE_SETTINGS = replace(StoryParams(), engine=current.engine, backend=current.backend)  # the post's seed and epochs
+changed = [f"`{text}`" for text, differs in ((f"tf.random.set_seed({current.seed})", current.seed != ARTICLE_SETTINGS.seed),
+                                             (f"epochs={current.epochs}", current.epochs != ARTICLE_SETTINGS.epochs)) if differs]  # fmt: skip
 st.markdown(
-    "Same steps in the same order. The lab writes `learning_rate=` because Keras 3 rejects the old `lr=` argument, "
-    "its checksum helper also records a SHA-256 fingerprint next to each sum, and the rest is formatting and names."
+    "Same steps in the same order, with the post's seed and epochs. The lab writes `learning_rate=` because Keras 3 rejects "
+    "the old `lr=` argument, and its checksum helper also records a SHA-256 fingerprint next to each sum; the rest is "
+    "formatting and names."
+    + (f" With the sidebar's settings, the cells above also say {' and '.join(changed)}." if changed else "")
 )
-st.code(article_diff(current), language="diff")
+st.code(article_diff(ARTICLE_SETTINGS), language="diff")
 
 pages.next_page("restart")

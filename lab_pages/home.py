@@ -6,8 +6,8 @@ from lab_ui import clicks, pages, session
 from lab_ui.findings import findings_view
 from lab_ui.results_view import alert
 from lab_ui.sidebar import params
-from repro_core.views.story import outcome_of
-from repro_core.vocabulary import SCENARIOS, engine_label
+from repro_core.views.story import settings_label
+from repro_core.vocabulary import SCENARIOS
 
 st.title("Keras Reproducibility Lab")
 st.markdown(
@@ -49,23 +49,22 @@ st.markdown("\n".join(f"{i}. **{pages.PAGES[name].title}** — {text}" for i, (n
 
 current = params()
 st.markdown(
-    f"Settings from the sidebar: **seed {current.seed}**, **{current.reruns} reruns**, **{current.epochs} epochs**, "
-    f"engine **{engine_label(current.engine)}**. A full story costs one kernel start per recipe "
-    f"(about 3 s each, TensorFlow import included) plus about 1 s per rerun."
+    f"Settings from the sidebar: **{settings_label(current)}**, **{current.reruns} reruns** per *Run N times*. A full story "
+    "costs one kernel start per recipe (about 3 s each, TensorFlow import included) plus about 1 s per rerun."
 )
 
-results = session.all_results(st.session_state)
-if any(rows.records for rows in results.values()):
+judged = {scenario: session.judged(st.session_state, scenario) for scenario in pages.STORY_PAGE_SCENARIOS}
+if any(found.records for found in judged.values()):
     st.subheader("Results so far")
-    for slot, scenario in session.SCENARIO_OF.items():
-        rows = results.get(slot)
-        if rows is None or not rows.records:
+    st.caption("Each line judges a page's newest group of rows, and names the settings those rows were made with.")
+    for scenario, found in judged.items():
+        if found.newest is None:
             continue
-        found = outcome_of(rows.records)  # the headline of the page's own results view
-        starts = len({r.kernel_start for r in rows.records})
         cols = st.columns([3, 2])
-        pages.link(session.PAGE_OF[slot], SCENARIOS[scenario].title, ":material/table_chart:", cols[0])
-        with cols[1].container(key=f"home_verdict_{slot}"):
-            alert(found.role, f"**{found.headline}** ({found.name}, {len(rows.records)} rows, {starts} kernel start(s))")
+        pages.link(pages.PAGE_OF[scenario], SCENARIOS[scenario].title, ":material/table_chart:", cols[0])
+        with cols[1].container(key=f"home_verdict_{scenario}"):
+            group = found.newest
+            alert(found.outcome.role, f"**{found.outcome.headline}**: {len(group.records)} rerun(s), {group.settings.label}"
+                  + (f"; {len(found.groups) - 1} earlier group(s) on its page" if len(found.groups) > 1 else ""))  # fmt: skip
 
 pages.next_page("seed")

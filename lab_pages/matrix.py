@@ -93,9 +93,9 @@ if st.button("Run matrix", key="matrix_run", icon=":material/grid_view:", type="
     else:
         found = clicks.run_matrix(options, parallelism)
         if found is not None:
-            st.session_state[RESULT_KEY] = found
+            session.keep(st.session_state, RESULT_KEY, found)
 
-matrix = st.session_state.get(RESULT_KEY)
+matrix = session.kept(st.session_state, RESULT_KEY)
 if matrix is None:
     st.info("No matrix yet: choose the sources of randomness to reseed (the seed switches), the models and the engines (and, if you "
             "like, shuffle, dropout, reruns and epochs), then press **Run matrix**.")  # fmt: skip

@@ -16,7 +16,8 @@ st.markdown(
     """
 Every kernel this lab starts runs the cell below first. It is the post's start-of-notebook
 block, plus the data, the model factory `MLP()`, a checksum helper and one global model.
-This is the exact text the kernel executes (the seed comes from the sidebar).
+This is the exact text the kernel executes (the sidebar's seed sets `tf.random.set_seed`; the first block's
+`random.seed` and `np.random.seed` keep the article's 123).
 """
 )
 code_block(cells.story_setup_cell(current))
@@ -57,15 +58,16 @@ and anything that depends on thread timing.
 """
 
 
-if st.button("Run the setup cell", key="seed_run_setup", help="Start (or restart) the session's kernel and run the setup cell"):
-    clicks.restart_kernel()
-    runner = session.peek_runner(st.session_state)
+# The setup cell runs in the kernel of the next page's cell (Rerun drift), as it would at the top of a notebook.
+LANE = pages.PAGES["drift"].scenarios[0]
+if st.button("Run the setup cell", key="seed_run_setup", help="Start (or restart) the kernel of the next page's cell and run the setup cell"):
+    runner = clicks.restart_kernel(LANE)
     if runner is not None and runner.versions is not None:
         st.success(
             f"Setup cell done in kernel start #{runner.kernel_starts}: hash randomization is "
             f"{'on' if runner.versions.hash_randomization else 'off'}, {backend_release(runner.versions.backend, runner.versions.backend_release)}."
         )
-runner = session.peek_runner(st.session_state)
+runner = session.last_runner(st.session_state)
 facts.markdown(kernel_facts(runner.versions if runner is not None else None))
 
 with st.expander("How the lab reads the kernel's versions back"):

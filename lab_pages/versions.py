@@ -10,7 +10,7 @@ from repro_core.results.timeline import load_timeline
 from repro_core.views import backends, timeline
 from repro_core.vocabulary import SCENARIOS
 
-LIVE = "versions_live"  # session state: the live column (a TimelineEntry) of this session
+LIVE = "versions_live"  # kept in the lab: its live column (a TimelineEntry)
 
 st.title(pages.PAGES["versions"].title)
 st.markdown(
@@ -36,18 +36,19 @@ with st.container(key="versions_sentence"):
     st.markdown("The Why page explains the drift with [keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf) "
                 '("Update keras initializer to be fully stateless"), released with Keras 2.10.')  # fmt: skip
 
-run_live = st.button("Run live in this session's kernel", key="versions_run_live", icon=":material/play_arrow:", help=(
-    "Restart the session's kernel and run the four scenarios, each from a fresh start, with the sidebar's settings"))
+run_live = st.button("Run live in your lab's kernel", key="versions_run_live", icon=":material/play_arrow:", help=(
+    "Restart a kernel of your lab and run the four scenarios, each from a fresh start, with the sidebar's settings"))
 with st.container(key="versions_heatmap_area"):
     heatmap = st.empty()  # drawn before a live run starts, so the chart stays on screen above its progress bar
-live = st.session_state.get(LIVE)
+live = session.kept(st.session_state, LIVE)
 if run_live:
     before = entries + ([live] if live is not None else [])
     if before:
         heatmap.altair_chart(timeline.timeline_heatmap(timeline.heatmap_frame(before)), width="stretch")
     entry = clicks.run_timeline_live()
     if entry is not None:
-        st.session_state[LIVE] = live = entry
+        session.keep(st.session_state, LIVE, entry)
+        live = entry
 
 shown = entries + ([live] if live is not None else [])
 if not shown:
@@ -69,11 +70,11 @@ else:
 with st.container(key="versions_live_note"):
     if live is None:
         st.caption(
-            f"Live: not run yet in this session. The button runs in the session's kernel ({session.current_kernel(st.session_state)}) "
+            f"Live: not run yet in your lab. The button runs in a kernel of your lab ({session.current_kernel(st.session_state)}) "
             "with the sidebar's settings."
         )
     else:
-        st.markdown(f"**Live:** {live.column}, run just now in this session's kernel.")
+        st.markdown(f"**Live:** {live.column}, run in a kernel of your lab.")
         st.markdown(timeline.live_agreement(live, entries))
         records_table(timeline.live_rows(live), key="versions_live_rows")
 

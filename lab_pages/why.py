@@ -6,7 +6,7 @@ from lab_ui import pages, session
 from repro_core.results.timeline import load_timeline
 from repro_core.views import backends
 from repro_core.views.timeline import summary_sentence
-from repro_core.vocabulary import backend_release
+from repro_core.vocabulary import backend_release, engine_label
 
 st.title("Why re-running a cell changes the weights")
 
@@ -101,9 +101,10 @@ st.markdown(
 """
 )
 
-runner = session.peek_runner(st.session_state)
+runner = session.last_runner(st.session_state)
 if runner is not None and runner.versions is not None:
     v = runner.versions
-    st.caption(f"Your session's kernel reports {backend_release(v.backend, v.backend_release)}, Keras {v.keras} ({v.engine}), Python {v.python}.")
+    st.caption(f"The kernel your last click used reports {backend_release(v.backend, v.backend_release)}, "
+               f"{engine_label(v.engine)} {v.keras}, Python {v.python}.")
 
 pages.next_page("versions")

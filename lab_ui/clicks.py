@@ -1,5 +1,5 @@
-"""Every click that runs cells, on every page, takes one path: `click` checks the budget, shows the queue notice,
-hands the handler a Lease on the server's pool, and turns a kernel failure into one plain message."""
+"""Every click that runs cells, on every page, takes one path: `click` reads the settings once, checks the budget, shows the
+queue notice, hands the handler a Lease on the server's pool, and turns a kernel failure into one plain message."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from lab_ui.server import hosting
 from lab_ui.sidebar import first_rejection, params
 from repro_core.experiments import audit, matrix
 from repro_core.experiments.runner import CellRunner
-from repro_core.experiments.story import ScenarioResult, run_on_kernels, run_scenario, run_scenarios
+from repro_core.experiments.story import ScenarioResult, run_on_kernels, run_scenario
 from repro_core.kernels.hosting import check_budget
 from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError
 from repro_core.kernels.pool import KernelPool
-from repro_core.recipes import cells
-from repro_core.records import RunRecord
+from repro_core.recipes.settings import StoryParams
+from repro_core.records import VERDICTS, RunRecord
 from repro_core.results.timeline import TimelineEntry, live_entry
-from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, backend_release
+from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, backend_release, engine_label
 
 ERROR = ":material/error:"
 
@@ -37,6 +37,9 @@ def error_message(exc: Exception) -> str:
         return f"{exc}. The next run starts a fresh kernel."
     if isinstance(exc, KernelStartError):
         return f"The kernel could not start: {exc}"
+    if isinstance(exc, ValueError):  # a refused input: its message is for the learner
+        text = str(exc)
+        return text[:1].upper() + text[1:]
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -56,25 +59,28 @@ class QueueNotice:
 
 @dataclass
 class Lease:
-    """What a click runs on: the matrix and the audit hand the three to the core, which leases fresh kernels."""
+    """What a click runs on, and the settings it runs with (read once, before the click). The story pages run in their
+    scenario's lane; the matrix and the audit hand pool, owner and on_wait to the core, which leases fresh kernels."""
 
     pool: KernelPool
     owner: str
     on_wait: QueueNotice
+    settings: StoryParams
 
     @contextmanager
-    def runner(self) -> Iterator[CellRunner]:
-        """The session's runner on its kept kernel (a fresh one if it was given away), for the story pages."""
-        with session.click(st.session_state, self.on_wait) as runner:
+    def runner(self, lane: str) -> Iterator[CellRunner]:
+        """The lane's runner on its kept kernel (a fresh one if it was given away)."""
+        with session.click(st.session_state, lane, self.on_wait) as runner:
             self.on_wait.clear()
             if st.session_state.pop(session.PREEMPTED, False):
-                st.info("Your previous kernel was given back to the server's pool (idle while others waited, or the "
-                        "matrix or audit needed fresh kernels), so this run starts a fresh one.")  # fmt: skip
+                st.info("This column's kernel had been given back to the server's pool (idle while others waited, or your "
+                        "lab needed room for another), so this run starts a fresh one.")  # fmt: skip
             yield runner
 
 
 def click(default: object = None, budget: bool = False):
-    """Call the handler with a Lease first; over the budget (reruns x epochs) or on a kernel failure: one st.error, and `default`."""
+    """Call the handler with a Lease (the sidebar's settings, read once); over the budget (reruns x epochs), on a refused
+    input or on a kernel failure: one st.error, and `default`."""
 
     def decorate(handler):
         @functools.wraps(handler)
@@ -87,7 +93,7 @@ def click(default: object = None, budget: bool = False):
                 if first_rejection(str(exc)):  # a page that calls several clicks: still one alert
                     st.error(str(exc), icon=ERROR)
                 return default
-            lease = Lease(session.pool(), session.session_id(st.session_state), QueueNotice(session.pool().cap))
+            lease = Lease(session.pool(), session.session_id(st.session_state), QueueNotice(session.pool().cap), current)
             try:
                 return handler(lease, *args, **kwargs)
             except (KernelError, ValueError) as exc:
@@ -126,99 +132,100 @@ def run_cell_button(key: str, help_text: str | None = None, where=None) -> bool:
     return (where or st).button("Run cell", key=f"{key}_run_cell", icon=":material/play_arrow:", help=help_text)
 
 
-def run_many_button(key: str, reruns: int, help_text: str, where=None) -> bool:
-    return (where or st).button(f"Run {reruns} times", key=f"{key}_run_many", icon=":material/replay:", help=help_text)
+def run_many_button(key: str, reruns: int, help_text: str, where=None, disabled: bool = False) -> bool:
+    return (where or st).button(f"Run {reruns} times", key=f"{key}_run_many", icon=":material/replay:", help=help_text, disabled=disabled)
 
 
-def _started_over(why: str | None, slot: str) -> None:
-    """Say so whenever a run set a view's earlier rows aside: rows never go silently."""
-    if why is not None:
-        st.info(f"{session.SCENARIO_OF[slot]}: a new table was started because {why}.", icon=":material/info:")
+def _new_group(message: str | None) -> None:
+    """Say so whenever a row starts a group of other settings: rows never move silently."""
+    if message is not None:
+        st.info(message, icon=":material/info:")
 
 
 @click()
-def run_cell(lease: Lease, view: ResultsView) -> None:
-    """One more Shift-Enter on the view's cell; adds a row (earlier kernel starts' rows stay, grouped by kernel start).
-    The restart page's rows span kernel starts: if the factory page ran the same cell since its last row, restart first."""
-    scenario = session.SCENARIO_OF[view.slot]
-    cell = cells.scenario_cell(scenario, params())
-    with lease.runner() as runner, st.status(f"Running the {scenario} cell") as status:
+def run_cell(lease: Lease, view: ResultsView, cell: str) -> None:
+    """One more Shift-Enter on `cell` (the one the page shows) in the scenario's own kernel; adds a row."""
+    title = SCENARIOS[view.scenario].title_on(lease.settings.backend)
+    with lease.runner(view.scenario) as runner, st.status(f"Running the cell: {title}") as status:
         starts_before = runner.kernel_starts
-        rows = session.get_rows(st.session_state, view.slot)
-        this_start = sum(r.kernel_start == runner.kernel_starts for r in rows.records) if rows is not None else 0
-        if view.slot == session.RESTART and runner.cell == cell and runner.reruns != this_start:
-            runner.reset(status_callback(status))
-        record = runner.run(cell, scenario, status_callback(status))
-        rows, why = session.add_row(st.session_state, view.slot, record, runner)
-        view.draw(rows)
+        record = runner.run(cell, view.scenario, status_callback(status))
+        message = session.add_row(st.session_state, record, runner)
+        view.draw()
         status.update(label=f"Kernel start #{record.kernel_start}, rerun {record.rerun}: done in {record.seconds:.2f} s", state="complete")
-    _started_over(why, view.slot)
+    _new_group(message)
     if starts_before not in (0, runner.kernel_starts):
-        st.info(f"The kernel was restarted first (it had run other cells, or it had stopped), so kernel start #{runner.kernel_starts} "
+        st.info(f"The kernel was restarted first (the settings changed, or it had stopped), so kernel start #{runner.kernel_starts} "
                 "begins at rerun 1; the rows of earlier kernel starts stay in the table.")  # fmt: skip
+
+
+def _run_scenarios(lease: Lease, scenarios: list[str], views: dict[str, ResultsView], label: str, bar: Progress) -> None:
+    """Each scenario from a restarted kernel of its own lane, rows added as they come (the command line's rows)."""
+    for scenario in scenarios:
+        title = SCENARIOS[scenario].title_on(lease.settings.backend)
+        with lease.runner(scenario) as runner:
+            messages: list[str] = []
+
+            def on_record(record: RunRecord, runner=runner, messages=messages) -> None:
+                message = session.add_row(st.session_state, record, runner)
+                if message is not None:
+                    messages.append(message)
+                if record.scenario in views:
+                    views[record.scenario].draw()
+                bar.step(f"{label} · {SCENARIOS[record.scenario].title}, rerun {record.rerun}")
+
+            with st.status(f"{title}: restarting its kernel, then {lease.settings.reruns} reruns") as status:
+                run_scenario(runner, scenario, lease.settings, on_record, status_callback(status))
+                status.update(label=f"{title}: {lease.settings.reruns} reruns done", state="complete")
+        _new_group(messages[0] if messages else None)
 
 
 @click(budget=True)
 def run_many(lease: Lease, *views: ResultsView) -> None:
-    """Each view's scenario from a restarted kernel (the CLI's rows for these settings), added as a new kernel start group."""
-    current = params()
-    bar = Progress(len(views) * current.reruns, shown=len(views) > 1)
-    with lease.runner() as runner:
-        for view in views:
-            scenario = session.SCENARIO_OF[view.slot]
-            rows, why = session.rows_for_run(st.session_state, view.slot, runner)
-            _started_over(why, view.slot)
-            view.draw(rows)
-
-            def on_record(record: RunRecord, slot=view.slot, view=view) -> None:
-                view.draw(session.add_row(st.session_state, slot, record, runner)[0])
-                bar.step(f"reruns · {record.scenario} rerun {record.rerun}")
-
-            with st.status(f"{scenario}: restarting the kernel, then {current.reruns} reruns") as status:
-                run_scenario(runner, scenario, current, on_record, status_callback(status))
-                status.update(label=f"{scenario}: {current.reruns} reruns done", state="complete")
+    """Each view's scenario from a restarted kernel (the CLI's rows for these settings), each in its own kernel."""
+    bar = Progress(len(views) * lease.settings.reruns, shown=len(views) > 1)
+    _run_scenarios(lease, [view.scenario for view in views], {view.scenario: view for view in views}, "reruns", bar)
     bar.empty()
 
 
 @click()
-def restart_kernel(lease: Lease) -> None:
-    """Really restart the session's kernel and run the setup cell again."""
-    with lease.runner() as runner, st.status("Restarting the kernel") as status:
+def restart_kernel(lease: Lease, lane: str) -> CellRunner:
+    """Really restart the lane's kernel and run the setup cell again."""
+    with lease.runner(lane) as runner, st.status("Restarting the kernel") as status:
         runner.reset(status_callback(status))
         status.update(label=f"Kernel restarted: this is kernel start #{runner.kernel_starts}; the setup cell has run", state="complete")
+    return runner
 
 
 @click(False, budget=True)
 def run_whole_story(lease: Lease) -> bool:
-    """Fill every story page's results in one go (added to each page's rows, as new kernel start groups)."""
-    current = params()
-    with lease.runner() as runner:
-        bar = Progress(len(WHOLE_STORY) * current.reruns + 1)
-        for slot in (session.SLOT_OF[scenario] for scenario in WHOLE_STORY):  # only the slots it adds rows to
-            _started_over(session.rows_for_run(st.session_state, slot, runner)[1], slot)
-
-        def on_record(record: RunRecord) -> None:
-            session.add_row(st.session_state, session.SLOT_OF[record.scenario], record, runner)
-            bar.step(f"cell runs · {record.scenario} rerun {record.rerun}")
-
-        with st.status("Running the whole story") as status:
-            run_scenarios(runner, current, WHOLE_STORY, on_record, status_callback(status))
-            status.update(label="The whole story has run", state="complete")
-        bar.empty()
+    """Fill every story page's rows in one go, each scenario in its own kernel (added beside earlier rows)."""
+    bar = Progress(len(WHOLE_STORY) * lease.settings.reruns)
+    _run_scenarios(lease, list(WHOLE_STORY), {}, "cell runs", bar)
+    bar.empty()
     return True
+
+
+LIVE_LANE = "versions"  # the Across versions page's live column runs in a kernel of its own
 
 
 @click(budget=True)
 def run_timeline_live(lease: Lease) -> TimelineEntry | None:
-    """The Across versions page's live column: the four story scenarios in the session's kernel."""
-    current = params()
-    bar = Progress(len(STORY_SCENARIOS) * current.reruns, "Starting the session's kernel")
-    with lease.runner() as runner, st.status("Running the four scenarios in this session's kernel") as status:
+    """The Across versions page's live column: the four story scenarios in a kernel of the lab's."""
+    current = lease.settings
+    bar = Progress(len(STORY_SCENARIOS) * current.reruns, "Starting a kernel")
+    with lease.runner(LIVE_LANE) as runner, st.status("Running the four scenarios in your lab's kernel") as status:
         entry = live_entry(runner, current, on_status=status_callback(status),
                            on_record=lambda record: bar.step(f"reruns · {SCENARIOS[record.scenario].title}, rerun {record.rerun}"))  # fmt: skip
         status.update(label=f"Live column ready: {entry.column}", state="complete")
     bar.empty()
     return entry
+
+
+def _room_for_fresh_kernels() -> None:
+    """The matrix and the audit lease fresh kernels: when the server has no room for one, this lab's kept kernels go first."""
+    kernels = session.pool()
+    if kernels.cap - kernels.live < 1:
+        session.close_lanes(st.session_state)
 
 
 @click()
@@ -229,10 +236,12 @@ def run_matrix(lease: Lease, options: matrix.MatrixOptions, parallelism: int) ->
 
     def tick(result: matrix.RecipeResult, _done: int, _total: int) -> None:
         bar.step("recipes")
-        finished.caption(f"Finished {result.recipe.name}: {result.verdict} ({result.seconds:.1f} s)")
+        finished.caption(f"Finished {result.recipe.title_on(options.backend)} on {engine_label(result.recipe.engine)}: "
+                         f"{VERDICTS[result.verdict].headline} ({result.seconds:.1f} s)")  # fmt: skip
 
+    _room_for_fresh_kernels()
     found = matrix.run_matrix(options, parallelism, tick, session.current_kernel(st.session_state),
-                              pool=lease.pool, owner=lease.owner, on_wait=lease.on_wait)  # fmt: skip
+                              pool=lease.pool, owner=f"{lease.owner}/matrix", on_wait=lease.on_wait)  # fmt: skip
     bar.empty()
     finished.empty()
     return found
@@ -242,9 +251,10 @@ def run_matrix(lease: Lease, options: matrix.MatrixOptions, parallelism: int) ->
 def run_audit(lease: Lease, job: audit.Audit) -> audit.AuditResult:
     """Your model's reruns in a fresh kernel, then every layer's weights compared inside it."""
     bar = Progress(job.reruns)
-    with st.status(f"Auditing with recipe {job.recipe.label}") as status:
+    _room_for_fresh_kernels()
+    with st.status(f"Auditing your model: {job.recipe.title}") as status:
         found = audit.run_audit(job, session.current_kernel(st.session_state), lambda _record: bar.step("reruns done"),
-                                status_callback(status), pool=lease.pool, owner=lease.owner, on_wait=lease.on_wait)  # fmt: skip
+                                status_callback(status), pool=lease.pool, owner=f"{lease.owner}/audit", on_wait=lease.on_wait)  # fmt: skip
         status.update(label=f"Audit done: {len(found.records)} rerun(s)", state="complete")
     bar.empty()
     return found
@@ -253,14 +263,15 @@ def run_audit(lease: Lease, job: audit.Audit) -> audit.AuditResult:
 @click(budget=True)
 def run_on_versions(lease: Lease, scenario: str, engines: Mapping[str, str]) -> list[ScenarioResult] | None:
     """One scenario on several kernelspecs (kernelspec -> engine), each on a fresh kernel of the pool, one progress bar."""
-    current, title = params(), SCENARIOS[scenario].title
+    current, title = lease.settings, SCENARIOS[scenario].title
     bar = Progress(len(engines) * current.reruns, f"{title} on {len(engines)} kernels, one after the other")
+    _room_for_fresh_kernels()
     with st.status(f"Running {title} on {len(engines)} kernels") as status:
         def step(record: RunRecord) -> None:
             bar.step(f"reruns · {backend_release(record.backend, record.backend_release)} rerun {record.rerun}")
 
         found = run_on_kernels(current, scenario, engines, step,
-                               status_callback(status), pool=lease.pool, owner=lease.owner, on_wait=lease.on_wait)  # fmt: skip
+                               status_callback(status), pool=lease.pool, owner=f"{lease.owner}/versions", on_wait=lease.on_wait)  # fmt: skip
         ran_on = " and ".join(backend_release(r.versions.backend, r.versions.backend_release) for r in found)
         status.update(label=f"{title} ran on {ran_on}", state="complete")
     bar.empty()

@@ -7,9 +7,7 @@ import streamlit as st
 from lab_ui import pages, session
 from lab_ui.results_view import ALERTS
 from repro_core.results.timeline import TimelineEntry, load_timeline
-from repro_core.views.findings import LIVE_COLUMN, findings_chart, findings_frame, home_findings
-from repro_core.views.story import outcome_of
-from repro_core.vocabulary import backend_release
+from repro_core.views.findings import FINDING_SCENARIOS, LIVE_COLUMN, findings_chart, findings_frame, home_findings
 
 ICONS = {"good": ":material/check_circle:", "bad": ":material/link:", "caution": ":material/warning:", "neutral": ":material/info:",
          "failed": ":material/error:", "missing": ":material/help:"}  # fmt: skip
@@ -22,13 +20,14 @@ def committed_timeline() -> list[TimelineEntry]:
 
 
 def live_verdicts() -> dict[str, tuple[str, str]]:
-    """scenario -> (verdict, where it comes from) for the story pages that hold this session's rows."""
+    """scenario -> (outcome, what it judged) for the findings whose pages hold this lab's rows: the same judgement as the
+    page's headline, named by the settings of the rows it judged."""
     found = {}
-    for slot, rows in session.all_results(st.session_state).items():
-        if rows.records and slot in session.SCENARIO_OF:
-            v = rows.versions
-            versions = f"{backend_release(v.backend, v.backend_release)}, " if v is not None else ""
-            found[session.SCENARIO_OF[slot]] = (outcome_of(rows.records).name, f"your kernel ({versions}{len(rows.records)} rows)")
+    for scenario in FINDING_SCENARIOS:
+        judged = session.judged(st.session_state, scenario)
+        if judged.newest is not None:
+            group = judged.newest
+            found[scenario] = (judged.outcome.name, f"your rows ({len(group.records)} rerun(s), {group.settings.label})")
     return found
 
 

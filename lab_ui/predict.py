@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lab_ui import session
-from repro_core.records import Outcome
+from repro_core.records import Verdict
 from repro_core.views.predictions import ANSWERING, PREDICTIONS, judgement
-from repro_core.views.story import outcome_of
 
 
 def ask(name: str, key: str) -> str | None:
@@ -17,7 +16,7 @@ def ask(name: str, key: str) -> str | None:
                     help="Optional. Say what you expect; the result below then says whether the rows confirm it.")  # fmt: skip
 
 
-def answer(name: str, guess: str | None, outcome: Outcome | None, where=None) -> None:
+def answer(name: str, guess: str | None, outcome: Verdict | None, where=None) -> None:
     """Under the rows: whether they confirm the guess (nothing without a guess; a hint while the rows cannot answer yet)."""
     if guess is None:
         return
@@ -29,8 +28,8 @@ def answer(name: str, guess: str | None, outcome: Outcome | None, where=None) ->
     (where.success if confirmed else where.warning)(text, icon=":material/thumb_up:" if confirmed else ":material/lightbulb:")
 
 
-def answer_from_rows(name: str, guess: str | None, slot: str, where=None) -> None:
-    """`answer` with the outcome the slot's results view headlines (the same rows, the same definition)."""
-    rows = session.get_rows(st.session_state, slot)
-    with (where or st).container(key=f"{slot}_prediction"):
-        answer(name, guess, outcome_of(rows.records) if rows is not None and rows.records else None)
+def answer_from_rows(name: str, guess: str | None, scenario: str, where=None) -> None:
+    """`answer` with the outcome the scenario's results view headlines (the same judgement)."""
+    found = session.judged(st.session_state, scenario)
+    with (where or st).container(key=f"{scenario}_prediction"):
+        answer(name, guess, found.outcome if found.records else None)

@@ -21,4 +21,13 @@ def kernel_pool() -> KernelPool:
 
 
 def connect_pool() -> None:
+    """This session's lab uses the server's pool, and its labs are kept as long as a kernel stays idle (the idle limit)."""
     session.use_pool(kernel_pool(), hosting().cell_timeout)
+    session.use_store(hosting().idle_seconds)
+
+
+def open_lab() -> None:
+    """Find this session's lab (after a reload, the one the URL names) and say so when it has expired."""
+    message = session.open_lab(st.session_state, st.query_params)
+    if message:
+        st.info(message, icon=":material/history:")

@@ -7,6 +7,7 @@ import streamlit as st
 from lab_ui import session
 from lab_ui.server import hosting
 from repro_core.kernels.kernelspecs import KernelSpecInfo, backend_for, kernel_labels, kernelspecs
+from repro_core.recipes import cells
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.views.story import settings_label
 from repro_core.vocabulary import (
@@ -39,20 +40,24 @@ def params() -> StoryParams:
 
 
 def sidebar() -> StoryParams:
+    """The run settings. The widgets take their values from the lab (session.restore_widgets), so a reload shows the settings
+    the rows were made with; each one says what it sets in the cells."""
     current = params()
     dropped = session.sanitize_widget_state(st.session_state)
     state = st.session_state
     state[REJECTED] = set()  # the sidebar opens every script run
+    for key in session.WIDGET_LABELS:
+        state.setdefault(key, getattr(current, key))
     with st.sidebar:
         st.subheader("Run settings")
         for message in dropped:
             st.error(message, icon=":material/error:")
         kernel = kernel_picker()
-        st.number_input(session.WIDGET_LABELS["seed"], min_value=0, max_value=SEED_MAX, value=session.DEFAULTS.seed, step=1, key="seed",
-                        help=f"The TensorFlow/Keras seed used by the cells (the article uses {DEFAULT_SEED}).")  # fmt: skip
-        st.number_input(session.WIDGET_LABELS["reruns"], min_value=1, max_value=RERUNS_MAX, value=session.DEFAULTS.reruns, step=1, key="reruns",
+        st.number_input(session.WIDGET_LABELS["seed"], min_value=0, max_value=SEED_MAX, step=1, key="seed", help=SEED_HELP)
+        st.caption(seed_caption(state.get("seed", current.seed)))
+        st.number_input(session.WIDGET_LABELS["reruns"], min_value=1, max_value=RERUNS_MAX, step=1, key="reruns",
                         help='How many times "Run N times" re-runs a cell, from a restarted kernel.')  # fmt: skip
-        st.number_input(session.WIDGET_LABELS["epochs"], min_value=1, max_value=EPOCHS_MAX, value=session.DEFAULTS.epochs, step=1, key="epochs",
+        st.number_input(session.WIDGET_LABELS["epochs"], min_value=1, max_value=EPOCHS_MAX, step=1, key="epochs",
                         help="Epochs of model.fit in each rerun (the article uses 10).")  # fmt: skip
         engine = engine_box(kernel)
         if backend_for(kernel) != DEFAULT_BACKEND:
@@ -61,7 +66,32 @@ def sidebar() -> StoryParams:
         error = session.apply_settings(state, state.get("seed"), state.get("reruns"), state.get("epochs"), engine, backend_for(kernel))
         if error:
             st.error(f"Settings not applied: {error}. Still using {settings_label(current)}.")
+        budget_note(params())
     return params()
+
+
+SEED_HELP = ("The seed of the backend's own generator in every cell: `tf.random.set_seed` (or `torch.manual_seed`) in the setup "
+             "cell and in the recipes that reseed, and the seed of `keras.utils.set_random_seed` and `random.seed` where a recipe "
+             f"calls them. The article uses {DEFAULT_SEED}.")  # fmt: skip
+
+
+def seed_caption(seed: object) -> str:
+    """Which calls follow the seed, and which keep the article's own: the learner can see what each number sets."""
+    return (f"Sets `tf.random.set_seed({seed})` and every recipe's reseed line. The notebook's first block keeps the article's "
+            f"`random.seed({cells.NOTEBOOK_PYTHON_SEED})` and `np.random.seed({cells.NOTEBOOK_NUMPY_SEED})`, so the global "
+            "model's initial weights do not follow this seed on Keras 2.10 and later.")
+
+
+def budget_note(current: StoryParams) -> None:
+    """A hosted demo's per-click budget, said beside the inputs it limits (not only after a refused click)."""
+    budget = hosting().click_budget
+    units = current.reruns * current.epochs
+    if hosting().hosted or units > budget:
+        over = units > budget
+        text = (f"One click here may train at most {budget} reruns × epochs: now {current.reruns} × {current.epochs} = {units}"
+                + (" — too many: lower the reruns or the epochs." if over else "."))  # fmt: skip
+        with st.container(key="budget_note"):
+            (st.warning if over else st.caption)(text)
 
 
 def kernel_picker() -> KernelSpecInfo | None:
@@ -116,20 +146,21 @@ def kernel_choices() -> dict[str, KernelSpecInfo]:
 
 
 def env_card(key: str = "env_card") -> None:
-    """What the session's kernel reports about itself (nothing is guessed before it has started)."""
-    runner = session.peek_runner(st.session_state)
+    """What the kernel used last reports about itself (nothing is guessed before it has started)."""
+    runner = session.last_runner(st.session_state)
     versions = runner.versions if runner is not None else None
     kernel_state = runner.kernel.state if runner is not None and runner.kernel is not None else "not started"
     with st.container(border=True, key=key):
         st.markdown("**Kernel environment**")
         if versions is None:
-            st.caption("Python / TensorFlow / Keras: not started yet — reported by the kernel once it has run the setup cell.")
+            st.caption("Python, TensorFlow and Keras: not known yet. The kernel reports them once it has run the setup cell.")
         else:
             trained_on = backend_release(versions.backend, versions.backend_release).split(" ", 1)
-            st.markdown(f"Python **{versions.python}** · {trained_on[0]} **{trained_on[1]}** · {engine_label(versions.engine)} **{versions.keras}**")
+            keras = "tf_keras" if versions.engine == "tf_keras" else "Keras"
+            st.markdown(f"Python **{versions.python}** · {trained_on[0]} **{trained_on[1]}** · {keras} **{versions.keras}**")
             st.markdown(
                 f"Device: **{versions.devices}** · op determinism: **{'on' if versions.op_determinism else 'off'}** · "
                 f"hash randomization: **{'on' if versions.hash_randomization else 'off'}**"
             )
         starts = runner.kernel_starts if runner is not None else 0
-        st.caption(f"Kernel state: **{kernel_state}** · kernel start #{starts}")
+        st.caption(f"Kernel state: **{kernel_state}** · kernel start #{starts} (the kernel your last click used)")

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from repro_core.experiments.audit import Audit, run_audit
 from repro_core.experiments.story import ScenarioResult, run_story
+from repro_core.judgement import judge
 from repro_core.kernels.kernel import KernelError, check_kernel_name
 from repro_core.kernels.kernelspecs import backend_for, kernelspec_info
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
@@ -33,7 +34,7 @@ from repro_core.results.ipynb_check import main as check_main
 from repro_core.results.report import MAX_REPORT_BYTES, parse_report
 from repro_core.validation import real_number
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
-from repro_core.views.story import COL_SECONDS, outcome_of, records_frame, repeats_text
+from repro_core.views.story import COL_SECONDS, records_frame
 from repro_core.vocabulary import (
     DEFAULT_KERNEL,
     DEFAULT_SEED,
@@ -226,8 +227,9 @@ def _print_story(results: Sequence[ScenarioResult], fmt: str) -> None:
         for result in results:
             print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
             _print_rows(result.records)
-            found = outcome_of(result.records)  # what the scenario's page headlines (the restart check for restart)
-            print(f"verdict: {found.name} ({found.sentence}) · {repeats_text(result.records)}\n")
+            found = judge(result.records)  # what the scenario's page headlines (the restart check for restart)
+            repeated = f" · {found.repeats.words}" if found.repeats.words else ""
+            print(f"verdict: {found.outcome.name} ({found.outcome.sentence}){repeated}\n")
 
 
 def _compare(first: str, second: str) -> int:
@@ -278,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into `head`
         return 0
     for result in results:
-        progress(f"{result.scenario}: {outcome_of(result.records).name}")
+        progress(f"{result.scenario}: {judge(result.records).outcome.name}")
     if args.notebook:
         paths = notebook_paths(args.notebook, [result.scenario for result in results])
         for result in results:

@@ -3,13 +3,14 @@ and `compare_records` decides both the Compare page's headline and the exit stat
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """How a verdict is named, announced and explained. `role` is what screens colour it by (one palette, one alert each)."""
+    """An outcome of rows judged together: how it is named, announced and explained. `role` is what screens colour it by
+    (one palette, one alert each). The restart scenario's headline is the restart check, so it has two of its own."""
 
     name: str
     headline: str
@@ -18,12 +19,16 @@ class Verdict:
 
 
 VERDICTS: dict[str, Verdict] = {v.name: v for v in (
-        Verdict("stable", "Stable", "every rerun produced bit-identical weights before and after training", "good"),
-        Verdict("drift-chain", "Drift, as a chain", "each rerun starts where the previous one ended: after(k) == before(k+1)", "bad"),
-        Verdict("drift", "Drift", "reruns differ, and not as a chain", "caution"),
-        Verdict("single-run", "Single run", "only one rerun: nothing to compare yet", "neutral"),
+        Verdict("stable", "Stable", "every rerun gave bit-identical weights before and after training", "good"),
+        Verdict("drift-chain", "Drift, as a chain", "each rerun started where the previous one ended: after(k) == before(k+1)", "bad"),
+        Verdict("drift", "Drift", "the reruns gave other weights, and not as a chain", "caution"),
+        Verdict("single-run", "Single run", "there is only one rerun, so nothing to compare yet", "neutral"),
         Verdict("error", "Error", "a cell raised before two reruns could be compared", "failed"),
         Verdict("no-records", "No records", "the run produced no records", "missing"),
+        Verdict("restart-reproduces", "The restart reproduces",
+                "the first run after the restart gave the same weights as the first run before it (same SHA-256 fingerprints)", "good"),
+        Verdict("restart-differs", "The restart does not reproduce",
+                "the first run after the restart gave other weights than the first run before it", "bad"),
 )}  # fmt: skip
 
 
@@ -51,8 +56,10 @@ class KernelVersions:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One rerun of one scenario. `kernel_start` is the runner's count of kernel starts (what the sidebar shows as
-    "kernel start #N"), absolute: a page's rows keep the numbers the learner saw; comparisons count from each scenario's first."""
+    """One rerun of one scenario, with the settings it was made with (seed, epochs, and the kernel: kernelspec, engine,
+    backend), so a row never needs the page's current settings to be read. `kernel_start` is the session's count of kernel
+    starts (what the sidebar shows as "kernel start #N"): a page's rows keep the numbers the learner saw; comparisons count
+    from each scenario's first."""
 
     scenario: str
     rerun: int
@@ -69,6 +76,8 @@ class RunRecord:
     kernel_start: int = 1
     backend: str = "tensorflow"  # reports from before backends were all TensorFlow's
     backend_version: str = ""
+    seed: int = 0  # the settings the row was made with (0: a report from before rows carried them, and it had none)
+    epochs: int = 0
 
     @property
     def fingerprints(self) -> tuple[str, str]:
@@ -115,6 +124,13 @@ class Repeats:
     initial: bool | None
     trained: bool | None
 
+    @property
+    def words(self) -> str:
+        """"initial weights repeat, trained weights differ": the one phrasing on every screen ("" with nothing to compare)."""
+        if self.initial is None:
+            return ""
+        return f"initial weights {repeat_word(self.initial)}, trained weights {repeat_word(self.trained)}"
+
 
 def repeats(records: Sequence[RunRecord]) -> Repeats:
     """Did every rerun give the first one's before-training / after-training SHA-256? Pass rows judged together."""
@@ -132,70 +148,12 @@ def repeat_word(repeated: bool | None) -> str:
     return ONE_RERUN if repeated is None else REPEAT if repeated else DIFFER
 
 
-def repeats_words(found: Repeats) -> str:
-    """"initial weights repeat, trained weights differ": the one phrasing of a Repeats on every screen."""
-    if found.initial is None:
-        return "one rerun: nothing to compare yet"
-    return f"initial weights {repeat_word(found.initial)}, trained weights {repeat_word(found.trained)}"
-
-
 def by_scenario(records: Sequence[RunRecord]) -> dict[str, list[RunRecord]]:
     """Records grouped by scenario (in order of first appearance), each group in (kernel start, rerun) order."""
     grouped: dict[str, list[RunRecord]] = {}
     for record in records:
         grouped.setdefault(record.scenario, []).append(record)
     return {name: in_order(rows) for name, rows in grouped.items()}
-
-
-@dataclass(frozen=True)
-class RowGroup:
-    """Rows judged together: one scenario's rows of one kernel start, or of all its kernel starts (`kernel_start` None)
-    when the scenario spans kernel starts (fresh-kernel, restart: vocabulary.SPANS_KERNEL_STARTS)."""
-
-    scenario: str
-    kernel_start: int | None
-    records: list[RunRecord]
-
-    @property
-    def verdict(self) -> str:
-        return verdict(self.records)
-
-    @property
-    def repeats(self) -> Repeats:
-        return repeats(self.records)
-
-
-def row_groups(records: Sequence[RunRecord], spanning: Collection[str]) -> list[RowGroup]:
-    """The one definition of "rows shown together": grouped by scenario (first appearance), then by kernel start
-    (oldest first) unless the scenario is in `spanning`. Each group's verdict is judged on its rows only."""
-    groups: list[RowGroup] = []
-    for scenario, rows in by_scenario(records).items():
-        if scenario in spanning:
-            groups.append(RowGroup(scenario, None, rows))
-            continue
-        starts: dict[int, list[RunRecord]] = {}
-        for record in rows:
-            starts.setdefault(record.kernel_start, []).append(record)
-        groups.extend(RowGroup(scenario, start, starts[start]) for start in sorted(starts))
-    return groups
-
-
-def rows_verdict(records: Sequence[RunRecord], spanning: Collection[str]) -> str:
-    """The headline verdict of rows shown together (one scenario's): its newest group's. Every screen shows this one."""
-    groups = row_groups(records, spanning)
-    return groups[-1].verdict if groups else "no-records"
-
-
-def verdicts_by_scenario(records: Sequence[RunRecord], spanning: Collection[str]) -> dict[str, str]:
-    """Each scenario's headline verdict (a report's, a CLI run's)."""
-    return {name: rows_verdict(rows, spanning) for name, rows in by_scenario(records).items()}
-
-
-def same_as_first(records: Sequence[RunRecord], spanning: Collection[str]) -> list[bool]:
-    """Per record: are its fingerprints those of the first rerun of its group (same scenario and, unless the scenario
-    spans kernel starts, same kernel start)? Like is compared with like."""
-    firsts = {(group.scenario, group.kernel_start): group.records[0] for group in row_groups(records, spanning)}
-    return [r.fingerprints == firsts[(r.scenario, None if r.scenario in spanning else r.kernel_start)].fingerprints for r in records]
 
 
 def format_sum(value: float) -> str:
@@ -303,28 +261,3 @@ def restart_check(records: Sequence[RunRecord]) -> RestartCheck | None:
         return None
     starts = sorted(firsts)
     return RestartCheck(before=firsts[starts[-2]], after=firsts[starts[-1]])
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a results view headlines, and Home repeats for its slot: one definition, so the two never disagree."""
-
-    name: str  # a VERDICTS name, or "restart-reproduces" / "restart-differs"
-    headline: str
-    sentence: str
-    role: str
-
-
-def rows_outcome(records: Sequence[RunRecord], spanning: Collection[str], restart: bool = False) -> Outcome:
-    """The outcome of one scenario's rows. For the restart scenario, once it has rows of two kernel starts, the outcome is
-    the restart check (does the first run after the latest restart reproduce the first run before it); else the newest
-    group's verdict."""
-    check = restart_check(records) if restart else None
-    if check is not None:
-        if check.reproduces:
-            return Outcome("restart-reproduces", "The restart reproduces",
-                           "the first run after the restart reproduces the first run before it (same SHA-256 fingerprints)", "good")
-        return Outcome("restart-differs", "The restart does not reproduce",
-                       "the first run after the restart does not reproduce the first run before it", "bad")
-    found = VERDICTS[rows_verdict(records, spanning)]
-    return Outcome(found.name, found.headline, found.meaning, found.role)

@@ -249,9 +249,6 @@ STORY_SCENARIOS = ("global-model", "factory-tf-seed", "factory-full-seed", "fres
 WHOLE_STORY = ("global-model", "factory-tf-seed", "factory-full-seed", "restart")
 # What a recorded backend report holds: the story, then every seed switch it does not already run.
 BACKEND_REPORT_SCENARIOS = STORY_SCENARIOS + tuple(name for name in SWITCH_SCENARIOS if name not in STORY_SCENARIOS)
-# What records' row groups take as `spanning` (records cannot import this module): one verdict across kernel starts.
-SPANS_KERNEL_STARTS = frozenset(name for name, scenario in SCENARIOS.items() if scenario.spans_kernel_starts)
-
 
 def check_scenario(name: object) -> Scenario:
     return SCENARIOS[choice("scenario", name, SCENARIOS)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from repro_core.experiments.runner import CellRunner, OnRecord, OnStatus
+from repro_core.judgement import judge
 from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.hosting import private_pool
 from repro_core.kernels.kernel import CellError, CellResult
@@ -13,7 +14,7 @@ from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.model_spec import ModelSpec
 from repro_core.recipes.settings import RERUNS_MAX, SEED_MAX
-from repro_core.records import KernelVersions, RunRecord, verdict
+from repro_core.records import KernelVersions, RunRecord
 from repro_core.validation import whole_number
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_SEED, Recipe
 
@@ -62,7 +63,7 @@ class AuditResult:
 
     @property
     def verdict(self) -> str:
-        return "error" if self.error and len(self.records) < 2 else verdict(self.records)
+        return "error" if self.error and len(self.records) < 2 else judge(self.records).outcome.name
 
     @property
     def default_layer(self) -> str | None:
@@ -107,7 +108,7 @@ def run_audit(
             on_record(record)
 
     with private_pool(pool) as kernels, kernels.lease(owner, KernelKind(kernel_name, audit.spec.engine), keep=False, on_wait=on_wait) as leased:
-        runner = CellRunner(audit.setup()).attach(leased[0])
+        runner = CellRunner(audit.setup(), audit.seed, audit.spec.epochs).attach(leased[0])
         result.versions = runner.reset(on_status)
         try:
             runner.rerun(audit.cell(), audit.recipe.label, audit.reruns, keep, on_status)

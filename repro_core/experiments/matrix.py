@@ -13,13 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from repro_core.experiments.runner import CellRunner, OnStatus
+from repro_core.judgement import judge
 from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.hosting import private_pool
 from repro_core.kernels.kernel import LabKernel
 from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, StoryParams
-from repro_core.records import Repeats, RunRecord, repeats, verdict
+from repro_core.records import Repeats, RunRecord
 from repro_core.validation import choice, flag, whole_number
 from repro_core.vocabulary import (
     BACKENDS,
@@ -94,12 +95,12 @@ class RecipeResult:
 
     @property
     def verdict(self) -> str:
-        return verdict(self.records)
+        return judge(self.records).outcome.name
 
     @property
     def repeats(self) -> Repeats:
-        """Whether the initial and the trained weights repeated across its reruns (records.repeats, the one definition)."""
-        return repeats(self.records)
+        """Whether the initial and the trained weights repeated across its reruns (the one judgement's)."""
+        return judge(self.records).repeats
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _run_side_by_side(kernels: Sequence[LabKernel], todo: Sequence[Recipe], opti
     finished: queue.SimpleQueue[RecipeResult] = queue.SimpleQueue()
 
     def work(kernel: LabKernel) -> None:
-        runner = CellRunner(options.setup(todo[0].engine)).attach(kernel)
+        runner = CellRunner(options.setup(todo[0].engine), options.seed, options.epochs).attach(kernel)
         while not failures:
             try:
                 recipe = waiting.get_nowait()

@@ -22,17 +22,32 @@ def _quiet(_text: str) -> None:
     pass
 
 
+class StartCounter:
+    """Kernel starts counted across every runner of a session (one per page column), so the number a row carries, and
+    the sidebar shows, names one kernel start in the whole session."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def next(self) -> int:
+        self.count += 1
+        return self.count
+
+
 class CellRunner:
     """`run(cell)` is Shift-Enter on a recipe cell, `reset()` "restart the kernel and run the setup cells".
-    Running another recipe cell than this kernel start's restarts first, so rows never depend on what ran before."""
+    Running another recipe cell than this kernel start's restarts first, so rows never depend on what ran before.
+    `seed` and `epochs` are the settings its cells were written with: every record carries them."""
 
-    def __init__(self, setup: Sequence[str]) -> None:
+    def __init__(self, setup: Sequence[str], seed: int = 0, epochs: int = 0, starts: StartCounter | None = None) -> None:
         self.setup = tuple(setup)
+        self.seed, self.epochs = seed, epochs
+        self.starts = starts or StartCounter()
         self.cell_timeout = CELL_TIMEOUT  # a hosted server sets a tighter one
         self.kernel: LabKernel | None = None
         self.versions: KernelVersions | None = None
         self.log: list[CellResult] = []  # every cell this runner ran, across kernel starts, in order
-        self.kernel_starts = 0  # kernel starts this runner has run its setup in (the number cells and records carry)
+        self.kernel_starts = 0  # the number of the kernel start its setup last ran in (0: none yet); cells and records carry it
         self.cell: str | None = None  # the recipe cell this kernel start has been re-running
         self.reruns = 0  # how many times it has run since the setup
         self._set_up_in: tuple[int, int] | None = None  # (id(kernel), kernel.generation) of the last setup
@@ -46,8 +61,12 @@ class CellRunner:
         self.kernel = kernel
         return self
 
-    def configure(self, setup: Sequence[str]) -> None:
+    def configure(self, setup: Sequence[str], seed: int | None = None, epochs: int | None = None) -> None:
         """New setup cells (other settings): the next run restarts the kernel and runs them."""
+        if seed is not None:
+            self.seed = seed
+        if epochs is not None:
+            self.epochs = epochs
         if tuple(setup) != self.setup:
             self.setup = tuple(setup)
             self._set_up_in = None
@@ -76,7 +95,7 @@ class CellRunner:
             say("restarting the kernel")
             kernel.restart()
         say("running the setup cell (imports Keras and its backend)")
-        self.kernel_starts += 1
+        self.kernel_starts = self.starts.next()
         self._set_up_in = None
         for source in self.setup[:1]:
             self._run(source, timeout=SETUP_TIMEOUT)
@@ -97,7 +116,7 @@ class CellRunner:
         (on_status or _quiet)(f"{label}: rerun {rerun}")
         result = self._run(cell, {"checksums": "checksums"}, timeout=self.cell_timeout)
         self.cell, self.reruns = cell, rerun
-        return make_record(label, rerun, self.kernel_starts, result, self.versions)
+        return make_record(label, rerun, self.kernel_starts, result, self.versions, self.seed, self.epochs)
 
     def rerun(self, cell: str, label: str, times: int, on_record: OnRecord, on_status: OnStatus | None = None) -> None:
         """`run` `times` times, each record to `on_record` as it comes, so a CellError leaves the records so far."""
@@ -123,7 +142,7 @@ class CellRunner:
         return self.kernel
 
 
-def make_record(label: str, rerun: int, kernel_start: int, result: CellResult, versions: KernelVersions) -> RunRecord:
+def make_record(label: str, rerun: int, kernel_start: int, result: CellResult, versions: KernelVersions, seed: int = 0, epochs: int = 0) -> RunRecord:
     sums = result.values["checksums"]
     before, after = sums["before training"], sums["after training"]
     return RunRecord(
@@ -142,4 +161,6 @@ def make_record(label: str, rerun: int, kernel_start: int, result: CellResult, v
         kernel_start=kernel_start,
         backend=versions.backend,
         backend_version=versions.backend_version,
+        seed=seed,
+        epochs=epochs,
     )

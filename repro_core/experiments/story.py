@@ -6,15 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from repro_core.experiments.runner import CellRunner, OnRecord, OnStatus
+from repro_core.experiments.runner import CellRunner, OnRecord, OnStatus, StartCounter
+from repro_core.judgement import judge
 from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.hosting import private_pool
 from repro_core.kernels.kernel import CellResult
 from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import KernelVersions, RunRecord, rows_verdict
-from repro_core.vocabulary import DEFAULT_BACKEND, DEFAULT_KERNEL, SPANS_KERNEL_STARTS, STORY_SCENARIOS, check_scenario
+from repro_core.records import KernelVersions, RunRecord
+from repro_core.vocabulary import DEFAULT_BACKEND, DEFAULT_KERNEL, STORY_SCENARIOS, check_scenario
 
 
 @dataclass
@@ -26,11 +27,11 @@ class ScenarioResult:
 
     @property
     def verdict(self) -> str:
-        return rows_verdict(self.records, SPANS_KERNEL_STARTS)
+        return judge(self.records).outcome.name
 
 
-def story_runner(params: StoryParams) -> CellRunner:
-    return CellRunner([cells.story_setup_cell(params)])
+def story_runner(params: StoryParams, starts: StartCounter | None = None) -> CellRunner:
+    return CellRunner([cells.story_setup_cell(params)], params.seed, params.epochs, starts)
 
 
 def run_scenario(
@@ -41,7 +42,7 @@ def run_scenario(
     reruns are numbered across kernel starts."""
     preset = check_scenario(scenario)
     cell = cells.scenario_cell(scenario, params)
-    runner.configure([cells.story_setup_cell(params)])
+    runner.configure([cells.story_setup_cell(params)], params.seed, params.epochs)
     first_cell = len(runner.log)
     runner.reset(on_status)
     records: list[RunRecord] = []

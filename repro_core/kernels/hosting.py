@@ -28,7 +28,6 @@ class HostingSettings:
     cell_timeout: float  # seconds before a cell is interrupted
     idle_seconds: float  # a session idle this long gives its kernel back
     preempt_seconds: float  # while others wait, a session idle this long gives its kernel to them
-    upload_bytes: int
     allow_kernel_picker: bool
     gateway: GatewaySettings | None = None  # REPRO_GATEWAY_URL: kernels come from there, and its limit is the cap
 
@@ -54,7 +53,6 @@ def hosting_from_environment() -> HostingSettings:
         cell_timeout=_number("REPRO_CELL_TIMEOUT", 120 if hosted else 300, 0.5, 3600),
         idle_seconds=_number("REPRO_IDLE_SECONDS", 600 if hosted else 3600, 10, 86_400),
         preempt_seconds=_number("REPRO_PREEMPT_SECONDS", 30 if hosted else 120, 0, 86_400),
-        upload_bytes=200_000 if hosted else 1_000_000,
         allow_kernel_picker=not hosted,
         gateway=gateway_from_environment(),
     )

@@ -15,15 +15,16 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
+from repro_core.judgement import judge_each
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord, verdicts_by_scenario
+from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord
 from repro_core.validation import choice, flag, matching, real_number, whole_number
-from repro_core.vocabulary import BACKENDS, ENGINES, SPANS_KERNEL_STARTS
+from repro_core.vocabulary import BACKENDS, ENGINES
 
 SCHEMA = "keras-reproducibility-lab/report"
-SCHEMA_VERSION = 3  # 2 adds the lab commit, an error field, and numpy among the kernel versions; 3 the Keras backend
-READABLE_VERSIONS = (1, 2, 3)
-MAX_REPORT_BYTES = 1_000_000
+SCHEMA_VERSION = 4  # 2 adds the lab commit, an error field, and numpy among the kernel versions; 3 the Keras backend; 4 each record's seed and epochs
+READABLE_VERSIONS = (1, 2, 3, 4)
+MAX_REPORT_BYTES = 1024 * 1024  # 1 MB as Streamlit's uploaders count it (their limit is whole megabytes): one limit, stated as enforced
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^([0-9a-f]{40}|)$")
 
@@ -49,7 +50,8 @@ class Report:
     error: str = ""  # why a run produced no records (e.g. a release that would not install)
 
     def verdicts(self) -> dict[str, str]:
-        return verdicts_by_scenario(self.records, SPANS_KERNEL_STARTS)
+        """Each scenario's outcome, as its page headlines it (repro_core.judgement)."""
+        return {name: found.outcome.name for name, found in judge_each(self.records).items()}
 
 
 def machine_info() -> dict[str, str]:
@@ -136,12 +138,15 @@ def parse_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Report
     error = document.get("error") or ""
     if not isinstance(error, str):
         raise ValueError("'error' must be a text")
-    settings = list(document.get("settings", {}).items())[:40]
+    settings = {free_text(key, 40): _SETTINGS.get(key, _text)(f"settings.{key}", value)
+                for key, value in list(document.get("settings", {}).items())[:40]}  # fmt: skip
+    # Records of reports before version 4 do not carry their seed and epochs: the report's settings were theirs.
+    made_with = {key: settings[key] for key in ("seed", "epochs") if isinstance(settings.get(key), int)}
     return Report(
-        settings={free_text(key, 40): _SETTINGS.get(key, _text)(f"settings.{key}", value) for key, value in settings},
+        settings=settings,
         kernel={key: _KERNEL[key](f"kernel.{key}", value) for key, value in document.get("kernel", {}).items() if key in _KERNEL},
         machine={free_text(str(k), 40): free_text(v) for k, v in list(document.get("machine", {}).items())[:20]},
-        records=[_record(item, i) for i, item in enumerate(records)],
+        records=[_record(item, i, made_with) for i, item in enumerate(records)],
         created=created,
         lab_commit=commit,
         error=free_text(error, 2000),
@@ -188,9 +193,10 @@ _RECORD = {
     "python": _version("3.11.7"), "tensorflow": _optional_version("2.21.0"), "keras": _version("3.15.1"),
     "engine": partial(choice, allowed=ENGINES, echo=False), "kernelspec": _KERNELSPEC_NAME, "kernel_start": _COUNT,
     "backend": partial(choice, allowed=BACKENDS, echo=False), "backend_version": _optional_version("0.10.2"),
+    "seed": partial(whole_number, low=0, high=2**32, echo=False), "epochs": partial(whole_number, low=0, high=10_000, echo=False),
 }  # fmt: skip
 # Record fields a report may lack (older schemas), and the value they then have.
-_RECORD_DEFAULTS = {"kernel_start": 1, "backend": "tensorflow", "backend_version": ""}
+_RECORD_DEFAULTS = {"kernel_start": 1, "backend": "tensorflow", "backend_version": "", "seed": 0, "epochs": 0}
 # The lab's known settings; other keys (a newer lab's) are kept as bounded text.
 _SETTINGS = {
     **dict.fromkeys(("seed", "reruns", "epochs", "batch_size"), partial(whole_number, low=0, high=2**32, echo=False)),
@@ -210,11 +216,13 @@ _KERNEL = {
 }
 
 
-def _record(raw: object, index: int) -> RunRecord:
+def _record(raw: object, index: int, made_with: Mapping[str, int]) -> RunRecord:
+    """A record; fields an older report lacks take `made_with` (its settings), else _RECORD_DEFAULTS."""
     where = f"records[{index}]"
     if not isinstance(raw, dict):
         raise ValueError(f"{where} must be an object")
     missing = [name for name in RECORD_FIELDS if name not in raw and name not in _RECORD_DEFAULTS]
     if missing:
         raise ValueError(f"{where} lacks {', '.join(missing)}")
-    return RunRecord(**{name: _RECORD[name](f"{where}.{name}", raw.get(name, _RECORD_DEFAULTS.get(name))) for name in RECORD_FIELDS})
+    defaults = {**_RECORD_DEFAULTS, **made_with}
+    return RunRecord(**{name: _RECORD[name](f"{where}.{name}", raw.get(name, defaults.get(name))) for name in RECORD_FIELDS})

@@ -26,6 +26,7 @@ ROLE_SYMBOLS = {"good": "✓", "bad": "→", "caution": "≠", "neutral": "1", "
 
 BEFORE_COLOR, AFTER_COLOR = "#0072B2", "#E69F00"  # blue, orange: the rerun chart's two moments
 INK, PAPER = "#000000", "#FFFFFF"  # hand-overs, rules and marker text; cell borders
+COLOR_WORDS = {BEFORE_COLOR: "blue", AFTER_COLOR: "orange", INK: "black"}  # how texts name the colours charts draw
 DIVERGING_SCHEME = "blueorange"  # a colour-blind-safe diverging scheme (Vega's blue-orange), centred on zero
 
 PALETTE = frozenset({*ROLE_COLORS.values(), *ROLE_INK.values(), BEFORE_COLOR, AFTER_COLOR, INK, PAPER})

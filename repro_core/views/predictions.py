@@ -1,12 +1,12 @@
 """Predict, then run: the question a story page asks before its cell runs, and whether the rows confirm the learner's answer.
-A guess names the outcomes that would confirm it; the outcome is always the rows' own (records.rows_outcome: the headline of
+A guess names the outcomes that would confirm it; the outcome is always the rows' own (repro_core.judgement: the headline of
 the page's results view), so a prediction can never be judged by anything the page does not show."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from repro_core.records import Outcome
+from repro_core.records import Verdict
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Prediction:
         return outcome in guess.confirmed_by
 
 
-def judgement(prediction: Prediction, label: str, outcome: Outcome) -> tuple[bool, str]:
+def judgement(prediction: Prediction, label: str, outcome: Verdict) -> tuple[bool, str]:
     """(confirmed?, the sentence a page shows under its rows)."""
     confirmed = prediction.confirmed(label, outcome.name)
     verdict = "The rows confirm it" if confirmed else "The rows say otherwise"

@@ -8,16 +8,18 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
+from repro_core.judgement import Judgement, RowSettings, judge
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import KernelVersions, Outcome, RunRecord, format_sum, repeats_words, row_groups, rows_outcome, same_as_first
-from repro_core.views.palette import AFTER_COLOR, BEFORE_COLOR, INK
-from repro_core.vocabulary import DEFAULT_BACKEND, SCENARIOS, SPANS_KERNEL_STARTS, backend_label
+from repro_core.records import KernelVersions, RunRecord, format_sum
+from repro_core.views.palette import AFTER_COLOR, BEFORE_COLOR, COLOR_WORDS, INK
+from repro_core.vocabulary import DEFAULT_BACKEND, backend_label, engine_label
 
 SHA_CHARS = 12
 
 # Column labels shown in every results table (browser tests look for these exact strings).
 COL_KERNEL, COL_RERUN, COL_SECONDS, COL_SAME = "kernel start", "rerun", "seconds", "same as rerun 1"
+COL_SETTINGS = "settings"
 COL_BEFORE, COL_AFTER, COL_BEFORE_SHA, COL_AFTER_SHA = "before sum", "after sum", "before sha256", "after sha256"
 TABLE_COLUMNS = [COL_RERUN, COL_BEFORE, COL_AFTER, COL_BEFORE_SHA, COL_AFTER_SHA, COL_SECONDS, COL_SAME]
 
@@ -34,9 +36,14 @@ def short(sha: str) -> str:
     return sha[:SHA_CHARS]
 
 
-def records_frame(records: Sequence[RunRecord], with_kernel: bool = False) -> pd.DataFrame:
-    rows = [
+def records_frame(rows: Judgement | Sequence[RunRecord], with_kernel: bool = False) -> pd.DataFrame:
+    """The table of rows judged together: "same as rerun 1" is the judgement's (each row against its own group's first), and
+    a settings column appears once the rows hold more than one settings."""
+    found = rows if isinstance(rows, Judgement) else judge(rows)
+    with_settings = len({group.settings for group in found.groups}) > 1
+    frame = [
         {
+            COL_SETTINGS: short_settings(RowSettings.of(record)),
             COL_KERNEL: int(record.kernel_start),
             COL_RERUN: int(record.rerun),
             COL_BEFORE: float(record.before_sum),
@@ -46,9 +53,27 @@ def records_frame(records: Sequence[RunRecord], with_kernel: bool = False) -> pd
             COL_SECONDS: float(record.seconds),
             COL_SAME: same,
         }
-        for record, same in zip(records, same_as_first(records, SPANS_KERNEL_STARTS), strict=True)
+        for record, same in zip(found.records, found.same_as_first, strict=True)
     ]
-    return pd.DataFrame(rows, columns=([COL_KERNEL] if with_kernel else []) + TABLE_COLUMNS)
+    columns = ([COL_SETTINGS] if with_settings else []) + ([COL_KERNEL] if with_kernel or with_settings else []) + TABLE_COLUMNS
+    return pd.DataFrame(frame, columns=[COL_SETTINGS, COL_KERNEL, *TABLE_COLUMNS])[columns]
+
+
+def short_settings(settings: RowSettings) -> str:
+    """A table cell's settings: "seed 42 · 3 epochs · Keras 3" (the kernel's name is in the headline)."""
+    seed = f"seed {settings.seed} · {settings.epochs} epochs" if settings.seed or settings.epochs else "not recorded"
+    return f"{seed} · {engine_label(settings.engine)}"
+
+
+SHAPE_WORDS = {"circle": "circles", "square": "squares", "stroke": "dashed segments"}
+
+
+def chart_legend_words() -> str:
+    """The rerun chart's marks in words, from the same colours and shapes it draws (a text can never describe other marks)."""
+    before, after, handover = (f"{COLOR_WORDS[SERIES_COLORS[s]]} {SHAPE_WORDS[SERIES_SHAPES[s]]}" for s in SERIES)
+    return (f"The {before} are the sum of all weights before training, the {after} after it. {handover[:1].upper()}{handover[1:]} "
+            f"join the end of one rerun to the start of the next, drawn only where they hold bit-identical weights; a "
+            f"{COLOR_WORDS[INK]} vertical line marks a kernel restart.")
 
 
 def chart_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -123,15 +148,28 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
     return chart
 
 
-def outcome_of(records: Sequence[RunRecord]) -> Outcome:
-    """The outcome of one scenario's rows shown together (records.rows_outcome): its page and Home headline this."""
-    restart = bool(records) and records[0].scenario in SCENARIOS and SCENARIOS[records[0].scenario].restart_then_once
-    return rows_outcome(records, SPANS_KERNEL_STARTS, restart)
+def headline(found: Judgement) -> str:
+    """The one sentence a results view, Home and the command line give for a judgement: the outcome, which weights repeated,
+    and the settings and rows it judged."""
+    outcome = found.outcome
+    text = f"**{outcome.headline}**: {outcome.sentence}."
+    if found.newest is None:
+        return text
+    if found.restart is not None:
+        text += f" Compared with it, the first run after the restart: {found.repeats.words}."
+    elif found.repeats.words:
+        text += f" Against rerun 1: {found.repeats.words[:1].upper()}{found.repeats.words[1:]}."
+    return f"{text} {judged_on(found)}"
 
 
-def verdict_text(records: Sequence[RunRecord]) -> tuple[str, str]:
-    found = outcome_of(records)
-    return found.name, f"**Verdict: {found.headline}** ({found.name}) — {found.sentence}."
+def judged_on(found: Judgement) -> str:
+    """What the headline judged, e.g. "Rows judged: 3 reruns, kernel start #4, seed 42, 3 epochs, Keras 3 on TensorFlow 2.21.0
+    (kernel lab-python)."""
+    group = found.newest
+    if group is None:
+        return ""
+    count = f"{len(group.records)} rerun{'s' if len(group.records) != 1 else ''}"
+    return f"Rows judged: {count}, {group.where}, {group.settings.label}."
 
 
 def article_reference_frame(scenario: str) -> pd.DataFrame:
@@ -160,14 +198,4 @@ def settings_label(params: StoryParams, versions: KernelVersions | None = None) 
     engine = versions.engine if versions is not None else params.engine
     backend = versions.backend if versions is not None else params.backend
     on = "" if backend == DEFAULT_BACKEND else f" on {backend_label(backend)}"
-    return f"seed {params.seed}, {params.epochs} epochs, engine {engine}{on}"
-
-
-def repeats_text(records: Sequence[RunRecord]) -> str:
-    """Initial and trained weights apart, for the rows judged together last (the verdict's group): "Initial weights
-    repeat, trained weights differ." ("" with no rows)."""
-    groups = row_groups(records, SPANS_KERNEL_STARTS)
-    if not groups:
-        return ""
-    words = repeats_words(groups[-1].repeats)
-    return f"{words[:1].upper()}{words[1:]}."
+    return f"seed {params.seed}, {params.epochs} epochs, {engine_label(engine)}{on}"
