@@ -54,6 +54,6 @@ with st.container(key="restart_check"):
             f"kernel start #{r.kernel_start}, rerun {r.rerun}: before {format_sum(r.before_sum)}, after {format_sum(r.after_sum)}"
             for r in (found.restart.after, found.restart.before)
         )
-        alert(found.outcome.role, f"**{found.outcome.headline}**: {found.outcome.sentence}. {detail}")
+        alert(found.outcome.role, f"**{found.outcome.headline}**: {found.outcome.meaning}. {detail}")
 
 pages.next_page("why")

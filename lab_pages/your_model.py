@@ -6,10 +6,11 @@ import streamlit as st
 
 from lab_ui import clicks, pages
 from lab_ui.downloads import audit_notebook_button
-from lab_ui.results_view import code_block, records_table, verdict_alert
+from lab_ui.results_view import code_block, judgement_alert, records_table
 from lab_ui.sidebar import params
 from lab_ui.widgets import layers_from_rows
 from repro_core.experiments.audit import Audit
+from repro_core.judgement import judge
 from repro_core.recipes import cells
 from repro_core.recipes.model_spec import ACTIVATIONS, FEATURES_MAX, KINDS, LAYERS_MAX, OPTIMIZERS, SAMPLES_MAX, ModelSpec
 from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, RERUNS_MAX, SEED_MAX
@@ -130,7 +131,7 @@ with results:
         if result.error:
             st.error(result.error, icon=":material/error:")
         if result.records:
-            verdict_alert(result.records)
+            judgement_alert(judge(result.records))
             records_table(records_frame(result.records), key="model_records")
         if result.table:
             st.markdown("**Every layer's weights compared with rerun 1** (largest absolute difference over all reruns)")

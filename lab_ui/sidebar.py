@@ -91,7 +91,7 @@ def budget_note(current: StoryParams) -> None:
         text = (f"One click here may train at most {budget} reruns × epochs: now {current.reruns} × {current.epochs} = {units}"
                 + (" — too many: lower the reruns or the epochs." if over else "."))  # fmt: skip
         with st.container(key="budget_note"):
-            (st.warning if over else st.caption)(text)
+            st.caption(f":material/warning: {text}" if over else text)
 
 
 def kernel_picker() -> KernelSpecInfo | None:

@@ -229,7 +229,7 @@ def _print_story(results: Sequence[ScenarioResult], fmt: str) -> None:
             _print_rows(result.records)
             found = judge(result.records)  # what the scenario's page headlines (the restart check for restart)
             repeated = f" · {found.repeats.words}" if found.repeats.words else ""
-            print(f"verdict: {found.outcome.name} ({found.outcome.sentence}){repeated}\n")
+            print(f"verdict: {found.outcome.name} ({found.outcome.meaning}){repeated}\n")
 
 
 def _compare(first: str, second: str) -> int:

@@ -34,7 +34,7 @@ def judgement(prediction: Prediction, label: str, outcome: Verdict) -> tuple[boo
     """(confirmed?, the sentence a page shows under its rows)."""
     confirmed = prediction.confirmed(label, outcome.name)
     verdict = "The rows confirm it" if confirmed else "The rows say otherwise"
-    return confirmed, f'You predicted "{label}". {verdict}: {outcome.headline.lower()} ({outcome.sentence}).'
+    return confirmed, f'You predicted "{label}". {verdict}: {outcome.headline.lower()} ({outcome.meaning}).'
 
 
 # Outcomes that can answer a question; anything else (one rerun, an error) leaves the prediction open.

@@ -152,7 +152,7 @@ def headline(found: Judgement) -> str:
     """The one sentence a results view, Home and the command line give for a judgement: the outcome, which weights repeated,
     and the settings and rows it judged."""
     outcome = found.outcome
-    text = f"**{outcome.headline}**: {outcome.sentence}."
+    text = f"**{outcome.headline}**: {outcome.meaning}."
     if found.newest is None:
         return text
     if found.restart is not None:

@@ -104,3 +104,30 @@ def messages(at, kinds: tuple[str, ...] = ALERTS) -> list[str]:
             yield from visit(child)
 
     return [*visit(at.main), *visit(at.sidebar)]
+
+
+def lab_of(at):
+    """The session's lab (lab_ui.session.LabState): its rows, settings, lanes and kept results."""
+    from lab_ui import session
+
+    return at.session_state[session.LAB]
+
+
+def rows_of(at, scenario: str) -> list:
+    """A scenario's rows as the lab holds them (every settings and kernel start), in the order they came."""
+    return list(lab_of(at).rows.get(scenario, []))
+
+
+def put_rows(at, records: list) -> None:
+    """Put rows straight into the lab (nothing trains), each scenario's after any it has."""
+    lab = lab_of(at)
+    for record in records:
+        lab.rows.setdefault(record.scenario, []).append(record)
+
+
+def download(at, media: dict[str, bytes], key: str) -> str:
+    """The data behind the keyed download button, as the browser would receive it."""
+    buttons = [b for b in at.get("download_button") if b.proto.id.endswith(key) or getattr(b, "key", None) == key]
+    assert len(buttons) == 1, [b.proto.id for b in at.get("download_button")]
+    file_id = buttons[0].proto.url.rsplit("/", 1)[-1].split(".")[0]
+    return media[file_id].decode("utf-8")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from kernel_helpers import release_all
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from lab_ui import server, session, sidebar
@@ -43,7 +44,7 @@ def app():
     """The app with reruns set to 2 in the sidebar, on its home page; the session's kernel is shut down afterwards."""
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.number_input(key="reruns").set_value(RERUNS).run()
-    assert at.session_state[session.PARAMS].reruns == RERUNS
+    assert at.session_state[session.LAB].settings.reruns == RERUNS
     try:
         yield at
     finally:
@@ -70,3 +71,18 @@ def hosting_env(monkeypatch):
     monkeypatch.undo()
     server.hosting.clear()
     sidebar.kernel_choices.clear()
+
+
+@pytest.fixture
+def media(monkeypatch) -> dict[str, bytes]:
+    """Every file a run puts behind a download button, by file id (AppTest's media storage lives only during a run)."""
+    stored: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        stored[file_id] = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return stored

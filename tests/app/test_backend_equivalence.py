@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from app_helpers import exceptions
+from app_helpers import exceptions, lab_of, rows_of
 from conftest import PAGES, RUN_TIMEOUT
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
@@ -33,25 +33,26 @@ def test_a_jax_kernel_repeats_its_page_rows_in_the_cli_and_in_its_exported_noteb
     at.number_input(key="epochs").set_value(2).run()
     at.selectbox(key="kernel").set_value(JAX).run()
     assert not exceptions(at)
-    assert at.session_state[session.PARAMS].backend == "jax" and at.session_state[session.PARAMS].engine == "keras3"
+    assert at.session_state[session.LAB].settings.backend == "jax" and at.session_state[session.LAB].settings.engine == "keras3"
     at = at.switch_page(PAGES["factory"]).run()
     at.button(key="factory_run_many").click().run(timeout=3 * RUN_TIMEOUT)
     assert not exceptions(at)
-    rows = at.session_state[session.RESULTS][session.FACTORY_TF]
-    page = rows.records
-    assert {(r.kernelspec, r.backend, r.tensorflow) for r in page} == {(JAX, "jax", "")} and len(page) == rows.params.reruns
+    page = rows_of(at, "factory-tf-seed")
+    params = lab_of(at).settings
+    assert {(r.kernelspec, r.backend, r.tensorflow) for r in page} == {(JAX, "jax", "")} and len(page) == params.reruns
 
     # The CLI, with the page's settings, in a new kernel of the same kernelspec.
     done = subprocess.run([sys.executable, "-m", "repro_core", "story", "--kernel", JAX, "--scenario", page[0].scenario,
-                           "--reruns", str(rows.params.reruns), "--epochs", str(rows.params.epochs), "--seed", str(rows.params.seed),
+                           "--reruns", str(params.reruns), "--epochs", str(params.epochs), "--seed", str(params.seed),
                            "--format", "json"], cwd=ROOT, capture_output=True, text=True, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     cli = [RunRecord(**row) for row in json.loads(done.stdout)]
     assert [r.fingerprints for r in cli] == [r.fingerprints for r in page]
 
     # The page's notebook, re-executed from its cells alone in a plain kernel of the JAX venv (no lab environment).
-    info = story_notebook_info("factory-tf-seed on JAX", rows.params, rows.kernel_name, rows.versions, "jax.ipynb")
-    book = nbformat.reads(notebook_text(rows.cells, info), as_version=4)
+    starts = sorted({r.kernel_start for r in page})
+    info = story_notebook_info("factory-tf-seed on JAX", params, JAX, session.versions_of(at.session_state, starts[-1]), "jax.ipynb")
+    book = nbformat.reads(notebook_text(session.cells_of(at.session_state, starts), info), as_version=4)
     recorded = checksum_lines(book)
     assert 'os.environ["KERAS_BACKEND"] = "jax"' in book.cells[1].source
     NotebookClient(book, km=KernelManager(kernel_name=JAX, kernel_spec_manager=LabKernelSpecManager()), timeout=600).execute()

@@ -19,7 +19,7 @@ def test_a_jax_kernel_in_the_picker_makes_the_cells_and_pages_jaxs(require):
     assert any(label.startswith("Keras 3.15.1 · JAX 0.10.2 · Python 3.11") for label in at.selectbox(key="kernel").options)
     at.selectbox(key="kernel").set_value(JAX).run()
     assert not exceptions(at)
-    params = at.session_state[session.PARAMS]
+    params = at.session_state[session.LAB].settings
     assert (params.backend, params.engine) == ("jax", "keras3")
     note = [c.value for c in elements(find_block(at.sidebar, "backend_note"), "caption")]
     assert note and "KERAS_BACKEND" in note[0] and "JAX has no global seed" in note[0]

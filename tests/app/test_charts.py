@@ -10,6 +10,7 @@ from app_helpers import chart_data, check_chart, elements, exceptions, find_bloc
 from conftest import APP
 from streamlit.testing.v1 import AppTest
 
+from lab_ui import session
 from repro_core.experiments.audit import Audit, AuditResult
 from repro_core.experiments.matrix import MatrixOptions, MatrixResult, RecipeResult
 from repro_core.recipes.model_spec import ModelSpec
@@ -43,7 +44,8 @@ def spec_of(chart) -> tuple[dict, list]:
 
 def open_page(page: str, state: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60).run()
-    for key, value in (state or {}).items():
+    for key, value in (state or {}).items():  # what the page keeps in the lab (a live column, a matrix, an audit)
+        at.session_state[session.LAB].kept[key] = value
         at.session_state[key] = value
     at.switch_page(page).run()
     assert not exceptions(at)

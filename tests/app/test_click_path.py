@@ -53,7 +53,7 @@ def test_the_matrix_and_the_audit_lease_through_the_sessions_pool(app, monkeypat
     assert [e.value for e in at.error] == ["stopped here"]
     at = at.switch_page("lab_pages/matrix.py").run()
     at.button(key="matrix_run").click().run()
-    assert not exceptions(at) and not at.error and "matrix_result" not in at.session_state
-    owner = at.session_state[session.SESSION_ID]
-    assert seen == [(session.pool(), owner), (session.pool(), owner)]
+    assert not exceptions(at) and not at.error and session.kept(at.session_state, "matrix_result") is None
+    owner = at.session_state[session.LAB].id
+    assert seen == [(session.pool(), f"{owner}/audit"), (session.pool(), f"{owner}/matrix")]
     assert not any("in the queue" in i.value for i in at.info)  # the notice is cleared once the click ends

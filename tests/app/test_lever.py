@@ -34,7 +34,7 @@ def test_a_budget_rejection_is_one_alert(app, hosting_env, page, key):
         assert not exceptions(at)
         alerts = every_alert(at)
         assert len(alerts) == 1 and "budget of 19" in alerts[0], alerts
-    assert session.RUNNER not in at.session_state
+    assert not at.session_state[session.LAB].lanes  # refused before any kernel was leased
 
 
 def test_factory_offers_the_side_by_side_only_where_a_tf29_kernel_is_offered(app, hosting_env):
@@ -53,7 +53,7 @@ def test_the_seed_page_reports_the_kernel_its_setup_cell_started(app):
     assert "not known yet — the kernel has not started" in text
     at.button(key="seed_run_setup").click().run(timeout=RUN_TIMEOUT)
     assert not exceptions(at)
-    versions = at.session_state[session.RUNNER].versions
+    versions = at.session_state[session.LAB].last_runner.versions
     text = " ".join(m.value for m in at.markdown)
     assert "not known yet" not in text
     assert f"in this kernel (Python {versions.python}" in text
@@ -100,11 +100,11 @@ def test_every_page_renders_with_the_tf29_kernel_picked_and_its_only_engine(app,
     at = app
     at.selectbox(key="kernel").set_value(TF29).run()
     assert not exceptions(at) and session.current_kernel(at.session_state) == TF29
-    assert at.session_state[session.PARAMS].engine == "keras2"
+    assert at.session_state[session.LAB].settings.engine == "keras2"
     assert not [box for box in at.sidebar.selectbox if box.key == "engine"]
     assert any("Keras 2 (the only engine TensorFlow 2.9 has)" in c.value for c in at.sidebar.caption)
     for name in ALL_PAGES:
         at = at.switch_page(f"lab_pages/{name}.py").run()
         assert not exceptions(at), (name, exceptions(at))
     at.selectbox(key="kernel").set_value("lab-python").run()
-    assert at.selectbox(key="engine").value == "keras3" and at.session_state[session.PARAMS].engine == "keras3"
+    assert at.selectbox(key="engine").value == "keras3" and at.session_state[session.LAB].settings.engine == "keras3"

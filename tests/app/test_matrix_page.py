@@ -7,7 +7,7 @@ import pytest
 from app_helpers import chart_data, check_chart, elements, exceptions
 from conftest import RUN_TIMEOUT
 
-from lab_ui import sidebar
+from lab_ui import session, sidebar
 from repro_core.experiments import matrix as matrix_core
 from repro_core.experiments.matrix import MatrixOptions, MatrixResult, RecipeResult
 from repro_core.kernels.kernelspecs import KernelSpecInfo
@@ -93,7 +93,7 @@ def switch_result() -> MatrixResult:
 
 def test_table_and_heatmap_say_apart_whether_initial_and_trained_weights_repeated(app):
     found = switch_result()
-    app.session_state["matrix_result"] = found
+    app.session_state[session.LAB].kept["matrix_result"] = found
     at = app.switch_page(MATRIX_PAGE).run()
     assert not exceptions(at)
     table = next(t.value for t in elements(at.main, "dataframe") if "verdict" in t.value.columns)
@@ -142,7 +142,7 @@ def test_matrix_run_fills_table_and_heatmap_with_the_cores_verdicts(app):
     at.button(key="matrix_run").click().run(timeout=RUN_TIMEOUT)
     assert not exceptions(at) and not at.error
 
-    matrix = at.session_state["matrix_result"]
+    matrix = session.kept(at.session_state, "matrix_result")
     assert [(c.recipe.model, c.recipe.reseed, c.recipe.engine) for c in matrix.results] == [
         (s, r, "keras3") for s in ("global", "factory") for r in ("tf", "full")
     ]
@@ -170,5 +170,5 @@ def test_matrix_run_fills_table_and_heatmap_with_the_cores_verdicts(app):
 
     # Results stay in the session: another script run redraws them without training.
     at.run()
-    assert at.session_state["matrix_result"] is matrix
+    assert session.kept(at.session_state, "matrix_result") is matrix
     assert len(elements(at.main, "vega_lite_chart")) == 1

@@ -22,7 +22,7 @@ KEYS = {
     "home": ["run_story"],
     "seed": ["seed_run_setup"],
     "drift": ["drift_run_cell", "drift_run_many"],
-    "factory": ["factory_run_many", "factory_tf_run_cell", "factory_full_run_cell"],
+    "factory": ["factory_run_many", "factory-tf-seed_run_cell", "factory-full-seed_run_cell"],
     "restart": ["restart_run_cell", "restart_kernel"],
     "why": [],
 }
@@ -39,12 +39,11 @@ def test_page_loads(name):
     # the sidebar's settings and the kernel card are on every page
     assert [w.value for w in at.number_input] == [1234, 3, 10]
     assert at.selectbox(key="engine").value == "keras3"
-    assert any("not started yet" in c.value for c in at.sidebar.caption)
+    assert any("not known yet" in c.value for c in at.sidebar.caption)
     # walkthrough order: every page links to the next one
     assert len(at.get("page_link")) >= 1
     # loading a page never starts a kernel
-    book = at.session_state.get(session.RUNNER, None)
-    assert book is None or book.kernel.state == "not started"
+    assert not at.session_state[session.LAB].lanes
 
 
 def test_run_buttons_show_configured_reruns():

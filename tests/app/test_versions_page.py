@@ -48,8 +48,7 @@ def test_page_renders_the_recorded_heatmap_and_the_computed_sentence():
     assert backends.agreement_sentence(entries) in said
     assert all(f"- {line}" in said for line in backends.controls_sentences(entries)) and backends.controls_sentences(entries)
     assert len(elements(backend_block, "vega_lite_chart")) == 1 and len(elements(backend_block, "dataframe")) == 1
-    book = at.session_state.get(session.RUNNER, None)
-    assert book is None or book.kernel.state == "not started"  # loading the page never starts a kernel
+    assert not at.session_state[session.LAB].lanes  # loading the page never starts a kernel
 
 
 def test_factory_and_why_link_to_the_page():

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from kernel_helpers import trained_digits_comparable
 
+from repro_core.judgement import judge_each
 from repro_core.kernels.kernel import available_kernels
-from repro_core.records import Repeats, RunRecord, by_scenario, repeats, verdicts_by_scenario
+from repro_core.records import Repeats, RunRecord, by_scenario, repeats
 from repro_core.results.report import build_report, parse_report, report_json
 from repro_core.results.timeline import TimelineEntry, backend_report_filename, keras_release_of, load_timeline, report_filename
-from repro_core.vocabulary import RESEEDS, SPANS_KERNEL_STARTS, STORY_SCENARIOS, switch_scenario_name
+from repro_core.vocabulary import RESEEDS, STORY_SCENARIOS, switch_scenario_name
 from timeline.readme import backend_tables_markdown
 from timeline.run import TimelineOptions, check_backends, run_timeline
 from timeline.venvs import (
@@ -202,7 +203,7 @@ def test_story_on_a_backend_kernel_gives_the_committed_verdicts(live_backend):
     backend, records, report = live_backend
     entry = _committed(backend)
     assert {(r.backend, r.engine, r.tensorflow, r.kernelspec) for r in records} == {(backend, "keras3", "", f"keras-{backend}")}
-    live = verdicts_by_scenario(records, SPANS_KERNEL_STARTS)
+    live = {name: found.outcome.name for name, found in judge_each(records).items()}
     assert live == {name: entry.report.verdicts()[name] for name in LIVE_SCENARIOS}
     written = parse_report(report.read_bytes())
     assert written.settings["backend"] == written.kernel["backend"] == backend and written.verdicts() == live

@@ -88,7 +88,8 @@ def test_other_kernelspecs_other_platforms_and_extra_variables_are_spawned(monke
 # Set in the importing process by `import tensorflow` and ipykernel's debugger module, and read there while
 # importing: a spawned kernel gets them from its own imports, a fork's template had them, the fork does not.
 SET_BY_IMPORTS = {"TF2_BEHAVIOR", "TPU_ML_PLATFORM", "TPU_ML_PLATFORM_VERSION", "ENABLE_RUNTIME_UPTIME_TELEMETRY",
-                  "HDF5_PLUGIN_PATH", "PYDEVD_USE_FRAME_EVAL"}  # fmt: skip
+                  "HDF5_PLUGIN_PATH", "PYDEVD_USE_FRAME_EVAL",
+                  "KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK"}  # fmt: skip  # the last two: scikit-learn's import, which Keras makes
 
 
 def test_a_forked_kernel_looks_like_a_spawned_one_and_sees_only_the_allow_list(monkeypatch):

@@ -59,8 +59,8 @@ def test_engines_follow_the_kernels_tensorflow():
 
 def test_keras2_settings_and_reports_name_the_kernels_engine():
     params = StoryParams(engine="keras2")  # decision 3: a TF < 2.16 kernel's only engine is a valid setting
-    assert settings_label(params) == "seed 1234, 10 epochs, engine keras2"
-    assert settings_label(StoryParams(), KERAS2).endswith("engine keras2")  # what the kernel reported wins
+    assert settings_label(params) == "seed 1234, 10 epochs, Keras 2"
+    assert settings_label(StoryParams(), KERAS2).endswith("Keras 2")  # what the kernel reported wins
     report = build_report([], settings_of(StoryParams(), TF29), KERAS2)  # asked keras3 (the CLI default) on a TF 2.9 kernel
     assert report.settings["engine"] == report.kernel["engine"] == "keras2"
     assert parse_report(report_json(report)).settings["engine"] == "keras2"

@@ -7,9 +7,10 @@ import math
 
 import pytest
 
+from repro_core.judgement import judge
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import RunRecord, same_as_first, verdict
+from repro_core.records import RunRecord, verdict
 from repro_core.vocabulary import SCENARIOS
 
 
@@ -71,4 +72,4 @@ def test_verdict_rules():
     assert verdict([_rec(1, "a", "b"), _rec(2, "b", "c"), _rec(3, "c", "d")]) == "drift-chain"
     assert verdict([_rec(1, "a", "b"), _rec(2, "c", "d")]) == "drift"
     assert verdict([_rec(1, "a", "b"), _rec(2, "a", "c")]) == "drift"
-    assert same_as_first([_rec(1, "a", "b"), _rec(2, "a", "b"), _rec(3, "a", "c")], ()) == [True, True, False]
+    assert judge([_rec(1, "a", "b"), _rec(2, "a", "b"), _rec(3, "a", "c")]).same_as_first == (True, True, False)

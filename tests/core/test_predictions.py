@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from repro_core.records import VERDICTS, RunRecord, rows_outcome
+from repro_core.judgement import judge
+from repro_core.records import VERDICTS, RunRecord
 from repro_core.views.predictions import ANSWERING, PREDICTIONS, judgement
-from repro_core.vocabulary import SPANS_KERNEL_STARTS
 
 RESTART_OUTCOMES = ("restart-reproduces", "restart-differs")
 
@@ -23,16 +23,16 @@ def test_every_answering_outcome_confirms_exactly_one_guess(name):
 def test_judgement_names_the_outcome_in_words():
     prediction = PREDICTIONS["drift"]
     yes, no = prediction.labels[0], prediction.labels[1]
-    chain = rows_outcome([record(1, "a", "b"), record(2, "b", "c")], SPANS_KERNEL_STARTS)
+    chain = judge([record(1, "a", "b"), record(2, "b", "c")]).outcome
     assert chain.name == "drift-chain"
     confirmed, text = judgement(prediction, yes, chain)
     assert confirmed and "confirm" in text and VERDICTS["drift-chain"].meaning in text
     confirmed, text = judgement(prediction, no, chain)
     assert not confirmed and "otherwise" in text
-    restart = rows_outcome([record(1, "a", "b"), record(2, "b", "c"), record(1, "a", "b", kernel_start=2)], SPANS_KERNEL_STARTS, restart=True)
+    restart = judge([record(1, "a", "b"), record(2, "b", "c"), record(1, "a", "b", kernel_start=2)]).outcome
     assert restart.name == "restart-reproduces"
     confirmed, text = judgement(PREDICTIONS["restart"], PREDICTIONS["restart"].labels[0], restart)
-    assert confirmed and restart.sentence in text
+    assert confirmed and restart.meaning in text
 
 
 def test_one_rerun_does_not_answer():

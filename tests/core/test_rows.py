@@ -1,4 +1,5 @@
-"""Rows shown together (issue 16): absolute kernel starts, one verdict per group, Compare counting only what both hold."""
+"""Rows shown together: absolute kernel starts, one judgement per scenario (groups by settings and kernel start), Compare
+counting only what both hold."""
 
 from __future__ import annotations
 
@@ -10,20 +11,12 @@ import pytest
 
 from repro_core import cli
 from repro_core.experiments.story import run_scenario
+from repro_core.judgement import RowSettings, judge, judge_each, spans_kernel_starts
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import (
-    RunRecord,
-    by_scenario,
-    compare_records,
-    row_groups,
-    rows_outcome,
-    rows_verdict,
-    same_as_first,
-    verdict,
-)
+from repro_core.records import RunRecord, by_scenario, compare_records, verdict
 from repro_core.results.report import build_report, parse_report, report_json
 from repro_core.results.timeline import REPORTS, load_timeline
-from repro_core.vocabulary import SCENARIOS, SPANS_KERNEL_STARTS
+from repro_core.vocabulary import SCENARIOS
 
 TF221 = "tf-2.21-keras3.json"
 
@@ -37,13 +30,14 @@ def shifted(records: list[RunRecord], by: int) -> list[RunRecord]:
     return [replace(r, kernel_start=r.kernel_start + by) for r in records]
 
 
-def rec(scenario: str, start: int, rerun: int, before: str, after: str) -> RunRecord:
-    return RunRecord(scenario, rerun, 0.0, 0.0, before * 64, after * 64, 0.1, "3.11", "2.21.0", "3.15.1", "keras3", "lab-python", start)
+def rec(scenario: str, start: int, rerun: int, before: str, after: str, seed: int = 1234, epochs: int = 10) -> RunRecord:
+    return RunRecord(scenario, rerun, 0.0, 0.0, before * 64, after * 64, 0.1, "3.11", "2.21.0", "3.15.1", "keras3", "lab-python", start,
+                     seed=seed, epochs=epochs)  # fmt: skip
 
 
-def test_spanning_scenarios_are_fresh_kernel_and_restart():
-    assert {"fresh-kernel", "restart"} == SPANS_KERNEL_STARTS
-    assert all(SCENARIOS[name].spans_kernel_starts for name in SPANS_KERNEL_STARTS)
+def test_the_scenario_says_whether_its_rows_span_kernel_starts():
+    assert {name for name in SCENARIOS if spans_kernel_starts(name)} == {"fresh-kernel", "restart"}
+    assert not spans_kernel_starts("factory+tf on keras3")  # a matrix recipe, or anything unknown: one kernel start a group
 
 
 def test_committed_reports_keep_their_verdicts_and_compare_identically_with_absolute_starts():
@@ -51,6 +45,7 @@ def test_committed_reports_keep_their_verdicts_and_compare_identically_with_abso
         records = entry.report.records
         # the headline verdict per scenario is what the whole scenario's rows gave before groups existed
         assert entry.report.verdicts() == {name: verdict(rows) for name, rows in by_scenario(records).items()}
+        assert entry.report.verdicts() == {name: found.outcome.name for name, found in judge_each(records).items()}
         for moved in (records, shifted(records, 5)):
             found = compare_records(records, moved)
             assert found.outcome == "same" and found.paired == len(records) and found.one_sided == 0
@@ -96,24 +91,38 @@ def test_a_differing_rerun_and_the_exit_status_agree(tmp_path: Path):
 def test_rows_are_judged_per_kernel_start_unless_the_scenario_spans_them():
     story = [rec("global-model", 1, k, str(k), str(k + 1)) for k in (1, 2, 3)]  # a chain
     run_cell = [rec("global-model", 6, 1, "1", "2")]  # Run cell after the whole story: a new kernel start
-    rows = story + run_cell
-    groups = row_groups(rows, SPANS_KERNEL_STARTS)
-    assert [(g.kernel_start, len(g.records), g.verdict) for g in groups] == [(1, 3, "drift-chain"), (6, 1, "single-run")]
-    assert rows_verdict(rows, SPANS_KERNEL_STARTS) == "single-run"  # the newest group's
-    assert same_as_first(rows, SPANS_KERNEL_STARTS) == [True, False, False, True]  # like with like: rerun 1 of its own start
+    found = judge(story + run_cell)
+    assert [(g.kernel_start, len(g.records), g.verdict) for g in found.groups] == [(1, 3, "drift-chain"), (6, 1, "single-run")]
+    assert found.outcome.name == "single-run" and found.newest is found.groups[-1]  # the newest group's
+    assert found.same_as_first == (True, False, False, True)  # like with like: rerun 1 of its own start
+    assert found.repeats.words == ""  # one rerun: nothing to compare, and no sentence saying so twice
     restart = [rec("restart", 3, 1, "a", "b"), rec("restart", 3, 2, "c", "d"), rec("restart", 4, 1, "a", "b")]
-    assert [g.kernel_start for g in row_groups(restart, SPANS_KERNEL_STARTS)] == [None]
-    assert same_as_first(restart, SPANS_KERNEL_STARTS) == [True, False, True]
-    mixed = [rec("factory-full-seed", 2, 1, "e", "f"), rec("global-model", 2, 1, "a", "b"), rec("factory-full-seed", 2, 2, "e", "f")]
-    assert same_as_first(mixed, SPANS_KERNEL_STARTS) == [True, True, True]  # each scenario against its own first row
+    assert [g.kernel_start for g in judge(restart).groups] == [None]
+    assert judge(restart).same_as_first == (True, False, True)
+
+
+def test_other_settings_start_a_group_beside_the_old_one_and_the_headline_judges_the_newest():
+    seed_1234 = [rec("factory-tf-seed", 2, k, "a", "b") for k in (1, 2, 3)]
+    seed_42 = [rec("factory-tf-seed", 2, k, str(k), "c", seed=42, epochs=3) for k in (4, 5)]  # same kernel start, new settings
+    found = judge(seed_1234 + seed_42)
+    assert [(g.settings.seed, g.verdict) for g in found.groups] == [(1234, "stable"), (42, "drift")]
+    assert found.outcome.name == "drift" and found.earlier == (found.groups[0],)
+    assert found.same_as_first == (True, True, True, True, False)  # each row against its own group's first
+    assert found.newest.settings.label.startswith("seed 42, 3 epochs, Keras 3 on TensorFlow 2.21.0")
+    assert RowSettings.of(seed_1234[0]).differences(RowSettings.of(seed_42[0])) == ["seed 1234 → 42", "epochs 10 → 3"]
+    # back to seed 1234: its rows join the first group again, and the headline judges that group (the latest row's)
+    again = judge([*seed_1234, *seed_42, rec("factory-tf-seed", 2, 6, "a", "b")])
+    assert len(again.groups) == 2 and again.newest is again.groups[0] and again.outcome.name == "stable"
 
 
 def test_the_restart_outcome_is_the_restart_check_once_there_are_two_kernel_starts():
     one_start = [rec("restart", 3, 1, "a", "b"), rec("restart", 3, 2, "c", "d")]
-    assert rows_outcome(one_start, SPANS_KERNEL_STARTS, restart=True).name == "drift"
-    found = rows_outcome([*one_start, rec("restart", 4, 1, "a", "b")], SPANS_KERNEL_STARTS, restart=True)
-    assert (found.name, found.role) == ("restart-reproduces", "good")
-    assert rows_outcome([*one_start, rec("restart", 4, 1, "x", "y")], SPANS_KERNEL_STARTS, restart=True).name == "restart-differs"
+    assert judge(one_start).outcome.name == "drift"
+    found = judge([*one_start, rec("restart", 4, 1, "a", "b")])
+    assert (found.outcome.name, found.outcome.role) == ("restart-reproduces", "good")
+    assert found.repeats.words == "initial weights repeat, trained weights repeat"  # what the check compared, never a contradiction
+    differs = judge([*one_start, rec("restart", 4, 1, "x", "b")])
+    assert differs.outcome.name == "restart-differs" and differs.repeats.words == "initial weights differ, trained weights repeat"
 
 
 def test_reports_written_with_absolute_starts_round_trip():
@@ -129,7 +138,7 @@ class FakeRunner:
     def __init__(self, starts: int) -> None:
         self.kernel_starts, self.log, self.versions, self.reruns = starts, [], None, 0
 
-    def configure(self, setup) -> None:
+    def configure(self, setup, seed=None, epochs=None) -> None:
         pass
 
     def reset(self, on_status=None) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import RunRecord, repeats, repeats_words
+from repro_core.records import RunRecord, repeats
 from repro_core.results.report import build_report, parse_report, report_json
 from repro_core.vocabulary import (
     BACKEND_REPORT_SCENARIOS,
@@ -94,9 +94,9 @@ def test_repeats_tells_initial_from_trained_weights():
     assert repeats([_record(1, "a", "b")]) == repeats([]) and repeats([]).initial is None
     found = repeats([_record(1, "a", "b"), _record(2, "a", "c"), _record(3, "a", "d")])
     assert (found.initial, found.trained) == (True, False)
-    assert repeats_words(found) == "initial weights repeat, trained weights differ"
+    assert found.words == "initial weights repeat, trained weights differ"
     assert repeats([_record(1, "a", "b"), _record(2, "c", "b")]) .initial is False
-    assert repeats_words(repeats([_record(1, "a", "b"), _record(2, "a", "b")])) == "initial weights repeat, trained weights repeat"
+    assert repeats([_record(1, "a", "b"), _record(2, "a", "b")]).words == "initial weights repeat, trained weights repeat"
 
 
 def test_a_report_keeps_the_backend_and_reads_old_records_as_tensorflow():

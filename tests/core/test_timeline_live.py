@@ -14,11 +14,12 @@ import pytest
 from kernel_helpers import trained_digits_comparable
 from story_runs import default_story
 
+from repro_core.judgement import judge_each
 from repro_core.kernels.kernel import DEFAULT_KERNEL, available_kernels
-from repro_core.records import RunRecord, verdicts_by_scenario
+from repro_core.records import RunRecord
 from repro_core.results.report import machine_info
 from repro_core.results.timeline import TimelineEntry, load_timeline, release_of_version
-from repro_core.vocabulary import SPANS_KERNEL_STARTS, requested_engine
+from repro_core.vocabulary import requested_engine
 
 pytestmark = pytest.mark.kernel
 
@@ -82,7 +83,7 @@ def assert_same_fingerprints(recorded: dict, release: str, engine: str, live: li
     # (a global model's rerun 2 starts from rerun 1's trained weights, so only its rerun 1 is initial weights)
     initial = lambda rows: {(r.scenario, r.rerun): r.before_sha256 for r in rows if r.rerun == 1 or r.scenario != "global-model"}  # noqa: E731
     assert initial(live) == initial(entry.report.records), "live and recorded initial weights differ:\n" + side_by_side(entry, live)
-    assert verdicts_by_scenario(live, SPANS_KERNEL_STARTS) == entry.report.verdicts(), side_by_side(entry, live)
+    assert {n: j.outcome.name for n, j in judge_each(live).items()} == entry.report.verdicts(), side_by_side(entry, live)
 
 
 def test_tf29_kernel_matches_the_recorded_2_9_report(recorded, tf29):
