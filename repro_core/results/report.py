@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from repro_core.recipes.settings import StoryParams
@@ -60,7 +60,9 @@ def machine_info() -> dict[str, str]:
     return {"platform": platform.platform(), "cpu": cpu}
 
 
+@cache
 def lab_commit() -> str:
+    """The checkout's HEAD, asked of git once per process: every rerun of a page with rows builds reports and exports."""
     try:  # git finds the checkout from this file's folder upwards
         done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
