@@ -18,6 +18,7 @@ from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions, RunRecord
+from repro_core.validation import Refusal
 from repro_core.views.story import settings_label
 from repro_core.vocabulary import DEFAULT_BACKEND, DEFAULT_KERNEL
 
@@ -82,7 +83,7 @@ def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: 
     try:
         new = StoryParams(seed=seed, reruns=reruns, epochs=epochs, engine=engine, backend=backend,
                           batch_size=old.batch_size, learning_rate=old.learning_rate)  # fmt: skip
-    except ValueError as exc:
+    except Refusal as exc:
         return str(exc)
     state[PARAMS] = new
     if new.engine != old.engine:
@@ -100,7 +101,7 @@ def sanitize_widget_state(state: MutableMapping) -> list[str]:
         if key in state:
             try:
                 replace(DEFAULTS, **{key: state[key]})
-            except ValueError as exc:
+            except Refusal as exc:
                 del state[key]
                 messages.append(f"{label} not changed: {exc}.")
     return messages

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from repro_core.cli import OneLineParser, error_exit, progress_printer
 from repro_core.results.timeline import load_timeline
+from repro_core.validation import Refusal, named_file
 from timeline.readme import backend_tables_markdown, replace_readme_backend_tables, replace_readme_table, verdict_table_markdown
 from timeline.run import DEFAULT_REPORTS, TimelineOptions, check_backends, check_releases, run_timeline
 from timeline.venvs import BACKEND_PYTHON, DEFAULT_VENVS, RELEASE_PYTHON, default_python, known_backends, known_releases
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         releases = check_releases(args.releases or [], known_releases())
         backends = check_backends(args.backends or [])
-    except ValueError as exc:
+    except Refusal as exc:
         return error_exit(exc, 2)
     runs_releases = bool(releases) or not backends
     python = (args.python or default_python(RELEASE_PYTHON)) if runs_releases else ""
@@ -85,9 +86,10 @@ def _table(args: argparse.Namespace) -> int:
             print(f"{table}\n\n{backends}")
             return 0
         path = Path(args.readme)
-        text = replace_readme_backend_tables(replace_readme_table(path.read_text(encoding="utf-8"), table), backends)
-        path.write_text(text, encoding="utf-8")
-    except (OSError, ValueError) as exc:
+        with named_file(path):
+            text = replace_readme_backend_tables(replace_readme_table(path.read_text(encoding="utf-8"), table), backends)
+            path.write_text(text, encoding="utf-8")
+    except Refusal as exc:
         return error_exit(exc, 2)
     print(f"table of {len(entries)} report(s) written to {path}", file=sys.stderr)
     return 0

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from repro_core.records import RunRecord, by_scenario, format_sum, repeat_word
 from repro_core.results.timeline import TimelineEntry
+from repro_core.validation import Refusal
 from repro_core.views import backends
 from repro_core.views.timeline import cell_verdict
 from repro_core.vocabulary import RESEEDS, STORY_SCENARIOS, backend_label
@@ -31,7 +32,7 @@ def verdict_table_markdown(entries: Sequence[TimelineEntry]) -> str:
 def _markers(text: str) -> tuple[int, int]:
     begin, end = text.find(README_BEGIN), text.find(README_END)
     if begin < 0 or end < begin:
-        raise ValueError("the file has no timeline table markers")
+        raise Refusal("the file has no timeline table markers")
     return begin + len(README_BEGIN), end
 
 
@@ -87,5 +88,5 @@ def backend_tables_markdown(entries: Sequence[TimelineEntry]) -> str:
 def replace_readme_backend_tables(text: str, tables: str) -> str:
     begin, end = text.find(BACKENDS_BEGIN), text.find(BACKENDS_END)
     if begin < 0 or end < begin:
-        raise ValueError("the file has no backend table markers")
+        raise Refusal("the file has no backend table markers")
     return text[: begin + len(BACKENDS_BEGIN)] + "\n" + tables + "\n" + text[end:]

@@ -30,6 +30,7 @@ from repro_core.kernels.connection import KernelConnection
 from repro_core.kernels.environment import KernelKind, lab_variables
 from repro_core.kernels.kernel import STARTUP_TIMEOUT, KernelsFull, KernelStartError, LabKernel
 from repro_core.kernels.provider import KernelProvider
+from repro_core.validation import Refusal
 from repro_core.vocabulary import DEFAULT_KERNEL
 
 GATEWAY_KERNELSPEC = "python_distributed"  # Enterprise Gateway's kernelspec for kernels launched on other hosts
@@ -67,7 +68,7 @@ def gateway_from_environment(environ: Mapping[str, str] | None = None) -> Gatewa
     if not url:
         return None
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
-        raise ValueError(f"REPRO_GATEWAY_URL must be an http:// or https:// address, not {url!r}")
+        raise Refusal(f"REPRO_GATEWAY_URL must be an http:// or https:// address, not {url!r}")
     kernelspec = environ.get("REPRO_GATEWAY_KERNEL", "").strip() or GATEWAY_KERNELSPEC
     return GatewaySettings(url, environ.get("REPRO_GATEWAY_TOKEN", "").strip(), kernelspec)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord, verdicts_by_scenario
-from repro_core.validation import choice, flag, matching, real_number, whole_number
+from repro_core.validation import Refusal, choice, flag, matching, real_number, whole_number
 from repro_core.vocabulary import BACKENDS, ENGINES, SPANS_KERNEL_STARTS
 
 SCHEMA = "keras-reproducibility-lab/report"
@@ -113,31 +113,31 @@ def report_json(report: Report) -> str:
 
 
 def parse_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Report:
-    """Read an uploaded report; every problem is a ValueError with a message fit to show a visitor."""
+    """Read an uploaded report; every problem is a Refusal with a message fit to show a visitor."""
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     limit = min(max_bytes, MAX_REPORT_BYTES)
     if len(raw) > limit:
-        raise ValueError(f"the file is {len(raw):,} bytes; reports are at most {limit:,} bytes here")
+        raise Refusal(f"the file is {len(raw):,} bytes; reports are at most {limit:,} bytes here")
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ValueError(f"the file is not valid JSON ({type(exc).__name__})") from None
+        raise Refusal(f"the file is not valid JSON ({type(exc).__name__})") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise ValueError("the file is not a Keras Reproducibility Lab report (no matching 'schema')")
+        raise Refusal("the file is not a Keras Reproducibility Lab report (no matching 'schema')")
     if document.get("schema_version") not in READABLE_VERSIONS:
         readable = ", ".join(map(str, READABLE_VERSIONS))
-        raise ValueError(f"unsupported report version {document.get('schema_version')!r}; this lab reads versions {readable}")
+        raise Refusal(f"unsupported report version {document.get('schema_version')!r}; this lab reads versions {readable}")
     records = document.get("records")
     if not isinstance(records, list):
-        raise ValueError("'records' must be a list")
+        raise Refusal("'records' must be a list")
     for key in ("settings", "kernel", "machine"):
         if not isinstance(document.get(key, {}), dict):
-            raise ValueError(f"'{key}' must be an object")
+            raise Refusal(f"'{key}' must be an object")
     created = matching("'created'", document.get("created", ""), CREATED, "a date and time such as 2025-01-31T12:00:00+00:00")
     commit = matching("'lab_commit'", document.get("lab_commit", ""), _COMMIT, "a git commit: 40 lowercase hex digits (or empty)")
     error = document.get("error") or ""
     if not isinstance(error, str):
-        raise ValueError("'error' must be a text")
+        raise Refusal("'error' must be a text")
     settings = list(document.get("settings", {}).items())[:40]
     return Report(
         settings={free_text(key, 40): _SETTINGS.get(key, _text)(f"settings.{key}", value) for key, value in settings},
@@ -215,8 +215,8 @@ _KERNEL = {
 def _record(raw: object, index: int) -> RunRecord:
     where = f"records[{index}]"
     if not isinstance(raw, dict):
-        raise ValueError(f"{where} must be an object")
+        raise Refusal(f"{where} must be an object")
     missing = [name for name in RECORD_FIELDS if name not in raw and name not in _RECORD_DEFAULTS]
     if missing:
-        raise ValueError(f"{where} lacks {', '.join(missing)}")
+        raise Refusal(f"{where} lacks {', '.join(missing)}")
     return RunRecord(**{name: _RECORD[name](f"{where}.{name}", raw.get(name, _RECORD_DEFAULTS.get(name))) for name in RECORD_FIELDS})

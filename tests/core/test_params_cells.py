@@ -10,6 +10,7 @@ import pytest
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RunRecord, same_as_first, verdict
+from repro_core.validation import Refusal
 from repro_core.vocabulary import SCENARIOS
 
 
@@ -35,7 +36,7 @@ def test_defaults_are_the_articles():
     ],
 )
 def test_bad_values_are_rejected_with_a_clear_message(kwargs, fragment):
-    with pytest.raises(ValueError, match=fragment):
+    with pytest.raises(Refusal, match=fragment):
         StoryParams(**kwargs)
 
 
