@@ -6,7 +6,7 @@ its websocket carries the kernel's messages as JSON. No Jupyter client library f
 Two things the gateway does that a local kernel does not: after a restart the old websocket goes silent (we reconnect
 every time), and its socket does not set TCP_NODELAY, so a small reply may wait for our delayed ACK; re-arming
 TCP_QUICKACK after every frame we read avoids that (measured: 68 -> 46 ms per trivial cell). Most of the rest is EG's
-own loop, held up by its response-socket polling: a deployment sets EG_SOCKET_TIMEOUT low (README)."""
+own loop, held up by its response-socket polling: a deployment sets EG_SOCKET_TIMEOUT low (docs/hosting.md)."""
 
 from __future__ import annotations
 
