@@ -1,4 +1,4 @@
-"""Recipe matrix: the default grid (models x DEFAULT_RESEEDS x engines, 16 recipes) on one kernel vs several parallel kernels, in one run.
+"""Recipe matrix: the default grid (models x DEFAULT_RESEEDS x engines, 12 recipes) on one kernel vs several parallel kernels, in one run.
 
 Run by hand (not in CI):  python bench/matrix_bench.py [--reruns 2] [--epochs 3] [--parallelism N] [--reseeds all|none,tf,...]
 Prints both wall times and parallel/sequential (target <= 0.65 on 2 cores), and per recipe its verdict and whether the

@@ -9,6 +9,7 @@ from lab_ui.results_view import alert
 from lab_ui.widgets import code_span
 from repro_core.results.exports import compare, comparison_frame, differs_frame, differs_line, report_summary, what_differs
 from repro_core.results.report import MAX_REPORT_BYTES, Report, parse_report
+from repro_core.validation import Refusal
 
 LIMIT = MAX_REPORT_BYTES
 
@@ -32,7 +33,7 @@ def read_report(column, label: str, key: str) -> Report | None:
             return None
         try:
             report = parse_report(upload.read(LIMIT + 1), max_bytes=LIMIT)
-        except ValueError as exc:
+        except Refusal as exc:
             st.error(f"{code_span(upload.name)} cannot be read: {code_span(str(exc))}", icon=":material/error:")
             return None
         with st.container(border=True, key=f"{key}_summary"):

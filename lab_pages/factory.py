@@ -14,6 +14,7 @@ from repro_core.kernels.kernelspecs import engine_for, old_tensorflow_kernel
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.results.timeline import load_timeline
+from repro_core.validation import Refusal
 from repro_core.views.story import article_diff, records_frame, settings_label
 from repro_core.views.timeline import summary_sentence
 from repro_core.vocabulary import DEFAULT_KERNEL, SCENARIOS, engine_label
@@ -118,7 +119,7 @@ st.markdown(
 pages.link("why", "Why: TensorFlow's seeds and where Keras gets its own, with the sources")
 try:
     measured = summary_sentence(load_timeline())
-except (OSError, ValueError) as exc:
+except (OSError, Refusal) as exc:
     measured = f"The committed timeline reports cannot be read: {exc}"
 st.markdown(f"Measured release by release (committed reports): {measured}")
 st.caption("Which of the two applies to this kernel is what the verdicts above say: they come only from its rows.")

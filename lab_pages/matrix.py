@@ -8,6 +8,7 @@ from lab_ui.sidebar import params
 from repro_core.experiments.matrix import DEFAULT_MODELS, PARALLELISM_MAX, MatrixOptions
 from repro_core.recipes import cells
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX
+from repro_core.validation import Refusal
 from repro_core.views.matrix import COL_INITIAL, COL_TRAINED, matrix_frame, matrix_heatmap
 from repro_core.vocabulary import (
     BACKENDS,
@@ -88,7 +89,7 @@ if st.button("Run matrix", key="matrix_run", icon=":material/grid_view:", type="
     try:
         options = MatrixOptions(reruns=reruns, epochs=epochs, seed=current.seed, shuffle=shuffle, dropout=dropout,
                                 engines=tuple(engines), models=tuple(models), reseeds=reseeds, backend=backend)  # fmt: skip
-    except ValueError as exc:
+    except Refusal as exc:
         st.error(f"Not run: {exc}", icon=":material/error:")
     else:
         found = clicks.run_matrix(options, parallelism)

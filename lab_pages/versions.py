@@ -7,6 +7,7 @@ from lab_ui import clicks, pages, session
 from lab_ui.results_view import records_table
 from lab_ui.widgets import code_span, selected_cell
 from repro_core.results.timeline import load_timeline
+from repro_core.validation import Refusal
 from repro_core.views import backends, timeline
 from repro_core.vocabulary import SCENARIOS
 
@@ -26,7 +27,7 @@ every verdict below is recomputed here from their rows. The *live* column is thi
 
 try:
     entries = load_timeline(backends=True)
-except (OSError, ValueError) as exc:
+except (OSError, Refusal) as exc:
     entries = []
     st.error(f"The committed reports cannot be read: {exc}", icon=":material/error:")
 

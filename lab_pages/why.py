@@ -4,6 +4,7 @@ import streamlit as st
 
 from lab_ui import pages, session
 from repro_core.results.timeline import load_timeline
+from repro_core.validation import Refusal
 from repro_core.views import backends
 from repro_core.views.timeline import summary_sentence
 from repro_core.vocabulary import backend_release, engine_label
@@ -54,7 +55,7 @@ What each release does with the post's recipes is not asserted here but measured
 )
 try:
     st.markdown(summary_sentence(load_timeline()))
-except (OSError, ValueError) as exc:
+except (OSError, Refusal) as exc:
     st.warning(f"The timeline's reports cannot be read: {exc}")
 pages.link("versions", "Across versions: every release since the post's, measured, and a live run")
 st.markdown(
@@ -81,7 +82,7 @@ recorded on each backend, are on *Across versions and backends*. What they show,
 try:
     switches = backends.controls_sentences(load_timeline(backends=True))
     st.markdown("\n".join(f"- {line}" for line in switches) if switches else "No backend report has seed switches yet.")
-except (OSError, ValueError) as exc:
+except (OSError, Refusal) as exc:
     st.warning(f"The backend reports cannot be read: {exc}")
 st.markdown("Open Keras issues on the same questions: [keras-team/keras#18426](https://github.com/keras-team/keras/issues/18426) (JAX's "
             "random keys), [#20577](https://github.com/keras-team/keras/issues/20577) (`set_random_seed` on JAX), "

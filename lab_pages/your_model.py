@@ -14,7 +14,7 @@ from repro_core.judgement import judge
 from repro_core.recipes import cells
 from repro_core.recipes.model_spec import ACTIVATIONS, FEATURES_MAX, KINDS, LAYERS_MAX, OPTIMIZERS, SAMPLES_MAX, ModelSpec
 from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, RERUNS_MAX, SEED_MAX
-from repro_core.validation import whole_number
+from repro_core.validation import Refusal, whole_number
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, diff_heatmap, layer_table
 from repro_core.views.story import records_frame
 from repro_core.vocabulary import DEFAULT_BACKEND, MODELS, RESEEDS, SELECTABLE_ENGINES, backend_label, backend_release
@@ -91,7 +91,7 @@ try:
         op_determinism=op_determinism, engine=engine,
     )  # fmt: skip
     audit = Audit(spec, reseed=reseed, model=model_way, reruns=reruns, seed=current.seed)
-except ValueError as exc:
+except Refusal as exc:
     st.error(f"Not a valid model: {exc}", icon=":material/error:")
 
 if audit is not None:

@@ -1,9 +1,12 @@
 """Every click that runs cells, on every page, takes one path: `click` reads the settings once, checks the budget, shows the
-queue notice, hands the handler a Lease on the server's pool, and turns a kernel failure into one plain message."""
+queue notice, hands the handler a Lease on the server's pool, and turns a refused input or a kernel failure into one plain
+message. Anything else is a bug: logged with its traceback, shown locally with it (st.exception), and to a hosted visitor as a
+generic message with no details."""
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,12 +26,17 @@ from repro_core.kernels.pool import KernelPool
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import VERDICTS, RunRecord
 from repro_core.results.timeline import TimelineEntry, live_entry
+from repro_core.validation import Refusal
 from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, WHOLE_STORY, backend_release, engine_label
 
 ERROR = ":material/error:"
+BUG_MESSAGE = "Something went wrong on our side, not with what you asked. It has been logged; try again, or reload the page."
+LOG = logging.getLogger(__name__)
 
 
 def error_message(exc: Exception) -> str:
+    if isinstance(exc, Refusal):
+        return str(exc)
     if isinstance(exc, CellError):
         return f"The cell raised {exc.ename}: {exc.evalue}"
     if isinstance(exc, CellTimeout):
@@ -37,7 +45,7 @@ def error_message(exc: Exception) -> str:
         return f"{exc}. The next run starts a fresh kernel."
     if isinstance(exc, KernelStartError):
         return f"The kernel could not start: {exc}"
-    if isinstance(exc, ValueError):  # a refused input: its message is for the learner
+    if isinstance(exc, Refusal):  # a refused input: its message is for the learner
         text = str(exc)
         return text[:1].upper() + text[1:]
     return f"{type(exc).__name__}: {exc}"
@@ -78,9 +86,19 @@ class Lease:
             yield runner
 
 
+def show_bug(exc: Exception) -> None:
+    """A handler raised something that is neither a Refusal nor a kernel's failure: a bug in the lab, never the visitor's."""
+    LOG.error("a click's handler failed", exc_info=exc)
+    if hosting().hosted:
+        st.error(BUG_MESSAGE, icon=ERROR)  # no type, message or path: a public demo shows none
+    else:
+        st.exception(exc)
+
+
 def click(default: object = None, budget: bool = False):
     """Call the handler with a Lease (the sidebar's settings, read once); over the budget (reruns x epochs), on a refused
-    input or on a kernel failure: one st.error, and `default`."""
+    input or on a kernel failure: one st.error, and `default`. Any other exception is a bug (`show_bug`), and also gives
+    `default`."""
 
     def decorate(handler):
         @functools.wraps(handler)
@@ -89,15 +107,18 @@ def click(default: object = None, budget: bool = False):
             try:
                 if budget:
                     check_budget(current.reruns, current.epochs, hosting())
-            except ValueError as exc:
+            except Refusal as exc:
                 if first_rejection(str(exc)):  # a page that calls several clicks: still one alert
                     st.error(str(exc), icon=ERROR)
                 return default
             lease = Lease(session.pool(), session.session_id(st.session_state), QueueNotice(session.pool().cap), current)
             try:
                 return handler(lease, *args, **kwargs)
-            except (KernelError, ValueError) as exc:
+            except (KernelError, Refusal) as exc:
                 st.error(error_message(exc), icon=ERROR)
+                return default
+            except Exception as exc:  # noqa: BLE001 - a bug: said apart from a refusal, never swallowed as one
+                show_bug(exc)
                 return default
             finally:
                 lease.on_wait.clear()

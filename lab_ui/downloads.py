@@ -12,6 +12,7 @@ from repro_core.judgement import Judgement
 from repro_core.recipes.settings import StoryParams
 from repro_core.results.exports import audit_notebook_info, notebook_text, records_csv, report_text, story_notebook_info
 from repro_core.results.report import MAX_REPORT_BYTES, parse_report
+from repro_core.validation import Refusal
 from repro_core.vocabulary import SCENARIOS
 
 
@@ -67,7 +68,7 @@ def load_back(scenarios: tuple[str, ...], key: str) -> None:
             return
         try:
             report = parse_report(upload.read(limit + 1), max_bytes=limit)
-        except ValueError as exc:
+        except Refusal as exc:
             st.error(f"{code_span(upload.name)} cannot be read: {code_span(str(exc))}", icon=":material/error:")
             return
         added = session.load_report(st.session_state, report, scenarios, upload.name)

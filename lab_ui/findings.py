@@ -7,6 +7,7 @@ import streamlit as st
 from lab_ui import pages, session
 from lab_ui.results_view import ALERTS
 from repro_core.results.timeline import TimelineEntry, load_timeline
+from repro_core.validation import Refusal
 from repro_core.views.findings import FINDING_SCENARIOS, LIVE_COLUMN, findings_chart, findings_frame, home_findings
 
 ICONS = {"good": ":material/check_circle:", "bad": ":material/link:", "caution": ":material/warning:", "neutral": ":material/info:",
@@ -36,7 +37,7 @@ def findings_view(chart_area) -> None:
     from and a link to the page that runs it live."""
     try:
         entries = committed_timeline()
-    except (OSError, ValueError) as exc:
+    except (OSError, Refusal) as exc:
         st.error(f"The committed timeline reports cannot be read: {exc}", icon=":material/error:")
         entries = []
     live = live_verdicts()

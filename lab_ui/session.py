@@ -27,6 +27,7 @@ from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions, RunRecord
 from repro_core.results.report import Report
+from repro_core.validation import Refusal
 from repro_core.vocabulary import DEFAULT_BACKEND, DEFAULT_KERNEL
 
 LAB = "lab_state"  # st.session_state key of the session's LabState
@@ -166,7 +167,7 @@ def apply_settings(state: MutableMapping, seed: object, reruns: object, epochs: 
     try:
         new = StoryParams(seed=seed, reruns=reruns, epochs=epochs, engine=engine, backend=backend,
                           batch_size=old.batch_size, learning_rate=old.learning_rate)  # fmt: skip
-    except ValueError as exc:
+    except Refusal as exc:
         return str(exc)
     found.settings = new
     if new.engine != old.engine:
@@ -181,7 +182,7 @@ def sanitize_widget_state(state: MutableMapping) -> list[str]:
         if key in state:
             try:
                 replace(DEFAULTS, **{key: state[key]})
-            except ValueError as exc:
+            except Refusal as exc:
                 del state[key]
                 messages.append(f"{label} not changed: {exc}.")
     return messages
@@ -238,7 +239,7 @@ def lane_runner(state: MutableMapping, lane: str) -> CellRunner:
     return runner
 
 
-class LabBusy(ValueError):
+class LabBusy(Refusal):
     """The lab is running a click already (another tab of the same lab)."""
 
 

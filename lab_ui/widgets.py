@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from repro_core.recipes.model_spec import LayerSpec
+from repro_core.validation import Refusal
 from repro_core.views.timeline import F_COLUMN, F_SCENARIO, SELECTION
 
 
@@ -20,7 +21,7 @@ def selected_cell(selection: object) -> tuple[str, str] | None:
 
 
 def layers_from_rows(rows: Sequence[dict]) -> tuple[LayerSpec, ...]:
-    """Widget rows -> LayerSpecs; only the fields of each row's kind are used (ValueError when invalid)."""
+    """Widget rows -> LayerSpecs; only the fields of each row's kind are used (Refusal when invalid)."""
     layers = []
     for index, row in enumerate(rows, start=1):
         try:
@@ -28,8 +29,8 @@ def layers_from_rows(rows: Sequence[dict]) -> tuple[LayerSpec, ...]:
                 layers.append(LayerSpec("dropout", rate=row.get("rate")))
             else:
                 layers.append(LayerSpec(row.get("kind"), units=row.get("units"), activation=row.get("activation")))
-        except ValueError as exc:
-            raise ValueError(f"layer {index}: {exc}") from None
+        except Refusal as exc:
+            raise Refusal(f"layer {index}: {exc}") from None
     return tuple(layers)
 
 

@@ -1,5 +1,6 @@
 """`python -m repro_core`: the story, an audit, a comparison or a notebook check from the command line.
-Results go to stdout, progress to stderr; bad values exit 2 with one line and no traceback."""
+Results go to stdout, progress to stderr; bad values (a Refusal) exit 2 with one line and no traceback, a kernel's failure
+exits 1 with one line; anything else is a bug and keeps its traceback."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from repro_core.results.exports import (
 )
 from repro_core.results.ipynb_check import main as check_main
 from repro_core.results.report import MAX_REPORT_BYTES, parse_report
-from repro_core.validation import real_number
+from repro_core.validation import Refusal, named_file, real_number
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
 from repro_core.views.story import COL_SECONDS, records_frame
 from repro_core.vocabulary import (
@@ -135,7 +136,7 @@ def notebook_paths(path: str, scenarios: Sequence[str]) -> dict[str, str]:
 
 def _head(path: str, size: int) -> bytes:
     """At most `size` bytes of a file: a huge one is refused by its parser without being read whole."""
-    with open(path, "rb") as handle:
+    with named_file(path), open(path, "rb") as handle:
         return handle.read(size)
 
 
@@ -147,7 +148,7 @@ def error_exit(message: object, status: int) -> int:
 def _check_notebook(args: argparse.Namespace) -> int:
     try:
         return check_main(args.path, args.kernel, real_number("timeout", args.timeout, 1, 86_400))
-    except (OSError, ValueError) as exc:
+    except Refusal as exc:
         return error_exit(exc, 2)
     except Exception as exc:  # nbclient: a cell raised, a kernel died or timed out
         last = next((line for line in reversed(str(exc).splitlines()) if line.strip()), "")
@@ -166,8 +167,8 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
         audit = Audit(spec, reseed=args.reseed, model=args.model, reruns=args.reruns, seed=args.seed)
         check_kernel_name(args.kernel)
         if (backend := backend_for(kernelspec_info(args.kernel))) != "tensorflow":
-            raise ValueError(f"the audit's cells run on TensorFlow kernels only; kernelspec {args.kernel} runs Keras on {backend}")
-    except (OSError, ValueError) as exc:
+            raise Refusal(f"the audit's cells run on TensorFlow kernels only; kernelspec {args.kernel} runs Keras on {backend}")
+    except Refusal as exc:
         return error_exit(exc, 2)
     result, failed = _guarded(lambda: run_audit(audit, args.kernel, on_status=progress))
     if failed is not None:
@@ -189,12 +190,12 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
 
 
 def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
-    """Validate everything before any kernel starts; ValueError carries the one-line message."""
+    """Validate everything before any kernel starts; a Refusal carries the one-line message."""
     check_kernel_name(args.kernel)
     backend = backend_for(kernelspec_info(args.kernel))  # the kernel's: a JAX kernel's cells import Keras on JAX
     params = StoryParams(seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine, backend=backend)
     if args.whole_story and args.scenarios:
-        raise ValueError("--whole-story runs a fixed list of scenarios; leave out --scenario")
+        raise Refusal("--whole-story runs a fixed list of scenarios; leave out --scenario")
     scenarios = list(WHOLE_STORY if args.whole_story else args.scenarios or STORY_SCENARIOS)
     for name in scenarios:
         check_scenario(name)
@@ -236,7 +237,7 @@ def _compare(first: str, second: str) -> int:
     """The Compare page as text: what differs between the kernels, the reruns side by side, the page's headline."""
     try:
         reports = [parse_report(_head(path, MAX_REPORT_BYTES + 1)) for path in (first, second)]
-    except (OSError, ValueError) as exc:
+    except Refusal as exc:
         return error_exit(exc, 2)
     comparison = compare(*reports)
     _print_frame(differs_frame(what_differs(*reports)))
@@ -268,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(args, progress_printer())
     try:
         params, scenarios = _params(args)
-    except ValueError as exc:
+    except Refusal as exc:
         return error_exit(exc, 2)
     progress = progress_printer()
     results, failed = _guarded(lambda: run_story(params, scenarios, args.kernel, on_status=progress))

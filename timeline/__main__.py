@@ -10,7 +10,8 @@ from pathlib import Path
 
 from repro_core.cli import OneLineParser, error_exit, progress_printer
 from repro_core.results.timeline import load_timeline
-from timeline.readme import backend_tables_markdown, replace_readme_backend_tables, replace_readme_table, verdict_table_markdown
+from repro_core.validation import Refusal, named_file
+from timeline.readme import TABLES_FILE, backend_tables_markdown, replace_readme_backend_tables, replace_readme_table, verdict_table_markdown
 from timeline.run import DEFAULT_REPORTS, TimelineOptions, check_backends, check_releases, run_timeline
 from timeline.venvs import BACKEND_PYTHON, DEFAULT_VENVS, RELEASE_PYTHON, default_python, known_backends, known_releases
 
@@ -22,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
         "are unchanged), register it as the kernelspec timeline-tf<release>, run the four scenarios (seed 1234, 3 reruns, 10 epochs) "
         "on every engine the release offers, and write repro_core/timeline_reports/tf-<release>-<engine>.json. With --backend, the same "
         "for Keras 3 on JAX or PyTorch (Python 3.11, no TensorFlow; kernelspec keras-<backend>, report keras-<X.Y>-<backend>.json); "
-        "--backend alone runs no TensorFlow release. Progress goes to stderr. --table / --readme only read the committed reports.",
+        "--backend alone runs no TensorFlow release. Progress goes to stderr. --table / --readme only read the committed reports "
+        "(--readme writes their tables into docs/timeline.md).",
     )
     parser.add_argument("--release", action="append", dest="releases", metavar="2.X", help="only this release; repeatable (default: all)")
     parser.add_argument("--backend", action="append", dest="backends", metavar="NAME",
@@ -37,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"base interpreter for new backend venvs (default: pyenv's newest {BACKEND_PYTHON})")  # fmt: skip
     parser.add_argument("--skip-install", action="store_true", help="use the existing venvs as they are (no pip)")
     parser.add_argument("--table", action="store_true", help="print the verdict table and the backend tables (Markdown) of the reports; run nothing")
-    parser.add_argument("--readme", metavar="FILE", help="rewrite the tables between the timeline and backend markers in FILE, run nothing")
+    parser.add_argument("--readme", metavar="FILE", nargs="?", const=str(TABLES_FILE),
+                        help="rewrite the tables between their markers in FILE (default docs/timeline.md); run nothing")  # fmt: skip
     return parser
 
 
@@ -48,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         releases = check_releases(args.releases or [], known_releases())
         backends = check_backends(args.backends or [])
-    except ValueError as exc:
+    except Refusal as exc:
         return error_exit(exc, 2)
     runs_releases = bool(releases) or not backends
     python = (args.python or default_python(RELEASE_PYTHON)) if runs_releases else ""
@@ -85,9 +88,10 @@ def _table(args: argparse.Namespace) -> int:
             print(f"{table}\n\n{backends}")
             return 0
         path = Path(args.readme)
-        text = replace_readme_backend_tables(replace_readme_table(path.read_text(encoding="utf-8"), table), backends)
-        path.write_text(text, encoding="utf-8")
-    except (OSError, ValueError) as exc:
+        with named_file(path):
+            text = replace_readme_backend_tables(replace_readme_table(path.read_text(encoding="utf-8"), table), backends)
+            path.write_text(text, encoding="utf-8")
+    except Refusal as exc:
         return error_exit(exc, 2)
     print(f"table of {len(entries)} report(s) written to {path}", file=sys.stderr)
     return 0

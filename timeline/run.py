@@ -15,6 +15,7 @@ from repro_core.recipes.settings import StoryParams
 from repro_core.records import RunRecord
 from repro_core.results.report import Report, build_report, report_json
 from repro_core.results.timeline import REPORTS, backend_report_filename, keras_release_of, release_key, report_filename
+from repro_core.validation import Refusal
 from repro_core.vocabulary import BACKEND_REPORT_SCENARIOS, STORY_SCENARIOS, engines_offered, requested_engine
 from timeline.venvs import (
     DEFAULT_VENVS,
@@ -83,7 +84,7 @@ def run_engine(venv: ReleaseVenv, engine: str, say: Say) -> Report:
     try:
         results = run_story(params, STORY_SCENARIOS, venv.kernel_name, on_record=records.append,
                             on_status=lambda text: say(f"tf-{venv.release} {engine}: {text}"))  # fmt: skip
-    except (KernelError, ValueError, OSError) as exc:
+    except (KernelError, Refusal, OSError) as exc:
         return build_report([], settings, None, error=f"run failed after {len(records)} reruns: {type(exc).__name__}: {exc}")
     versions = results[0].versions
     error = f"the kernel reports engine {versions.engine!r}, expected {engine!r}" if versions.engine != engine else ""
@@ -150,7 +151,7 @@ def run_backend_report(venv: BackendVenv, say: Say) -> Report:
 
     try:
         results = run_story(params, BACKEND_REPORT_SCENARIOS, venv.kernel_name, on_record=heard, on_status=lambda text: say(f"{venv.name}: {text}"))
-    except (KernelError, ValueError, OSError) as exc:
+    except (KernelError, Refusal, OSError) as exc:
         return build_report([], settings, None, error=f"run failed after {len(records)} reruns: {type(exc).__name__}: {exc}")
     versions = results[0].versions
     found = (versions.engine, versions.keras, getattr(versions, "backend", ""))
@@ -194,7 +195,7 @@ def run_timeline(options: TimelineOptions, say: Say) -> list[ReleaseOutcome]:
 def check_releases(requested: Sequence[str], available: Sequence[str]) -> tuple[str, ...]:
     unknown = [name for name in requested if name not in available]
     if unknown:
-        raise ValueError(f"no pin file for release {', '.join(unknown)}; choose from {', '.join(available)}")
+        raise Refusal(f"no pin file for release {', '.join(unknown)}; choose from {', '.join(available)}")
     return tuple(dict.fromkeys(requested))
 
 
@@ -202,5 +203,5 @@ def check_backends(requested: Sequence[str], available: Sequence[str] | None = N
     available = known_backends() if available is None else available
     unknown = [name for name in requested if name not in available]
     if unknown:
-        raise ValueError(f"no pin file for backend {', '.join(unknown)}; choose from {', '.join(available)}")
+        raise Refusal(f"no pin file for backend {', '.join(unknown)}; choose from {', '.join(available)}")
     return tuple(dict.fromkeys(requested))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from repro_core.results.timeline import check_release, release_key
+from repro_core.validation import Refusal
 from repro_core.vocabulary import BACKENDS, backend_label
 
 REQUIREMENTS_DIR = Path(__file__).resolve().parent / "requirements"
@@ -222,7 +223,7 @@ def release_venv(release: str, venvs: Path, requirements_dir: Path) -> ReleaseVe
 
 def backend_venv(backend: str, venvs: Path, requirements_dir: Path) -> BackendVenv:
     if backend not in BACKEND_PACKAGES:
-        raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKEND_PACKAGES)}")
+        raise Refusal(f"unknown backend {backend!r}; choose from {', '.join(BACKEND_PACKAGES)}")
     return BackendVenv(backend=backend, venvs=venvs, requirements=requirements_dir / f"keras-{backend}.txt")
 
 

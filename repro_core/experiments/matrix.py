@@ -21,7 +21,7 @@ from repro_core.kernels.pool import KernelPool, OnWait
 from repro_core.recipes import cells
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, StoryParams
 from repro_core.records import Repeats, RunRecord
-from repro_core.validation import choice, flag, whole_number
+from repro_core.validation import Refusal, choice, flag, whole_number
 from repro_core.vocabulary import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -41,7 +41,7 @@ DEFAULT_MODELS = ("global", "factory")  # "restored" is offered, not part of the
 
 @dataclass(frozen=True)
 class MatrixOptions:
-    """The whole grid's settings. Construction validates them (ValueError with one line)."""
+    """The whole grid's settings. Construction validates them (a Refusal with one line)."""
 
     reruns: int = 2
     epochs: int = 3
@@ -63,10 +63,10 @@ class MatrixOptions:
             values = getattr(self, name)
             values = tuple(dict.fromkeys((values,) if isinstance(values, str) else values))
             if not values:
-                raise ValueError(f"choose at least one of the {name}: {', '.join(allowed)}")
+                raise Refusal(f"choose at least one of the {name}: {', '.join(allowed)}")
             object.__setattr__(self, name, tuple(choice(name[:-1], value, allowed) for value in values))
         if self.backend != DEFAULT_BACKEND and self.engines != ("keras3",):
-            raise ValueError(f"on {BACKENDS[self.backend].label} only Keras 3 runs: choose the engines ('keras3',), not {self.engines!r}")
+            raise Refusal(f"on {BACKENDS[self.backend].label} only Keras 3 runs: choose the engines ('keras3',), not {self.engines!r}")
         self.params("keras3")  # validates the seed
 
     def params(self, engine: str) -> StoryParams:
@@ -125,7 +125,7 @@ def run_recipe(runner: CellRunner, recipe: Recipe, options: MatrixOptions, on_st
     runner.configure(options.setup(recipe.engine))
     versions = runner.reset(on_status)
     if versions.backend != options.backend:
-        raise ValueError(f"kernel {versions.kernelspec} runs Keras on {versions.backend}, but the matrix wrote its cells for {options.backend}")
+        raise Refusal(f"kernel {versions.kernelspec} runs Keras on {versions.backend}, but the matrix wrote its cells for {options.backend}")
     records: list[RunRecord] = []
     runner.rerun(code, recipe.name, options.reruns, records.append, on_status)
     values = runner.read(cells.RECORDER_EXPRESSIONS)

@@ -6,7 +6,7 @@ its websocket carries the kernel's messages as JSON. No Jupyter client library f
 Two things the gateway does that a local kernel does not: after a restart the old websocket goes silent (we reconnect
 every time), and its socket does not set TCP_NODELAY, so a small reply may wait for our delayed ACK; re-arming
 TCP_QUICKACK after every frame we read avoids that (measured: 68 -> 46 ms per trivial cell). Most of the rest is EG's
-own loop, held up by its response-socket polling: a deployment sets EG_SOCKET_TIMEOUT low (README)."""
+own loop, held up by its response-socket polling: a deployment sets EG_SOCKET_TIMEOUT low (docs/hosting.md)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from repro_core.kernels.connection import KernelConnection
 from repro_core.kernels.environment import KernelKind, lab_variables
 from repro_core.kernels.kernel import STARTUP_TIMEOUT, KernelsFull, KernelStartError, LabKernel
 from repro_core.kernels.provider import KernelProvider
+from repro_core.validation import Refusal
 from repro_core.vocabulary import DEFAULT_KERNEL
 
 GATEWAY_KERNELSPEC = "python_distributed"  # Enterprise Gateway's kernelspec for kernels launched on other hosts
@@ -67,7 +68,7 @@ def gateway_from_environment(environ: Mapping[str, str] | None = None) -> Gatewa
     if not url:
         return None
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
-        raise ValueError(f"REPRO_GATEWAY_URL must be an http:// or https:// address, not {url!r}")
+        raise Refusal(f"REPRO_GATEWAY_URL must be an http:// or https:// address, not {url!r}")
     kernelspec = environ.get("REPRO_GATEWAY_KERNEL", "").strip() or GATEWAY_KERNELSPEC
     return GatewaySettings(url, environ.get("REPRO_GATEWAY_TOKEN", "").strip(), kernelspec)
 

@@ -17,7 +17,7 @@ from repro_core.kernels.fork_provisioner import ForkProvider, forks_kernels
 from repro_core.kernels.gateway import GatewayProvider, GatewaySettings, gateway_from_environment
 from repro_core.kernels.pool import KernelPool
 from repro_core.kernels.provider import AfterCell, KernelProvider, SpawnProvider
-from repro_core.validation import number_text, whole_number
+from repro_core.validation import Refusal, number_text, whole_number
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def check_budget(reruns: int, epochs: int, settings: HostingSettings) -> None:
     units = reruns * epochs
     if units > settings.click_budget:
         asked = f"this click asks for {reruns} reruns x {epochs} epochs = {units}, over this server's budget of {settings.click_budget}"
-        raise ValueError(f"{asked}; lower the reruns or the epochs")
+        raise Refusal(f"{asked}; lower the reruns or the epochs")
 
 
 def machine_provider(after_cell: AfterCell | None = None) -> KernelProvider:

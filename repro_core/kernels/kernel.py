@@ -20,6 +20,7 @@ from jupyter_client.manager import KernelManager
 
 from repro_core.kernels.connection import KernelConnection
 from repro_core.kernels.environment import kernel_environment
+from repro_core.validation import Refusal
 from repro_core.vocabulary import DEFAULT_KERNEL
 
 STARTUP_TIMEOUT = 60.0
@@ -99,11 +100,11 @@ def available_kernels() -> dict[str, str]:
 
 
 def check_kernel_name(name: str) -> str:
-    """Raise ValueError (one line, listing the choices) for a kernelspec that is not installed."""
+    """Raise a Refusal (one line, listing the choices) for a kernelspec that is not installed."""
     try:
         LabKernelSpecManager().get_kernel_spec(name)
     except NoSuchKernel:
-        raise ValueError(f"unknown kernelspec {name!r}; installed: {', '.join(available_kernels())}") from None
+        raise Refusal(f"unknown kernelspec {name!r}; installed: {', '.join(available_kernels())}") from None
     return name
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from repro_core.kernels import preloaded
 from repro_core.kernels.kernel import LabKernel
-from repro_core.kernels.proc import child_pids, kb_fields, pss_mb, uss_mb
+from repro_core.kernels.proc import ProcessTable, available_mb, pss_mb, total_mb, uss_mb
 
 MB = 1024 * 1024
 # From bench/fork_bench.py on a 2-core Linux box with TF 2.21 (forked kernel ~105 MB private, spawned 390-460 MB
@@ -30,12 +30,6 @@ RESERVE_MIN_MB = 150.0
 MAX_CAP = 64
 CACHE_SECONDS = 2.0
 TRAINED_AFTER_CELLS = 3  # setup cell, environment probe, then at least one training cell
-
-
-def _meminfo_mb(name: str, default: float) -> float:
-    with contextlib.suppress(OSError, KeyError):
-        return kb_fields("/proc/meminfo")[name] / 1024.0
-    return default
 
 
 def _limit_mb(file: Path) -> float:
@@ -64,7 +58,7 @@ def cgroup_limit_mb(proc_cgroup: str | None = None, root: Path = Path("/sys/fs/c
                 chain = [directory for directory in [here, *here.parents] if directory.is_relative_to(mount)]
                 tightest = min([tightest, *(_limit_mb(directory / filename) for directory in chain)])
                 break
-    return tightest if tightest < _meminfo_mb("MemTotal", float("inf")) else None  # a limit above the RAM is none
+    return tightest if tightest < total_mb() else None  # a limit above the RAM is none
 
 
 _high_water: dict[bool, float] = {}  # forked? -> MB one more kernel added, highest seen
@@ -78,7 +72,7 @@ def observe_kernel(kernel: LabKernel) -> None:
         return
     try:
         added = uss_mb(pid) if kernel.forked else pss_mb(pid)
-    except (OSError, KeyError):
+    except OSError:
         return
     with _observe_lock:
         _high_water[kernel.forked] = max(_high_water.get(kernel.forked, 0.0), added)
@@ -111,11 +105,10 @@ def memory_budget(forked: bool) -> MemoryBudget:
     templates = preloaded.live_templates() if forked else []
     baselines_mb = sum(t.baseline_pss_mb for t in templates)
     ours_mb = server_mb + baselines_mb
-    for pid, parent in child_pids({server, *(t.pid for t in templates if t.pid is not None)}).items():
-        with contextlib.suppress(OSError, KeyError):  # a template's children are all kernels; the server's run ipykernel_launcher
-            if parent != server or b"ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                ours_mb += pss_mb(pid)
-    limit_mb = _meminfo_mb("MemAvailable", 0.0) + ours_mb  # what is free plus what the lab holds, under any cgroup limit
+    for pid in ProcessTable.now().kernels(server, [t.pid for t in templates if t.pid is not None]):
+        with contextlib.suppress(OSError):  # a kernel that ended since the table was read
+            ours_mb += pss_mb(pid)
+    limit_mb = available_mb() + ours_mb  # what is free plus what the lab holds, under any cgroup limit
     with contextlib.suppress(OSError):
         cgroup_mb = cgroup_limit_mb()
         limit_mb = limit_mb if cgroup_mb is None else min(cgroup_mb, limit_mb)
@@ -137,7 +130,7 @@ def kernel_cap(forked: bool) -> int:
             return cap
     try:
         cap = memory_budget(forked).cap
-    except OSError:  # no /proc (not Linux): a cautious guess
+    except OSError:  # no PSS (not Linux): a cautious guess
         return 2
     with _cache_lock:
         _cached[forked] = (now, cap)

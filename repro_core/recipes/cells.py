@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from repro_core.recipes.model_spec import ACTIVATIONS, OPTIMIZERS, ModelSpec
 from repro_core.recipes.settings import StoryParams
-from repro_core.validation import choice, whole_number
+from repro_core.validation import Refusal, choice, whole_number
 from repro_core.vocabulary import BACKENDS, DEFAULT_BACKEND, DEFAULT_SEED, ENGINES, HASH_SEED_MAX, RESEEDS, SCENARIOS, Recipe, check_backend
 
 ARTICLE_TF_VERSION = "2.9"
@@ -216,7 +216,7 @@ def setup_cell(model: ArticleModel | ModelSpec, engine: str, hash_seed: int | No
     elif check_backend(backend) == DEFAULT_BACKEND:
         body = _spec_model_lines(model)
     else:
-        raise ValueError(f"your model's cells run on TensorFlow kernels only; this kernel runs Keras on {BACKENDS[backend].label}")
+        raise Refusal(f"your model's cells run on TensorFlow kernels only; this kernel runs Keras on {BACKENDS[backend].label}")
     return f'''{engine_preamble(engine, hash_seed, backend)}{body}
 
 {CHECKSUM_CELL_SOURCE}

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 from repro_core.recipes.settings import BATCH_MAX, EPOCHS_MAX, SEED_MAX
-from repro_core.validation import choice, flag, real_number, short_repr, whole_number
+from repro_core.validation import Refusal, choice, flag, real_number, short_repr, whole_number
 from repro_core.vocabulary import SELECTABLE_ENGINES
 
 KINDS = ("dense", "dropout")
@@ -45,13 +45,13 @@ class LayerSpec:
         kind = choice("layer kind", self.kind, KINDS)
         if kind == "dense":
             if self.rate is not None:
-                raise ValueError("a dense layer has no dropout rate")
+                raise Refusal("a dense layer has no dropout rate")
             object.__setattr__(self, "units", whole_number("dense units", self.units, 1, UNITS_MAX))
             activation = "linear" if self.activation is None else self.activation
             object.__setattr__(self, "activation", choice("activation", activation, ACTIVATIONS))
         else:
             if self.units is not None or self.activation is not None:
-                raise ValueError("a dropout layer has no units or activation")
+                raise Refusal("a dropout layer has no units or activation")
             object.__setattr__(self, "rate", real_number("dropout rate", self.rate, 0.0, RATE_MAX))
 
     def to_dict(self) -> dict[str, object]:
@@ -62,12 +62,12 @@ class LayerSpec:
     @classmethod
     def from_dict(cls, obj: object) -> LayerSpec:
         if not isinstance(obj, Mapping):
-            raise ValueError(f"each layer must be an object, got {short_repr(obj)}")
+            raise Refusal(f"each layer must be an object, got {short_repr(obj)}")
         kind = choice("layer kind", obj.get("kind"), KINDS)
         allowed = LAYER_KEYS[kind]
         unknown = [key for key in obj if key not in allowed]
         if unknown:
-            raise ValueError(f"unknown key(s) for a {kind} layer: {short_repr(unknown)}; allowed: {', '.join(allowed)}")
+            raise Refusal(f"unknown key(s) for a {kind} layer: {short_repr(unknown)}; allowed: {', '.join(allowed)}")
         if kind == "dense":
             return cls("dense", units=obj.get("units"), activation=obj.get("activation", "linear"))
         return cls("dropout", rate=obj.get("rate"))
@@ -96,9 +96,9 @@ class ModelSpec:
     def __post_init__(self) -> None:
         layers = self.layers
         if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)):
-            raise ValueError(f"layers must be a list of layers, got {short_repr(layers)}")
+            raise Refusal(f"layers must be a list of layers, got {short_repr(layers)}")
         if not 1 <= len(layers) <= LAYERS_MAX:
-            raise ValueError(f"a model needs between 1 and {LAYERS_MAX} layers, got {len(layers)}")
+            raise Refusal(f"a model needs between 1 and {LAYERS_MAX} layers, got {len(layers)}")
         if not all(isinstance(layer, LayerSpec) for layer in layers):
             raise ValueError("layers must be LayerSpec objects (use ModelSpec.from_dict for plain data)")
         object.__setattr__(self, "layers", tuple(layers))
@@ -116,7 +116,7 @@ class ModelSpec:
         if self.validation_split > 0:
             train = math.ceil(self.samples * (1.0 - self.validation_split))  # how Keras splits: the last samples validate
             if train < 1 or self.samples - train < 1:
-                raise ValueError(f"validation split {self.validation_split!r} of {self.samples} samples leaves no validation samples; "
+                raise Refusal(f"validation split {self.validation_split!r} of {self.samples} samples leaves no validation samples; "
                                  "use more samples or a split of 0")  # fmt: skip
 
     def to_dict(self) -> dict[str, object]:
@@ -124,12 +124,12 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, obj: object) -> ModelSpec:
-        """Strict: an object with known keys only (missing keys take defaults); raises ValueError, nothing else."""
+        """Strict: an object with known keys only (missing keys take defaults); raises Refusal, nothing else."""
         if not isinstance(obj, Mapping):
-            raise ValueError(f"a model spec must be a JSON object, got {short_repr(obj)}")
+            raise Refusal(f"a model spec must be a JSON object, got {short_repr(obj)}")
         unknown = [key for key in obj if key not in SPEC_KEYS]
         if unknown:
-            raise ValueError(f"unknown key(s) in model spec: {short_repr(unknown)}; allowed: {', '.join(SPEC_KEYS)}")
+            raise Refusal(f"unknown key(s) in model spec: {short_repr(unknown)}; allowed: {', '.join(SPEC_KEYS)}")
         values = dict(obj)
         layers = values.get("layers")
         if isinstance(layers, (list, tuple)) and len(layers) <= LAYERS_MAX:  # else __post_init__ says what is wrong
@@ -138,15 +138,15 @@ class ModelSpec:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ModelSpec:
-        """Every failure (too large, not JSON, invalid) is a one-line ValueError."""
+        """Every failure (too large, not JSON, invalid) is a one-line Refusal."""
         if isinstance(text, str):
             text = text.encode("utf-8", errors="replace")
         if not isinstance(text, bytes):
-            raise ValueError("model spec JSON must be text")
+            raise Refusal("model spec JSON must be text")
         if len(text) > JSON_MAX_BYTES:
-            raise ValueError(f"model spec JSON is larger than {JSON_MAX_BYTES // 1000} kB")
+            raise Refusal(f"model spec JSON is larger than {JSON_MAX_BYTES // 1000} kB")
         try:
             obj = json.loads(text)
         except (ValueError, RecursionError) as exc:
-            raise ValueError(f"model spec is not valid JSON: {str(exc).splitlines()[0][:120]}") from None
+            raise Refusal(f"model spec is not valid JSON: {str(exc).splitlines()[0][:120]}") from None
         return cls.from_dict(obj)

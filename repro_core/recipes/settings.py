@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from repro_core.validation import choice, real_number, whole_number
+from repro_core.validation import Refusal, choice, real_number, whole_number
 from repro_core.vocabulary import DEFAULT_BACKEND, DEFAULT_SEED, ENGINES, check_backend
 
 SEED_MAX = 2**31 - 1
@@ -35,4 +35,4 @@ class StoryParams:
         choice("engine", self.engine, ENGINES)  # keras2 when the kernel offers only it (TensorFlow < 2.16)
         check_backend(self.backend)
         if self.backend != DEFAULT_BACKEND and self.engine != "keras3":
-            raise ValueError(f"only Keras 3 runs on {self.backend}; engine {self.engine!r} is TensorFlow's")
+            raise Refusal(f"only Keras 3 runs on {self.backend}; engine {self.engine!r} is TensorFlow's")

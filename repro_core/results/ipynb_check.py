@@ -14,6 +14,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbclient import NotebookClient
 
 from repro_core.results.ipynb_export import CELL_META, KERNELSPEC, checksum_lines
+from repro_core.validation import Refusal, named_file
 
 MAX_NOTEBOOK_BYTES = 5_000_000
 
@@ -38,15 +39,15 @@ class NotebookCheck:
 
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
-    """A notebook file, size-capped; ValueError with a one-line message when it is not one."""
-    with open(path, "rb") as handle:
+    """A notebook file, size-capped; Refusal with a one-line message when it is not one."""
+    with named_file(path), open(path, "rb") as handle:
         data = handle.read(MAX_NOTEBOOK_BYTES + 1)
     if len(data) > MAX_NOTEBOOK_BYTES:
-        raise ValueError(f"{path} is larger than {MAX_NOTEBOOK_BYTES:,} bytes")
+        raise Refusal(f"{path} is larger than {MAX_NOTEBOOK_BYTES:,} bytes")
     try:
         return nbformat.reads(data.decode("utf-8"), as_version=4)
     except Exception as exc:  # nbformat raises several kinds for a file that is not a notebook
-        raise ValueError(f"{path} is not a readable notebook ({type(exc).__name__})") from None
+        raise Refusal(f"{path} is not a readable notebook ({type(exc).__name__})") from None
 
 
 def kernel_groups(nb: nbformat.NotebookNode) -> list[list[int]]:
@@ -90,18 +91,18 @@ def report_lines(check: NotebookCheck) -> list[str]:
 
 
 def installed_kernelspec(name: str) -> str:
-    """`name` if this Jupyter has that kernelspec (the lab's own `lab-python` does not count), else a ValueError."""
+    """`name` if this Jupyter has that kernelspec (the lab's own `lab-python` does not count), else a Refusal."""
     manager = KernelSpecManager()
     try:
         manager.get_kernel_spec(name)
     except NoSuchKernel:
         installed = ", ".join(sorted(manager.find_kernel_specs())) or "none"
-        raise ValueError(f"kernelspec {name!r} is not installed here (installed: {installed}); choose one with --kernel NAME") from None
+        raise Refusal(f"kernelspec {name!r} is not installed here (installed: {installed}); choose one with --kernel NAME") from None
     return name
 
 
 def main(path: str, kernel_name: str | None, timeout: float) -> int:
-    """0 when every recorded checksum line repeats, 1 when any differs; ValueError when the file or the kernelspec is unusable."""
+    """0 when every recorded checksum line repeats, 1 when any differs; Refusal when the file or the kernelspec is unusable."""
     nb = read_notebook(path)
     check = check_notebook(nb, installed_kernelspec(_kernel_name(nb, kernel_name)), timeout, str(Path(path).resolve().parent))
     print("\n".join(report_lines(check)))

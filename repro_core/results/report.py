@@ -12,13 +12,13 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from repro_core.judgement import judge_each
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord
-from repro_core.validation import choice, flag, matching, real_number, whole_number
+from repro_core.validation import Refusal, choice, flag, matching, real_number, whole_number
 from repro_core.vocabulary import BACKENDS, ENGINES
 
 SCHEMA = "keras-reproducibility-lab/report"
@@ -62,7 +62,9 @@ def machine_info() -> dict[str, str]:
     return {"platform": platform.platform(), "cpu": cpu}
 
 
+@cache
 def lab_commit() -> str:
+    """The checkout's HEAD, asked of git once per process: every rerun of a page with rows builds reports and exports."""
     try:  # git finds the checkout from this file's folder upwards
         done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
@@ -113,31 +115,31 @@ def report_json(report: Report) -> str:
 
 
 def parse_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Report:
-    """Read an uploaded report; every problem is a ValueError with a message fit to show a visitor."""
+    """Read an uploaded report; every problem is a Refusal with a message fit to show a visitor."""
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     limit = min(max_bytes, MAX_REPORT_BYTES)
     if len(raw) > limit:
-        raise ValueError(f"the file is {len(raw):,} bytes; reports are at most {limit:,} bytes here")
+        raise Refusal(f"the file is {len(raw):,} bytes; reports are at most {limit:,} bytes here")
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ValueError(f"the file is not valid JSON ({type(exc).__name__})") from None
+        raise Refusal(f"the file is not valid JSON ({type(exc).__name__})") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise ValueError("the file is not a Keras Reproducibility Lab report (no matching 'schema')")
+        raise Refusal("the file is not a Keras Reproducibility Lab report (no matching 'schema')")
     if document.get("schema_version") not in READABLE_VERSIONS:
         readable = ", ".join(map(str, READABLE_VERSIONS))
-        raise ValueError(f"unsupported report version {document.get('schema_version')!r}; this lab reads versions {readable}")
+        raise Refusal(f"unsupported report version {document.get('schema_version')!r}; this lab reads versions {readable}")
     records = document.get("records")
     if not isinstance(records, list):
-        raise ValueError("'records' must be a list")
+        raise Refusal("'records' must be a list")
     for key in ("settings", "kernel", "machine"):
         if not isinstance(document.get(key, {}), dict):
-            raise ValueError(f"'{key}' must be an object")
+            raise Refusal(f"'{key}' must be an object")
     created = matching("'created'", document.get("created", ""), CREATED, "a date and time such as 2025-01-31T12:00:00+00:00")
     commit = matching("'lab_commit'", document.get("lab_commit", ""), _COMMIT, "a git commit: 40 lowercase hex digits (or empty)")
     error = document.get("error") or ""
     if not isinstance(error, str):
-        raise ValueError("'error' must be a text")
+        raise Refusal("'error' must be a text")
     settings = {free_text(key, 40): _SETTINGS.get(key, _text)(f"settings.{key}", value)
                 for key, value in list(document.get("settings", {}).items())[:40]}  # fmt: skip
     # Records of reports before version 4 do not carry their seed and epochs: the report's settings were theirs.
@@ -220,9 +222,9 @@ def _record(raw: object, index: int, made_with: Mapping[str, int]) -> RunRecord:
     """A record; fields an older report lacks take `made_with` (its settings), else _RECORD_DEFAULTS."""
     where = f"records[{index}]"
     if not isinstance(raw, dict):
-        raise ValueError(f"{where} must be an object")
+        raise Refusal(f"{where} must be an object")
     missing = [name for name in RECORD_FIELDS if name not in raw and name not in _RECORD_DEFAULTS]
     if missing:
-        raise ValueError(f"{where} lacks {', '.join(missing)}")
+        raise Refusal(f"{where} lacks {', '.join(missing)}")
     defaults = {**_RECORD_DEFAULTS, **made_with}
     return RunRecord(**{name: _RECORD[name](f"{where}.{name}", raw.get(name, defaults.get(name))) for name in RECORD_FIELDS})

@@ -15,6 +15,7 @@ from repro_core.experiments.story import run_scenarios
 from repro_core.recipes.settings import StoryParams
 from repro_core.results.ipynb_export import release_of_version
 from repro_core.results.report import MAX_REPORT_BYTES, Report, build_report, parse_report, settings_of
+from repro_core.validation import Refusal
 from repro_core.vocabulary import BACKENDS, DEFAULT_BACKEND, ENGINES, STORY_SCENARIOS, backend_label, engines_offered
 
 if TYPE_CHECKING:
@@ -30,9 +31,9 @@ REPORT_BACKENDS = tuple(BACKENDS)
 
 
 def check_release(text: str) -> str:
-    """A TensorFlow minor release such as "2.10" (ValueError otherwise: it ends up in paths and names)."""
+    """A TensorFlow minor release such as "2.10" (Refusal otherwise: it ends up in paths and names)."""
     if not isinstance(text, str) or not _RELEASE.match(text):
-        raise ValueError(f"a release looks like 2.10, got {text!r}")
+        raise Refusal(f"a release looks like 2.10, got {text!r}")
     return text
 
 
@@ -43,14 +44,14 @@ def release_key(release: str) -> tuple[int, int]:
 
 def report_filename(release: str, engine: str) -> str:
     if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}")
+        raise Refusal(f"unknown engine {engine!r}")
     return f"tf-{check_release(release)}-{engine}.json"
 
 
 def check_keras_release(text: str) -> str:
-    """A Keras 3 minor release such as "3.15" (ValueError otherwise: it ends up in paths and names)."""
+    """A Keras 3 minor release such as "3.15" (Refusal otherwise: it ends up in paths and names)."""
     if not isinstance(text, str) or not _KERAS_RELEASE.match(text):
-        raise ValueError(f"a Keras release looks like 3.15, got {text!r}")
+        raise Refusal(f"a Keras release looks like 3.15, got {text!r}")
     return text
 
 
@@ -63,7 +64,7 @@ def keras_release_of(version: str) -> str:
 def backend_report_filename(keras_release: str, backend: str) -> str:
     """ "keras-3.15-jax.json": Keras 3 of that release on that backend."""
     if backend not in REPORT_BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; reports exist for {', '.join(REPORT_BACKENDS)}")
+        raise Refusal(f"unknown backend {backend!r}; reports exist for {', '.join(REPORT_BACKENDS)}")
     return f"keras-{check_keras_release(keras_release)}-{backend}.json"
 
 
@@ -105,14 +106,14 @@ class TimelineEntry:
 
 def _tensorflow_entry(report: Report, name: str) -> TimelineEntry:
     if str(report.settings.get("backend", TENSORFLOW)) != TENSORFLOW:
-        raise ValueError(f"{name}: a TensorFlow release's report names backend {report.settings.get('backend')!r}")
+        raise Refusal(f"{name}: a TensorFlow release's report names backend {report.settings.get('backend')!r}")
     release = check_release(str(report.settings.get("release", "")))
     engine = str(report.settings.get("release_engine", ""))
     if engine not in engines_offered(release_key(release)):
-        raise ValueError(f"{name}: engine {engine!r} is not one TensorFlow {release} offers")
+        raise Refusal(f"{name}: engine {engine!r} is not one TensorFlow {release} offers")
     expected = report_filename(release, engine)
     if name != expected:
-        raise ValueError(f"{name} holds TensorFlow {release} {engine}; it should be named {expected}")
+        raise Refusal(f"{name} holds TensorFlow {release} {engine}; it should be named {expected}")
     return TimelineEntry(release=release, engine=engine, report=report, path=name)
 
 
@@ -121,31 +122,31 @@ def _backend_entry(report: Report, name: str, backend: str) -> TimelineEntry:
     ran in (when it has records) must have reported the same."""
     if "release" in report.settings and backend in ("", TENSORFLOW):  # a TensorFlow release's report under a backend's name
         release, engine = check_release(str(report.settings["release"])), str(report.settings.get("release_engine", ""))
-        raise ValueError(f"{name} holds TensorFlow {release} {engine}; it should be named {report_filename(release, engine)}")
+        raise Refusal(f"{name} holds TensorFlow {release} {engine}; it should be named {report_filename(release, engine)}")
     if backend not in REPORT_BACKENDS:
-        raise ValueError(f"{name}: unknown backend {backend!r}; reports exist for {', '.join(REPORT_BACKENDS)}")
+        raise Refusal(f"{name}: unknown backend {backend!r}; reports exist for {', '.join(REPORT_BACKENDS)}")
     settings = report.settings
     keras_release = check_keras_release(str(settings.get("keras_release", "")))
     keras_pin = str(settings.get("keras_pin", ""))
     if keras_release_of(keras_pin) != keras_release:
-        raise ValueError(f"{name}: keras_pin {keras_pin!r} is not a Keras {keras_release} version")
+        raise Refusal(f"{name}: keras_pin {keras_pin!r} is not a Keras {keras_release} version")
     engine = str(settings.get("release_engine", ""))
     if engine != "keras3":
-        raise ValueError(f"{name}: {backend_label(backend)} runs only Keras 3 (keras3), the report says {engine!r}")
+        raise Refusal(f"{name}: {backend_label(backend)} runs only Keras 3 (keras3), the report says {engine!r}")
     if "release" in settings:
-        raise ValueError(f"{name}: a {backend_label(backend)} report names no TensorFlow release")
+        raise Refusal(f"{name}: a {backend_label(backend)} report names no TensorFlow release")
     expected = backend_report_filename(keras_release, backend)
     if name != expected:
-        raise ValueError(f"{name} holds Keras {keras_release} on {backend_label(backend)}; it should be named {expected}")
+        raise Refusal(f"{name} holds Keras {keras_release} on {backend_label(backend)}; it should be named {expected}")
     if report.records and (report.kernel.get("keras") != keras_pin or report.kernel.get("backend", backend) != backend):
-        raise ValueError(f"{name}: its kernel reported Keras {report.kernel.get('keras')!r} on {report.kernel.get('backend')!r}, "
+        raise Refusal(f"{name}: its kernel reported Keras {report.kernel.get('keras')!r} on {report.kernel.get('backend')!r}, "
                          f"not the pinned {keras_pin} on {backend}")  # fmt: skip
     return TimelineEntry(release="", engine=engine, report=report, path=name, backend=backend, keras_release=keras_release)
 
 
 def load_timeline(directory: Traversable = REPORTS, backends: bool = False) -> list[TimelineEntry]:
     """Every TensorFlow report in `directory` (tf-*.json), by release, then engine; with `backends`, also the Keras 3 backend
-    reports (keras-*.json) after them. A misnamed or unreadable file is a ValueError. A report without a backend setting is
+    reports (keras-*.json) after them. A misnamed or unreadable file is a Refusal. A report without a backend setting is
     TensorFlow's. (`backends` is opt-in: screens that draw release by release take only TensorFlow's columns.)"""
     entries = []
     prefixes = ("tf-", "keras-") if backends else ("tf-",)

@@ -200,7 +200,7 @@ def live_agreement(live: TimelineEntry, entries: Sequence[TimelineEntry]) -> str
 # -- what the reports say, in words ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class Finding:
-    """The two answers the page and the README lead with, computed from recorded reports."""
+    """The two answers the page and the README (and docs/timeline.md) lead with, computed from recorded reports."""
 
     first_stable: str  # earliest release where the article's fix is stable on every engine measured ("" if none)
     first_break: str  # first release after a stable one where it is not stable on some engine ("" if none)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from kernel_helpers import release_all
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from lab_ui import server, session, sidebar
+from lab_ui import clicks, server, session, sidebar
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 RERUNS = 2
@@ -37,6 +38,32 @@ def _no_fork_template_for_a_page_that_only_renders(request, monkeypatch):
     on a host without forked kernels (REPRO_FORK=0), where there is no template to start. Kernel tests keep forking."""
     if request.node.get_closest_marker("kernel") is None:
         monkeypatch.setenv("REPRO_FORK", "0")
+
+
+class _Kept(logging.Handler):
+    def __init__(self, kept: list[logging.LogRecord]) -> None:
+        super().__init__(logging.ERROR)
+        self.kept = kept
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.kept.append(record)
+
+
+@pytest.fixture(autouse=True)
+def click_bugs():
+    """Every bug the click path caught (lab_ui/clicks.py logs each, hosted or not): a test in which one happened fails,
+    even if the page went on. A test that causes one on purpose checks this list and empties it."""
+    kept: list[logging.LogRecord] = []
+    handler, logger = _Kept(kept), logging.getLogger(clicks.__name__)
+    logger.addHandler(handler)
+    try:
+        yield kept
+    finally:
+        logger.removeHandler(handler)
+    if kept:
+        pytest.fail("a click's handler raised a bug (neither a Refusal nor a kernel's failure): "
+                    + "; ".join(f"{r.exc_info[0].__name__}: {r.exc_info[1]}" if r.exc_info else r.getMessage() for r in kept),
+                    pytrace=False)  # fmt: skip
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The one click path without a kernel: a kernel that will not start ends any click with exactly one plain message."""
+"""The one click path without a kernel: a kernel that will not start, or a refused input, ends any click with exactly one
+plain message; a bug is never passed off as either."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import pytest
 from app_helpers import exceptions, messages
 from conftest import PAGES
 
-from lab_ui import session
+from lab_ui import clicks, session
 from repro_core.experiments import audit, matrix
 from repro_core.kernels.kernel import KernelStartError
+from repro_core.validation import Refusal
 
 
 def refuse(*_args, **_kwargs):
@@ -57,3 +59,52 @@ def test_the_matrix_and_the_audit_lease_through_the_sessions_pool(app, monkeypat
     owner = at.session_state[session.LAB].id
     assert seen == [(session.pool(), f"{owner}/audit"), (session.pool(), f"{owner}/matrix")]
     assert not any("in the queue" in i.value for i in at.info)  # the notice is cleared once the click ends
+
+
+# A click on each kind of path: the story pages' kept kernel (session.click) and the matrix's own leases (run_matrix).
+CLICKS = [(PAGES["drift"], "drift_run_cell", (session, "click")), ("lab_pages/matrix.py", "matrix_run", (matrix, "run_matrix"))]
+
+
+def raising(exc: Exception):
+    def handler(*_args, **_kwargs):
+        raise exc
+
+    return handler
+
+
+@pytest.mark.parametrize("page, button, target", CLICKS)
+def test_a_refusal_from_a_handler_shows_its_message_and_the_session_goes_on(app, monkeypatch, page, button, target):
+    monkeypatch.setattr(*target, raising(Refusal("seed must be between 0 and 99, got 1000")))
+    at = app.switch_page(page).run()
+    at.button(key=button).click().run()
+    assert not exceptions(at)
+    assert messages(at, ("error",)) == ["seed must be between 0 and 99, got 1000"]  # its message, no type name
+    monkeypatch.setattr(*target, refuse)
+    at.button(key=button).click().run()  # the next click takes the same path, and says what happened to it
+    assert not exceptions(at)
+    assert messages(at, ("error",)) == ["The kernel could not start: no room on this machine"]
+
+
+@pytest.mark.parametrize("page, button, target", CLICKS)
+def test_a_bug_in_a_handler_is_not_shown_as_a_refusal(app, monkeypatch, click_bugs, page, button, target):
+    """A ValueError that is not a Refusal (or any other exception) is a bug: shown with its traceback here, logged, and
+    counted by the click_bugs fixture, which fails any test where one happens."""
+    monkeypatch.setattr(*target, raising(ValueError("int() got 'x' (a bug, not the visitor's)")))
+    at = app.switch_page(page).run()
+    at.button(key=button).click().run()
+    assert [e.value for e in at.exception] == ["int() got 'x' (a bug, not the visitor's)"]
+    assert at.exception[0].stack_trace and not messages(at, ("error",))
+    assert [type(r.exc_info[1]) for r in click_bugs] == [ValueError]
+    click_bugs.clear()
+
+
+def test_a_hosted_visitor_sees_a_bug_as_a_generic_message_without_details(app, monkeypatch, hosting_env, click_bugs):
+    hosting_env(REPRO_HOSTED="1")
+    monkeypatch.setattr(matrix, "run_matrix", raising(KeyError("/srv/lab/secret.json")))
+    at = app.switch_page("lab_pages/matrix.py").run()
+    at.button(key="matrix_run").click().run()
+    assert not exceptions(at)
+    assert messages(at, ("error",)) == [clicks.BUG_MESSAGE] and clicks.BUG_MESSAGE.startswith("Something went wrong on our side")
+    assert "secret" not in str(at._tree) and "KeyError" not in str(at._tree)
+    assert [type(r.exc_info[1]) for r in click_bugs] == [KeyError]
+    click_bugs.clear()

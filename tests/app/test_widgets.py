@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lab_ui.widgets import code_span, layers_from_rows, selected_cell
+from repro_core.validation import Refusal
 
 
 def test_selected_cell_reads_the_heatmap_selection():
@@ -15,7 +16,7 @@ def test_selected_cell_reads_the_heatmap_selection():
 def test_layers_from_rows_uses_only_each_kinds_fields():
     layers = layers_from_rows([{"kind": "dense", "units": 4, "activation": "relu", "rate": "junk"}, {"kind": "dropout", "rate": 0.2, "units": -1}])
     assert [layer.kind for layer in layers] == ["dense", "dropout"]
-    with pytest.raises(ValueError, match="layer 2: "):
+    with pytest.raises(Refusal, match="layer 2: "):
         layers_from_rows([{"kind": "dense", "units": 4, "activation": "relu"}, {"kind": "dense", "units": 0, "activation": "relu"}])
 
 

@@ -20,6 +20,8 @@ import urllib.request
 from pathlib import Path
 from typing import Self
 
+from repro_core.kernels import proc
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
 LOG_DIR = REPO_ROOT / "test-artifacts" / "logs"
@@ -343,38 +345,9 @@ def exact_float(text: str) -> float | None:
     return float(cleaned)
 
 
-def _parents() -> dict[int, int]:
-    """pid -> parent pid of every process, from one pass over /proc (the load tests sample this several times a second)."""
-    found = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as stat:
-                found[int(name)] = int(stat.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return cmdline.read()
-    except OSError:
-        return b""
-
-
 def server_family(server_pid: int) -> tuple[list[int], list[int]]:
-    """(fork templates, Jupyter kernels) of the server, from one pass over /proc. Templates: its children running
-    repro_core/kernels/fork_template.py; kernels: its children running ipykernel_launcher (spawned) and the children of
-    its templates (forked)."""
-    parents = _parents()
-    children = {pid: _cmdline(pid) for pid, parent in parents.items() if parent == server_pid}
-    templates = [pid for pid, cmd in children.items() if b"fork_template" in cmd]
-    spawned = [pid for pid, cmd in children.items() if b"ipykernel_launcher" in cmd]
-    forked = [pid for pid, parent in parents.items() if parent in templates] if templates else []
-    return templates, spawned + forked
+    """(fork templates, Jupyter kernels) of the server, from one pass over the process table (repro_core/kernels/proc.py)."""
+    return proc.server_family(server_pid)
 
 
 def template_pids(server_pid: int) -> list[int]:
@@ -387,20 +360,8 @@ def kernel_pids(server_pid: int) -> list[int]:
     return server_family(server_pid)[1]
 
 
-def process_pss_mb(pid: int) -> float:
-    """Proportional set size of one process (shared pages split among their users), in MB."""
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) / 1024.0
-    raise RuntimeError(f"no Pss for pid {pid}")
-
-
-def process_rss_mb(pid: int) -> float:
-    """Resident memory (VmRSS) of one process, in MB, from /proc/<pid>/status."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+process_pss_mb = proc.pss_mb  # shared pages split among their users, in MB
+process_rss_mb = proc.rss_mb  # resident memory, in MB
 
 
 # --- a memory limit for the server: a cgroup-v1 memory controller child -----------------------------------

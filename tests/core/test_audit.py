@@ -12,6 +12,7 @@ from kernel_helpers import CountedPool
 
 from repro_core.experiments.audit import Audit, run_audit
 from repro_core.recipes.model_spec import LayerSpec, ModelSpec
+from repro_core.validation import Refusal
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ModelSpec(
@@ -28,7 +29,7 @@ def test_cells_show_exactly_what_runs():
     assert "tf.random.set_seed(1234)" in cell and "model = MLP()" in cell and "shuffle=True" in cell and "validation_split=0.25" in cell
     assert "enable_op_determinism()" in Audit(ModelSpec(op_determinism=True)).setup()[0]
     for bad in ({"reseed": "exec('x')"}, {"model": "eval"}, {"reruns": 0}, {"seed": -1}):
-        with pytest.raises(ValueError):
+        with pytest.raises(Refusal):
             Audit(TINY, **bad)
 
 

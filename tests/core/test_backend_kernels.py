@@ -17,6 +17,7 @@ from repro_core.kernels.kernel import available_kernels
 from repro_core.records import Repeats, RunRecord, by_scenario, repeats
 from repro_core.results.report import build_report, parse_report, report_json
 from repro_core.results.timeline import TimelineEntry, backend_report_filename, keras_release_of, load_timeline, report_filename
+from repro_core.validation import Refusal
 from repro_core.vocabulary import RESEEDS, STORY_SCENARIOS, switch_scenario_name
 from timeline.readme import backend_tables_markdown
 from timeline.run import TimelineOptions, check_backends, run_timeline
@@ -141,7 +142,7 @@ def test_backend_reports_load_beside_the_tensorflow_ones_and_sort_after_them(tmp
 )
 def test_a_backend_report_is_validated_as_strictly_as_a_release_report(tmp_path, name, settings, message):
     _write(tmp_path, name, settings)
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(Refusal, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_timeline(tmp_path, backends=True)
 
 

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from repro_core import cli as repro_cli
+from repro_core.validation import Refusal
+from timeline import __main__ as timeline_cli
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -33,6 +37,31 @@ def test_bad_values_exit_nonzero_with_one_line(args, fragment):
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in done.stderr
+
+
+def test_a_file_that_cannot_be_read_is_a_refusal_and_a_bug_is_not(tmp_path, capsys, monkeypatch):
+    """In process: a path the user named that does not exist is refused in one line (exit 2); an error that is not a
+    Refusal (a bug in the lab) keeps its traceback instead of passing for one."""
+    missing = str(tmp_path / "missing.json")
+    assert repro_cli.main(["compare", missing, missing]) == 2
+    assert capsys.readouterr().err == f"error: {missing}: No such file or directory\n"
+    assert timeline_cli.main(["--readme", str(tmp_path / "README.md")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'README.md'}: No such file")
+    (tmp_path / "a.json").write_text("{}")
+
+    def parser_raising(exc: Exception):
+        def parse(_data, **_kwargs):
+            raise exc
+
+        return parse
+
+    monkeypatch.setattr(repro_cli, "parse_report", parser_raising(ValueError("a bug, not the user's file")))
+    with pytest.raises(ValueError, match="a bug") as bug:
+        repro_cli.main(["compare", str(tmp_path / "a.json"), str(tmp_path / "a.json")])
+    assert not isinstance(bug.value, Refusal)
+    monkeypatch.setattr(repro_cli, "parse_report", parser_raising(Refusal("not a report")))
+    assert repro_cli.main(["compare", str(tmp_path / "a.json"), str(tmp_path / "a.json")]) == 2
+    assert capsys.readouterr().err == "error: not a report\n"
 
 
 def test_help_explains_every_option():

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 
 import nbformat
 
 from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions, RunRecord
+from repro_core.results import report as report_module
 from repro_core.results.exports import (
     COL_AFTER_SAME,
     COL_BEFORE_SAME,
@@ -74,3 +76,27 @@ def test_comparison_frame_and_banner():
     assert apart.outcome == "nothing-paired" and apart.headline().startswith("No rerun is in both reports")
     assert dict(report_summary(a))["Kernel"].startswith("lab-python · Python 3.11.7 · TensorFlow 2.21.0")
     json.dumps(frame.to_dict())  # plain values only
+
+
+def test_lab_commit_asks_git_once_per_process(monkeypatch):
+    """Every rerun of a page with rows builds reports and exports; git must not run for each."""
+    calls = []
+    real_run = subprocess.run
+
+    def counting_run(*args, **kwargs):
+        calls.append(args[0] if args else kwargs.get("args"))
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    report_module.lab_commit.cache_clear()
+    try:
+        first = report_module.lab_commit()
+        for _ in range(20):
+            assert report_module.lab_commit() == first
+            build_report(RECORDS, {}, VERSIONS)
+            records_csv(RECORDS)
+            report_text(RECORDS, StoryParams(), "lab-python", VERSIONS)
+    finally:
+        report_module.lab_commit.cache_clear()
+    git_calls = [command for command in calls if command[0] == "git"]  # platform.processor() may run `uname -p`
+    assert git_calls == [["git", "rev-parse", "HEAD"]], calls

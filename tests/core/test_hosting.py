@@ -8,6 +8,7 @@ from repro_core.kernels import memory
 from repro_core.kernels.environment import LAB_VARIABLE_NAMES, KernelKind, lab_variables
 from repro_core.kernels.gateway import GatewayProvider, gateway_user, start_request
 from repro_core.kernels.hosting import check_budget, default_provider, hosting_from_environment, server_pool
+from repro_core.validation import Refusal
 
 KEYS = ("REPRO_HOSTED", "REPRO_MAX_KERNELS", "REPRO_CLICK_BUDGET", "REPRO_CELL_TIMEOUT", "REPRO_IDLE_SECONDS", "REPRO_PREEMPT_SECONDS",
         "REPRO_GATEWAY_URL", "REPRO_GATEWAY_TOKEN", "REPRO_GATEWAY_KERNEL")
@@ -35,15 +36,15 @@ def test_environment_overrides_are_validated(monkeypatch):
     settings = hosting_from_environment()
     assert (settings.max_kernels, settings.cell_timeout) == (3, 30.0)
     monkeypatch.setenv("REPRO_CELL_TIMEOUT", "soon")
-    with pytest.raises(ValueError, match="REPRO_CELL_TIMEOUT must be a number"):
+    with pytest.raises(Refusal, match="REPRO_CELL_TIMEOUT must be a number"):
         hosting_from_environment()
     monkeypatch.setenv("REPRO_CELL_TIMEOUT", "0.1")
-    with pytest.raises(ValueError, match="between"):
+    with pytest.raises(Refusal, match="between"):
         hosting_from_environment()
     monkeypatch.delenv("REPRO_CELL_TIMEOUT")
     for bad in ("0", "-1", "many", "1000", "2.5"):
         monkeypatch.setenv("REPRO_MAX_KERNELS", bad)
-        with pytest.raises(ValueError, match="REPRO_MAX_KERNELS must be"):
+        with pytest.raises(Refusal, match="REPRO_MAX_KERNELS must be"):
             hosting_from_environment()
 
 
@@ -51,7 +52,7 @@ def test_click_budget(monkeypatch):
     monkeypatch.setenv("REPRO_CLICK_BUDGET", "100")
     settings = hosting_from_environment()
     check_budget(10, 10, settings)
-    with pytest.raises(ValueError, match="10 reruns x 11 epochs = 110"):
+    with pytest.raises(Refusal, match="10 reruns x 11 epochs = 110"):
         check_budget(10, 11, settings)
 
 
@@ -78,7 +79,7 @@ def test_a_gateway_is_read_from_the_environment_and_checked(monkeypatch):
     assert hosting_from_environment().gateway.kernelspec == "lab_kubernetes"
     for bad in ("eg.example.org:8888", "ftp://eg", "http://", "http://eg host"):
         monkeypatch.setenv("REPRO_GATEWAY_URL", bad)
-        with pytest.raises(ValueError, match="REPRO_GATEWAY_URL must be an http:// or https:// address"):
+        with pytest.raises(Refusal, match="REPRO_GATEWAY_URL must be an http:// or https:// address"):
             hosting_from_environment()
 
 

@@ -12,6 +12,7 @@ from repro_core.experiments.story import run_story
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import Repeats
+from repro_core.validation import Refusal
 from repro_core.vocabulary import DEFAULT_RESEEDS, RESEEDS, SELECTABLE_ENGINES, Recipe
 
 SMALL = {"reruns": 2, "epochs": 2, "engines": ("keras3",)}
@@ -31,23 +32,23 @@ def result_of(matrix, model: str, reseed: str, engine: str):
     [{"reruns": 0}, {"reruns": 11}, {"epochs": 0}, {"epochs": 51}, {"engines": ()}, {"engines": ("jax",)}, {"reseeds": ("torch",)}, {"shuffle": 1}],
 )
 def test_options_are_validated(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(Refusal):
         MatrixOptions(**bad)
 
 
 @pytest.mark.parametrize("bad", [0, 9, 2.5, True, "2"])
 def test_parallelism_is_validated(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(Refusal):
         check_parallelism(bad)
-    with pytest.raises(ValueError):
+    with pytest.raises(Refusal):
         run_matrix(MatrixOptions(**SMALL), parallelism=bad)
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_off_tensorflow_the_matrix_runs_keras3_only_and_writes_the_backends_cells(backend):
-    with pytest.raises(ValueError, match="only Keras 3 runs"):
+    with pytest.raises(Refusal, match="only Keras 3 runs"):
         MatrixOptions(backend=backend)  # the default engines include tf_keras
-    with pytest.raises(ValueError, match="only Keras 3 runs"):
+    with pytest.raises(Refusal, match="only Keras 3 runs"):
         MatrixOptions(backend=backend, engines=("tf_keras",))
     options = MatrixOptions(backend=backend, engines=("keras3",), reseeds=tuple(RESEEDS))
     setup = options.setup("keras3")[0]
@@ -57,7 +58,7 @@ def test_off_tensorflow_the_matrix_runs_keras3_only_and_writes_the_backends_cell
     assert cell.splitlines()[1] == "random.seed(1234)"
     code = [line.split("#")[0] for line in cell.splitlines()]
     assert ("torch.manual_seed(1234)" in code) == (backend == "torch") and not [line for line in code if "tf." in line]
-    with pytest.raises(ValueError, match="backend"):
+    with pytest.raises(Refusal, match="backend"):
         MatrixOptions(backend="mxnet", engines=("keras3",))
 
 

@@ -1,9 +1,14 @@
-"""The memory-derived kernel cap: PSS from /proc, the cgroup limit, the arithmetic, the server pool's cap and template."""
+"""The memory-derived kernel cap: PSS and children (psutil, repro_core/kernels/proc.py), the cgroup limit, the arithmetic,
+the server pool's cap and template."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,9 +26,52 @@ GIB = 1024**3
 
 @linux_only
 def test_pss_and_uss_of_this_process():
-    fields = proc.kb_fields(f"/proc/{os.getpid()}/smaps_rollup")
-    assert fields["Pss"] > 0 and fields["Rss"] >= fields["Pss"]
-    assert 0 < proc.uss_mb(os.getpid()) <= proc.pss_mb(os.getpid()) <= fields["Rss"] / 1024
+    assert 0 < proc.uss_mb(os.getpid()) <= proc.pss_mb(os.getpid()) <= proc.rss_mb(os.getpid())
+    assert 0 < proc.available_mb() <= proc.total_mb()
+
+
+def test_a_process_that_is_gone_is_an_os_error():
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    with pytest.raises(ProcessLookupError):
+        proc.pss_mb(ended.pid)
+    assert proc.command_line(ended.pid) == ""
+
+
+SLEEPER = "import subprocess, sys, time; {spawn}time.sleep(60)"
+
+
+def _sleeper(*marks: str, spawn: str = "") -> subprocess.Popen:
+    """A child of this process whose command line carries `marks` (e.g. a fork template's script name)."""
+    return subprocess.Popen([sys.executable, "-c", SLEEPER.format(spawn=spawn), *marks])
+
+
+@linux_only
+def test_a_servers_family_templates_and_spawned_and_forked_kernels():
+    """This process plays the server: a 'template' with a child of its own (a forked kernel), a spawned kernel, and a
+    child that is neither (e.g. git)."""
+    grandchild = "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+    template = _sleeper(proc.TEMPLATE_MARK + ".py", spawn=grandchild)
+    spawned = _sleeper("-m", proc.SPAWNED_KERNEL_MARK)
+    other = _sleeper("neither")
+    grandchildren: dict[int, int] = {}
+    try:
+        deadline = time.monotonic() + 20
+        while not grandchildren and time.monotonic() < deadline:
+            time.sleep(0.05)
+            grandchildren = proc.child_pids({template.pid})
+        (forked,) = grandchildren
+        templates, kernels = proc.server_family(os.getpid())
+        assert templates == [template.pid]
+        assert sorted(kernels) == sorted([spawned.pid, forked]) and other.pid not in kernels
+        assert proc.child_pids({os.getpid()}).keys() >= {template.pid, spawned.pid, other.pid}
+    finally:
+        for pid in grandchildren:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for child in (template, spawned, other):
+            child.kill()
+            child.wait()
 
 
 def _write(path: Path, text: str) -> None:

@@ -26,6 +26,7 @@ from repro_core.results.ipynb_export import (
     python_requirement,
 )
 from repro_core.results.report import build_report, parse_report, report_json
+from repro_core.validation import Refusal
 
 LINUX = "Linux-6.1.0-x86_64-with-glibc2.36"
 KERAS3 = KernelVersions(python="3.11.7", tensorflow="2.21.0", keras="3.15.1", engine="keras3", kernelspec="lab-python",
@@ -71,9 +72,9 @@ def test_setup_cells_set_the_engine_before_tensorflow_and_state_the_hash_seed(en
 
 
 def test_engine_preamble_refuses_unknown_values():
-    with pytest.raises(ValueError):
+    with pytest.raises(Refusal):
         cells.engine_preamble("jax", None)
-    with pytest.raises(ValueError):
+    with pytest.raises(Refusal):
         cells.engine_preamble("keras3", -1)
 
 
@@ -151,14 +152,14 @@ def _report(versions: KernelVersions, **changes) -> dict:
     ],
 )
 def test_fields_with_a_known_shape_refuse_anything_else(path, value, fragment):
-    with pytest.raises(ValueError, match=fragment.replace("(", r"\(")):
+    with pytest.raises(Refusal, match=fragment.replace("(", r"\(")):
         parse_report(json.dumps(_report(KERAS3, **{path: value})))
 
 
 def test_records_fields_are_checked_by_shape():
     document = _report(KERAS3)
     document["records"][0]["keras"] = "[x](https://example.invalid/a)"
-    with pytest.raises(ValueError, match=r"records\[0\].keras must be a version"):
+    with pytest.raises(Refusal, match=r"records\[0\].keras must be a version"):
         parse_report(json.dumps(document))
 
 

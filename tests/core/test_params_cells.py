@@ -11,6 +11,7 @@ from repro_core.judgement import judge
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RunRecord, verdict
+from repro_core.validation import Refusal
 from repro_core.vocabulary import SCENARIOS
 
 
@@ -36,7 +37,7 @@ def test_defaults_are_the_articles():
     ],
 )
 def test_bad_values_are_rejected_with_a_clear_message(kwargs, fragment):
-    with pytest.raises(ValueError, match=fragment):
+    with pytest.raises(Refusal, match=fragment):
         StoryParams(**kwargs)
 
 

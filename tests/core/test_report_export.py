@@ -18,6 +18,7 @@ from repro_core.recipes.settings import StoryParams
 from repro_core.records import compare_records
 from repro_core.results.ipynb_export import NotebookInfo, notebook_from_cells
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, parse_report, report_json
+from repro_core.validation import Refusal
 
 
 @pytest.fixture(scope="module")
@@ -62,20 +63,20 @@ def test_compare_finds_a_difference(run):
     ids=["not-utf8", "not-a-report", "future-version", "oversized", "deeply-nested", "record-lacks-fields"],
 )
 def test_bad_reports_get_clear_messages(data, fragment):
-    with pytest.raises(ValueError, match=fragment):
+    with pytest.raises(Refusal, match=fragment):
         parse_report(data)
 
 
 def test_oversized_report_is_refused():
-    with pytest.raises(ValueError, match="at most"):
+    with pytest.raises(Refusal, match="at most"):
         parse_report(b" " * (MAX_REPORT_BYTES + 1))
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.binary(max_size=2000), st.recursive(st.none() | st.booleans() | st.floats() | st.text(max_size=20),
        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)).map(json.dumps)))  # fmt: skip
-def test_hostile_reports_only_raise_value_error(data):
-    with contextlib.suppress(ValueError):
+def test_hostile_reports_only_raise_refusal(data):
+    with contextlib.suppress(Refusal):
         parse_report(data)
 
 

@@ -12,6 +12,7 @@ from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RunRecord, repeats
 from repro_core.results.report import build_report, parse_report, report_json
+from repro_core.validation import Refusal
 from repro_core.vocabulary import (
     BACKEND_REPORT_SCENARIOS,
     BACKENDS,
@@ -76,13 +77,13 @@ def test_tensorflow_cells_are_unchanged_by_the_backends():
 
 
 def test_only_keras3_runs_on_jax_and_torch_and_your_model_stays_on_tensorflow():
-    with pytest.raises(ValueError, match="only Keras 3 runs on jax"):
+    with pytest.raises(Refusal, match="only Keras 3 runs on jax"):
         StoryParams(backend="jax", engine="tf_keras")
-    with pytest.raises(ValueError, match="backend must be one of"):
+    with pytest.raises(Refusal, match="backend must be one of"):
         StoryParams(backend="mxnet")
     from repro_core.recipes.model_spec import ModelSpec
 
-    with pytest.raises(ValueError, match="TensorFlow kernels only"):
+    with pytest.raises(Refusal, match="TensorFlow kernels only"):
         cells.setup_cell(ModelSpec(), "keras3", backend="torch")
 
 
@@ -111,5 +112,5 @@ def test_a_report_keeps_the_backend_and_reads_old_records_as_tensorflow():
     assert {r.backend for r in parse_report(json.dumps(old)).records} == {"tensorflow"}
     hostile = json.loads(report_json(build_report(records, {}, None)))
     hostile["records"][0]["backend"] = "<script>"
-    with pytest.raises(ValueError, match="backend"):
+    with pytest.raises(Refusal, match="backend"):
         parse_report(json.dumps(hostile))

@@ -1,4 +1,4 @@
-"""The committed timeline reports (repro_core/timeline_reports/): complete, consistent, and what the README says they are,
+"""The committed timeline reports (repro_core/timeline_reports/): complete, consistent, and what docs/timeline.md says they are,
 the TensorFlow releases' and the backends' (Keras 3 on JAX and PyTorch) alike.
 
 No kernel runs here; `test_timeline_live.py` re-runs the releases CI has kernels for, `test_backend_kernels.py` the JAX report.
@@ -17,7 +17,7 @@ from repro_core.results.report import READABLE_VERSIONS, SCHEMA
 from repro_core.results.timeline import REPORTS, backend_report_filename, load_timeline, release_key, report_filename
 from repro_core.vocabulary import BACKEND_REPORT_SCENARIOS, engines_offered
 from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS
-from timeline.readme import backend_tables_markdown, replace_readme_backend_tables, replace_readme_table, verdict_table_markdown
+from timeline.readme import TABLES_FILE, backend_tables_markdown, replace_readme_backend_tables, replace_readme_table, verdict_table_markdown
 from timeline.venvs import REQUIREMENTS_DIR, backend_venv, known_backends, known_releases, pin_lines
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,11 +98,12 @@ def test_backend_reports_are_complete_and_carry_provenance(entries):
             (tensorflow, "keras3", entry.backend, kernel["backend_version"], kernel["kernelspec"])}  # fmt: skip
 
 
-def test_readme_table_is_the_one_generated_from_the_reports(entries):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert replace_readme_table(readme, verdict_table_markdown(entries)) == readme, "regenerate it: python -m timeline --readme README.md"
+def test_the_docs_tables_are_the_ones_generated_from_the_reports(entries):
+    assert TABLES_FILE == ROOT / "docs" / "timeline.md"
+    text = TABLES_FILE.read_text(encoding="utf-8")
+    assert replace_readme_table(text, verdict_table_markdown(entries)) == text, "regenerate it: python -m timeline --readme"
     tables = backend_tables_markdown(entries)
-    assert replace_readme_backend_tables(readme, tables) == readme, "regenerate it: python -m timeline --readme README.md"
+    assert replace_readme_backend_tables(text, tables) == text, "regenerate it: python -m timeline --readme"
 
 
 def test_every_report_names_the_engine_its_kernel_reported(entries):

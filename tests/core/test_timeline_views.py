@@ -12,6 +12,7 @@ import pytest
 from repro_core.records import RunRecord
 from repro_core.results.report import Report, parse_report
 from repro_core.results.timeline import TimelineEntry, load_timeline
+from repro_core.validation import Refusal
 from repro_core.views.timeline import cell_rows, find, heatmap_frame, live_agreement, summary_sentence, timeline_heatmap
 from repro_core.vocabulary import STORY_SCENARIOS as SCENARIOS
 from repro_core.vocabulary import engines_offered
@@ -104,7 +105,7 @@ def test_readme_table_round_trips_between_its_markers():
     assert table.splitlines()[2] == "| 2.9.0 | keras2 | 2.99.0 | stable | stable | stable | stable |"
     text = f"intro\n{README_BEGIN}\nold\n{README_END}\noutro\n"
     assert replace_readme_table(text, table) == f"intro\n{README_BEGIN}\n{table}\n{README_END}\noutro\n"
-    with pytest.raises(ValueError):
+    with pytest.raises(Refusal):
         replace_readme_table("no markers", table)
 
 
