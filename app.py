@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from lab_ui import pages, server
+from lab_ui import pages, server, style
 from lab_ui.sidebar import env_card, sidebar
 
 st.set_page_config(page_title="Keras Reproducibility Lab", page_icon=":material/casino:", layout="wide")
+style.apply()  # the code colours and phone layout the theme has no option for
 
 if server.hosting().hosted:
     st.set_option("client.showErrorDetails", "none")  # visitors of a public demo see no paths or tracebacks

@@ -57,6 +57,6 @@ with st.container(key="compare_result"):
 if a is not None and b is not None:
     with st.container(key="compare_kernels"):
         rows = what_differs(a, b)
-        st.subheader("What differs between the two kernels")
+        st.header("What differs between the two kernels")
         st.caption(differs_line(rows))  # field labels only
         st.dataframe(differs_frame(rows), width="stretch", hide_index=True, key="compare_differs")

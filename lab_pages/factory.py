@@ -76,7 +76,7 @@ def recipe_column(scenario: str) -> tuple[bool, ResultsView, str | None, str, ob
     results (headline, table, chart), and a place for whether the rows confirm the prediction."""
     preset = SCENARIOS[scenario]
     cell = cells.scenario_cell(scenario, current)
-    st.subheader(preset.title_on(current.backend))  # torch.manual_seed on PyTorch where the article wrote tf.random.set_seed
+    st.header(preset.title_on(current.backend))  # torch.manual_seed on PyTorch where the article wrote tf.random.set_seed
     if scenario in CAPTIONS:
         st.caption(CAPTIONS[scenario])
     code_block(cell, wrap=True)
@@ -108,7 +108,7 @@ for scenario, column in zip(PAGE.scenarios, st.columns(len(PAGE.scenarios), gap=
     with column:
         export_buttons(scenario)
 
-st.subheader("Why the verdicts come out this way")
+st.header("Why the verdicts come out this way")
 st.markdown(
     "Since Keras 2.10 ([keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf)) an initializer without a seed "
     "takes one from Python's `random`, which `tf.random.set_seed` never touches and `keras.utils.set_random_seed` resets; "
@@ -125,7 +125,7 @@ st.markdown(f"Measured release by release (committed reports): {measured}")
 st.caption("Which of the two applies to this kernel is what the verdicts above say: they come only from its rows.")
 pages.link("versions", "Across versions: the first two recipes measured on every TensorFlow release since the post")
 
-st.subheader("The post's cell, and the one run here")
+st.header("The post's cell, and the one run here")
 ARTICLE_SETTINGS = replace(StoryParams(), engine=current.engine, backend=current.backend)  # the post's seed and epochs
 changed = [f"`{text}`" for text, differs in ((f"tf.random.set_seed({current.seed})", current.seed != ARTICLE_SETTINGS.seed),
                                              (f"epochs={current.epochs}", current.epochs != ARTICLE_SETTINGS.epochs)) if differs]  # fmt: skip

@@ -24,7 +24,7 @@ with story_status:
 chart_area = st.container()
 with answer:
     findings_view(chart_area)
-st.subheader("How the lab knows")
+st.header("How the lab knows")
 st.markdown(
     """
 A popular blog post from the TensorFlow 2.9 days explained why a re-run training cell changes the weights and proposed a fix:
@@ -33,7 +33,7 @@ faith. It runs the post's notebook for real, in a Jupyter kernel that belongs to
 and Keras that kernel has, and it judges every claim by SHA-256 fingerprints of the weights, not by eyeballing sums.
 """
 )
-st.subheader("The pages")
+st.header("The pages")
 WALKTHROUGH = {
     "seed": "the start-of-notebook seeding block, line by line: what each line seeds and what it cannot.",
     "drift": "one model, one cell, run again and again: each run picks up where the previous one stopped.",
@@ -55,7 +55,7 @@ st.markdown(
 
 judged = {scenario: session.judged(st.session_state, scenario) for scenario in pages.STORY_PAGE_SCENARIOS}
 if any(found.records for found in judged.values()):
-    st.subheader("Results so far")
+    st.header("Results so far")
     st.caption("Each line judges a page's newest group of rows, and names the settings those rows were made with.")
     for scenario, found in judged.items():
         if found.newest is None:

@@ -22,7 +22,7 @@ This is the exact text the kernel executes (the sidebar's seed sets `tf.random.s
 )
 code_block(cells.story_setup_cell(current))
 
-st.subheader("Line by line")
+st.header("Line by line")
 SEEDING = [  # line | what it seeds | what it does not do
     '`os.environ["PYTHONHASHSEED"] = "0"` | Only the environment inherited by processes this kernel starts later. '
     "| Python fixes its string-hash salt when the interpreter starts, so this kernel keeps hashing as before. "

@@ -79,7 +79,7 @@ with st.container(key="versions_live_note"):
         st.markdown(timeline.live_agreement(live, entries))
         records_table(timeline.live_rows(live), key="versions_live_rows")
 
-st.subheader("Which generator controls what, backend by backend")
+st.header("Which generator controls what, backend by backend")
 st.markdown(
     """
 Each backend report also runs the *seed switches*: the factory cell re-run three times, each time reseeding one set of

@@ -11,7 +11,7 @@ from repro_core.vocabulary import backend_release, engine_label
 
 st.title("Why re-running a cell changes the weights")
 
-st.subheader("TensorFlow: a global seed and op seeds")
+st.header("TensorFlow: a global seed and op seeds")
 st.markdown(
     """
 Every random op in TensorFlow works from two numbers: a **global seed** (`tf.random.set_seed`) and an
@@ -25,7 +25,7 @@ training the same variables, so each run starts from the previous run's result.
 """
 )
 
-st.subheader("Keras: where an initializer gets its seed")
+st.header("Keras: where an initializer gets its seed")
 st.markdown(
     """
 From Keras 2.10 on ([keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf), "Update keras
@@ -45,7 +45,7 @@ Reports: [tensorflow/tensorflow#57763](https://github.com/tensorflow/tensorflow/
 """
 )
 
-st.subheader("Timeline")
+st.header("Timeline")
 st.markdown(
     """
 Besides Keras 2.10's stateless initializers, TensorFlow 2.16 made Keras 3 its `tf.keras`, keeping Keras 2 as the
@@ -67,7 +67,7 @@ and the [tf_keras repository](https://github.com/keras-team/tf-keras).
 """
 )
 
-st.subheader("Two generators, two halves of a rerun, and Keras 3's other backends")
+st.header("Two generators, two halves of a rerun, and Keras 3's other backends")
 st.markdown(
     """
 A rerun has two halves that can repeat or not on their own: the **initial** weights (the initializers' seeds, drawn from
@@ -89,7 +89,7 @@ st.markdown("Open Keras issues on the same questions: [keras-team/keras#18426](h
             "[#19322](https://github.com/keras-team/keras/issues/19322) (NumPy's new generators are not covered).")  # fmt: skip
 pages.link("matrix", "Recipe matrix: reseed one generator at a time and see which half repeats")
 
-st.subheader("Other sources of run-to-run differences")
+st.header("Other sources of run-to-run differences")
 st.markdown(
     """
 - `fit(shuffle=True)`, the default, shuffles batches with a TensorFlow random op, so it follows the global seed.

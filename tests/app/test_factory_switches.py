@@ -52,7 +52,7 @@ def test_the_third_column_offers_the_fix_plus_random_seed_with_its_own_buttons(a
     at = app.switch_page(PAGES["factory"]).run()
     assert not exceptions(at)
     assert pages.PAGES["factory"].scenarios[2] == THIRD and pages.PAGE_OF[THIRD] == "factory"
-    assert SCENARIOS["factory-python-tf-seed"].title in [s.value for s in at.subheader]
+    assert SCENARIOS["factory-python-tf-seed"].title in [s.value for s in at.header]
     assert any("plus one line, `random.seed`" in c.value and "Python's `random`" in c.value for c in at.caption)  # what it adds, and why
     assert any("random.seed(1234)\ntf.random.set_seed(1234)\nmodel = MLP()" in c.value for c in at.code)  # the exact cell it runs
     for key in (f"{THIRD}_run_cell", f"{THIRD}_clear"):
