@@ -17,7 +17,7 @@ from repro_core.results.timeline import load_timeline
 from repro_core.validation import Refusal
 from repro_core.views.story import article_diff, records_frame, settings_label
 from repro_core.views.timeline import summary_sentence
-from repro_core.vocabulary import DEFAULT_KERNEL, SCENARIOS, engine_label
+from repro_core.vocabulary import DEFAULT_KERNEL, SCENARIOS, keras_release
 
 PAGE = pages.PAGES["factory"]
 ARTICLE_FIX, FULL_SEED, FIX_PLUS_ONE = PAGE.scenarios
@@ -52,7 +52,7 @@ if old_tf is not None and bundled is not None and bundled.tensorflow and old_tf.
             for index, (result, column) in enumerate(zip(results, st.columns(len(results)), strict=True)):
                 with column:
                     v = result.versions
-                    st.markdown(f"**TensorFlow {v.tensorflow}** · Python {v.python} · {engine_label(v.engine)} {v.keras}")
+                    st.markdown(f"**TensorFlow {v.tensorflow}** · Python {v.python} · {keras_release(v.engine, v.keras)}")
                     st.caption(f"{len(result.records)} row(s) · {settings_label(made_with, v)} · kernelspec {v.kernelspec}")
                     judgement_alert(judge(result.records))
                     records_table(records_frame(result.records), key=f"factory_versions_table_{index}")

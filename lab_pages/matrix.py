@@ -71,7 +71,7 @@ left, right = st.columns(2)
 with left:
     models = st.multiselect("Models", list(MODELS), default=list(DEFAULT_MODELS), key="matrix_models")
     engines = st.multiselect("Engines", offered, default=offered, key="matrix_engines", format_func=engine_label,
-                             help=f"The sidebar's engine is {current.engine}; the matrix runs every engine ticked here.")  # fmt: skip
+                             help=f"The sidebar's engine is {engine_label(current.engine)}; the matrix runs every engine ticked here.")  # fmt: skip
     shuffle = st.toggle("fit(shuffle=True)", value=False, key="matrix_shuffle", help="Off passes shuffle=False explicitly.")
     dropout = st.toggle("Dropout(0.5) after the first Dense layer", value=False, key="matrix_dropout")
 with right:

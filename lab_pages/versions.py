@@ -95,6 +95,7 @@ with st.container(key="versions_backends"):
         st.markdown(f"- {line}")
     if not backends.switches_frame(entries).empty:
         st.altair_chart(backends.switches_chart(entries), width="stretch", key="versions_switches_chart")
+        st.caption(backends.switches_legend_words())
         st.dataframe(backends.switches_frame(entries), hide_index=True, width="stretch", key="versions_switches")
 
 with st.expander("Provenance of every column"):

@@ -7,7 +7,7 @@ from repro_core.results.timeline import load_timeline
 from repro_core.validation import Refusal
 from repro_core.views import backends
 from repro_core.views.timeline import summary_sentence
-from repro_core.vocabulary import backend_release, engine_label
+from repro_core.vocabulary import backend_release, keras_release
 
 st.title("Why re-running a cell changes the weights")
 
@@ -106,6 +106,6 @@ runner = session.last_runner(st.session_state)
 if runner is not None and runner.versions is not None:
     v = runner.versions
     st.caption(f"The kernel your last click used reports {backend_release(v.backend, v.backend_release)}, "
-               f"{engine_label(v.engine)} {v.keras}, Python {v.python}.")
+               f"{keras_release(v.engine, v.keras)}, Python {v.python}.")
 
 pages.next_page("versions")

@@ -8,7 +8,7 @@ from lab_ui import pages, session
 from lab_ui.results_view import ALERTS
 from repro_core.results.timeline import TimelineEntry, load_timeline
 from repro_core.validation import Refusal
-from repro_core.views.findings import FINDING_SCENARIOS, LIVE_COLUMN, findings_chart, findings_frame, home_findings
+from repro_core.views.findings import FINDING_SCENARIOS, chart_caption, findings_chart, findings_frame, home_findings
 
 ICONS = {"good": ":material/check_circle:", "bad": ":material/link:", "caution": ":material/warning:", "neutral": ":material/info:",
          "failed": ":material/error:", "missing": ":material/help:"}  # fmt: skip
@@ -52,6 +52,5 @@ def findings_view(chart_area) -> None:
     with chart_area:
         if not frame.empty:
             st.altair_chart(findings_chart(frame), key="home_findings_chart", width="stretch")
-            shown = f'; "{LIVE_COLUMN}" is this session\'s rows' if live else ""
-            st.caption(f"Each release with the Keras it ships by default (the Across versions and backends page shows every engine){shown}.")
+            st.caption(chart_caption(entries, bool(live)))
         pages.link("versions", "Across versions and backends: every release and engine, JAX and PyTorch, and a live run in your own kernel")

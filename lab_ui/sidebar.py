@@ -19,6 +19,7 @@ from repro_core.vocabulary import (
     SELECTABLE_ENGINES,
     backend_release,
     engine_label,
+    keras_release,
 )
 
 REJECTED = "lab_rejections_this_run"
@@ -156,8 +157,8 @@ def env_card(key: str = "env_card") -> None:
             st.caption("Python, TensorFlow and Keras: not known yet. The kernel reports them once it has run the setup cell.")
         else:
             trained_on = backend_release(versions.backend, versions.backend_release).split(" ", 1)
-            keras = "tf_keras" if versions.engine == "tf_keras" else "Keras"
-            st.markdown(f"Python **{versions.python}** · {trained_on[0]} **{trained_on[1]}** · {keras} **{versions.keras}**")
+            keras = keras_release(versions.engine, versions.keras).split(" ", 1)
+            st.markdown(f"Python **{versions.python}** · {trained_on[0]} **{trained_on[1]}** · {keras[0]} **{keras[1]}**")
             st.markdown(
                 f"Device: **{versions.devices}** · op determinism: **{'on' if versions.op_determinism else 'off'}** · "
                 f"hash randomization: **{'on' if versions.hash_randomization else 'off'}**"

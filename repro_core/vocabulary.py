@@ -55,6 +55,11 @@ def engine_label(name: str) -> str:
     return ENGINES[name].label if name in ENGINES else name
 
 
+def keras_release(engine: str, version: str) -> str:
+    """"Keras 3.15.1", "tf_keras 2.21.0": the Keras that ran, by its package and version (not "Keras 3 3.15.1")."""
+    return f"{'tf_keras' if engine == 'tf_keras' else 'Keras'} {version or 'version unknown'}"
+
+
 @dataclass(frozen=True)
 class Kind:
     """One value of a recipe axis: its name, the code a learner recognises it by, and what it does."""

@@ -12,9 +12,10 @@ import pandas as pd
 from repro_core.experiments.audit import AuditResult
 from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
-from repro_core.records import RECORD_FIELDS, KernelVersions, RecordsComparison, RunRecord, compare_records
+from repro_core.records import RECORD_FIELDS, VERDICTS, KernelVersions, RecordsComparison, RunRecord, compare_records
 from repro_core.results.ipynb_export import NotebookInfo, notebook_from_cells
 from repro_core.results.report import Report, build_report, lab_commit, report_json, settings_of
+from repro_core.vocabulary import DEFAULT_BACKEND, SCENARIOS, backend_release, engine_label, keras_release
 
 COL_BEFORE_SAME, COL_AFTER_SAME = "before same?", "after same?"
 COL_KERNEL_START = "kernel start"  # counted from the scenario's first kernel start in each report (how reruns pair)
@@ -73,18 +74,28 @@ def compare(a: Report, b: Report) -> RecordsComparison:
     return compare_records(a.records, b.records)
 
 
+def _on_off(value: object) -> str:
+    return "on" if value is True else "off" if value is False else str(value or "?")
+
+
 def report_summary(report: Report) -> list[tuple[str, str]]:
-    """(label, value) lines about a report. The values come from an uploaded file: show them as plain text, never as Markdown."""
+    """(label, value) lines about a report, in words: "Keras 3.15.1", "op determinism off", each scenario and verdict by its
+    title (the JSON keeps the ids). The values come from an uploaded file: show them as plain text, never as Markdown."""
     k, s = report.kernel, report.settings
-    verdicts = ", ".join(f"{name}: {v}" for name, v in sorted(report.verdicts().items())) or "none"
+    engine = str(k.get("engine") or s.get("engine") or "")
+    backend = str(k.get("backend") or s.get("backend") or DEFAULT_BACKEND)
+    trained = backend_release(backend, str(k.get("backend_version") or k.get("tensorflow") or "?"))
+    verdicts = "; ".join(f"{SCENARIOS[name].title_on(backend) if name in SCENARIOS else name}: "
+                         f"{VERDICTS[v].headline.lower() if v in VERDICTS else v}" for name, v in sorted(report.verdicts().items()))  # fmt: skip
     lines = [
-        ("Kernel", f"{k.get('kernelspec', '?')} · Python {k.get('python', '?')} · TensorFlow {k.get('tensorflow', '?')} · "
-                   f"{k.get('engine', '?')} {k.get('keras', '?')} · NumPy {k.get('numpy') or '?'}"),  # fmt: skip
-        ("Device", f"{k.get('devices', '?')} · op determinism {k.get('op_determinism', '?')}"),
+        ("Kernel", f"{k.get('kernelspec', '?')} · Python {k.get('python', '?')} · {trained} · {keras_release(engine, str(k.get('keras') or ''))} · "
+                   f"NumPy {k.get('numpy') or '?'}"),  # fmt: skip
+        ("Device", f"{k.get('devices', '?')} · op determinism {_on_off(k.get('op_determinism'))}"),
         ("Machine", f"{k.get('platform') or report.machine.get('platform', '?')} · {report.machine.get('cpu', '?')}"),
-        ("Settings", f"seed {s.get('seed', '?')} · {s.get('reruns', '?')} reruns · {s.get('epochs', '?')} epochs · engine {s.get('engine', '?')}"),
-        ("Records", f"{len(report.records)} · created {report.created or '?'} · lab commit {report.lab_commit[:12] or '?'}"),
-        ("Verdicts", verdicts),
+        ("Settings", f"seed {s.get('seed', '?')} · {s.get('reruns', '?')} reruns · {s.get('epochs', '?')} epochs · "
+                     f"{engine_label(engine) if engine else 'engine not recorded'}"),  # fmt: skip
+        ("Rows", f"{len(report.records)} · created {report.created or '?'} · lab commit {report.lab_commit[:12] or '?'}"),
+        ("Verdicts", verdicts or "none"),
     ]
     if report.error:
         lines.append(("Error", report.error))

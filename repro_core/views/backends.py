@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
-from repro_core.records import Repeats, by_scenario, format_sum, repeat_word, repeats
+from repro_core.records import DIFFER, ONE_RERUN, REPEAT, VERDICTS, Repeats, by_scenario, format_sum, repeat_word, repeats
 from repro_core.results.timeline import TimelineEntry
-from repro_core.views.palette import PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
+from repro_core.views.chart_size import WRAPPED_LABEL_LIMIT, label_expr, sized, title_lines
+from repro_core.views.palette import PAPER, ink_scale, verdict_legend, verdict_scale, verdict_symbol, verdict_words
 from repro_core.vocabulary import (
     BACKENDS,
     GENERATORS,
@@ -26,8 +27,8 @@ from repro_core.vocabulary import (
 COL_RESEED, COL_BACKEND, COL_VERDICT = "reseed", "backend", "verdict"
 COL_INITIAL, COL_TRAINED, COL_FIRST_SUMS = "initial weights", "trained weights", "rerun 1 sums (before → after)"
 SWITCH_COLUMNS = [COL_RESEED, COL_BACKEND, COL_VERDICT, COL_INITIAL, COL_TRAINED, COL_FIRST_SUMS]
-ROW_HEIGHT = 40
-FRAME_HEIGHT = 150  # the backend labels on top and the legend below
+ROW_HEIGHT = 52  # px per reseed row: the cell's two lines, and a label of up to three lines beside it
+COLUMN_LINES = "split(datum.label, ' · ')"  # a Vega labelExpr: "Keras 3.15 · TensorFlow" on two lines, never cut on a phone
 FULL_SEED = "factory-full-seed"
 
 
@@ -85,33 +86,53 @@ def switches_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SWITCH_COLUMNS)
 
 
+HALF_MARKS = {REPEAT: verdict_symbol("stable"), DIFFER: verdict_symbol("drift"), ONE_RERUN: verdict_symbol("single-run")}
+
+
+def half_line(half: str, word: str) -> str:
+    """One line of a switch chart's cell: "initial ✓" (repeated), "trained ≠" (differed)."""
+    return f"{half} {HALF_MARKS[word]}"
+
+
+def switches_legend_words() -> str:
+    """What the switch chart's cells show, from the marks it draws."""
+    repeat, differ = HALF_MARKS[REPEAT], HALF_MARKS[DIFFER]
+    return (f"A cell's colour is the verdict of its reruns (the legend below the chart). Its two lines say which weights "
+            f"repeated: {repeat} the initial (or trained) weights were bit-identical in every rerun, {differ} they differed. "
+            "Hover a cell for the exact call it makes on that backend.")
+
+
 def switches_chart(entries: Sequence[TimelineEntry]) -> alt.LayerChart:
-    """Rows the reseeds (in words that fit every backend), columns the backends; colour and symbol the verdict, and the
-    cell's text says apart whether the initial and the trained weights repeated."""
+    """Rows the reseeds (in words that fit every backend, wrapped), columns the backends; colour the verdict, and two short
+    lines in each cell say apart whether the initial and the trained weights repeated. Narrow enough for a phone: every
+    label is wrapped rather than cut, and a cell's two lines fit a third of a phone's plot."""
     results = switch_results(entries)
     data = pd.DataFrame(
         [{"reseed": generic_reseed(r.reseed), "code": RESEEDS[r.reseed].code(r.backend), "column": r.column, COL_VERDICT: r.verdict,
-          "text": f"{verdict_symbol(r.verdict)} initial {repeat_word(r.found.initial)} · trained {repeat_word(r.found.trained)}",
+          "verdict_words": verdict_words(r.verdict), "initial_line": half_line("initial", repeat_word(r.found.initial)),
+          "trained_line": half_line("trained", repeat_word(r.found.trained)),
           COL_INITIAL: repeat_word(r.found.initial), COL_TRAINED: repeat_word(r.found.trained)}
          for r in results],
-        columns=["reseed", "code", "column", COL_VERDICT, "text", COL_INITIAL, COL_TRAINED],
+        columns=["reseed", "code", "column", COL_VERDICT, "verdict_words", "initial_line", "trained_line", COL_INITIAL, COL_TRAINED],
     )  # fmt: skip
     present = list(data[COL_VERDICT])
     rows = list(dict.fromkeys(data["reseed"]))
     base = alt.Chart(data).encode(
-        x=alt.X("column:N", title="Keras · backend", sort=list(dict.fromkeys(data["column"])), axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("reseed:N", title="what each rerun reseeds", sort=rows, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
-    )
+        x=alt.X("column:N", title=None, sort=list(dict.fromkeys(data["column"])),
+                axis=alt.Axis(labelAngle=0, orient="top", labelExpr=COLUMN_LINES, labelLimit=0, labelOverlap=False)),
+        y=alt.Y("reseed:N", title=None, sort=rows,
+                axis=alt.Axis(labelExpr=label_expr(rows), labelLimit=WRAPPED_LABEL_LIMIT, labelOverlap=False)),
+    )  # fmt: skip
     tooltip = [alt.Tooltip("code:N", title="the cell calls"), alt.Tooltip("column:N", title="kernel"),
-               alt.Tooltip(f"{COL_VERDICT}:N", title="verdict"), alt.Tooltip(f"{COL_INITIAL}:N", title=COL_INITIAL),
+               alt.Tooltip("verdict_words:N", title="verdict"), alt.Tooltip(f"{COL_INITIAL}:N", title=COL_INITIAL),
                alt.Tooltip(f"{COL_TRAINED}:N", title=COL_TRAINED)]  # fmt: skip
-    legend = alt.Legend(title="verdict", orient="bottom", columns=2, labelExpr=verdict_legend_label(present))
-    cells = base.mark_rect(stroke=PAPER, strokeWidth=2).encode(color=alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(present), legend=legend),
-                                                               tooltip=tooltip)  # fmt: skip
-    text = base.mark_text(fontSize=11).encode(text="text:N", tooltip=tooltip,
-                                              color=alt.Color(f"{COL_VERDICT}:N", scale=ink_scale(present), legend=None))  # fmt: skip
-    chart = alt.layer(cells, text).resolve_scale(color="independent")
-    return chart.properties(height=ROW_HEIGHT * max(1, len(rows)) + FRAME_HEIGHT)
+    cells = base.mark_rect(stroke=PAPER, strokeWidth=2).encode(
+        color=alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(present), legend=verdict_legend(present)), tooltip=tooltip)
+    ink = alt.Color(f"{COL_VERDICT}:N", scale=ink_scale(present), legend=None)
+    initial = base.mark_text(fontSize=11, dy=-7).encode(text="initial_line:N", color=ink, tooltip=tooltip)
+    trained = base.mark_text(fontSize=11, dy=8).encode(text="trained_line:N", color=ink, tooltip=tooltip)
+    chart = alt.layer(cells, initial, trained).resolve_scale(color="independent")
+    return sized(chart, ROW_HEIGHT * max(1, len(rows))).properties(title=title_lines("What each rerun reseeds, backend by backend"))
 
 
 # -- in words ------------------------------------------------------------------------------------------------
@@ -158,14 +179,15 @@ def agreement_sentence(entries: Sequence[TimelineEntry]) -> str:
     verdicts = [entry.report.verdicts() for entry in columns]  # recomputed from the rows: once per column
     common, differing = _verdict_split(verdicts, STORY_SCENARIOS)
     if differing:
-        said = [f"On the story's scenarios the verdicts differ across {names} for {', '.join(f'`{n}`' for n in differing)}."]
+        said = [f"On the story's scenarios the verdicts differ across {names} for {'; '.join(SCENARIOS[n].title for n in differing)}."]
     else:
         said = [f"On the story's {len(common)} scenarios the verdicts agree across {names}."]
     switches = [name for name in SWITCH_SCENARIOS if name not in STORY_SCENARIOS]
     common, differing = _verdict_split(verdicts, switches)
     if differing:
         labels = [backend_label(e.backend) for e in columns]
-        split = "; ".join(f"{generic_reseed(SCENARIOS[n].reseed)}: " + ", ".join(f"{label} {v[n]}" for label, v in zip(labels, verdicts, strict=True))
+        split = "; ".join(f"{generic_reseed(SCENARIOS[n].reseed)}: " + ", ".join(f"{label} {VERDICTS[v[n]].headline.lower()}"
+                                                                                   for label, v in zip(labels, verdicts, strict=True))
                           for n in differing)  # fmt: skip
         said.append(f"Of the other {len(common)} seed switches, {len(differing)} split them ({split}): a different generator "
                     "decides the trained weights on each.")  # fmt: skip

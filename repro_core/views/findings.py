@@ -11,7 +11,8 @@ import pandas as pd
 
 from repro_core.records import VERDICTS
 from repro_core.results.timeline import TimelineEntry, release_key
-from repro_core.views.palette import PAPER, ink_scale, relabel, verdict_legend_label, verdict_scale, verdict_symbol
+from repro_core.views.chart_size import sized
+from repro_core.views.palette import PAPER, ink_scale, relabel, verdict_legend, verdict_scale, verdict_symbol
 from repro_core.vocabulary import engine_label, engines_offered
 
 # The three questions Home answers first, in the order a learner meets them in the notebook.
@@ -23,7 +24,7 @@ QUESTIONS = {
 }
 ROW_LABELS = {"global-model": "global model", "factory-tf-seed": "article's fix", "factory-full-seed": "set_random_seed"}  # narrow
 LIVE_COLUMN = "yours"
-ROW_HEIGHT, LABELS_HEIGHT = 30, 150  # Streamlit fits the whole chart, its labels and legend included, into the height
+ROW_HEIGHT = 36  # px per question row: the three rows make a plot area over chart_size.MIN_PLOT
 F_RELEASE, F_QUESTION, F_VERDICT, F_HEADLINE, F_ENGINE = "release", "question", "verdict", "verdict in words", "engine"
 
 
@@ -89,7 +90,7 @@ def home_findings(entries: Sequence[TimelineEntry], live: Mapping[str, tuple[str
     """The three findings. `live`: scenario -> (verdict, "what produced it") from the session's own rows, if any."""
     recorded = [e for e in entries if e.source == "recorded"]
     releases = sorted({e.release for e in recorded}, key=release_key)
-    source = f"{len(recorded)} committed reports, {_span(releases)}" if recorded else "no committed reports"
+    source = f"{len(recorded)} committed reports on {len(releases)} TensorFlow releases ({_span(releases)})" if recorded else "no committed reports"
     findings = []
     for scenario in FINDING_SCENARIOS:
         measured = release_verdicts(entries, scenario)
@@ -98,6 +99,16 @@ def home_findings(entries: Sequence[TimelineEntry], live: Mapping[str, tuple[str
         findings.append(HomeFinding(scenario, QUESTIONS[scenario], spans_sentence(measured), newest, source,
                                     f"{VERDICTS[live_verdict].headline} in {live_text}" if live_verdict else "", live_verdict))  # fmt: skip
     return findings
+
+
+def chart_caption(entries: Sequence[TimelineEntry], live: bool) -> str:
+    """What the chart's columns are, counted the way the Across versions and backends page counts its own."""
+    recorded = [e for e in entries if e.source == "recorded"]
+    releases = {e.release for e in recorded}
+    yours = f'; "{LIVE_COLUMN}" is this session\'s rows' if live else ""
+    return (f"One column per TensorFlow release ({len(releases)}), each with the Keras it ships by default{yours}. The Across versions "
+            f"and backends page shows each of the {len(recorded)} reports (every engine of every release) as a column of its own, "
+            "and Keras 3 on JAX and PyTorch.")
 
 
 def findings_frame(entries: Sequence[TimelineEntry], live: Mapping[str, tuple[str, str]] | None = None) -> pd.DataFrame:
@@ -131,9 +142,9 @@ def findings_chart(frame: pd.DataFrame) -> alt.LayerChart:
                  alt.Tooltip(f"{F_HEADLINE}:N", title="verdict"), alt.Tooltip(f"{F_ENGINE}:N", title="by engine")],  # fmt: skip
     )
     present = list(data[F_VERDICT])
-    legend = alt.Legend(title=None, orient="bottom", labelExpr=verdict_legend_label(present), labelLimit=0, columns=2, symbolSize=80)
+    legend = verdict_legend(present, title=None)
     color = alt.Color(f"{F_VERDICT}:N", scale=verdict_scale(present), legend=legend)
     cells = base.mark_rect(stroke=PAPER, strokeWidth=1.5).encode(color=color)
     ink = alt.Color(f"{F_VERDICT}:N", scale=ink_scale(present), legend=None)
     marks = base.mark_text(fontSize=14, fontWeight="bold").encode(text="mark:N", color=ink)
-    return alt.layer(cells, marks).resolve_scale(color="independent").properties(height=ROW_HEIGHT * len(questions) + LABELS_HEIGHT)
+    return sized(alt.layer(cells, marks).resolve_scale(color="independent"), ROW_HEIGHT * len(questions))

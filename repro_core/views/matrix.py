@@ -9,7 +9,8 @@ import pandas as pd
 
 from repro_core.experiments.matrix import RecipeResult
 from repro_core.records import ONE_RERUN, repeat_word
-from repro_core.views.palette import PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
+from repro_core.views.chart_size import WRAPPED_LABEL_LIMIT, label_expr, sized, title_lines
+from repro_core.views.palette import PAPER, ink_scale, verdict_legend, verdict_scale, verdict_symbol, verdict_words
 from repro_core.views.story import COL_SECONDS, short
 from repro_core.vocabulary import DEFAULT_BACKEND, engine_label
 
@@ -20,8 +21,7 @@ COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before", "max |Δ| after"
 COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
 MATRIX_COLUMNS = [COL_RECIPE, COL_WORDS, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_INITIAL, COL_TRAINED, COL_SAME_AS,
                   COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]  # fmt: skip
-ROW_HEIGHT = 58  # pixels per recipe row: room for its two-line label, and in each cell the verdict over the two halves
-FRAME_HEIGHT = 210  # title, the engine labels on top and the legend below
+ROW_HEIGHT = 58  # pixels per recipe row: room for its wrapped label, and in each cell the verdict's symbol over the two halves
 
 
 def backend_of(result: RecipeResult) -> str:
@@ -88,26 +88,27 @@ def identical_lines(frame: pd.DataFrame) -> list[str]:
 
 
 def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
-    """Rows recipes in words, columns engines; colour and a symbol + word give the verdict; identical recipes are named."""
+    """Rows recipes in words, columns engines; colour and the symbol the legend explains give the verdict, two lines under it
+    which half repeated; identical recipes are named in the subtitle."""
     data = frame.rename(columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_WORDS: "words", COL_SAME_AS: "same_as",
                                  COL_INITIAL: "initial", COL_TRAINED: "trained"})  # fmt: skip
     halves = [halves_lines(initial, trained) for initial, trained in zip(data["initial"], data["trained"], strict=True)]
     data = data.assign(engine_words=[engine_label(e) for e in data[COL_ENGINE]],
-                       text=[f"{verdict_symbol(v)} {v}" for v in data[COL_VERDICT]],
+                       text=[verdict_symbol(v) for v in data[COL_VERDICT]], verdict_words=[verdict_words(v) for v in data[COL_VERDICT]],
                        initial_line=[h[0] for h in halves], trained_line=[h[1] for h in halves])  # fmt: skip
     present = list(data[COL_VERDICT])
-    legend = alt.Legend(title="verdict", orient="bottom", columns=2, labelExpr=verdict_legend_label(present))
+    legend = verdict_legend(present)
     color = alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(present), legend=legend)
     rows = list(dict.fromkeys(data["words"]))
     base = alt.Chart(data).encode(
         x=alt.X("engine_words:N", title="engine", sort=list(dict.fromkeys(data["engine_words"])), axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("words:N", title="model + reseed", sort=rows,  # two lines per label ("factory +" / "tf.random.set_seed"), none dropped
-                axis=alt.Axis(labelOverlap=False, labelExpr="split(replace(datum.label, ' + ', ' +|'), '|')", labelLimit=180, labelPadding=6)),
+        y=alt.Y("words:N", title="model + reseed", sort=rows,  # wrapped labels ("factory +" / "tf.random.set_seed"), none dropped
+                axis=alt.Axis(labelOverlap=False, labelExpr=label_expr(rows), labelLimit=WRAPPED_LABEL_LIMIT, labelPadding=6)),
     )  # fmt: skip
     tooltip = [
         alt.Tooltip("words:N", title="recipe"),
         alt.Tooltip("engine_words:N", title="engine"),
-        alt.Tooltip(f"{COL_VERDICT}:N", title="verdict"),
+        alt.Tooltip("verdict_words:N", title="verdict"),
         alt.Tooltip("initial:N", title=COL_INITIAL),
         alt.Tooltip("trained:N", title=COL_TRAINED),
         alt.Tooltip("same_as:N", title="same fingerprints as"),
@@ -116,13 +117,12 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     ]
     cells = base.mark_rect(stroke=PAPER, strokeWidth=2).encode(color=color, tooltip=tooltip)
     ink = alt.Color(f"{COL_VERDICT}:N", scale=ink_scale(present), legend=None)
-    labels = base.mark_text(fontSize=13, dy=-12).encode(text="text:N", color=ink, tooltip=tooltip)
+    labels = base.mark_text(fontSize=15, fontWeight="bold", dy=-13).encode(text="text:N", color=ink, tooltip=tooltip)  # the legend's symbol
     # Under the verdict, which half repeated: a drift that keeps its initial weights reads apart from one that does not.
     initial = base.mark_text(fontSize=10, dy=4).encode(text="initial_line:N", color=ink, tooltip=tooltip)
     trained = base.mark_text(fontSize=10, dy=16).encode(text="trained_line:N", color=ink, tooltip=tooltip)
     chart = alt.layer(cells, labels, initial, trained).resolve_scale(color="independent")
     subtitle = identical_lines(frame)
     # Always a title: alt.Undefined as a title fails Altair's schema check (a grid where no two recipes share fingerprints).
-    title = alt.TitleParams("Verdict per recipe and engine", subtitle=subtitle or alt.Undefined, anchor="start")
-    # Streamlit fits title, axis labels and legend into the height too, so it budgets for them beside the rows.
-    return chart.properties(height=ROW_HEIGHT * max(1, len(rows)) + FRAME_HEIGHT + 16 * len(subtitle), title=title)
+    title = title_lines("Verdict per recipe and engine", subtitle)
+    return sized(chart, ROW_HEIGHT * max(1, len(rows))).properties(title=title)

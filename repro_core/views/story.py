@@ -12,6 +12,7 @@ from repro_core.judgement import Judgement, RowSettings, judge
 from repro_core.recipes import cells
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import KernelVersions, RunRecord, format_sum
+from repro_core.views.chart_size import sized, title_lines
 from repro_core.views.palette import AFTER_COLOR, BEFORE_COLOR, COLOR_WORDS, INK
 from repro_core.vocabulary import DEFAULT_BACKEND, backend_label, engine_label
 
@@ -28,6 +29,7 @@ SERIES = [SERIES_BEFORE, SERIES_AFTER, SERIES_HANDOVER]
 SERIES_COLORS = {SERIES_BEFORE: BEFORE_COLOR, SERIES_AFTER: AFTER_COLOR, SERIES_HANDOVER: INK}
 SERIES_SHAPES = {SERIES_BEFORE: "circle", SERIES_AFTER: "square", SERIES_HANDOVER: "stroke"}  # the second channel
 RESTART_LABEL = "kernel restarted"
+RERUN_PLOT_HEIGHT = 220  # px of the plot area alone: axis titles and legend take room of their own (views/chart_size.py)
 
 ARTICLE_LABEL = f"published in the article, TensorFlow {cells.ARTICLE_TF_VERSION}"
 
@@ -142,10 +144,8 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
         layers.append(marker.mark_rule(color=INK, strokeWidth=1.5).encode(tooltip=[alt.Tooltip("label:N", title="kernel")]))
         layers.append(marker.mark_text(color=INK, align="left", dx=4, dy=-4, baseline="top", fontSize=11).encode(
             y=alt.value(0), text="label:N"))  # fmt: skip
-    chart = alt.layer(*layers).properties(height=300)
-    if title:
-        chart = chart.properties(title=title)
-    return chart
+    chart = sized(alt.layer(*layers), RERUN_PLOT_HEIGHT)
+    return chart.properties(title=title_lines(title)) if title else chart
 
 
 def headline(found: Judgement) -> str:

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
 
-from repro_core.records import RunRecord, by_scenario, compare_records, format_sum
+from repro_core.records import VERDICTS, RunRecord, by_scenario, compare_records, format_sum
 from repro_core.results.timeline import TimelineEntry, release_key
-from repro_core.views.palette import INK, PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
+from repro_core.views.chart_size import WRAPPED_LABEL_LIMIT, label_expr, sized
+from repro_core.views.palette import INK, PAPER, ink_scale, verdict_legend, verdict_scale, verdict_symbol, verdict_words
 from repro_core.views.story import records_frame, short
-from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, backend_release, engine_label
+from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, backend_label, backend_release, engine_label, keras_release
 
 # Column names of the heatmap's data (F_COLUMN and F_SCENARIO are also the fields of the "cell" selection the page reads back).
 F_COLUMN, F_SCENARIO, F_VERDICT = "column", "scenario", "verdict"
 F_COLUMN_LABEL, F_SCENARIO_TITLE = "column_label", "scenario_title"  # what the axes show, in words
-HEATMAP_FIELDS = [F_COLUMN, F_COLUMN_LABEL, "release", "engine", "source", F_SCENARIO, F_SCENARIO_TITLE, F_VERDICT, "symbol", "versions",
-                  "rerun_1", "rerun_2", "error"]  # fmt: skip
+F_VERDICT_WORDS = "verdict_words"  # the verdict as the legend says it ("→ drift, as a chain"), for the tooltip
+HEATMAP_FIELDS = [F_COLUMN, F_COLUMN_LABEL, "release", "engine", "source", F_SCENARIO, F_SCENARIO_TITLE, F_VERDICT, F_VERDICT_WORDS, "symbol",
+                  "versions", "rerun_1", "rerun_2", "error"]  # fmt: skip
 SELECTION = "cell"
 ROW_HEIGHT = 54  # pixels per scenario row of the heatmap: three lines of its label, and room around them
-LABELS_HEIGHT = 200  # the vertical "TF 2.10 · Keras 2" labels and the legend
-LINE_CHARS = 19  # a row label's line length, so the labels leave the grid room on a 390-pixel phone
 
 
 FULL_SEED = "factory-full-seed"
@@ -43,41 +41,17 @@ def column_label(entry: TimelineEntry) -> str:
     return f"{label} · live" if entry.source == "live" else label
 
 
-def wrap_label(text: str, width: int = LINE_CHARS) -> list[str]:
-    """A label in lines of at most about `width` characters, broken at spaces; a longer word is broken after its dots
-    (keras.utils. / set_random_seed)."""
-    lines: list[str] = []
-    for word in text.split():
-        if len(word) > width:  # its own lines, one per dot-ended part that fits
-            lines.append("")
-            for part in re.findall(r"[^.]+\.?|\.", word):
-                if lines[-1] and len(lines[-1]) + len(part) > width:
-                    lines.append("")
-                lines[-1] += part
-        elif lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines or [text]
-
-
-def label_expr(labels: Sequence[str]) -> str:
-    """A Vega labelExpr drawing each label on several lines (Vega draws an array as lines); others as they are."""
-    cases = " : ".join(f"datum.label == {json.dumps(label)} ? {json.dumps(wrap_label(label), ensure_ascii=False)}" for label in labels)
-    return f"{cases} : datum.label" if cases else "datum.label"
-
-
 def cell_verdict(entry: TimelineEntry, scenario: str) -> str:
     """The recomputed verdict of one scenario in one report; "error" / "no records" when it has none."""
     return entry.report.verdicts().get(scenario) or ("error" if entry.report.error else "no-records")
 
 
 def kernel_text(entry: TimelineEntry) -> str:
-    """"TensorFlow 2.21.0 · Keras 3 3.15.1", "JAX 0.10.2 · Keras 3 3.15.1": what a column's kernel reported."""
+    """"TensorFlow 2.21.0 · Keras 3.15.1", "JAX 0.10.2 · Keras 3.15.1": what a column's kernel reported."""
     kernel = entry.report.kernel
     backend = str(kernel.get("backend") or entry.backend)
     version = str(kernel.get("backend_version") or (kernel.get("tensorflow", "") if backend == "tensorflow" else ""))
-    return f"{backend_release(backend, version or '?')} · {engine_label(entry.engine)} {kernel.get('keras', '')}".strip()
+    return f"{backend_release(backend, version or '?')} · {keras_release(entry.engine, kernel.get('keras', ''))}"
 
 
 def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
@@ -96,6 +70,7 @@ def heatmap_frame(entries: Sequence[TimelineEntry]) -> pd.DataFrame:
                     F_SCENARIO: scenario,
                     F_SCENARIO_TITLE: SCENARIOS[scenario].title,
                     F_VERDICT: (found := cell_verdict(entry, scenario)),
+                    F_VERDICT_WORDS: verdict_words(found),
                     "symbol": verdict_symbol(found),
                     "versions": kernel_text(entry),
                     "rerun_1": rerun_text(records[0]) if records else "",
@@ -114,27 +89,25 @@ def timeline_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     rows = [SCENARIOS[name].title for name in STORY_SCENARIOS if name in set(frame[F_SCENARIO])]
     present = list(frame[F_VERDICT])
     base = alt.Chart(frame).encode(  # labelOverlap=False: every label is drawn; the angles and wrapping leave them room
-        x=alt.X(f"{F_COLUMN_LABEL}:N", title="TensorFlow release · engine, then Keras · backend", sort=columns,
-                axis=alt.Axis(labelAngle=-90, orient="top", labelLimit=200, labelOverlap=False, labelFontSize=10)),
+        x=alt.X(f"{F_COLUMN_LABEL}:N", title=["TensorFlow release · engine,", "then Keras · backend"], sort=columns,
+                axis=alt.Axis(labelAngle=-90, orient="top", labelLimit=0, labelOverlap=False, labelFontSize=10)),
         y=alt.Y(f"{F_SCENARIO_TITLE}:N", title=None, sort=rows,
-                axis=alt.Axis(labelOverlap=False, labelExpr=label_expr(rows), labelFontSize=10, labelLimit=140)),
+                axis=alt.Axis(labelOverlap=False, labelExpr=label_expr(rows), labelFontSize=10, labelLimit=WRAPPED_LABEL_LIMIT)),
     )  # fmt: skip
     tooltip = [
         alt.Tooltip(f"{F_SCENARIO_TITLE}:N", title="scenario"),
-        alt.Tooltip(f"{F_VERDICT}:N", title="verdict"),
+        alt.Tooltip(f"{F_VERDICT_WORDS}:N", title="verdict"),
         alt.Tooltip("versions:N", title="kernel"),
         alt.Tooltip("rerun_1:N", title="rerun 1"),
         alt.Tooltip("rerun_2:N", title="rerun 2"),
     ]
-    legend = alt.Legend(title="verdict", orient="bottom", columns=2, labelExpr=verdict_legend_label(present))
+    legend = verdict_legend(present)
     color = alt.Color(f"{F_VERDICT}:N", scale=verdict_scale(present), legend=legend)
     stroke = alt.condition(pick, alt.value(INK), alt.value(PAPER))
     cells = base.mark_rect(strokeWidth=1.5).encode(color=color, tooltip=tooltip, stroke=stroke).add_params(pick)
     symbols = base.mark_text(fontSize=11, fontWeight="bold").encode(
         text="symbol:N", color=alt.Color(f"{F_VERDICT}:N", scale=ink_scale(present), legend=None), tooltip=tooltip)  # fmt: skip
-    # Streamlit fits the whole chart (column labels included) into this height, so it budgets for them.
-    chart = alt.layer(cells, symbols).resolve_scale(color="independent")
-    return chart.properties(height=ROW_HEIGHT * len(rows) + LABELS_HEIGHT)
+    return sized(alt.layer(cells, symbols).resolve_scale(color="independent"), ROW_HEIGHT * len(rows))
 
 
 def cell_rows(entries: Sequence[TimelineEntry], column: str, scenario: str) -> pd.DataFrame:
@@ -200,15 +173,18 @@ def live_agreement(live: TimelineEntry, entries: Sequence[TimelineEntry]) -> str
 # -- what the reports say, in words ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class Finding:
-    """The two answers the page and the README (and docs/timeline.md) lead with, computed from recorded reports."""
+    """The two answers the page and the README (and docs/timeline.md) lead with, computed from recorded reports. Releases
+    and engines are kept as values ("2.10", "keras2"); summary_sentence puts them into words."""
 
     first_stable: str  # earliest release where the article's fix is stable on every engine measured ("" if none)
     first_break: str  # first release after a stable one where it is not stable on some engine ("" if none)
-    break_engines: tuple[str, ...]  # "engine: verdict" at that release
-    stable_again: tuple[str, ...]  # "release engine" after the break where it is stable once more
-    full_seed_runs: tuple[str, ...]  # "release engine" that have factory-full-seed records
-    full_seed_failures: tuple[str, ...]  # "release engine: verdict" where it did not hold
-    missing: tuple[str, ...]  # "release engine" with no records (install or run failed)
+    break_engines: tuple[tuple[str, str], ...]  # (engine, verdict) at that release, for the engines where it is not stable
+    stable_again: tuple[tuple[str, str], ...]  # (release, engine) after the break where it is stable once more
+    full_seed_runs: tuple[tuple[str, str], ...]  # (release, engine) that have factory-full-seed records
+    full_seed_failures: tuple[tuple[str, str, str], ...]  # (release, engine, verdict) where it did not hold
+    missing: tuple[tuple[str, str], ...]  # (release, engine) with no records (install or run failed)
+    stable_releases: tuple[str, ...] = ()  # the releases from first_stable up to the break, stable on every engine
+    newest: str = ""  # the newest release measured
 
 
 def find(entries: Sequence[TimelineEntry]) -> Finding:
@@ -219,23 +195,36 @@ def find(entries: Sequence[TimelineEntry]) -> Finding:
         if (found := entry.report.verdicts().get(TF_SEED)) is not None:
             tf_seed.setdefault(entry.release, []).append((entry.engine, found))
     first_stable = first_break = ""
-    break_engines: tuple[str, ...] = ()
-    stable_again: list[str] = []
+    break_engines: tuple[tuple[str, str], ...] = ()
+    stable_again: list[tuple[str, str]] = []
+    stable_releases: list[str] = []
     for release in sorted(tf_seed, key=release_key):
         measured = tf_seed[release]
         all_stable = all(v == "stable" for _e, v in measured)
-        if not first_stable and all_stable:
-            first_stable = release
-        elif first_stable and not first_break and not all_stable:
+        if not first_break and all_stable:
+            first_stable = first_stable or release
+            stable_releases.append(release)
+        elif first_stable and not first_break:
             first_break = release
-            break_engines = tuple(f"{e}: {v}" for e, v in measured if v != "stable")
+            break_engines = tuple((e, v) for e, v in measured if v != "stable")
         elif first_break:
-            stable_again.extend(f"{release} {e}" for e, v in measured if v == "stable")
+            stable_again.extend((release, e) for e, v in measured if v == "stable")
     full_seed = [(e, e.report.verdicts().get(FULL_SEED)) for e in recorded]
-    full_runs = tuple(f"{e.release} {e.engine}" for e, v in full_seed if v is not None)
-    full_failures = tuple(f"{e.release} {e.engine}: {v}" for e, v in full_seed if v not in (None, "stable"))
-    missing = tuple(f"{e.release} {e.engine}" for e in recorded if not e.report.records)
-    return Finding(first_stable, first_break, break_engines, tuple(stable_again), full_runs, full_failures, missing)
+    full_runs = tuple((e.release, e.engine) for e, v in full_seed if v is not None)
+    full_failures = tuple((e.release, e.engine, v) for e, v in full_seed if v not in (None, "stable"))
+    missing = tuple((e.release, e.engine) for e in recorded if not e.report.records)
+    newest = max(tf_seed, key=release_key) if tf_seed else ""
+    return Finding(first_stable, first_break, break_engines, tuple(stable_again), full_runs, full_failures, missing,
+                   tuple(stable_releases), newest)  # fmt: skip
+
+
+def _on(release: str, engine: str) -> str:
+    """"TensorFlow 2.10 with Keras 2"."""
+    return f"TensorFlow {release} with {engine_label(engine)}"
+
+
+def _verdict(name: str) -> str:
+    return VERDICTS[name].headline.lower() if name in VERDICTS else name
 
 
 def _span(releases: Sequence[str]) -> str:
@@ -244,39 +233,59 @@ def _span(releases: Sequence[str]) -> str:
 
 
 def timeline_caption(entries: Sequence[TimelineEntry]) -> str:
+    """What the heatmap's columns are, counted so the numbers agree with Home's: one column per recorded report (a TensorFlow
+    release with one engine, or Keras on one backend), then the live one."""
     recorded = [e for e in entries if e.source == "recorded" and not e.keras_release]
     if not recorded:
         return "No recorded reports."
     settings = {(e.report.settings.get("seed"), e.report.settings.get("reruns"), e.report.settings.get("epochs")) for e in recorded}
     how = "; ".join(f"seed {seed}, {reruns} reruns, {epochs} epochs" for seed, reruns, epochs in sorted(settings, key=str))
     machines = sorted({e.report.machine.get("cpu", "?") for e in recorded})
-    return f"{len(recorded)} recorded reports, TensorFlow {_span([e.release for e in recorded])} ({how}) on {', '.join(machines)}."
+    releases = {e.release for e in recorded}
+    backends = [e for e in entries if e.source == "recorded" and e.keras_release]
+    live = [e for e in entries if e.source != "recorded"]
+    parts = [f"{len(recorded)} for TensorFlow {_span(list(releases))} ({len(releases)} releases, each with every engine it offers)"]
+    if backends:
+        keras = " and ".join(sorted({e.keras_release for e in backends}))
+        parts.append(f"{len(backends)} for Keras {keras} on {', '.join(backend_label(e.backend) for e in backends)}")
+    if live:
+        parts.append(f"{len(live)} live")
+    return f"{len(recorded) + len(backends) + len(live)} columns, one per report: {'; '.join(parts)}. Recorded with {how} on {', '.join(machines)}."
+
+
+ARTICLE_FIX_WORDS = "The article's fix (a factory and `tf.random.set_seed`)"
 
 
 def summary_sentence(entries: Sequence[TimelineEntry]) -> str:
-    """Where the article's fix stops holding and whether keras.utils.set_random_seed always held, from the reports."""
+    """Where the article's fix stops holding and whether keras.utils.set_random_seed always held, from the reports, with
+    both ends of every span named ("stable on TensorFlow 2.9, and on no engine of TensorFlow 2.10 to 2.21")."""
     finding = find(entries)
     if not any(e.source == "recorded" for e in entries):
         return "No recorded reports yet: run `python -m timeline`."
     parts = []
     if finding.first_break:
-        stable_again = ", ".join(finding.stable_again)
-        later = f"; it is stable again on {stable_again}" if stable_again else "; it is not stable on any later release measured"
-        parts.append(f"The article's fix (`{TF_SEED}`) is stable from TensorFlow {finding.first_stable} and first stops being stable on "
-                     f"TensorFlow **{finding.first_break}** ({', '.join(finding.break_engines)}){later}.")
+        how = ", ".join(f"{_verdict(v)} with {engine_label(e)}" for e, v in finding.break_engines)
+        if finding.stable_again:
+            again = ", ".join(_on(release, engine) for release, engine in finding.stable_again)
+            broken = f"not on TensorFlow **{finding.first_break}** ({how}); it is stable again on {again}"
+        else:
+            until = f" to {finding.newest}" if finding.newest != finding.first_break else ""
+            broken = f"on no engine of TensorFlow **{finding.first_break}**{until} ({finding.first_break}: {how})"
+        parts.append(f"{ARTICLE_FIX_WORDS} is stable on TensorFlow {_span(finding.stable_releases)}, and {broken}.")
     elif finding.first_stable:
-        parts.append(f"The article's fix (`{TF_SEED}`) is stable on every release measured from TensorFlow {finding.first_stable}.")
+        parts.append(f"{ARTICLE_FIX_WORDS} is stable on every release measured, TensorFlow {_span(finding.stable_releases)}.")
     else:
-        parts.append(f"The article's fix (`{TF_SEED}`) is not stable on any release measured.")
-    span = _span([run.split()[0] for run in finding.full_seed_runs]) if finding.full_seed_runs else ""
+        parts.append(f"{ARTICLE_FIX_WORDS} is not stable on any release measured.")
+    span = _span([release for release, _engine in finding.full_seed_runs]) if finding.full_seed_runs else ""
     if not finding.full_seed_runs:
-        parts.append(f"No report has `{FULL_SEED}` records.")
+        parts.append("No report has rows of the factory with `keras.utils.set_random_seed`.")
     elif finding.full_seed_failures:
-        parts.append(f"`keras.utils.set_random_seed` (`{FULL_SEED}`) did **not** hold everywhere: {', '.join(finding.full_seed_failures)} "
-                     f"(of {len(finding.full_seed_runs)} reports, TensorFlow {span}).")
+        failed = ", ".join(f"{_on(release, engine)}: {_verdict(v)}" for release, engine, v in finding.full_seed_failures)
+        parts.append(f"`keras.utils.set_random_seed` did **not** hold everywhere: {failed} (of {len(finding.full_seed_runs)} reports, "
+                     f"TensorFlow {span}).")  # fmt: skip
     else:
-        parts.append(f"`keras.utils.set_random_seed` (`{FULL_SEED}`) held on every release that has it: "
-                     f"stable in all {len(finding.full_seed_runs)} reports (every engine), TensorFlow {span}.")
+        parts.append(f"`keras.utils.set_random_seed` held on every release that has it: stable in all {len(finding.full_seed_runs)} "
+                     f"reports (every engine), TensorFlow {span}.")  # fmt: skip
     if finding.missing:
-        parts.append(f"No records (install or run failed) for: {', '.join(finding.missing)}.")
+        parts.append(f"No records (install or run failed) for: {', '.join(_on(release, engine) for release, engine in finding.missing)}.")
     return " ".join(parts)

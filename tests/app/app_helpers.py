@@ -62,11 +62,15 @@ def field_values(frames: list[pd.DataFrame], field: str) -> set:
     return {value for frame in frames if field in frame.columns for value in frame[field].dropna()}
 
 
-def check_chart(spec: dict, frames: list[pd.DataFrame]) -> None:
+def check_chart(spec: dict, frames: list[pd.DataFrame], size: bool = True) -> None:
     """What issue 16 asks of every chart: each axis names every category its data holds and none it does not (a nominal
     axis carries its categories as an explicit sort); each colour legend lists only the categories present; every colour is
-    one of the project's palette (palette.PALETTE, or its diverging scheme), none a Vega default."""
+    one of the project's palette (palette.PALETTE, or its diverging scheme), none a Vega default. And issue 27: a plot area
+    big enough to read (check_chart_size)."""
     from repro_core.views.palette import DIVERGING_SCHEME, PALETTE
+
+    if size:
+        check_chart_size(spec)
 
     palette = {colour.upper() for colour in PALETTE}
     for node in _nodes(spec):
@@ -87,6 +91,21 @@ def check_chart(spec: dict, frames: list[pd.DataFrame]) -> None:
             for value in values:
                 if isinstance(value, str) and value.startswith("#"):
                     assert value.upper() in palette, f"{key}: {value} is not in the palette"
+
+
+def check_chart_size(spec: dict) -> None:
+    """The chart's plot area is at least chart_size.MIN_PLOT pixels tall, and as wide on a 390 px phone: the chart states its
+    plot's own height (autosize "fit-x": title, axes and legend add to it, instead of being fitted into it), and what its y
+    axes may take beside the plot (label limit, ticks, title) leaves the marks MIN_PLOT pixels of a phone's width. A y axis
+    label limit of 0 (none) counts as Vega-Lite's default limit; a wrapped label is counted at its limit."""
+    from repro_core.views.chart_size import AUTOSIZE, MIN_PLOT, PHONE_CONTENT_WIDTH, plot_width, y_axis_band
+
+    assert spec.get("autosize") == AUTOSIZE, f"the chart's height is not its plot's own (autosize {spec.get('autosize')!r})"
+    assert isinstance(spec.get("height"), int) and spec["height"] >= MIN_PLOT, f"plot area {spec.get('height')} px tall"
+    bands = [y_axis_band(encoding.get("axis", {}), titled=encoding.get("title", encoding["field"]) is not None)
+             for node in _nodes(spec) for encoding in [node.get("y")] if isinstance(encoding, dict) and "field" in encoding]  # fmt: skip
+    width = plot_width(max(bands, default=0))
+    assert width >= MIN_PLOT, f"{width} px of a {PHONE_CONTENT_WIDTH} px phone are left for the marks beside the y axis"
 
 
 CONTENT_BLOCKS = ("home_findings",)  # blocks whose alerts are page content (Home's findings), not messages about a click

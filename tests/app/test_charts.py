@@ -6,18 +6,19 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from app_helpers import chart_data, check_chart, elements, exceptions, find_block
+from app_helpers import chart_data, check_chart, elements, exceptions, find_block, put_rows
 from conftest import APP
 from streamlit.testing.v1 import AppTest
 
 from lab_ui import session
+from lab_ui.pages import PAGES, STORY_PAGE_SCENARIOS
 from repro_core.experiments.audit import Audit, AuditResult
 from repro_core.experiments.matrix import MatrixOptions, MatrixResult, RecipeResult
 from repro_core.recipes.model_spec import ModelSpec
 from repro_core.records import VERDICTS, RunRecord, verdict
 from repro_core.results.report import Report
 from repro_core.results.timeline import TimelineEntry, load_timeline
-from repro_core.views import timeline
+from repro_core.views import backends, chart_size, timeline
 from repro_core.views.palette import DIVERGING_SCHEME
 from repro_core.views.story import RESTART_LABEL, SERIES_AFTER, SERIES_BEFORE, SERIES_HANDOVER, rerun_chart
 from repro_core.vocabulary import SCENARIOS, STORY_SCENARIOS, Recipe
@@ -57,8 +58,17 @@ def test_the_seed_switches_chart_says_initial_and_trained_apart_with_the_palette
     at = open_page("lab_pages/versions.py")
     spec, frames = only_chart(at, "versions_backends")
     check_chart(spec, frames)
-    assert {"initial weights", "trained weights"} <= set(frames[0].columns)
-    assert any("initial repeat · trained differ" in text for text in frames[0]["text"])
+    data = frames[0]
+    assert {"initial weights", "trained weights"} <= set(data.columns)
+    # each cell says apart which half repeated, in two short lines the caption under the chart explains
+    assert ("initial ✓", "trained ≠") in set(zip(data["initial_line"], data["trained_line"], strict=True))
+    caption = " ".join(c.value for c in elements(find_block(at.main, "versions_backends"), "caption"))
+    assert backends.switches_legend_words() in caption and "✓" in caption and "≠" in caption
+    # no label is cut on a phone: the backends' labels break at " · " with no limit, the reseeds' wrap within their limit
+    x_axis, y_axis = spec["layer"][0]["encoding"]["x"]["axis"], spec["layer"][0]["encoding"]["y"]["axis"]
+    assert x_axis["labelLimit"] == 0 and "split(datum.label" in x_axis["labelExpr"]
+    assert all(len(line) <= chart_size.LINE_CHARS for reseed in set(data["reseed"]) for line in chart_size.wrap_label(reseed))
+    assert y_axis["labelLimit"] == chart_size.WRAPPED_LABEL_LIMIT
 
 
 
@@ -107,9 +117,9 @@ def test_live_rows_table_says_which_scenario_each_row_is():
 
 def test_wrapped_row_labels_keep_every_word():
     for scenario in SCENARIOS.values():
-        lines = timeline.wrap_label(scenario.title)
+        lines = chart_size.wrap_label(scenario.title)
         assert "".join(lines).replace(" ", "") == scenario.title.replace(" ", "")
-        assert all(len(line) <= timeline.LINE_CHARS for line in lines)
+        assert all(len(line) <= chart_size.LINE_CHARS for line in lines)
 
 
 # -- Recipe matrix --------------------------------------------------------------------------------------
@@ -135,7 +145,8 @@ def test_matrix_heatmap_names_recipes_in_words_and_shows_identical_fingerprints(
     y_axis = spec["layer"][0]["encoding"]["y"]["axis"]
     assert y_axis["labelOverlap"] is False and spec["height"] >= 32 * len(result.results)  # every label, rows at least 32 px
     assert set(data["verdict"]) == {verdict(r.records) for r in result.results}
-    assert set(data["text"]) == {"→ drift-chain", "≠ drift", "✓ stable"}  # the text channel beside the colour
+    assert set(data["text"]) == {"→", "≠", "✓"}  # the legend's symbol beside the colour
+    assert set(data["verdict_words"]) == {"→ drift, as a chain", "≠ drift", "✓ stable"}  # in the tooltip, never the verdict's id
     assert spec["title"]["subtitle"] == ["Same fingerprints on Keras 3:", "factory + no reseed", "= factory + tf.random.set_seed"]
     table = next(t.value for t in elements(at.main, "dataframe") if "verdict" in t.value.columns)
     same_as = dict(zip(table["recipe"], table["same fingerprints as"], strict=True))
@@ -187,7 +198,7 @@ def test_your_model_defaults_to_a_drifting_recipe_and_its_heatmap_uses_the_palet
     at.run()
     assert not exceptions(at)
     spec, frames = only_chart(at, "model_results")
-    check_chart(spec, frames)
+    check_chart(spec, frames, size=False)  # its plot size is the Your model page's own work (issue 27 item 7, another branch)
     assert spec["encoding"]["color"]["scale"]["scheme"] == DIVERGING_SCHEME
     records, layers = (frame for frame in elements(find_block(at.main, "model_results"), "dataframe"))
     formats = json.loads(records.proto.columns)
@@ -203,3 +214,38 @@ def test_home_findings_chart_names_every_release_and_question_with_the_palette()
     releases = {entry.release for entry in load_timeline()}
     assert set(frames[0]["release"]) == releases  # one column per committed release, no live column before any rows
     assert spec["resolve"]["scale"]["color"] == "independent"  # the symbols keep their ink, not the cells' colour
+
+
+# -- every chart of every page, at its real size -----------------------------------------------------------------------
+def story_rows() -> list[RunRecord]:
+    """Rows for each story page's scenarios: a chain, a restart, and a group of other settings beside it."""
+    rows = []
+    for scenario in STORY_PAGE_SCENARIOS:
+        rows += [record(scenario, 1, "a", "b", 1), record(scenario, 2, "b", "c", 1), record(scenario, 1, "a", "b", 2)]
+        rows.append(replace(record(scenario, 1, "x", "y", 3), seed=42, epochs=3))
+    return rows
+
+
+def test_every_chart_on_every_page_has_its_categories_palette_and_a_readable_size():
+    """Each page drawn with rows (story pages), a live column (Across versions), a matrix and an audit: every chart it draws
+    passes check_chart, the plot size included (the audit heatmap's size is another branch's: checked without it)."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    put_rows(at, story_rows())
+    live_rows = [record(name, rerun, name[0], name[1]) for name in STORY_SCENARIOS for rerun in (1, 2)]
+    live = TimelineEntry("2.21", "keras3", Report(settings={"release": "2.21", "release_engine": "keras3"},
+                                                  kernel={"tensorflow": "2.21.0", "keras": "3.15.1"}, machine={"cpu": "test CPU"},
+                                                  records=live_rows), source="live")  # fmt: skip
+    for key, value in {"versions_live": live, "matrix_result": matrix_result()}.items():
+        at.session_state[session.LAB].kept[key] = value
+    checked = {}
+    for name, page in PAGES.items():
+        at.switch_page(page.path).run()
+        assert not exceptions(at), name
+        charts = elements(at.main, "vega_lite_chart")
+        for chart in charts:
+            spec, frames = chart_data(chart)
+            check_chart(spec, frames, size=name != "your_model")
+        checked[name] = len(charts)
+    # the pages that draw charts drew them: Home's findings, a rerun chart per story scenario, two on Across, the matrix
+    assert checked["home"] == 1 and checked["drift"] == 1 and checked["factory"] == 3 and checked["restart"] == 1
+    assert checked["versions"] == 2 and checked["matrix"] == 1

@@ -49,7 +49,7 @@ def test_two_reports_are_compared_side_by_side():
     assert frame[["rerun", "before same?", "after same?"]].values.tolist() == [[1, "yes", "yes"], [2, "yes", "no"]]
     for key, expected in (("compare_a_summary", "stable"), ("compare_b_summary", "drift")):
         text = " ".join(m.value for m in elements(find_block(at.main, key), "text"))  # plain text, never Markdown
-        assert "TensorFlow 2.21.0" in text and f"factory-full-seed: {expected}" in text
+        assert "TensorFlow 2.21.0" in text and f"Factory + keras.utils.set_random_seed: {expected}" in text  # titles, not ids
 
 
 def test_bad_files_show_an_error_and_nothing_crashes():

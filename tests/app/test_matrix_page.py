@@ -106,7 +106,7 @@ def test_table_and_heatmap_say_apart_whether_initial_and_trained_weights_repeate
     spec, frames = chart_data(chart)
     check_chart(spec, frames)
     tooltip_fields = {t["field"] for t in spec["layer"][0]["encoding"]["tooltip"]}
-    assert {"initial", "trained", "verdict", "same_as"} <= tooltip_fields
+    assert {"initial", "trained", "verdict_words", "same_as"} <= tooltip_fields  # the verdict in words, not its id
     lines = {recipe: (a, b) for recipe, a, b in zip(frames[0]["recipe"], frames[0]["initial_line"], frames[0]["trained_line"], strict=True)}
     assert lines["factory+python"] == ("initial repeat", "trained differ") and lines["factory+python-tf"] == ("initial repeat", "trained repeat")
     assert {layer["encoding"]["text"]["field"] for layer in spec["layer"][1:]} == {"text", "initial_line", "trained_line"}  # in each cell

@@ -53,11 +53,12 @@ def test_sentence_names_the_first_release_where_the_fix_stops_holding():
     timeline = [entry("2.9", "keras2", STABLE), entry("2.10", "keras2", TF_DRIFTS), entry("2.16", "keras3", TF_DRIFTS),
                 entry("2.16", "tf_keras", TF_DRIFTS)]  # fmt: skip
     finding = find(timeline)
-    assert (finding.first_stable, finding.first_break, finding.break_engines) == ("2.9", "2.10", ("keras2: drift",))
+    assert (finding.first_stable, finding.first_break, finding.break_engines) == ("2.9", "2.10", (("keras2", "drift"),))
     sentence = summary_sentence(timeline)
-    assert "first stops being stable on TensorFlow **2.10**" in sentence
-    assert "not stable on any later release" in sentence
+    # both ends of each span, so "stable on 2.9" cannot be read as "from 2.9 onward"
+    assert "is stable on TensorFlow 2.9, and on no engine of TensorFlow **2.10** to 2.16 (2.10: drift with Keras 2)." in sentence
     assert "held on every release that has it: stable in all 4 reports (every engine), TensorFlow 2.9 to 2.16" in sentence
+    assert "factory-tf-seed" not in sentence and "keras2" not in sentence  # words, not ids
 
 
 def test_sentence_reports_a_full_seed_failure_a_recovery_and_a_failed_release():
@@ -65,9 +66,9 @@ def test_sentence_reports_a_full_seed_failure_a_recovery_and_a_failed_release():
     timeline = [entry("2.9", "keras2", STABLE), entry("2.10", "keras2", full_drifts), entry("2.11", "keras2", STABLE),
                 entry("2.12", "keras2", {}, error="install failed: no wheel")]  # fmt: skip
     sentence = summary_sentence(timeline)
-    assert "stable again on 2.11 keras2" in sentence
-    assert "did **not** hold everywhere: 2.10 keras2: drift" in sentence
-    assert "No records (install or run failed) for: 2.12 keras2" in sentence
+    assert "and not on TensorFlow **2.10** (drift with Keras 2); it is stable again on TensorFlow 2.11 with Keras 2." in sentence
+    assert "did **not** hold everywhere: TensorFlow 2.10 with Keras 2: drift" in sentence
+    assert "No records (install or run failed) for: TensorFlow 2.12 with Keras 2." in sentence
 
 
 def test_live_columns_do_not_change_the_recorded_sentence():
