@@ -11,23 +11,32 @@ from __future__ import annotations
 
 import streamlit as st
 
-# Prism's token classes -> their colour; each at least 4.5:1 on the code background and on the sidebar's background.
+
+# Prism's token classes (and a diff's line classes) -> their colour; each at least 4.5:1 on the code background and on the
+# sidebar's background (!important: Streamlit's own rules are as specific, and come later).
+def _tokens(*names: str) -> tuple[str, ...]:
+    return tuple(f".token.{name}" for name in names)
+
+
 TOKEN_COLORS = {
-    ("comment", "prolog", "doctype", "cdata", "punctuation"): "#57606a",
-    ("keyword", "tag", "function", "class-name", "selector"): "#0550ae",
-    ("string", "char", "attr-value", "inserted"): "#116329",
-    ("number", "regex"): "#0a6b63",
-    ("boolean", "constant", "symbol"): "#7a3e9d",
-    ("operator", "entity", "decorator", "atrule"): "#953800",
-    ("attr-name", "property", "variable"): "#0a5a8a",
-    ("url",): "#6639ba",
-    ("important", "deleted"): "#b42318",
+    _tokens("comment", "prolog", "doctype", "cdata", "punctuation"): "#57606a",
+    _tokens("keyword", "tag", "function", "class-name", "selector"): "#0550ae",
+    _tokens("string", "char", "attr-value", "inserted"): "#116329",
+    _tokens("number", "regex"): "#0a6b63",
+    _tokens("boolean", "constant", "symbol"): "#7a3e9d",
+    _tokens("operator", "entity", "decorator", "atrule"): "#953800",
+    _tokens("attr-name", "property", "variable"): "#0a5a8a",
+    _tokens("url"): "#6639ba",
+    (*_tokens("important", "deleted"), ".deleted.line", ".deleted.prefix"): "#b42318",
+    (".inserted.line", ".inserted.prefix"): "#116329",
+    (".unchanged.line",): "#57606a",
 }
 NARROW = "640px"  # Streamlit's own "sm" breakpoint: below it the sidebar collapses and the layout is a phone's
 
 STYLE = "\n".join(
     [
-        *(f"{', '.join(f'.stCode pre .token.{name}' for name in names)} {{ color: {colour}; }}" for names, colour in TOKEN_COLORS.items()),
+        *(f"{', '.join(f'.stCode pre {classes}' for classes in chains)} {{ color: {colour} !important; }}"
+          for chains, colour in TOKEN_COLORS.items()),
         f"@media (max-width: {NARROW}) {{",
         "  .stCode pre, .stCode pre code { white-space: pre-wrap !important; overflow-wrap: anywhere; }",
         "}",

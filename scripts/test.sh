@@ -72,6 +72,18 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+step "axe-core for the accessibility tests: npm ci in tests/browser (the version its package-lock.json pins)"
+# The browser tests inject axe-core into each page (tests/browser/test_accessibility.py); node_modules is not committed.
+# npm ci installs exactly the lockfile's version (about a second, from npm's cache after the first time).
+if command -v npm >/dev/null 2>&1 && (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error); then
+  echo "axe-core $(node -p "require('./tests/browser/node_modules/axe-core/package.json').version")"
+elif [ "${REQUIRE_BROWSER:-0}" = "1" ]; then
+  echo "REQUIRE_BROWSER=1 but axe-core could not be installed (npm ci in tests/browser; is npm there?)" >&2
+  exit 1
+else
+  echo "no npm, or npm ci failed: the accessibility browser tests will be skipped"
+fi
+
 step "ruff"
 .venv/bin/ruff check .
 
