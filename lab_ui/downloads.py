@@ -76,8 +76,9 @@ def load_back(scenarios: tuple[str, ...], key: str) -> None:
         if added:
             st.success(f"{added} row(s) loaded from {code_span(upload.name)}.", icon=":material/upload_file:")
         else:
-            names = ", ".join(sorted({r.scenario for r in report.records})) or "none"
-            st.warning(f"{code_span(upload.name)} holds no rows of this page (its scenarios: {code_span(names)}).")
+            names = sorted({r.scenario for r in report.records})
+            named = "; ".join(SCENARIOS[name].title if name in SCENARIOS else code_span(name) for name in names) or "none"
+            st.warning(f"{code_span(upload.name)} holds no rows of this page (its scenarios: {named}).")
 
 
 def audit_notebook_button(result: AuditResult) -> None:

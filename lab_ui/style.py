@@ -3,7 +3,8 @@
 - the code highlighting: Streamlit 1.67 colours Prism's tokens from a fixed palette (comments #808495, numbers #29b09d,
   strings #09ab3b: 2.5:1 to 3.6:1 on the code background), so these colours bring every token to WCAG AA's 4.5:1;
 - code blocks on a phone wrap their long lines instead of scrolling sideways: a scrolled <pre> cannot take the keyboard's
-  focus (axe-core's scrollable-region-focusable), and a wrapped line can be read without scrolling.
+  focus (axe-core's scrollable-region-focusable), and a wrapped line can be read without scrolling;
+- a link to another page wraps its label instead of cutting it off with an ellipsis (on a phone most were cut).
 
 tests/app/test_contrast.py measures every colour here against the theme's backgrounds."""
 
@@ -37,6 +38,8 @@ STYLE = "\n".join(
     [
         *(f"{', '.join(f'.stCode pre {classes}' for classes in chains)} {{ color: {colour} !important; }}"
           for chains, colour in TOKEN_COLORS.items()),
+        # A page link's label is one line cut with an ellipsis; the lab's links are sentences: let them wrap.
+        '[data-testid="stPageLink-NavLink"] span, [data-testid="stPageLink-NavLink"] p { white-space: normal; overflow: visible; }',
         f"@media (max-width: {NARROW}) {{",
         "  .stCode pre, .stCode pre code { white-space: pre-wrap !important; overflow-wrap: anywhere; }",
         "}",

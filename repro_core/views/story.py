@@ -188,7 +188,7 @@ def article_diff(params: StoryParams | None = None) -> str:
         cells.ARTICLE_FACTORY_CELL.splitlines(keepends=True),
         ours.splitlines(keepends=True),
         fromfile=f"article cell (TensorFlow {cells.ARTICLE_TF_VERSION})",
-        tofile="lab cell (factory-tf-seed)",
+        tofile="lab cell (factory + tf.random.set_seed)",
     )
     return "".join(lines)
 
