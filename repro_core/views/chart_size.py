@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from collections.abc import Sequence
 
 import altair as alt
@@ -24,7 +23,8 @@ PHONE_CONTENT_WIDTH = 358  # px a chart is given on a 390 px wide phone
 LINE_CHARS = 19  # an axis label's line length, so the labels leave the plot room on a phone
 WRAPPED_LABEL_LIMIT = 120  # px for a wrapped label's line: LINE_CHARS characters at the theme's 12 px label font (about 5.5 px
 # each, measured in Chromium), with room to spare; a phone keeps about 220 px of plot beside it
-TITLE_CHARS = 40  # a chart title's line length: Streamlit's bold 16 px title fits about 44 characters in 358 px
+TITLE_CHARS = 30  # a chart title's line length: Streamlit's bold 16 px title (about 7.3 px a character) in a third of a
+# desktop's page (Factory's columns, about 280 px, less the 40 px Streamlit keeps beside a title)
 AUTOSIZE = {"type": "fit-x", "contains": "padding"}
 DEFAULT_LABEL_LIMIT = 180  # Vega-Lite's own label limit (px), used when an axis sets none
 AXIS_TITLE_BAND = 24  # px an axis title (one line, rotated beside a y axis) takes, with its padding
@@ -39,9 +39,8 @@ def sized(chart, plot_height: int):
 
 
 def title_lines(text: str, subtitle: list[str] | None = None) -> alt.TitleParams:
-    """A chart title broken into lines that fit a phone (Vega cuts a long one line title short with an ellipsis)."""
-    lines = textwrap.wrap(text, TITLE_CHARS, break_long_words=False, break_on_hyphens=False) or [text]
-    return alt.TitleParams(lines, subtitle=subtitle or alt.Undefined, anchor="start")
+    """A chart title broken into lines that fit a phone or a narrow column (Vega cuts a long title short with an ellipsis)."""
+    return alt.TitleParams(wrap_label(text, TITLE_CHARS), subtitle=subtitle or alt.Undefined, anchor="start")
 
 
 def y_axis_band(axis: dict | None, titled: bool) -> int:

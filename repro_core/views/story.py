@@ -115,7 +115,7 @@ def rerun_chart(records: Sequence[RunRecord], title: str = "") -> alt.LayerChart
     restarts = restart_frame(records)
     present = [SERIES_BEFORE, SERIES_AFTER] + ([SERIES_HANDOVER] if len(handovers) else [])
     pick = alt.selection_point(fields=["series"], bind="legend", name="series_pick")
-    legend = alt.Legend(title="click to highlight", orient="bottom", labelLimit=0, columns=2)  # two columns fit a phone
+    legend = alt.Legend(title="click to highlight", orient="bottom", labelLimit=0, columns=1)  # one a line: fits a narrow column
     color = alt.Color("series:N", scale=alt.Scale(domain=present, range=[SERIES_COLORS[s] for s in present]), legend=legend)
     shape = alt.Shape("series:N", scale=alt.Scale(domain=present, range=[SERIES_SHAPES[s] for s in present]), legend=legend)
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.15))
