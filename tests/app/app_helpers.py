@@ -97,8 +97,9 @@ def check_chart_size(spec: dict) -> None:
     """The chart's plot area is at least chart_size.MIN_PLOT pixels tall, and as wide on a 390 px phone: the chart states its
     plot's own height (autosize "fit-x": title, axes and legend add to it, instead of being fitted into it), and what its y
     axes may take beside the plot (label limit, ticks, title) leaves the marks MIN_PLOT pixels of a phone's width. A y axis
-    label limit of 0 (none) counts as Vega-Lite's default limit; a wrapped label is counted at its limit."""
-    from repro_core.views.chart_size import AUTOSIZE, MIN_PLOT, PHONE_CONTENT_WIDTH, plot_width, y_axis_band
+    label limit of 0 (none) counts as Vega-Lite's default limit; a wrapped label is counted at its limit. A title comes in
+    lines short enough for a third of a desktop page (chart_size.title_lines)."""
+    from repro_core.views.chart_size import AUTOSIZE, MIN_PLOT, PHONE_CONTENT_WIDTH, TITLE_CHARS, plot_width, y_axis_band
 
     assert spec.get("autosize") == AUTOSIZE, f"the chart's height is not its plot's own (autosize {spec.get('autosize')!r})"
     assert isinstance(spec.get("height"), int) and spec["height"] >= MIN_PLOT, f"plot area {spec.get('height')} px tall"
@@ -106,6 +107,10 @@ def check_chart_size(spec: dict) -> None:
              for node in _nodes(spec) for encoding in [node.get("y")] if isinstance(encoding, dict) and "field" in encoding]  # fmt: skip
     width = plot_width(max(bands, default=0))
     assert width >= MIN_PLOT, f"{width} px of a {PHONE_CONTENT_WIDTH} px phone are left for the marks beside the y axis"
+    title = spec.get("title", {})
+    text = title.get("text", "") if isinstance(title, dict) else title
+    lines = [text] if isinstance(text, str) else text
+    assert all(len(line) <= TITLE_CHARS for line in lines), f"a title line Vega would cut short in a narrow column: {lines}"
 
 
 CONTENT_BLOCKS = ("home_findings",)  # blocks whose alerts are page content (Home's findings), not messages about a click
