@@ -202,7 +202,7 @@ def read(script: Script) -> ScriptReading:
         if not isinstance(node, ast.Call):
             continue
         name = _dotted(node.func)
-        last = name.split(".")[-1]
+        last = node.func.attr if isinstance(node.func, ast.Attribute) else name.split(".")[-1]  # x.shuffle(...) on a call's result too
         if last in MODEL_CALLS and (model_line is None or node.lineno < model_line):
             model_line = node.lineno
         if last in SHUFFLE_CALLS and (shuffle_line is None or node.lineno < shuffle_line):
@@ -216,7 +216,7 @@ def read(script: Script) -> ScriptReading:
         bare = not node.args and not any(k.arg in ("seed", "x") for k in node.keywords)
         fresh = last in ALWAYS_FRESH or (last in UNSEEDED_WHEN_BARE and bare and (last != "Random" or name.startswith("random.")))
         if fresh:
-            text = lines[node.lineno - 1].strip() if node.lineno <= len(lines) else ""
+            text = lines[node.lineno - 1].split("  #")[0].strip() if node.lineno <= len(lines) else ""
             unseeded.append(Unseeded(node.lineno, UNSEEDED_WHEN_BARE.get(last) or ALWAYS_FRESH[last], name, text))
     unique = {item.line: item for item in sorted(unseeded, key=lambda u: u.line)}
     return ScriptReading(prelude_end, model_line, shuffle_line, tuple(sorted(set(seeding))), tuple(unique.values()),
