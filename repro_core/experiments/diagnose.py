@@ -98,8 +98,8 @@ class FitTrace:
         def digest(parts: object) -> str:
             return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
-        return {"initial": digest(self.initial), "inputs": digest([i["digest"] for i in self.inputs]), "steps": digest(self.steps),
-                "final": digest(self.final), "step_count": len(self.steps)}  # fmt: skip
+        return {"initial": digest(self.initial), "inputs": digest([i["digest"] for i in self.inputs]), "step_weights": digest(self.steps),
+                "final": digest(self.final)}  # fmt: skip
 
 
 @dataclass

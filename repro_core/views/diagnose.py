@@ -78,5 +78,5 @@ def runs_frame(found: Diagnosis) -> pd.DataFrame:
         for index, fit in enumerate(trace.fits, start=1):
             prints = fit.fingerprints()
             rows.append({"run": trace.run, "fit": index, "steps": len(fit.steps), "initial": prints["initial"], "inputs": prints["inputs"],
-                         "steps sha": prints["steps"], "final": prints["final"], "seconds": round(trace.seconds, 2)})  # fmt: skip
-    return pd.DataFrame(rows, columns=["run", "fit", "steps", "initial", "inputs", "steps sha", "final", "seconds"])
+                         "step weights": prints["step_weights"], "final": prints["final"], "seconds": round(trace.seconds, 2)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["run", "fit", "steps", "initial", "inputs", "step weights", "final", "seconds"])
