@@ -241,3 +241,28 @@ def replace_line(script: Script, line: int, new_text: str) -> Script:
     indent = old[: len(old) - len(old.lstrip())]
     lines[line - 1] = indent + new_text.strip() + "\n"
     return Script("".join(lines), script.name, script.kind, script.cells)
+
+
+# -- the shipped examples ----------------------------------------------------------------------------------------------
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A script shipped in examples/ (runs anywhere, hosted demos included: nobody typed it). `backend`: the Keras backend
+    its kernel must run."""
+
+    file: str
+    title: str
+    backend: str = "tensorflow"
+
+    def load(self) -> Script:
+        return load_script((EXAMPLES_DIR / self.file).read_bytes(), self.file, "example")
+
+
+EXAMPLES = {e.file: e for e in (
+    Example("digits_cnn.py", "A CNN on scikit-learn's digits, seeded as the article says (tf.random.set_seed)"),
+    Example("digits_dropout.py", "Everything seeded, but Dropout's seed from an unseeded NumPy Generator"),
+    Example("tfdata_shuffle.py", "random and NumPy seeded, the data shuffled by tf.data"),
+    Example("jax_digits.py", "The digits CNN on JAX: random seeded, fit's shuffle from NumPy", backend="jax"),
+)}  # fmt: skip

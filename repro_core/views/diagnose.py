@@ -68,7 +68,7 @@ def growth_chart(diff: Difference, title: str = "") -> alt.Chart:
             color=alt.Color("layer:N", sort=layers, scale=alt.Scale(domain=layers, range=colours), legend=alt.Legend(orient="bottom")),
             tooltip=["layer", "step", alt.Tooltip("max_abs:Q", format=".3e"), alt.Tooltip("max_ulps:Q", format=",.0f")],
         )
-        .properties(height=260)
+        .properties(height=260, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     )
 
 
