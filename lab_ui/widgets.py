@@ -51,6 +51,8 @@ KEPT, EDITED = "kept_", "edited_"
 def kept(state: MutableMapping, key: str, default: object, follows: bool = False) -> str:
     """The widget key, with its last value (or `default`) in place. With `follows`, `default` is the sidebar's and wins
     until the learner has edited this input."""
+    if follows and key in state and KEPT + key in state and state[key] != state[KEPT + key]:
+        state[EDITED + key] = True  # set since it was last drawn (a widget, or session_state itself): the learner's own now
     if follows and not state.get(EDITED + key):
         state[key] = default
     elif key not in state:
