@@ -16,7 +16,7 @@ from repro_core.experiments.diagnose import RUNS_MAX as DIAGNOSE_RUNS_MAX
 from repro_core.experiments.diagnose import DiagnoseOptions, Diagnosis, ScriptRaised, diagnose
 from repro_core.experiments.story import ScenarioResult, run_story
 from repro_core.kernels.kernel import KernelError, check_kernel_name
-from repro_core.kernels.kernelspecs import backend_for, kernelspec_info
+from repro_core.kernels.kernelspecs import backend_for, engine_for, kernelspec_info
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
 from repro_core.recipes.scripts import ScriptProblem, read_script
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
@@ -36,7 +36,7 @@ from repro_core.results.exports import (
 )
 from repro_core.results.ipynb_check import main as check_main
 from repro_core.results.report import MAX_REPORT_BYTES, parse_report
-from repro_core.validation import real_number
+from repro_core.validation import choice, real_number
 from repro_core.views import diagnose as diagnose_view
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
 from repro_core.views.story import COL_SECONDS, outcome_of, records_frame, repeats_text
@@ -46,6 +46,7 @@ from repro_core.vocabulary import (
     MODELS,
     RESEEDS,
     SCENARIOS,
+    SELECTABLE_ENGINES,
     STORY_SCENARIOS,
     WHOLE_STORY,
     backend_release,
@@ -286,8 +287,11 @@ def _diagnose(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
     try:
         script = read_script(args.script)
         check_kernel_name(args.kernel)
-        backend = backend_for(kernelspec_info(args.kernel))
-        options = DiagnoseOptions(runs=args.runs, kernel=args.kernel, engine=args.engine if backend == "tensorflow" else "keras3",
+        choice("engine", args.engine, SELECTABLE_ENGINES)
+        info = kernelspec_info(args.kernel)
+        backend = backend_for(info)
+        engine = engine_for(info, args.engine) if backend == "tensorflow" else "keras3"  # TF < 2.16 kernels have Keras 2 only
+        options = DiagnoseOptions(runs=args.runs, kernel=args.kernel, engine=engine,
                                   backend=backend, same_kernel=args.same_kernel, doctor=args.fix, seed=args.seed, timeout=args.timeout)  # fmt: skip
     except (OSError, ValueError) as exc:
         return error_exit(exc, 2)

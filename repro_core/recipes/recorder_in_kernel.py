@@ -182,8 +182,9 @@ def _lab_patch(keras_module, recorder):
     recorder.patched.append(f"{keras_module.__name__}.Model.fit")
 
 
-_lab_recorder = _LabRecorder()
-for _lab_name in ("keras", "tf_keras"):
-    if _lab_name in _lab_sys.modules and hasattr(_lab_sys.modules[_lab_name], "Model"):
-        _lab_patch(_lab_sys.modules[_lab_name], _lab_recorder)
-print("the lab's recorder is watching " + ", ".join(_lab_recorder.patched))
+if __name__ == "__main__":  # a notebook cell runs in __main__; imported as a module (never by the lab), it patches nothing
+    _lab_recorder = _LabRecorder()
+    for _lab_name in ("keras", "tf_keras"):
+        if _lab_name in _lab_sys.modules and hasattr(_lab_sys.modules[_lab_name], "Model"):
+            _lab_patch(_lab_sys.modules[_lab_name], _lab_recorder)
+    print("the lab's recorder is watching " + ", ".join(_lab_recorder.patched))
