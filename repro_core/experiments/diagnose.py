@@ -385,10 +385,12 @@ def cause_words(divergence: Divergence | None, reading: ScriptReading, script: S
     unseeded = "; ".join(f"{script.where(u.line)} makes {u.what} from the operating system's entropy (`{u.text}`)" for u in reading.unseeded)
     if divergence.stage == "initial-weights":
         where = f"layer {divergence.layer}" if divergence.layer else "the model"
-        text = (f"Fit {divergence.fit} starts from different initial weights in {where}. Keras seeds an initializer (and a Dropout "
-                "layer) from Python's `random` when the layer is created, unless the layer is given a seed of its own.")
+        old_keras = versions.engine == "keras2" and tuple(int(p) for p in re.findall(r"\d+", versions.keras)[:2]) < (2, 10)
+        source = "TensorFlow's global seed (`tf.random.set_seed`)" if old_keras else "Python's `random`"
+        text = (f"Fit {divergence.fit} starts from different initial weights in {where}. Keras {versions.keras} seeds an initializer "
+                f"(and a Dropout layer) from {source} when the layer is created, unless the layer is given a seed of its own.")
         if not _seeded_before(reading, reading.model_line):
-            text += " Nothing in the script seeds Python's `random` before the model is built"
+            text += f" Nothing in the script seeds {source} before the model is built"
             text += f" ({script.where(reading.model_line)})." if reading.model_line else "."
         elif unseeded:
             text += f" The script seeds, but {unseeded}."

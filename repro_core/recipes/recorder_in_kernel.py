@@ -10,6 +10,7 @@
 # Every name it defines starts with _lab or LAB_, so your script's own names never clash with it.
 import base64 as _lab_base64
 import hashlib as _lab_hashlib
+import importlib.util as _lab_importlib_util
 import inspect as _lab_inspect
 import json as _lab_json
 import sys as _lab_sys
@@ -182,9 +183,37 @@ def _lab_patch(keras_module, recorder):
     recorder.patched.append(f"{keras_module.__name__}.Model.fit")
 
 
+class _LabImportWatch:
+    """Wraps Model.fit of a Keras your script imports after this cell (tf_keras beside Keras 3, say) as it is imported."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in ("keras", "tf_keras") or name in _lab_sys.modules:
+            return None
+        _lab_sys.meta_path.remove(self)  # find it the ordinary way, without asking this finder again
+        try:
+            spec = _lab_importlib_util.find_spec(name)
+        finally:
+            _lab_sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        load, recorder = spec.loader.exec_module, self.recorder
+
+        def exec_module(module):
+            load(module)
+            if hasattr(module, "Model") and hasattr(module, "callbacks"):
+                _lab_patch(module, recorder)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
 if __name__ == "__main__":  # a notebook cell runs in __main__; imported as a module (never by the lab), it patches nothing
     _lab_recorder = _LabRecorder()
     for _lab_name in ("keras", "tf_keras"):
         if _lab_name in _lab_sys.modules and hasattr(_lab_sys.modules[_lab_name], "Model"):
             _lab_patch(_lab_sys.modules[_lab_name], _lab_recorder)
+    _lab_sys.meta_path.insert(0, _LabImportWatch(_lab_recorder))
     print("the lab's recorder is watching " + ", ".join(_lab_recorder.patched))

@@ -104,3 +104,15 @@ def test_same_kernel_reruns_the_script_in_one_kernel(kernel):
     found = diagnose(load_script(SCRIPTS["repeats"], "cell.py"), options(kernel, same_kernel=True, runs=3))
     assert found.repeats and [t.run for t in found.traces] == [1, 2, 3]
     assert found.as_dict()["settings"]["same_kernel"] is True and len({t.versions.kernelspec for t in found.traces}) == 1
+
+
+@pytest.mark.kernel
+def test_tf_keras_is_watched_as_the_engine_and_when_a_script_imports_it_late():
+    """On the tf_keras engine `tf.keras` is tf_keras; on Keras 3 a script may still import tf_keras itself: its Model.fit is
+    wrapped as it is imported."""
+    tf_keras = SCRIPTS["initial-weights"].replace("import keras\n", "from tensorflow import keras\n")
+    found = diagnose(load_script(tf_keras, "tf_keras.py"), options("lab-python", engine="tf_keras"))
+    assert found.versions.engine == "tf_keras" and found.divergence.stage == "initial-weights" and found.divergence.layer == "dense"
+    late = SCRIPTS["repeats"].replace("import keras\n", "import tf_keras as keras\n")
+    found = diagnose(load_script(late, "late.py"), options("lab-python"))
+    assert found.versions.engine == "keras3" and found.repeats and found.traces[0].fits[0].steps
