@@ -122,7 +122,7 @@ def show(found: Diagnosis) -> None:
         verb = "Replace" if found.fix.kind == "rewrite" else "Insert before"
         checked = ("checked: two runs repeat with it" + (f", in {found.fix.seconds_ratio:.2f}x the time" if found.fix.seconds_ratio else "")
                    if found.fix.verified else "not checked yet: turn on the doctor")  # fmt: skip
-        st.markdown(f"**The fix** · {verb.lower()} line {found.fix.line} · {checked}")
+        st.markdown(f"**The fix** · {verb.lower()} {found.script.where(found.fix.line)} · {checked}")
         st.code(f"# {found.fix.where}\n{found.fix.text.rstrip()}", language="python", wrap_lines=True)
     if found.doctor is not None:
         st.code(found.doctor.words, language=None, wrap_lines=True)

@@ -329,7 +329,7 @@ def _print_diagnosis(found: Diagnosis) -> None:
     if found.fix is not None:
         state = "verified: the runs repeat with it" if found.fix.verified else "not verified (run with --fix to check it)"
         verb = "replace" if found.fix.kind == "rewrite" else "insert before"
-        print(f"fix: {verb} line {found.fix.line} ({found.fix.where}); {state}"
+        print(f"fix: {verb} {found.script.where(found.fix.line)} ({found.fix.where}); {state}"
               + (f"; time x{found.fix.seconds_ratio:.2f}" if found.fix.seconds_ratio else "") + ":")  # fmt: skip
         print("    " + found.fix.text.rstrip("\n").replace("\n", "\n    "))
     if found.doctor is not None:

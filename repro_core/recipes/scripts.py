@@ -42,11 +42,11 @@ class Script:
         return hashlib.sha256(self.source.encode()).hexdigest()
 
     def where(self, line: int) -> str:
-        """"line 12", or "line 12 (cell 3, line 2)" for a notebook."""
+        """"line 12", or "cell 3, line 2" in a notebook (`line` counts in the joined cells)."""
         if not self.cells:
             return f"line {line}"
         index = max((i for i, first in enumerate(self.cells) if first <= line), default=0)
-        return f"line {line} (cell {index + 1}, line {line - self.cells[index] + 1})"
+        return f"cell {index + 1}, line {line - self.cells[index] + 1}"
 
     def line_text(self, line: int) -> str:
         lines = self.source.splitlines()

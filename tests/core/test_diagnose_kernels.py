@@ -116,3 +116,23 @@ def test_tf_keras_is_watched_as_the_engine_and_when_a_script_imports_it_late():
     late = SCRIPTS["repeats"].replace("import keras\n", "import tf_keras as keras\n")
     found = diagnose(load_script(late, "late.py"), options("lab-python"))
     assert found.versions.engine == "keras3" and found.repeats and found.traces[0].fits[0].steps
+
+
+@pytest.mark.kernel
+def test_a_notebook_runs_as_its_code_cells_and_the_fix_names_its_cell(tmp_path):
+    """An .ipynb: code cells joined in order, a magic left out; the fix's line is named by cell too."""
+    first, second = SCRIPTS["initial-weights"].split(DATA)
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "# My training"},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": "%matplotlib inline\n" + first},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": DATA + second},
+    ]}  # fmt: skip
+    path = tmp_path / "training.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "repro_core", "diagnose", str(path), "--format", "json"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 1, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["first_divergence"]["stage"] == "initial-weights" and report["script"]["name"] == "training.ipynb"
+    assert report["fix"]["line"] == 4  # in the joined cells: after the magic and the two imports
+    assert report["fix"]["where"] == "after the imports (cell 1, line 3), before the model is built (cell 2, line 4)"

@@ -42,9 +42,9 @@ def test_a_notebook_runs_as_its_code_cells_joined_and_lines_are_named_by_cell():
                           {"cell_type": "code", "source": "x = 1\ny = 2\n"}], "nbformat": 4}  # fmt: skip
     script = load_script(json.dumps(notebook), "run.ipynb", "uploaded")
     assert script.source == "# (IPython, left out by the lab) %matplotlib inline\nimport keras\nx = 1\ny = 2\n"
-    assert script.cells == (1, 3) and script.where(4) == "line 4 (cell 2, line 2)"
+    assert script.cells == (1, 3) and script.where(4) == "cell 2, line 2"
     moved = scripts.insert_lines(script, 3, "import random\nrandom.seed(1)")
-    assert moved.source.splitlines()[2:4] == ["import random", "random.seed(1)"] and moved.where(6) == "line 6 (cell 2, line 2)"
+    assert moved.source.splitlines()[2:4] == ["import random", "random.seed(1)"] and moved.where(6) == "cell 2, line 2"
 
 
 @pytest.mark.parametrize(
