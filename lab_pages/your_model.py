@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab_ui import clicks, pages
+from lab_ui import clicks, pages, session
 from lab_ui.downloads import audit_notebook_button
 from lab_ui.results_view import code_block, judgement_alert, records_table
 from lab_ui.sidebar import params
@@ -21,7 +21,7 @@ from repro_core.vocabulary import DEFAULT_BACKEND, MODELS, RESEEDS, SELECTABLE_E
 
 # Largest differences in scientific notation: a default 4-decimal column would show a 1e-7 drift as 0.0000.
 DELTA_CONFIG = {name: st.column_config.NumberColumn(name, format="%.3e") for name in (COL_DELTA_BEFORE, COL_DELTA_AFTER)}
-RESULT = "model_result"  # session_state: the last AuditResult
+RESULT = "model_result"  # kept in the lab: the last AuditResult
 DEFAULT = ModelSpec()
 # The default recipe drifts (as a chain) on every TensorFlow release measured, so a first audit shows moving weights.
 DEFAULT_MODEL, DEFAULT_RESEED = "global", "tf"
@@ -115,7 +115,7 @@ if audit is not None:
             code_block(source)
     if st.button("Diagnose it step by step on Your training", key="model_to_training", icon=":material/troubleshoot:",
                  help="Your training runs this model's setup and cell as one script, twice, and finds the first step where the runs part"):
-        state[HANDOFF] = (audit.script(), "your_model.py")
+        session.keep(state, HANDOFF, (audit.script(), "your_model.py"))
         state["train_source"] = state["kept_train_source"] = "spec"
         st.switch_page(pages.PAGES["your_training"].path)
     if audit.spec.op_determinism and audit.reseed == "none":
@@ -131,9 +131,9 @@ results = st.container(key="model_results")
 if run and audit is not None:
     found = clicks.run_audit(audit)
     if found is not None:
-        st.session_state[RESULT] = found
+        session.keep(st.session_state, RESULT, found)
 
-result = st.session_state.get(RESULT)
+result = session.kept(st.session_state, RESULT)
 with results:
     if result is None:
         st.caption("No audit yet: press Run audit.")

@@ -19,8 +19,8 @@ from repro_core.validation import Refusal
 from repro_core.views import diagnose as view
 from repro_core.vocabulary import backend_label, backend_release
 
-RESULT = "train_result"  # session_state: the last Diagnosis, or the ScriptProblem that stopped it
-HANDOFF = "train_handoff"  # session_state: a script built on Your model from a spec (source text, file name)
+RESULT = "train_result"  # kept in the lab: the last Diagnosis, or the ScriptProblem that stopped it
+HANDOFF = "train_handoff"  # kept in the lab: a script built on Your model from a spec (source text, file name)
 SOURCES = {"example": "A shipped example", "typed": "Paste your code", "uploaded": "Upload a .py or .ipynb", "spec": "From Your model"}
 state, current, settings = st.session_state, params(), hosting()
 
@@ -35,9 +35,10 @@ running again.
 )
 pages.link("your_model", "No code to hand? Describe a small dense network on Your model, then diagnose it here.")
 
-offered = [name for name in SOURCES if name != "spec" or HANDOFF in state]
+handoff = session.kept(state, HANDOFF)
+offered = [name for name in SOURCES if name != "spec" or handoff is not None]
 source = st.radio("Your training", offered, format_func=SOURCES.get, horizontal=True,
-                  key=kept(state, "train_source", "spec" if HANDOFF in state else "example"))  # fmt: skip
+                  key=kept(state, "train_source", "spec" if handoff is not None else "example"))  # fmt: skip
 code_allowed = settings.allow_code
 script: Script | None = None
 problem: str | None = None
@@ -47,7 +48,7 @@ try:
                             key=kept(state, "train_example", next(iter(EXAMPLES))))  # fmt: skip
         script = EXAMPLES[name].load()
     elif source == "spec":
-        text, name = state[HANDOFF]
+        text, name = handoff
         script = load_script(text, name, "spec")
     elif not code_allowed:
         check_code_allowed(settings, source)
@@ -108,7 +109,7 @@ run = st.button("Run and diagnose", key="train_run", icon=":material/play_arrow:
 if run and script is not None and options is not None:
     found = clicks.run_diagnose(script, options)
     if found is not None:
-        state[RESULT] = found
+        session.keep(state, RESULT, found)
 
 
 def show(found: Diagnosis) -> None:
@@ -143,7 +144,7 @@ def show(found: Diagnosis) -> None:
     diagnose_buttons(found)
 
 
-result = state.get(RESULT)
+result = session.kept(state, RESULT)
 with st.container(key="train_results"):
     if result is None:
         st.caption("Nothing diagnosed yet: pick a script and press Run and diagnose.")

@@ -88,6 +88,6 @@ def test_a_shipped_example_runs_and_every_value_comes_from_its_runs(page):
     downloads = {b.proto.label: b for b in at.get("download_button")}
     assert set(downloads) == {"Report (JSON)", "Notebook (.ipynb)"}
     assert kept_and_lent(session.pool()) == (0, 0)
-    state = at.session_state["train_result"]
+    state = session.kept(at.session_state, "train_result")
     report = json.loads(json.dumps(state.as_dict()))
     assert report["first_divergence"]["stage"] == "initial-weights" and report["fix"]["switches"] == ["keras"]
