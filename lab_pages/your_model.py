@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab_ui import clicks, pages
+from lab_ui import clicks, pages, session
 from lab_ui.downloads import audit_notebook_button
 from lab_ui.results_view import code_block, judgement_alert, records_table
 from lab_ui.sidebar import params
-from lab_ui.widgets import layers_from_rows
+from lab_ui.widgets import edited, kept, layers_from_rows, remember
 from repro_core.experiments.audit import Audit
 from repro_core.judgement import judge
 from repro_core.recipes import cells
@@ -21,7 +21,7 @@ from repro_core.vocabulary import DEFAULT_BACKEND, MODELS, RESEEDS, SELECTABLE_E
 
 # Largest differences in scientific notation: a default 4-decimal column would show a 1e-7 drift as 0.0000.
 DELTA_CONFIG = {name: st.column_config.NumberColumn(name, format="%.3e") for name in (COL_DELTA_BEFORE, COL_DELTA_AFTER)}
-RESULT = "model_result"  # session_state: the last AuditResult
+RESULT = "model_result"  # kept in the lab: the last AuditResult
 DEFAULT = ModelSpec()
 # The default recipe drifts (as a chain) on every TensorFlow release measured, so a first audit shows moving weights.
 DEFAULT_MODEL, DEFAULT_RESEED = "global", "tf"
@@ -29,6 +29,17 @@ DEFAULT_MODEL, DEFAULT_RESEED = "global", "tf"
 # random.seed, and Keras's own; every switch is on the Recipe matrix page.
 OFFERED_RESEEDS = ("none", "python", "tf", "python-tf", "full")
 current = params()
+state = st.session_state
+HANDOFF = "train_handoff"  # Your training's input: a script built from this page's spec
+
+
+def k(key: str, default: object, follows: bool = False) -> str:
+    """A widget key whose value survives visits to other pages (and, with `follows`, tracks the sidebar until edited)."""
+    KEYS.append(key)
+    return kept(state, key, default, follows)
+
+
+KEYS: list[str] = []
 
 st.title(pages.PAGES["your_model"].title)
 st.markdown(
@@ -42,44 +53,46 @@ from those checked values.
 
 st.subheader("Layers")
 st.caption(f"Dense or dropout layers, in order (1 to {LAYERS_MAX}); a Dense(1) output layer is always added. Loss: mean squared error.")
-n_layers = st.number_input("Number of layers", value=len(DEFAULT.layers), step=1, key="model_n_layers", help=f"1 to {LAYERS_MAX}")
+n_layers = st.number_input("Number of layers", step=1, key=k("model_n_layers", len(DEFAULT.layers)), help=f"1 to {LAYERS_MAX}")
 layer_rows: list[dict] = []
 shown = int(n_layers) if isinstance(n_layers, (int, float)) and 1 <= n_layers <= LAYERS_MAX else len(DEFAULT.layers)
 for index in range(shown):
     preset = DEFAULT.layers[index].to_dict() if index < len(DEFAULT.layers) else {"kind": "dense", "units": 4, "activation": "relu"}
     kind_col, units_col, act_col, rate_col = st.columns(4)
-    kind = kind_col.selectbox(f"Layer {index + 1}", KINDS, index=KINDS.index(preset["kind"]), key=f"model_kind_{index}")
-    units = units_col.number_input("units", value=int(preset.get("units", 4)), step=1, key=f"model_units_{index}", disabled=kind != "dense")
-    activation = act_col.selectbox("activation", ACTIVATIONS, index=ACTIVATIONS.index(preset.get("activation", "relu")),
-                                   key=f"model_act_{index}", disabled=kind != "dense")  # fmt: skip
-    rate = rate_col.number_input("dropout rate", value=float(preset.get("rate", 0.2)), step=0.05, key=f"model_rate_{index}",
+    kind = kind_col.selectbox(f"Layer {index + 1}", KINDS, key=k(f"model_kind_{index}", preset["kind"]))
+    units = units_col.number_input("units", step=1, key=k(f"model_units_{index}", int(preset.get("units", 4))), disabled=kind != "dense")
+    activation = act_col.selectbox("activation", ACTIVATIONS, key=k(f"model_act_{index}", preset.get("activation", "relu")),
+                                   disabled=kind != "dense")  # fmt: skip
+    rate = rate_col.number_input("dropout rate", step=0.05, key=k(f"model_rate_{index}", float(preset.get("rate", 0.2))),
                                  disabled=kind != "dropout")  # fmt: skip
     layer_rows.append({"kind": kind, "units": units, "activation": activation, "rate": rate})
 
 st.subheader("Training and data")
 left, middle, right = st.columns(3)
-optimizer = left.selectbox("Optimizer", OPTIMIZERS, key="model_optimizer")
-learning_rate = left.number_input("Learning rate", value=DEFAULT.learning_rate, format="%.5f", step=0.0005, key="model_lr", help="in (0, 1]")
-batch_size = left.number_input("Batch size", value=DEFAULT.batch_size, step=1, key="model_batch", help=f"1 to {BATCH_MAX}")
-epochs = left.number_input(f"Epochs (sidebar: {current.epochs})", value=DEFAULT.epochs, step=1, key="model_epochs",
-                           help=f"1 to {EPOCHS_MAX}; your model's own, apart from the story's epochs in the sidebar")  # fmt: skip
-shuffle = middle.toggle("Shuffle in fit", value=DEFAULT.shuffle, key="model_shuffle", help="fit(shuffle=True) uses tf.random.shuffle")
-validation_split = middle.number_input("Validation split", value=DEFAULT.validation_split, step=0.05, key="model_split", help="0 to 0.5")
-samples = middle.number_input("Samples", value=DEFAULT.samples, step=1, key="model_samples", help=f"1 to {SAMPLES_MAX}")
-features = middle.number_input("Features", value=DEFAULT.features, step=1, key="model_features", help=f"1 to {FEATURES_MAX}")
-data_seed = right.number_input("Data seed", value=DEFAULT.data_seed, step=1, key="model_data_seed", help=f"RandomState seed, 0 to {SEED_MAX}")
-op_determinism = right.toggle("Op determinism", value=DEFAULT.op_determinism, key="model_op_determinism",
+optimizer = left.selectbox("Optimizer", OPTIMIZERS, key=k("model_optimizer", DEFAULT.optimizer))
+learning_rate = left.number_input("Learning rate", format="%.5f", step=0.0005, key=k("model_lr", DEFAULT.learning_rate), help="in (0, 1]")
+batch_size = left.number_input("Batch size", step=1, key=k("model_batch", DEFAULT.batch_size), help=f"1 to {BATCH_MAX}")
+epochs = left.number_input("Epochs", step=1, key=k("model_epochs", current.epochs, follows=True), on_change=edited(state, "model_epochs"),
+                           help=f"1 to {EPOCHS_MAX}; the sidebar's epochs until you change it here")  # fmt: skip
+shuffle = middle.toggle("Shuffle in fit", key=k("model_shuffle", DEFAULT.shuffle), help="fit(shuffle=True) uses tf.random.shuffle")
+validation_split = middle.number_input("Validation split", step=0.05, key=k("model_split", DEFAULT.validation_split), help="0 to 0.5")
+samples = middle.number_input("Samples", step=1, key=k("model_samples", DEFAULT.samples), help=f"1 to {SAMPLES_MAX}")
+features = middle.number_input("Features", step=1, key=k("model_features", DEFAULT.features), help=f"1 to {FEATURES_MAX}")
+data_seed = right.number_input("Data seed", step=1, key=k("model_data_seed", DEFAULT.data_seed), help=f"RandomState seed, 0 to {SEED_MAX}")
+op_determinism = right.toggle("Op determinism", key=k("model_op_determinism", DEFAULT.op_determinism),
                               help="The setup cell calls tf.config.experimental.enable_op_determinism(). It cannot be switched off "
                               "in a running kernel, which is one reason every audit runs in a fresh kernel.")  # fmt: skip
-engine = right.selectbox(f"Keras engine (sidebar: {current.engine})", SELECTABLE_ENGINES, key="model_engine",
-                         index=SELECTABLE_ENGINES.index(current.engine) if current.engine in SELECTABLE_ENGINES else 0)  # fmt: skip
+engine = right.selectbox(f"Keras engine (sidebar: {current.engine})", SELECTABLE_ENGINES,
+                         key=k("model_engine", current.engine if current.engine in SELECTABLE_ENGINES else SELECTABLE_ENGINES[0]))  # fmt: skip
 reseed_col, model_col, reruns_col = st.columns([3, 3, 1])
-reseed = reseed_col.radio("How the cell reseeds", OFFERED_RESEEDS, index=OFFERED_RESEEDS.index(DEFAULT_RESEED), key="model_reseed",
+reseed = reseed_col.radio("How the cell reseeds", OFFERED_RESEEDS, key=k("model_reseed", DEFAULT_RESEED),
                           format_func=lambda name: RESEEDS[name].code(), captions=[cells.reseed_words(name) for name in OFFERED_RESEEDS],
                           help="The seed switches most worth auditing; the Recipe matrix page offers all nine.")  # fmt: skip
-model_way = model_col.radio("How the model is made", list(MODELS), index=list(MODELS).index(DEFAULT_MODEL), key="model_way",
+model_way = model_col.radio("How the model is made", list(MODELS), key=k("model_way", DEFAULT_MODEL),
                             captions=[k.description for k in MODELS.values()])  # fmt: skip
-reruns = reruns_col.number_input(f"Reruns (sidebar: {current.reruns})", value=2, step=1, key="model_reruns", help=f"1 to {RERUNS_MAX}")
+reruns = reruns_col.number_input("Reruns", step=1, key=k("model_reruns", current.reruns, follows=True), on_change=edited(state, "model_reruns"),
+                                 help=f"1 to {RERUNS_MAX}; the sidebar's reruns until you change it here")  # fmt: skip
+remember(state, *KEYS)
 st.caption(f"The reseed line uses the sidebar's seed, **{current.seed}**.")
 
 audit: Audit | None = None
@@ -100,6 +113,11 @@ if audit is not None:
     with st.expander("Setup cells (run once per audit, in a freshly started kernel)"):
         for source in audit.setup():
             code_block(source)
+    if st.button("Diagnose it step by step on Your training", key="model_to_training", icon=":material/troubleshoot:",
+                 help="Your training runs this model's setup and cell as one script, twice, and finds the first step where the runs part"):
+        session.keep(state, HANDOFF, (audit.script(), "your_model.py"))
+        state["train_source"] = state["kept_train_source"] = "spec"
+        st.switch_page(pages.PAGES["your_training"].path)
     if audit.spec.op_determinism and audit.reseed == "none":
         st.warning("Op determinism with reseed none: TensorFlow refuses unseeded random ops, so expect the cell to raise (unless shuffle is off).")
 
@@ -113,9 +131,9 @@ results = st.container(key="model_results")
 if run and audit is not None:
     found = clicks.run_audit(audit)
     if found is not None:
-        st.session_state[RESULT] = found
+        session.keep(st.session_state, RESULT, found)
 
-result = st.session_state.get(RESULT)
+result = session.kept(st.session_state, RESULT)
 with results:
     if result is None:
         st.caption("No audit yet: press Run audit.")

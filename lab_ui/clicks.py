@@ -9,7 +9,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -17,12 +17,13 @@ from lab_ui import session
 from lab_ui.results_view import ResultsView
 from lab_ui.server import hosting
 from lab_ui.sidebar import first_rejection, params
-from repro_core.experiments import audit, matrix
+from repro_core.experiments import audit, diagnose, matrix
 from repro_core.experiments.runner import CellRunner
 from repro_core.experiments.story import ScenarioResult, run_on_kernels, run_scenario
-from repro_core.kernels.hosting import check_budget
+from repro_core.kernels.hosting import check_budget, check_code_allowed
 from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError
 from repro_core.kernels.pool import KernelPool
+from repro_core.recipes.scripts import Script, ScriptProblem
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import VERDICTS, RunRecord
 from repro_core.results.timeline import TimelineEntry, live_entry
@@ -296,4 +297,21 @@ def run_on_versions(lease: Lease, scenario: str, engines: Mapping[str, str]) -> 
         ran_on = " and ".join(backend_release(r.versions.backend, r.versions.backend_release) for r in found)
         status.update(label=f"{title} ran on {ran_on}", state="complete")
     bar.empty()
+    return found
+
+
+@click()
+def run_diagnose(lease: Lease, script: Script, options: diagnose.DiagnoseOptions) -> diagnose.Diagnosis | ScriptProblem | None:
+    """Your training: the script's runs on fresh kernels of the pool (typed or uploaded code refused where the host says so).
+    What the script did wrong comes back as a ScriptProblem for the page to show; the lab's own failures as one st.error."""
+    check_code_allowed(hosting(), script.kind)
+    options = replace(options, timeout=min(options.timeout, hosting().cell_timeout))
+    with st.status(f"Diagnosing {script.name}: {options.runs} runs") as status:
+        try:
+            found = diagnose.diagnose(script, options, pool=lease.pool, owner=f"{lease.owner}/diagnose", on_status=status_callback(status),
+                                      on_wait=lease.on_wait)  # fmt: skip
+        except ScriptProblem as exc:
+            status.update(label=f"The script could not be diagnosed: {exc}"[:200], state="error")
+            return exc
+        status.update(label=f"Diagnosed in {found.seconds:.1f} s", state="complete")
     return found

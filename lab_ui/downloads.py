@@ -8,9 +8,18 @@ import streamlit as st
 from lab_ui import session
 from lab_ui.widgets import code_span
 from repro_core.experiments.audit import AuditResult
+from repro_core.experiments.diagnose import Diagnosis
 from repro_core.judgement import Judgement
 from repro_core.recipes.settings import StoryParams
-from repro_core.results.exports import audit_notebook_info, notebook_text, records_csv, report_text, story_notebook_info
+from repro_core.results.exports import (
+    audit_notebook_info,
+    diagnose_json,
+    diagnose_notebook_info,
+    notebook_text,
+    records_csv,
+    report_text,
+    story_notebook_info,
+)
 from repro_core.results.report import MAX_REPORT_BYTES, parse_report
 from repro_core.validation import Refusal
 from repro_core.vocabulary import SCENARIOS
@@ -89,3 +98,16 @@ def audit_notebook_button(result: AuditResult) -> None:
     st.download_button("Notebook (.ipynb)", notebook_text(result.cells, audit_notebook_info(result, name)), file_name=name,
                        mime="application/x-ipynb+json", key="model_ipynb", icon=":material/code:", on_click="ignore",
                        help="The setup cell and each rerun's cell, with the kernel output, for a plain python3 kernel")  # fmt: skip
+
+
+def diagnose_buttons(found: Diagnosis) -> None:
+    """Your training's JSON report (the same as `diagnose --format json`) and run 1's cells as a notebook."""
+    stem = "keras-lab-training"
+    with st.container(key="train_exports", horizontal=True):
+        st.download_button("Report (JSON)", diagnose_json(found), file_name=f"{stem}.json", mime="application/json", key="train_json",
+                           icon=":material/description:", on_click="ignore",
+                           help="The diagnosis as `python -m repro_core diagnose --format json` prints it")  # fmt: skip
+        if found.cells:
+            st.download_button("Notebook (.ipynb)", notebook_text(found.cells, diagnose_notebook_info(found, f"{stem}.ipynb")),
+                               file_name=f"{stem}.ipynb", mime="application/x-ipynb+json", key="train_ipynb", icon=":material/code:",
+                               on_click="ignore", help="Run 1's cells: the setup, the recorder, your script, with the kernel's output")  # fmt: skip

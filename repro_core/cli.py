@@ -13,17 +13,22 @@ from pathlib import Path
 from typing import TypeVar
 
 from repro_core.experiments.audit import Audit, run_audit
+from repro_core.experiments.diagnose import RUNS_MAX as DIAGNOSE_RUNS_MAX
+from repro_core.experiments.diagnose import DiagnoseOptions, Diagnosis, ScriptRaised, diagnose
 from repro_core.experiments.story import ScenarioResult, run_story
 from repro_core.judgement import judge
 from repro_core.kernels.kernel import KernelError, check_kernel_name
-from repro_core.kernels.kernelspecs import backend_for, kernelspec_info
+from repro_core.kernels.kernelspecs import backend_for, engine_for, kernelspec_info
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
+from repro_core.recipes.scripts import ScriptProblem, read_script
 from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
 from repro_core.records import RunRecord, format_sum
 from repro_core.results.exports import (
     audit_notebook_info,
     compare,
     comparison_frame,
+    diagnose_json,
+    diagnose_notebook_info,
     differs_frame,
     notebook_text,
     records_csv,
@@ -33,7 +38,8 @@ from repro_core.results.exports import (
 )
 from repro_core.results.ipynb_check import main as check_main
 from repro_core.results.report import MAX_REPORT_BYTES, parse_report
-from repro_core.validation import Refusal, named_file, real_number
+from repro_core.validation import Refusal, choice, named_file, real_number
+from repro_core.views import diagnose as diagnose_view
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
 from repro_core.views.story import COL_SECONDS, records_frame
 from repro_core.vocabulary import (
@@ -42,6 +48,7 @@ from repro_core.vocabulary import (
     MODELS,
     RESEEDS,
     SCENARIOS,
+    SELECTABLE_ENGINES,
     STORY_SCENARIOS,
     WHOLE_STORY,
     backend_release,
@@ -111,6 +118,26 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL})")
     audit.add_argument("--format", choices=["table", "json"], default="table", help="output format (default table)")
     audit.add_argument("--notebook", metavar="FILE", help="also write the cells that ran, with their output, as a notebook")
+    diag = commands.add_parser(
+        "diagnose",
+        help="run your training script N times with a recorder on Model.fit and say where the runs first part, why, and what fixes it",
+        description="Run SCRIPT (.py, or an .ipynb whose code cells run as one) N times, each in a fresh kernel, with the lab's "
+        "recorder cell wrapping Model.fit: each fit's initial weights, the data handed to it, every layer's weights after each step "
+        "and the final weights. Exit status 0 when every run repeats bit for bit, 1 when they differ, 2 for bad input (no such "
+        "file, a syntax error, no fit called, the script's own exception, a hang past --timeout), 3 when the lab could not run it. "
+        "It runs the script's code: use it on scripts you trust.",
+    )
+    diag.add_argument("script", metavar="SCRIPT", help="a .py file or an .ipynb notebook")
+    diag.add_argument("--runs", type=int, default=2, help=f"how many runs to compare (2-{DIAGNOSE_RUNS_MAX}, default 2)")
+    diag.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL}); keras-jax for JAX")
+    diag.add_argument("--engine", default="keras3", help="keras3 (default) or tf_keras, on TensorFlow kernels")
+    diag.add_argument("--same-kernel", action="store_true", help="re-run the script in ONE kernel (a notebook's 're-run the cell')")
+    diag.add_argument("--fix", action="store_true", help="the doctor: re-run with the lab's seed switches to find the smallest set that repeats")
+    diag.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"the seed the doctor's lines use (default {DEFAULT_SEED})")
+    diag.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per run of the script (default 300)")
+    diag.add_argument("--format", choices=["table", "json"], default="table", help="output format (default table)")
+    diag.add_argument("--report", metavar="FILE", help="also write the JSON report to FILE")
+    diag.add_argument("--notebook", metavar="FILE", help="also write run 1's cells (setup, recorder, your script) with their output as a notebook")
     check = commands.add_parser(
         "check-notebook",
         help="re-execute a downloaded notebook in a plain Jupyter kernel and compare every checksum line with the recorded one",
@@ -258,6 +285,67 @@ def _guarded(task: Callable[[], T]) -> tuple[T | None, int | None]:
         return None, 130
 
 
+def _diagnose(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
+    """`diagnose`: the script and options are checked before any kernel starts; the script's own failures exit 2."""
+    try:
+        script = read_script(args.script)
+        check_kernel_name(args.kernel)
+        choice("engine", args.engine, SELECTABLE_ENGINES)
+        info = kernelspec_info(args.kernel)
+        backend = backend_for(info)
+        engine = engine_for(info, args.engine) if backend == "tensorflow" else "keras3"  # TF < 2.16 kernels have Keras 2 only
+        options = DiagnoseOptions(runs=args.runs, kernel=args.kernel, engine=engine,
+                                  backend=backend, same_kernel=args.same_kernel, doctor=args.fix, seed=args.seed, timeout=args.timeout)  # fmt: skip
+    except Refusal as exc:
+        return error_exit(exc, 2)
+    try:
+        found = diagnose(script, options, on_status=progress)
+    except ScriptRaised as exc:
+        print(exc.traceback, file=sys.stderr)
+        return error_exit(exc, 2)
+    except ScriptProblem as exc:
+        return error_exit(exc, 2)
+    except KernelError as exc:
+        return error_exit(f"the lab could not run the script: {exc}", 3)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    text = diagnose_json(found)
+    if args.format == "json":
+        print(text)
+    else:
+        _print_diagnosis(found)
+    if args.report:
+        Path(args.report).write_text(text, encoding="utf-8")
+        progress(f"report written to {args.report}")
+    if args.notebook:
+        Path(args.notebook).write_text(notebook_text(found.cells, diagnose_notebook_info(found, Path(args.notebook).name)), encoding="utf-8")
+        progress(f"notebook written to {args.notebook}")
+    return 0 if found.repeats else 1
+
+
+def _print_diagnosis(found: Diagnosis) -> None:
+    print(f"{found.script.name}  [{_kernel_line(found.versions)}]")
+    print(diagnose_view.verdict_line(found))
+    if found.cause:
+        print(f"why: {found.cause}")
+    if found.fix is not None:
+        state = "verified: the runs repeat with it" if found.fix.verified else "not verified (run with --fix to check it)"
+        verb = "replace" if found.fix.kind == "rewrite" else "insert before"
+        print(f"fix: {verb} {found.script.where(found.fix.line)} ({found.fix.where}); {state}"
+              + (f"; time x{found.fix.seconds_ratio:.2f}" if found.fix.seconds_ratio else "") + ":")  # fmt: skip
+        print("    " + found.fix.text.rstrip("\n").replace("\n", "\n    "))
+    if found.doctor is not None:
+        print(f"doctor: {found.doctor.words}")
+        for trial in found.doctor.trials:
+            print(f"    tried {trial.fix.text.strip().splitlines()[-1]!r}: {'repeats' if trial.repeats else 'still differs at ' + str(trial.stage)}"
+                  f" ({trial.seconds:.2f} s)")  # fmt: skip
+    if found.difference is not None and found.difference.layers:
+        print(f"how different, at point {found.difference.point} ({found.difference.note}):")
+        print(diagnose_view.difference_frame(found.difference).to_string(index=False, float_format="{:.6g}".format))
+    print(diagnose_view.runs_frame(found).to_string(index=False))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -267,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check_notebook(args)
     if args.command == "audit":
         return _audit(args, progress_printer())
+    if args.command == "diagnose":
+        return _diagnose(args, progress_printer())
     try:
         params, scenarios = _params(args)
     except Refusal as exc:

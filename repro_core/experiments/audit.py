@@ -50,6 +50,10 @@ class Audit:
     def cell(self) -> str:
         return cells.recipe_cell(self.recipe, cells.spec_training(self.spec), self.seed)
 
+    def script(self) -> str:
+        """The setup cell and one run of the recipe cell as one script: what Your training diagnoses for this spec."""
+        return f"{cells.setup_cell(self.spec, self.spec.engine)}\n\n{self.cell()}"
+
 
 @dataclass
 class AuditResult:

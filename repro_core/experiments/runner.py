@@ -123,6 +123,12 @@ class CellRunner:
         for _ in range(times):
             on_record(self.run(cell, label, on_status))
 
+    def run_code(self, source: str, on_status: OnStatus | None = None, timeout: float | None = None) -> CellResult:
+        """Run any cell once (a user's script), setting up first where needed; logged like a recipe cell. CellError if it raised."""
+        if not self.ready:
+            self.reset(on_status)
+        return self._run(source, timeout=self.cell_timeout if timeout is None else timeout)
+
     def read(self, expressions: Mapping[str, str]) -> dict[str, object]:
         """Values computed in the kernel (e.g. the recorder's weight table), without logging a cell."""
         return self._kernel().run_cell("pass", dict(expressions), timeout=self.cell_timeout).values

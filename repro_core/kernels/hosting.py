@@ -30,6 +30,14 @@ class HostingSettings:
     preempt_seconds: float  # while others wait, a session idle this long gives its kernel to them
     allow_kernel_picker: bool
     gateway: GatewaySettings | None = None  # REPRO_GATEWAY_URL: kernels come from there, and its limit is the cap
+    allow_code_setting: bool = False  # REPRO_ALLOW_CODE=1: the operator lets hosted visitors run their own code (with a gateway)
+
+    @property
+    def allow_code(self) -> bool:
+        """May a visitor's typed or uploaded code run? Always on one's own machine (the server listens on 127.0.0.1, for the
+        person at the keyboard); on a hosted demo only when the operator says so AND kernels come from a gateway, so a
+        visitor's code never runs on the server's machine, beside its processes and files."""
+        return not self.hosted or (self.allow_code_setting and self.gateway is not None)
 
 
 def _number(name: str, default: float, low: float, high: float) -> float:
@@ -42,10 +50,28 @@ def _max_kernels() -> int | None:
     return whole_number("REPRO_MAX_KERNELS", number_text("REPRO_MAX_KERNELS", raw, 1, memory.MAX_CAP), 1, memory.MAX_CAP) if raw else None
 
 
+def _switch(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class CodeRefused(Refusal):
+    """A hosted demo does not run a visitor's own code (see HostingSettings.allow_code)."""
+
+
+def check_code_allowed(settings: HostingSettings, kind: str) -> None:
+    """Refuse typed or uploaded code where it may not run; the shipped examples and code built from checked values run anywhere."""
+    if kind in ("typed", "uploaded") and not settings.allow_code:
+        missing = [text for text, absent in (("the operator has not set REPRO_ALLOW_CODE=1", not settings.allow_code_setting),
+                                             ("its kernels do not come from a gateway", settings.gateway is None)) if absent]  # fmt: skip
+        why = " and ".join(missing)
+        raise CodeRefused(f"This hosted demo does not run code typed or uploaded by visitors ({why}). Pick a shipped example, or run the "
+                          "lab on your own machine, where your code runs for you alone.")  # fmt: skip
+
+
 def hosting_from_environment() -> HostingSettings:
-    """Read REPRO_HOSTED, REPRO_MAX_KERNELS, REPRO_CLICK_BUDGET, REPRO_CELL_TIMEOUT, REPRO_IDLE_SECONDS, REPRO_PREEMPT_SECONDS
+    """Read REPRO_HOSTED, REPRO_ALLOW_CODE, REPRO_MAX_KERNELS, REPRO_CLICK_BUDGET, REPRO_CELL_TIMEOUT, REPRO_IDLE_SECONDS, REPRO_PREEMPT_SECONDS
     and the gateway's REPRO_GATEWAY_URL, REPRO_GATEWAY_TOKEN, REPRO_GATEWAY_KERNEL."""
-    hosted = os.environ.get("REPRO_HOSTED", "").strip().lower() in {"1", "true", "yes", "on"}
+    hosted = _switch("REPRO_HOSTED")
     return HostingSettings(
         hosted=hosted,
         max_kernels=_max_kernels(),
@@ -55,6 +81,7 @@ def hosting_from_environment() -> HostingSettings:
         preempt_seconds=_number("REPRO_PREEMPT_SECONDS", 30 if hosted else 120, 0, 86_400),
         allow_kernel_picker=not hosted,
         gateway=gateway_from_environment(),
+        allow_code_setting=_switch("REPRO_ALLOW_CODE"),
     )
 
 

@@ -330,7 +330,9 @@ class LabKernel:
                 raise KernelDied(f"kernel {self.kernel_name!r} died while running a cell (killed or out of memory)")
             content = {} if msg is None else msg["content"]
             if msg is not None and msg["msg_type"] == "stream":
-                streams["stdout" if content.get("name") == "stdout" else "stderr"].append(content.get("text", ""))
+                kept = streams["stdout" if content.get("name") == "stdout" else "stderr"]
+                if sum(map(len, kept)) < OUTPUT_LIMIT:  # a cell printing megabytes keeps only what is shown
+                    kept.append(content.get("text", ""))
             elif msg is not None and msg["msg_type"] == "status" and content.get("execution_state") == "idle":
                 idle = True
             if reply is None and (shell := _next(self._connection.get_shell_msg, 0.1 if idle else 0, msg_id)) is not None:

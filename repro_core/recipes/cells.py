@@ -6,6 +6,7 @@ A notebook: the setup cell, the environment cell, optionally the recorder cell, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from repro_core.recipes.model_spec import ACTIVATIONS, OPTIMIZERS, ModelSpec
 from repro_core.recipes.settings import StoryParams
@@ -410,4 +411,33 @@ lab_environment = {
     "platform": platform.platform(),
     "hash_randomization": bool(sys.flags.hash_randomization),
 }
+'''
+
+
+# -- diagnose: your own script, run with the lab's recorder -------------------------------------------------------
+# The recorder is a file of its own (a Python module that only ever runs as this cell inside a kernel), so it can be read,
+# linted and shown on the page character for character.
+RECORDER_IN_KERNEL = (Path(__file__).with_name("recorder_in_kernel.py")).read_text(encoding="utf-8")
+
+
+def diagnose_setup_cell(engine: str, backend: str = DEFAULT_BACKEND, hash_seed: int | None = None) -> str:
+    """Before your script: the engine (and backend) as the kernel was started with, and Keras imported, so that the
+    recorder cell can wrap Model.fit. It seeds nothing."""
+    return (
+        f"{engine_preamble(engine, hash_seed, backend)}"
+        "# Import Keras before your script so the recorder (next cell) can wrap Model.fit; nothing here seeds anything.\n"
+        "import numpy as np\n"
+        f"{_keras_imports(backend)}"
+        "_lab_names = set(globals())  # the names your script must not find: the cleaning cell forgets the lab's\n"
+    )
+
+
+# After the environment and recorder cells: your script starts from the names a fresh kernel has (and _lab_recorder).
+CLEAN_CELL = '''# Forget the names the lab's cells defined, so your script finds only what it imports itself (and _lab_recorder).
+for _lab_name in set(globals()) - _lab_names - {"_lab_recorder", "_lab_names"}:
+    if not _lab_name.startswith(("_i", "_lab", "LAB_")) and _lab_name not in ("In", "Out", "get_ipython", "exit", "quit"):
+        del globals()[_lab_name]
+for _lab_name in ("np", "keras", "layers", "tf", "torch", "os", "_lab_names"):
+    globals().pop(_lab_name, None)
+del _lab_name
 '''

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Sequence
 
 import nbformat
 import pandas as pd
 
 from repro_core.experiments.audit import AuditResult
+from repro_core.experiments.diagnose import Diagnosis
 from repro_core.kernels.kernel import CellResult
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RECORD_FIELDS, VERDICTS, KernelVersions, RecordsComparison, RunRecord, compare_records
@@ -53,6 +55,18 @@ def audit_notebook_info(result: AuditResult, file_name: str) -> NotebookInfo:
                 **audit.spec.to_dict()}  # fmt: skip
     return NotebookInfo(title=f"Your model: recipe {audit.recipe.label}", versions=result.versions, settings=settings, file_name=file_name,
                         lab_commit=lab_commit())  # fmt: skip
+
+
+def diagnose_json(found: Diagnosis) -> str:
+    """The diagnosis as the page's download and `diagnose --format json` give it (with the lab's commit)."""
+    return json.dumps({**found.as_dict(), "lab_commit": lab_commit()}, indent=2)
+
+
+def diagnose_notebook_info(found: Diagnosis, file_name: str) -> NotebookInfo:
+    settings = {"script": found.script.name, "script sha256": found.script.sha256, "runs": found.options.runs,
+                "same kernel": found.options.same_kernel, "kernel": found.options.kernel}  # fmt: skip
+    return NotebookInfo(title=f"Your training: {found.script.name}, run 1 with the lab's recorder", versions=found.versions, settings=settings,
+                        file_name=file_name, lab_commit=lab_commit())  # fmt: skip
 
 
 # -- compare ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pandas as pd
 from repro_core.views.palette import DIVERGING_SCHEME
 
 COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before training", "max |Δ| after training"
+PLOT_HEIGHT_MIN = 120  # pixels of plot area, whatever the legend and axes take
 
 
 def layer_table(rows: Sequence[dict]) -> pd.DataFrame:
@@ -49,8 +50,10 @@ def diff_heatmap(matrix: Sequence[Sequence[float]], title: str = "") -> alt.Char
             x=alt.X("unit:O", title="output unit", axis=alt.Axis(values=_ticks(units), labelAngle=0)),
             y=alt.Y("input:O", title="input (row)", axis=alt.Axis(values=_ticks(rows))),
             color=alt.Color("difference:Q", scale=alt.Scale(scheme=DIVERGING_SCHEME, domain=domain, domainMid=0),
-                            legend=alt.Legend(title="rerun 2 − rerun 1", orient="bottom", format=".1e")),
+                            legend=alt.Legend(title="rerun 2 − rerun 1", orient="bottom", format=".1e", gradientLength=220)),
             tooltip=["input", "unit", alt.Tooltip("difference:Q", format=".3e")],
         )  # fmt: skip
-        .properties(height=min(400, max(120, 12 * rows)))
+        # fit-x: the width follows the page, and `height` is the plot area's own (Streamlit's default "fit" squeezed the
+        # plot, legend and axes into the height, leaving a 4x8 kernel about 0 px of plot).
+        .properties(height=min(400, max(PLOT_HEIGHT_MIN, 18 * rows)), autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     )

@@ -194,7 +194,7 @@ def test_your_model_defaults_to_a_drifting_recipe_and_its_heatmap_uses_the_palet
                         table=[{"layer": "l1_dense", "weight": "kernel", "shape": [2, 2], "max_abs_diff_before": 1e-7,
                                 "max_abs_diff_after": 2e-7}],
                         diffs={"l1_dense/kernel": [[1e-7, -2e-7], [0.0, 3e-7]]})  # fmt: skip
-    at.session_state["model_result"] = found
+    at.session_state[session.LAB].kept["model_result"] = found
     at.run()
     assert not exceptions(at)
     spec, frames = only_chart(at, "model_results")

@@ -51,7 +51,7 @@ def test_the_matrix_and_the_audit_lease_through_the_sessions_pool(app, monkeypat
     monkeypatch.setattr(matrix, "run_matrix", fake_matrix)
     at = app.switch_page("lab_pages/your_model.py").run()
     at.button(key="model_run").click().run()
-    assert not exceptions(at) and at.session_state["model_result"].error == "stopped here"
+    assert not exceptions(at) and session.kept(at.session_state, "model_result").error == "stopped here"
     assert [e.value for e in at.error] == ["stopped here"]
     at = at.switch_page("lab_pages/matrix.py").run()
     at.button(key="matrix_run").click().run()

@@ -7,7 +7,7 @@ import pytest
 from app_helpers import exceptions, messages
 from conftest import PAGES, RUN_TIMEOUT
 
-from lab_ui import session, sidebar
+from lab_ui import pages, session, sidebar
 from repro_core.kernels.kernel import available_kernels
 from repro_core.records import verdict
 
@@ -91,7 +91,7 @@ def test_a_page_that_makes_two_refused_clicks_in_one_run_shows_one_alert(monkeyp
     assert sidebar.first_rejection("another refusal")
 
 
-ALL_PAGES = ["home", "seed", "drift", "factory", "restart", "why", "versions", "your_model", "matrix", "compare"]
+ALL_PAGES = list(pages.PAGES)  # every page the app registers (Your training among them)
 
 
 def test_every_page_renders_with_the_tf29_kernel_picked_and_its_only_engine(app, require):

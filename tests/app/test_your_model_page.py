@@ -56,7 +56,8 @@ def test_tiny_audit_fills_verdict_table_and_heatmap(page):
     at.number_input(key="model_units_0").set_value(3)
     at.number_input(key="model_samples").set_value(16)
     at.number_input(key="model_features").set_value(2)
-    at.number_input(key="model_epochs").set_value(1).run()
+    at.number_input(key="model_epochs").set_value(1)
+    at.number_input(key="model_reruns").set_value(2).run()
     assert not exceptions(at) and not alerts(at.main)
     at.button(key="model_run").click().run(timeout=RUN_TIMEOUT)
     assert not exceptions(at)
@@ -102,3 +103,40 @@ def test_invalid_values_show_an_error_and_the_page_stays_usable(page, key, value
     at.session_state[key] = {"model_epochs": 3, "model_units_0": 8, "model_split": 0.0, "model_n_layers": 2, "model_reruns": 2}[key]
     at.run()
     assert not exceptions(at) and not at.error and not at.button(key="model_run").disabled
+
+
+def test_inputs_survive_other_pages_and_epochs_and_reruns_follow_the_sidebar(page):
+    """Issue 27: an edited layer survives a visit to another page; epochs and reruns are the sidebar's until edited here."""
+    at = page
+    assert at.number_input(key="model_epochs").value == 10 and at.number_input(key="model_reruns").value == 3  # the sidebar's
+    at.sidebar.number_input(key="epochs").set_value(4).run()
+    assert at.number_input(key="model_epochs").value == 4
+    at.number_input(key="model_units_0").set_value(7)
+    at.selectbox(key="model_act_0").set_value("tanh")
+    at.number_input(key="model_reruns").set_value(5).run()
+    at.sidebar.number_input(key="reruns").set_value(2).run()
+    at.switch_page("lab_pages/factory.py").run()
+    at.switch_page(PAGE).run()
+    assert not exceptions(at)
+    assert at.number_input(key="model_units_0").value == 7 and at.selectbox(key="model_act_0").value == "tanh"
+    assert at.number_input(key="model_reruns").value == 5 and at.number_input(key="model_epochs").value == 4
+
+
+def test_the_heatmap_has_a_plot_area_a_legend_and_axis_titles():
+    from repro_core.views.audit import PLOT_HEIGHT_MIN, diff_heatmap
+
+    for matrix in ([[0.1, -0.2, 0.0, 0.3]], [[0.01 * i * j for j in range(8)] for i in range(4)]):
+        spec = diff_heatmap(matrix, "l1_dense/kernel").to_dict()
+        assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}  # height is the plot area's, not legend + axes
+        assert spec["height"] >= PLOT_HEIGHT_MIN >= 100
+        encoding = spec["encoding"]
+        assert encoding["color"]["legend"]["title"] and encoding["x"]["title"] and encoding["y"]["title"]
+
+
+def test_a_described_model_goes_to_your_training_as_a_script(page):
+    at = page
+    at.button(key="model_to_training").click().run()
+    assert not exceptions(at) and [t.value for t in at.title] == ["Your training"]
+    assert at.radio(key="train_source").value == "spec"
+    assert any("def MLP():" in c.value and "history = model.fit(" in c.value for c in at.code)
+    assert not at.button(key="train_run").disabled

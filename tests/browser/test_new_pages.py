@@ -28,9 +28,19 @@ def test_your_model_audit_runs_in_the_browser(page, app_url, screenshot_dir):
     page.get_by_role("heading", name="Your model").wait_for()
     button(page, "model_run").click()
     results = page.locator(".st-key-model_results")  # its first table: the reruns; its second: per-layer max |delta|
-    wait_for_grid(page, ".st-key-model_results", 2)  # the page's default: 2 reruns
+    wait_for_grid(page, ".st-key-model_results", 3)  # the page's default: the sidebar's 3 reruns
     rows = read_grid(results)
-    assert [row["rerun"] for row in rows] == ["1", "2"]
+    assert [row["rerun"] for row in rows] == ["1", "2", "3"]
     assert results.locator('[data-testid="stDataFrame"]').count() == 2
     assert not exception_texts(page)
     page.screenshot(path=str(screenshot_dir / "your-model.png"), full_page=True)
+    # issue 27: the heatmap has a real plot area (not the one line a 120 px chart with its legend left), desktop and phone
+    chart = results.locator('[data-testid="stVegaLiteChart"]').first
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(800)
+        chart.scroll_into_view_if_needed()
+        cells = chart.locator("svg g.mark-rect").first.bounding_box()
+        assert cells is not None and cells["height"] >= 100 and cells["width"] <= width, (width, cells)
+        assert chart.locator("svg g.role-legend").count() == 1 and chart.locator("svg g.role-axis-title").count() == 2
+        page.screenshot(path=str(screenshot_dir / f"your-model-heatmap-{width}.png"), full_page=True)

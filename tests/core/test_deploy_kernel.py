@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "kernel"
-KERNEL_STACK = {"tensorflow", "keras", "tf-keras", "ipykernel", "jupyter-client", "pandas", "pycryptodomex"}
+KERNEL_STACK = {"tensorflow", "keras", "tf-keras", "ipykernel", "jupyter-client", "pandas", "scikit-learn", "pycryptodomex"}
 
 
 def _pins(text: str) -> dict[str, str]:
