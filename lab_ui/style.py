@@ -2,8 +2,9 @@
 
 - the code highlighting: Streamlit 1.67 colours Prism's tokens from a fixed palette (comments #808495, numbers #29b09d,
   strings #09ab3b: 2.5:1 to 3.6:1 on the code background), so these colours bring every token to WCAG AA's 4.5:1;
-- code blocks on a phone wrap their long lines instead of scrolling sideways: a scrolled <pre> cannot take the keyboard's
-  focus (axe-core's scrollable-region-focusable), and a wrapped line can be read without scrolling;
+- code blocks wrap their long lines instead of scrolling sideways: a scrolled <pre> cannot take the keyboard's focus
+  (axe-core's scrollable-region-focusable), and a wrapped line can be read without scrolling (the copy button still copies
+  the cell character for character);
 - a link to another page wraps its label instead of cutting it off with an ellipsis (on a phone most were cut).
 
 tests/app/test_contrast.py measures every colour here against the theme's backgrounds."""
@@ -32,7 +33,6 @@ TOKEN_COLORS = {
     (".inserted.line", ".inserted.prefix"): "#116329",
     (".unchanged.line",): "#57606a",
 }
-NARROW = "640px"  # Streamlit's own "sm" breakpoint: below it the sidebar collapses and the layout is a phone's
 
 STYLE = "\n".join(
     [
@@ -40,9 +40,9 @@ STYLE = "\n".join(
           for chains, colour in TOKEN_COLORS.items()),
         # A page link's label is one line cut with an ellipsis; the lab's links are sentences: let them wrap.
         '[data-testid="stPageLink-NavLink"] span, [data-testid="stPageLink-NavLink"] p { white-space: normal; overflow: visible; }',
-        f"@media (max-width: {NARROW}) {{",
-        "  .stCode pre, .stCode pre code { white-space: pre-wrap !important; overflow-wrap: anywhere; }",
-        "}",
+        # A code block wraps its long lines rather than scroll sideways (see the module's docstring), at every width: a
+        # traceback or a learner's script in a narrow column scrolls on a desktop too.
+        ".stCode pre, .stCode pre code { white-space: pre-wrap !important; overflow-wrap: anywhere; }",
     ]
 )
 
