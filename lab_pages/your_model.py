@@ -51,7 +51,7 @@ from those checked values.
 """
 )
 
-st.subheader("Layers")
+st.header("Layers")
 st.caption(f"Dense or dropout layers, in order (1 to {LAYERS_MAX}); a Dense(1) output layer is always added. Loss: mean squared error.")
 n_layers = st.number_input("Number of layers", step=1, key=k("model_n_layers", len(DEFAULT.layers)), help=f"1 to {LAYERS_MAX}")
 layer_rows: list[dict] = []
@@ -67,7 +67,7 @@ for index in range(shown):
                                  disabled=kind != "dropout")  # fmt: skip
     layer_rows.append({"kind": kind, "units": units, "activation": activation, "rate": rate})
 
-st.subheader("Training and data")
+st.header("Training and data")
 left, middle, right = st.columns(3)
 optimizer = left.selectbox("Optimizer", OPTIMIZERS, key=k("model_optimizer", DEFAULT.optimizer))
 learning_rate = left.number_input("Learning rate", format="%.5f", step=0.0005, key=k("model_lr", DEFAULT.learning_rate), help="in (0, 1]")
@@ -108,7 +108,7 @@ except Refusal as exc:
     st.error(f"Not a valid model: {exc}", icon=":material/error:")
 
 if audit is not None:
-    st.subheader("The cell that runs before each rerun")
+    st.header("The cell that runs before each rerun")
     code_block(audit.cell(), "The exact cell the kernel executes (copy it into your notebook after the setup cell):")
     with st.expander("Setup cells (run once per audit, in a freshly started kernel)"):
         for source in audit.setup():

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
+from repro_core.views.chart_size import sized, title_lines
 from repro_core.views.palette import DIVERGING_SCHEME
 
 COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before training", "max |Δ| after training"
@@ -43,8 +44,8 @@ def diff_heatmap(matrix: Sequence[Sequence[float]], title: str = "") -> alt.Char
     largest = float(frame["difference"].abs().max()) if not frame.empty else 0.0
     domain = [-largest, largest] if largest > 0 else [-1.0, 1.0]
     rows, units = len(matrix), max((len(row) for row in matrix), default=0)
-    return (
-        alt.Chart(frame, title=alt.TitleParams(title, anchor="start", fontSize=12) if title else alt.Undefined)
+    chart = (
+        alt.Chart(frame, title=title_lines(title) if title else alt.Undefined)
         .mark_rect()
         .encode(
             x=alt.X("unit:O", title="output unit", axis=alt.Axis(values=_ticks(units), labelAngle=0)),
@@ -53,7 +54,7 @@ def diff_heatmap(matrix: Sequence[Sequence[float]], title: str = "") -> alt.Char
                             legend=alt.Legend(title="rerun 2 − rerun 1", orient="bottom", format=".1e", gradientLength=220)),
             tooltip=["input", "unit", alt.Tooltip("difference:Q", format=".3e")],
         )  # fmt: skip
-        # fit-x: the width follows the page, and `height` is the plot area's own (Streamlit's default "fit" squeezed the
-        # plot, legend and axes into the height, leaving a 4x8 kernel about 0 px of plot).
-        .properties(height=min(400, max(PLOT_HEIGHT_MIN, 18 * rows)), autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     )
+    # The height is the plot area's own (Streamlit's default "fit" squeezed the plot, legend and axes into the height,
+    # leaving a 4x8 kernel about 0 px of plot); views.chart_size says how, for every chart.
+    return sized(chart, min(400, max(PLOT_HEIGHT_MIN, 18 * rows)))

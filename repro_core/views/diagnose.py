@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from repro_core.experiments.diagnose import STAGES, Diagnosis, Difference
+from repro_core.views.chart_size import sized, title_lines
 from repro_core.views.palette import ROLE_COLORS
 
 SERIES = list(ROLE_COLORS.values())  # one colour per layer, in the palette's order
@@ -59,8 +60,8 @@ def growth_chart(diff: Difference, title: str = "") -> alt.Chart:
     frame = frame[frame["max_abs"] > 0]
     layers = list(dict.fromkeys(frame["layer"]))
     colours = [SERIES[i % len(SERIES)] for i in range(len(layers))]
-    return (
-        alt.Chart(frame, title=alt.TitleParams(title, anchor="start", fontSize=12) if title else alt.Undefined)
+    chart = (
+        alt.Chart(frame, title=title_lines(title) if title else alt.Undefined)
         .mark_line(point=True)
         .encode(
             x=alt.X("step:Q", title="training step (0: initial weights)"),
@@ -68,8 +69,8 @@ def growth_chart(diff: Difference, title: str = "") -> alt.Chart:
             color=alt.Color("layer:N", sort=layers, scale=alt.Scale(domain=layers, range=colours), legend=alt.Legend(orient="bottom")),
             tooltip=["layer", "step", alt.Tooltip("max_abs:Q", format=".3e"), alt.Tooltip("max_ulps:Q", format=",.0f")],
         )
-        .properties(height=260, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     )
+    return sized(chart, 260)
 
 
 def runs_frame(found: Diagnosis) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pandas as pd
 from app_helpers import chart_data, check_chart, elements, exceptions, find_block, put_rows
 from conftest import APP
 from streamlit.testing.v1 import AppTest
@@ -198,7 +199,7 @@ def test_your_model_defaults_to_a_drifting_recipe_and_its_heatmap_uses_the_palet
     at.run()
     assert not exceptions(at)
     spec, frames = only_chart(at, "model_results")
-    check_chart(spec, frames, size=False)  # its plot size is the Your model page's own work (issue 27 item 7, another branch)
+    check_chart(spec, frames)
     assert spec["encoding"]["color"]["scale"]["scheme"] == DIVERGING_SCHEME
     records, layers = (frame for frame in elements(find_block(at.main, "model_results"), "dataframe"))
     formats = json.loads(records.proto.columns)
@@ -249,3 +250,14 @@ def test_every_chart_on_every_page_has_its_categories_palette_and_a_readable_siz
     # the pages that draw charts drew them: Home's findings, a rerun chart per story scenario, two on Across, the matrix
     assert checked["home"] == 1 and checked["drift"] == 1 and checked["factory"] == 3 and checked["restart"] == 1
     assert checked["versions"] == 2 and checked["matrix"] == 1
+
+
+def test_your_trainings_growth_chart_has_a_readable_plot_and_the_palette():
+    from repro_core.experiments.diagnose import Difference
+    from repro_core.views.diagnose import growth_chart
+
+    growth = [{"point": str(step), "step": step, "layer": layer, "max_abs": 1e-7 * 2**step, "max_ulps": 2**step}
+              for step in range(5) for layer in ("conv2d", "dense")]  # fmt: skip
+    spec = growth_chart(Difference("1", growth=growth), "How the difference grows, step by step, from the first divergence").to_dict()
+    frames = [pd.DataFrame(rows) for rows in spec.get("datasets", {}).values()]
+    check_chart(spec, frames)
