@@ -166,7 +166,8 @@ def get_runner(state: MutableMapping) -> CellRunner:
 def click(state: MutableMapping, on_wait: OnWait | None = None) -> Iterator[CellRunner]:
     """The session's runner on a kernel leased for one click (on_wait gets the queue place while the server is full)."""
     runner = get_runner(state)
-    with pool().lease(session_id(state), KernelKind(current_kernel(state), current_params(state).engine), on_wait=on_wait) as leased:
+    params = current_params(state)
+    with pool().lease(session_id(state), KernelKind.of(current_kernel(state), params.engine, params.machine), on_wait=on_wait) as leased:
         if runner.kernel is not None and runner.kernel is not leased[0] and runner.versions is not None:
             state[PREEMPTED] = True
         runner.attach(leased[0])

@@ -15,14 +15,17 @@ from repro_core.experiments.audit import Audit, run_audit
 from repro_core.experiments.story import ScenarioResult, run_story
 from repro_core.kernels.kernel import KernelError, check_kernel_name
 from repro_core.kernels.kernelspecs import backend_for, kernelspec_info
+from repro_core.machine import ISA_CAPS, ONEDNN_CHOICES, THREADS_MAX, MachineSettings
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
-from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
+from repro_core.recipes.settings import EPOCHS_MAX, NETWORKS, RERUNS_MAX, SEED_MAX, StoryParams, network_params
 from repro_core.records import RunRecord, format_sum
 from repro_core.results.exports import (
     audit_notebook_info,
+    causes_heading,
     compare,
     comparison_frame,
     differs_frame,
+    likely_causes,
     notebook_text,
     records_csv,
     report_text,
@@ -30,7 +33,7 @@ from repro_core.results.exports import (
     what_differs,
 )
 from repro_core.results.ipynb_check import main as check_main
-from repro_core.results.report import MAX_REPORT_BYTES, parse_report
+from repro_core.results.report import MAX_REPORT_BYTES, free_text, parse_report
 from repro_core.validation import real_number
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
 from repro_core.views.story import COL_SECONDS, outcome_of, records_frame, repeats_text
@@ -71,7 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     story.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help=f"the TF/Keras seed the cells set (0-{SEED_MAX}, default {DEFAULT_SEED}, the article's)"
     )
-    story.add_argument("--epochs", type=int, default=10, help=f"training epochs per rerun (1-{EPOCHS_MAX}, default 10 as in the article)")
+    story.add_argument("--epochs", type=int, default=None,
+                       help=f"training epochs per rerun (1-{EPOCHS_MAX}; default the network's: 10 as in the article, 2 for wide)")  # fmt: skip
+    story.add_argument("--network", default="article",
+                       help="what the setup cell builds: " + "; ".join(f"{name}: {n.description}" for name, n in NETWORKS.items()))  # fmt: skip
+    add_machine_arguments(story)
     story.add_argument("--engine", default="keras3",
                        help="which Keras TensorFlow uses in the kernel: keras3 (default) or tf_keras (sets TF_USE_LEGACY_KERAS=1); "
                        "kernels with TensorFlow < 2.16 use their bundled Keras whatever this says")  # fmt: skip
@@ -108,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--reruns", type=int, default=2, help=f"how many times the recipe cell is re-run (1-{RERUNS_MAX}, default 2)")
     audit.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL})")
     audit.add_argument("--format", choices=["table", "json"], default="table", help="output format (default table)")
+    add_machine_arguments(audit)
     audit.add_argument("--notebook", metavar="FILE", help="also write the cells that ran, with their output, as a notebook")
     check = commands.add_parser(
         "check-notebook",
@@ -121,6 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--kernel", metavar="NAME", help="the Jupyter kernelspec to run in (default: the notebook's, python3)")
     check.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per cell (default 600)")
     return parser
+
+
+def add_machine_arguments(parser: argparse.ArgumentParser) -> None:
+    """--onednn, --threads, --isa: machine switches written into the setup cell (and the kernel started with the first and
+    last, which TensorFlow reads when it is imported)."""
+    parser.add_argument("--onednn", default="default", metavar="on|off",
+                        help=f"oneDNN's custom operations ({', '.join(ONEDNN_CHOICES)}): sets TF_ENABLE_ONEDNN_OPTS before TensorFlow is "
+                        "imported; default leaves TensorFlow's choice (on only for CPUs with AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX)")  # fmt: skip
+    parser.add_argument("--threads", type=int, default=0, metavar="N",
+                        help=f"threads the backend computes with (1-{THREADS_MAX}; 0, the default, leaves the library's: one per core): "
+                        "TensorFlow's intra-op threads, torch.set_num_threads, XLA's CPU threads")  # fmt: skip
+    parser.add_argument("--isa", default="default", metavar="NAME",
+                        help=f"cap oneDNN's instruction set (ONEDNN_MAX_CPU_ISA): {', '.join(ISA_CAPS)}; only while oneDNN is on")  # fmt: skip
+
+
+def machine_of(args: argparse.Namespace) -> MachineSettings:
+    return MachineSettings(onednn=args.onednn, threads=args.threads, isa=args.isa)
 
 
 def notebook_paths(path: str, scenarios: Sequence[str]) -> dict[str, str]:
@@ -162,7 +187,7 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
     """`audit`: validate the spec and options before any kernel starts (exit 2 with one line when bad)."""
     try:
         spec = ModelSpec.from_json(_head(args.spec, JSON_MAX_BYTES + 1))
-        audit = Audit(spec, reseed=args.reseed, model=args.model, reruns=args.reruns, seed=args.seed)
+        audit = Audit(spec, reseed=args.reseed, model=args.model, reruns=args.reruns, seed=args.seed, machine=machine_of(args))
         check_kernel_name(args.kernel)
         if (backend := backend_for(kernelspec_info(args.kernel))) != "tensorflow":
             raise ValueError(f"the audit's cells run on TensorFlow kernels only; kernelspec {args.kernel} runs Keras on {backend}")
@@ -177,6 +202,7 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
     else:
         v = result.versions
         print(f"audit, recipe {audit.recipe.label}  [{_kernel_line(v)}, op determinism {'on' if v.op_determinism else 'off'}]")
+        print(f"numerics: {v.machine.summary()}")
         _print_rows(result.records)
         _print_frame(layer_table(result.table))
         print(f"verdict: {result.verdict}")
@@ -191,7 +217,9 @@ def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
     """Validate everything before any kernel starts; ValueError carries the one-line message."""
     check_kernel_name(args.kernel)
     backend = backend_for(kernelspec_info(args.kernel))  # the kernel's: a JAX kernel's cells import Keras on JAX
-    params = StoryParams(seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine, backend=backend)
+    machine = machine_of(args)
+    params = network_params(args.network, seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine, backend=backend,
+                            onednn=machine.onednn, threads=machine.threads, isa=machine.isa)  # fmt: skip
     if args.whole_story and args.scenarios:
         raise ValueError("--whole-story runs a fixed list of scenarios; leave out --scenario")
     scenarios = list(WHOLE_STORY if args.whole_story else args.scenarios or STORY_SCENARIOS)
@@ -225,6 +253,7 @@ def _print_story(results: Sequence[ScenarioResult], fmt: str) -> None:
     else:
         for result in results:
             print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
+            print(f"numerics: {result.versions.machine.summary()}")
             _print_rows(result.records)
             found = outcome_of(result.records)  # what the scenario's page headlines (the restart check for restart)
             print(f"verdict: {found.name} ({found.sentence}) · {repeats_text(result.records)}\n")
@@ -241,6 +270,10 @@ def _compare(first: str, second: str) -> int:
     print()
     _print_frame(comparison_frame(comparison))
     print(comparison.headline())
+    causes = likely_causes(*reports)
+    print(causes_heading(comparison, causes))
+    for cause in causes:
+        print(f"  - {free_text(cause, 400)}")
     return 0 if comparison.outcome == "same" else 1
 
 

@@ -4,7 +4,9 @@ and `compare_records` decides both the Compare page's headline and the exit stat
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
+
+from repro_core.machine import Fingerprint
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class KernelVersions:
     numpy: str = ""
     backend: str = "tensorflow"  # Keras 3's backend (tf.keras is always TensorFlow's)
     backend_version: str = ""  # that backend's version ("" in reports from before backends)
+    machine: Fingerprint = field(default_factory=Fingerprint)  # the numerics fingerprint (issue 28): CPU features, oneDNN, threads...
 
     @property
     def backend_release(self) -> str:
@@ -69,6 +72,7 @@ class RunRecord:
     kernel_start: int = 1
     backend: str = "tensorflow"  # reports from before backends were all TensorFlow's
     backend_version: str = ""
+    machine: str = ""  # the kernel's traits that change the bits (Fingerprint.compact()); "" in older reports
 
     @property
     def fingerprints(self) -> tuple[str, str]:
