@@ -219,3 +219,12 @@ def block_summary(machine: Mapping[str, object]) -> str:
 
 
 DEFAULT_MACHINE = MachineSettings()  # the machine's own defaults: no switch set
+
+
+# The machine settings screens offer (a matrix axis, the Another machine page), as labels; the switches read at import
+# (oneDNN, the ISA cap) are TensorFlow's, so a JAX or PyTorch kernel is offered only the thread counts.
+MACHINE_PRESETS = ("default", "onednn-on", "onednn-off", "threads-1", "threads-2", "onednn-on+isa-AVX2", "onednn-on+isa-SSE41")
+
+
+def presets_for(tensorflow: bool) -> tuple[str, ...]:
+    return tuple(label for label in MACHINE_PRESETS if tensorflow or parse_machine_label(label).variables() == {})
