@@ -23,6 +23,7 @@ PAGES = {
     "restart": Page("lab_pages/restart.py", "Restart the kernel", ":material/restart_alt:", "restart"),
     "why": Page("lab_pages/why.py", "Why", ":material/help:", "why"),
     "versions": Page("lab_pages/versions.py", "Across versions and backends", ":material/timeline:", "versions"),
+    "machine": Page("lab_pages/machine.py", "Another machine", ":material/memory:", "machine"),
     "your_model": Page("lab_pages/your_model.py", "Your model", ":material/model_training:", "your-model"),
     "matrix": Page("lab_pages/matrix.py", "Recipe matrix", ":material/grid_view:", "matrix"),
     "compare": Page("lab_pages/compare.py", "Compare reports", ":material/compare_arrows:", "compare"),

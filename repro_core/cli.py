@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from repro_core.experiments.audit import Audit, run_audit
+from repro_core.experiments.machines import MACHINE_SCENARIO, check_machines, run_on_machines
 from repro_core.experiments.story import ScenarioResult, run_story
 from repro_core.kernels.kernel import KernelError, check_kernel_name
 from repro_core.kernels.kernelspecs import backend_for, kernelspec_info
-from repro_core.machine import ISA_CAPS, ONEDNN_CHOICES, THREADS_MAX, MachineSettings
+from repro_core.machine import ISA_CAPS, MACHINE_PRESETS, ONEDNN_CHOICES, THREADS_MAX, MachineSettings, parse_machine_label
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
 from repro_core.recipes.settings import EPOCHS_MAX, NETWORKS, RERUNS_MAX, SEED_MAX, StoryParams, network_params
 from repro_core.records import RunRecord, format_sum
@@ -33,8 +34,10 @@ from repro_core.results.exports import (
     what_differs,
 )
 from repro_core.results.ipynb_check import main as check_main
+from repro_core.results.machines import report_of, write_reports
 from repro_core.results.report import MAX_REPORT_BYTES, free_text, parse_report
 from repro_core.validation import real_number
+from repro_core.views import machines as machines_view
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
 from repro_core.views.story import COL_SECONDS, outcome_of, records_frame, repeats_text
 from repro_core.vocabulary import (
@@ -50,6 +53,7 @@ from repro_core.vocabulary import (
 )
 
 T = TypeVar("T")
+DEFAULT_MACHINE_LABELS = ("default", "onednn-off", "threads-1")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -117,6 +121,25 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--format", choices=["table", "json"], default="table", help="output format (default table)")
     add_machine_arguments(audit)
     audit.add_argument("--notebook", metavar="FILE", help="also write the cells that ran, with their output, as a notebook")
+    machines = commands.add_parser(
+        "machines",
+        help="run one seeded cell under several machine settings (oneDNN, threads, ISA cap) and say which weights each changes",
+        description="Run one scenario's cell (default factory-full-seed, which repeats within a kernel) once per machine setting, "
+        "each in a kernel started for it, and print which settings change the initial and which the trained weights, against "
+        "the machine's defaults. A setting is default, onednn-on, onednn-off, threads-N, isa-NAME or determinism, or several "
+        "joined with + (onednn-on+isa-AVX2). With --reports DIR, one report per setting (what repro_core/machine_reports holds).",
+    )
+    machines.add_argument("--setting", action="append", dest="settings", metavar="LABEL",
+                          help=f"a machine setting; repeat for several (default: {', '.join(DEFAULT_MACHINE_LABELS)}; "
+                          f"offered on the Another machine page: {', '.join(MACHINE_PRESETS)})")  # fmt: skip
+    machines.add_argument("--network", default="wide", help=f"what the setup cell builds: {', '.join(NETWORKS)} (default wide)")
+    machines.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL})")
+    machines.add_argument("--engine", default="keras3", help="keras3 (default) or tf_keras, on TensorFlow >= 2.16 kernels")
+    machines.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"the seed the cells set (default {DEFAULT_SEED})")
+    machines.add_argument("--reruns", type=int, default=2, help=f"reruns per setting (1-{RERUNS_MAX}, default 2)")
+    machines.add_argument("--epochs", type=int, default=None, help="training epochs per rerun (default the network's)")
+    machines.add_argument("--scenario", default=MACHINE_SCENARIO, help=f"the scenario whose cell runs (default {MACHINE_SCENARIO})")
+    machines.add_argument("--reports", metavar="DIR", help="also write one JSON report per setting into DIR")
     check = commands.add_parser(
         "check-notebook",
         help="re-execute a downloaded notebook in a plain Jupyter kernel and compare every checksum line with the recorded one",
@@ -140,12 +163,15 @@ def add_machine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=0, metavar="N",
                         help=f"threads the backend computes with (1-{THREADS_MAX}; 0, the default, leaves the library's: one per core): "
                         "TensorFlow's intra-op threads, torch.set_num_threads, XLA's CPU threads")  # fmt: skip
+    parser.add_argument("--op-determinism", action="store_true",
+                        help="turn op determinism on in the setup cell (tf.config.experimental.enable_op_determinism; "
+                        "torch.use_deterministic_algorithms on PyTorch): runs repeat on one machine, not across threads or ISAs")  # fmt: skip
     parser.add_argument("--isa", default="default", metavar="NAME",
                         help=f"cap oneDNN's instruction set (ONEDNN_MAX_CPU_ISA): {', '.join(ISA_CAPS)}; only while oneDNN is on")  # fmt: skip
 
 
 def machine_of(args: argparse.Namespace) -> MachineSettings:
-    return MachineSettings(onednn=args.onednn, threads=args.threads, isa=args.isa)
+    return MachineSettings(onednn=args.onednn, threads=args.threads, isa=args.isa, op_determinism=args.op_determinism)
 
 
 def notebook_paths(path: str, scenarios: Sequence[str]) -> dict[str, str]:
@@ -219,7 +245,7 @@ def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
     backend = backend_for(kernelspec_info(args.kernel))  # the kernel's: a JAX kernel's cells import Keras on JAX
     machine = machine_of(args)
     params = network_params(args.network, seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine, backend=backend,
-                            onednn=machine.onednn, threads=machine.threads, isa=machine.isa)  # fmt: skip
+                            onednn=machine.onednn, threads=machine.threads, isa=machine.isa, op_determinism=machine.op_determinism)  # fmt: skip
     if args.whole_story and args.scenarios:
         raise ValueError("--whole-story runs a fixed list of scenarios; leave out --scenario")
     scenarios = list(WHOLE_STORY if args.whole_story else args.scenarios or STORY_SCENARIOS)
@@ -288,6 +314,29 @@ def _guarded(task: Callable[[], T]) -> tuple[T | None, int | None]:
         return None, 130
 
 
+def _machines(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
+    """`machines`: every setting validated before any kernel starts; one table, the findings, and optionally one report each."""
+    try:
+        check_kernel_name(args.kernel)
+        check_scenario(args.scenario)
+        backend = backend_for(kernelspec_info(args.kernel))
+        params = network_params(args.network, seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine, backend=backend)
+        machines = check_machines([parse_machine_label(label) for label in args.settings or DEFAULT_MACHINE_LABELS], params)
+    except ValueError as exc:
+        return error_exit(exc, 2)
+    runs, failed = _guarded(lambda: run_on_machines(params, machines, args.kernel, args.scenario, on_status=progress))
+    if failed is not None:
+        return failed
+    rows = machines_view.live_rows(runs, params.network)
+    _print_frame(machines_view.machine_frame(rows))
+    for line in machines_view.findings(rows) + [f"measured on {line}" for line in machines_view.fingerprint_lines(rows)]:
+        print(line)
+    if args.reports:
+        for path in write_reports([report_of(run, params, args.kernel) for run in runs], Path(args.reports)):
+            progress(f"report written to {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -297,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check_notebook(args)
     if args.command == "audit":
         return _audit(args, progress_printer())
+    if args.command == "machines":
+        return _machines(args, progress_printer())
     try:
         params, scenarios = _params(args)
     except ValueError as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
-from repro_core.validation import choice, whole_number
+from repro_core.validation import choice, flag, whole_number
 
 ONEDNN_CHOICES = ("default", "on", "off")  # TF_ENABLE_ONEDNN_OPTS unset, =1, =0
 # oneDNN's names for ONEDNN_MAX_CPU_ISA (its CPU dispatcher control), oldest first; "default" sets none. Only these reach a cell.
@@ -24,16 +24,20 @@ ONEDNN_DEFAULT_ON_FEATURES = ("avx512_vnni", "avx512_bf16", "avx_vnni", "amx")
 @dataclass(frozen=True)
 class MachineSettings:
     """The machine switches of one run, validated: `onednn` default/on/off, `threads` 0 (the library's default) or 1..64
-    (TensorFlow's intra-op threads, torch.set_num_threads, XLA's CPU threads), `isa` default or a oneDNN ISA name."""
+    (TensorFlow's intra-op threads, torch.set_num_threads, XLA's CPU threads), `isa` default or a oneDNN ISA name, and
+    `op_determinism` (TensorFlow's enable_op_determinism, PyTorch's use_deterministic_algorithms): a configuration trait too,
+    and the one that people expect to make numbers portable."""
 
     onednn: str = "default"
     threads: int = 0
     isa: str = "default"
+    op_determinism: bool = False
 
     def __post_init__(self) -> None:
         choice("oneDNN", self.onednn, ONEDNN_CHOICES)
         object.__setattr__(self, "threads", whole_number("threads", self.threads, 0, THREADS_MAX))
         choice("ISA cap", self.isa, ISA_CAPS)
+        flag("op determinism", self.op_determinism)
 
     @property
     def is_default(self) -> bool:
@@ -49,6 +53,7 @@ class MachineSettings:
         parts = [] if self.onednn == "default" else [f"oneDNN {self.onednn}"]
         parts += [] if not self.threads else [f"{self.threads} thread{'s' if self.threads > 1 else ''}"]
         parts += [] if self.isa == "default" else [f"ISA cap {self.isa}"]
+        parts += ["op determinism"] if self.op_determinism else []
         return " · ".join(parts) or "the machine's defaults"
 
     def label(self) -> str:
@@ -56,6 +61,7 @@ class MachineSettings:
         parts = [] if self.onednn == "default" else [f"onednn-{self.onednn}"]
         parts += [] if not self.threads else [f"threads-{self.threads}"]
         parts += [] if self.isa == "default" else [f"isa-{self.isa}"]
+        parts += ["determinism"] if self.op_determinism else []
         return "+".join(parts) or "default"
 
 
@@ -65,6 +71,9 @@ def parse_machine_label(text: str) -> MachineSettings:
     for part in str(text).split("+"):
         key, _, value = part.partition("-")
         if part == "default":
+            continue
+        if part == "determinism":
+            values["op_determinism"] = True
             continue
         if key == "onednn":
             values["onednn"] = value
@@ -223,8 +232,23 @@ DEFAULT_MACHINE = MachineSettings()  # the machine's own defaults: no switch set
 
 # The machine settings screens offer (a matrix axis, the Another machine page), as labels; the switches read at import
 # (oneDNN, the ISA cap) are TensorFlow's, so a JAX or PyTorch kernel is offered only the thread counts.
-MACHINE_PRESETS = ("default", "onednn-on", "onednn-off", "threads-1", "threads-2", "onednn-on+isa-AVX2", "onednn-on+isa-SSE41")
+MACHINE_PRESETS = ("default", "onednn-on", "onednn-off", "threads-1", "threads-2", "onednn-on+isa-AVX2", "onednn-on+isa-SSE41",
+                   "determinism", "threads-1+determinism", "threads-2+determinism")
 
 
 def presets_for(tensorflow: bool) -> tuple[str, ...]:
-    return tuple(label for label in MACHINE_PRESETS if tensorflow or parse_machine_label(label).variables() == {})
+    """The presets a kernel can take: all on TensorFlow, the thread counts elsewhere (op determinism is TensorFlow's and
+    PyTorch's; JAX's CPU backend has no switch for it, so it is offered on TensorFlow only)."""
+    return tuple(label for label in MACHINE_PRESETS if tensorflow or parse_machine_label(label).variables() == {} and "determinism" not in label)
+
+
+def machine_words(machine: Mapping[str, object]) -> str:
+    """Where something was measured, from a machine block: "AMD EPYC (avx2; 2 cores; CPU)" ("" without a CPU name). The
+    switches (oneDNN, threads) are a run's, not the machine's, and are left out."""
+    cpu = _text(machine.get("cpu", ""))
+    if not cpu:
+        return ""
+    if "onednn" not in machine:
+        return f"{cpu} (no fingerprint recorded)"
+    features = _text(machine.get("cpu_features", "")) or "no AVX2 or AVX-512"
+    return f"{cpu} ({features}; {_text(machine.get('cpus', '?'))} cores; {_text(machine.get('device', '?'))})"

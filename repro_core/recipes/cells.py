@@ -5,7 +5,7 @@ A notebook: the setup cell, the environment cell, optionally the recorder cell, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from repro_core.machine import DEFAULT_MACHINE, ISA_VARIABLE, ONEDNN_VARIABLE, MachineSettings
 from repro_core.recipes.model_spec import ACTIVATIONS, OPTIMIZERS, ModelSpec
@@ -168,15 +168,23 @@ def _xla_thread_flags(threads: int) -> str:
 
 
 def machine_thread_lines(machine: MachineSettings, backend: str = DEFAULT_BACKEND) -> str:
-    """The thread count, set right after the imports and before the first op (TensorFlow refuses it later)."""
-    if not machine.threads or backend == "jax":
-        return ""
+    """The thread count and op determinism, set right after the imports and before the first op (TensorFlow refuses a
+    thread count later)."""
+    lines = ""
     plural = "s" if machine.threads > 1 else ""
-    if backend == "torch":
-        return (f"# Threads: PyTorch computes with {machine.threads} thread{plural} (its default: one per core).\n"
-                f"torch.set_num_threads({int(machine.threads)})\n")  # fmt: skip
-    return (f"# Threads: {machine.threads} intra-op thread{plural} (TensorFlow's default: one per core). Set before the first op runs.\n"
-            f"tf.config.threading.set_intra_op_parallelism_threads({int(machine.threads)})\n")  # fmt: skip
+    if machine.threads and backend == "torch":
+        lines += (f"# Threads: PyTorch computes with {machine.threads} thread{plural} (its default: one per core).\n"
+                  f"torch.set_num_threads({int(machine.threads)})\n")  # fmt: skip
+    elif machine.threads and backend == DEFAULT_BACKEND:
+        lines += (f"# Threads: {machine.threads} intra-op thread{plural} (TensorFlow's default: one per core). Set before the first op runs.\n"
+                  f"tf.config.threading.set_intra_op_parallelism_threads({int(machine.threads)})\n")  # fmt: skip
+    if machine.op_determinism and backend == "torch":
+        lines += ("# Op determinism on: PyTorch uses deterministic algorithms (and refuses an op that has none).\n"
+                  "torch.use_deterministic_algorithms(True)\n")  # fmt: skip
+    elif machine.op_determinism and backend == DEFAULT_BACKEND:
+        lines += ("# Op determinism on: deterministic kernels, and unseeded random ops refused. It cannot be switched off again.\n"
+                  "tf.config.experimental.enable_op_determinism()\n")  # fmt: skip
+    return lines
 
 
 def _keras_imports(backend: str) -> str:
@@ -269,7 +277,7 @@ def _spec_model_lines(spec: ModelSpec, machine: MachineSettings = DEFAULT_MACHIN
     determinism = (
         "# Op determinism on: deterministic kernels, and unseeded random ops refused. It cannot be switched off again.\n"
         "tf.config.experimental.enable_op_determinism()\n"
-        if spec.op_determinism
+        if spec.op_determinism or machine.op_determinism
         else "# Op determinism: off.\n"
     )
     n, k, seed = int(spec.samples), int(spec.features), int(spec.data_seed)
@@ -280,7 +288,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow import keras  # Keras 3, or tf_keras when TF_USE_LEGACY_KERAS=1
 from tensorflow.keras import layers
-{machine_thread_lines(machine)}
+{machine_thread_lines(replace(machine, op_determinism=False))}
 {determinism}
 # Data: {n} samples of {k} features from NumPy's RandomState({seed}).
 data_rng = np.random.RandomState({seed})

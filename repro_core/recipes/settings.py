@@ -47,6 +47,7 @@ class StoryParams:
     onednn: str = "default"  # machine switches (repro_core.machine.MachineSettings), written into the setup cell
     threads: int = 0
     isa: str = "default"
+    op_determinism: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seed", whole_number("seed", self.seed, 0, SEED_MAX))
@@ -59,14 +60,16 @@ class StoryParams:
         if self.backend != DEFAULT_BACKEND and self.engine != "keras3":
             raise ValueError(f"only Keras 3 runs on {self.backend}; engine {self.engine!r} is TensorFlow's")
         choice("network", self.network, NETWORKS)
-        machine = MachineSettings(self.onednn, self.threads, self.isa)  # validates the three
+        machine = MachineSettings(self.onednn, self.threads, self.isa, self.op_determinism)  # validates the four
         object.__setattr__(self, "threads", machine.threads)
         if self.backend != DEFAULT_BACKEND and (machine.onednn != "default" or machine.isa != "default"):
             raise ValueError(f"oneDNN's switch and ISA cap are TensorFlow's; on {self.backend} only the thread count can be set")
+        if self.backend == "jax" and machine.op_determinism:
+            raise ValueError("op determinism is a TensorFlow and PyTorch switch; JAX's CPU backend has none")
 
     @property
     def machine(self) -> MachineSettings:
-        return MachineSettings(self.onednn, self.threads, self.isa)
+        return MachineSettings(self.onednn, self.threads, self.isa, self.op_determinism)
 
 
 def network_params(network: str = "article", **values: object) -> StoryParams:
@@ -77,4 +80,4 @@ def network_params(network: str = "article", **values: object) -> StoryParams:
 
 
 def with_machine(params: StoryParams, machine: MachineSettings) -> StoryParams:
-    return replace(params, onednn=machine.onednn, threads=machine.threads, isa=machine.isa)
+    return replace(params, onednn=machine.onednn, threads=machine.threads, isa=machine.isa, op_determinism=machine.op_determinism)

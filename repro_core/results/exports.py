@@ -129,7 +129,8 @@ def differs_line(rows: Sequence[tuple[str, str, str, bool]]) -> str:
 # Settings that change the numbers, as (settings key, label); the machine switches are named by the traits that took effect.
 CAUSE_SETTINGS = (("network", "network"), ("seed", "seed"), ("epochs", "epochs"), ("batch_size", "batch size"),
                   ("learning_rate", "learning rate"), ("backend", "backend"))  # fmt: skip
-MACHINE_SETTINGS = (("onednn", "oneDNN setting"), ("threads", "threads setting"), ("isa", "ISA cap setting"))
+MACHINE_SETTINGS = (("onednn", "oneDNN setting", "default"), ("threads", "threads setting", 0), ("isa", "ISA cap setting", "default"),
+                    ("op_determinism", "op determinism", False))  # fmt: skip
 
 
 def _has_fingerprint(report: Report) -> bool:
@@ -148,8 +149,8 @@ def likely_causes(a: Report, b: Report) -> list[str]:
     if _has_fingerprint(a) and _has_fingerprint(b):
         causes += trait_differences(a.machine, b.machine)
     else:  # a report from before fingerprints: only the settings asked for, and the CPU's name, can be compared
-        causes += [f"{label} {a.settings.get(key, 'default')} in A, {b.settings.get(key, 'default')} in B"
-                   for key, label in MACHINE_SETTINGS if str(a.settings.get(key, "default")) != str(b.settings.get(key, "default"))]  # fmt: skip
+        causes += [f"{label} {a.settings.get(key, default)} in A, {b.settings.get(key, default)} in B"
+                   for key, label, default in MACHINE_SETTINGS if str(a.settings.get(key, default)) != str(b.settings.get(key, default))]  # fmt: skip
         if a.machine.get("cpu") != b.machine.get("cpu"):
             missing = " and ".join(name for name, report in (("A", a), ("B", b)) if not _has_fingerprint(report))
             causes.append(f"CPU {a.machine.get('cpu', '?')} in A, {b.machine.get('cpu', '?')} in B (report {missing} predates "

@@ -213,6 +213,7 @@ _SETTINGS = {
     "onednn": partial(choice, allowed=ONEDNN_CHOICES, echo=False),
     "threads": partial(whole_number, low=0, high=THREADS_MAX, echo=False),
     "isa": partial(choice, allowed=ISA_CAPS, echo=False),
+    "op_determinism": partial(flag, echo=False),
 }
 # What the kernel reports; any other key in the kernel block is not the lab's and is dropped.
 _KERNEL = {
