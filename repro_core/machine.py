@@ -190,7 +190,14 @@ _TRAITS = (
     ("cudnn", "cuDNN"),
     ("cpu", "CPU model"),
 )
-_NONE_WORDS = {"isa_cap": "none", "xla_flags": "none", "intra_op_threads": "0 (default)", "inter_op_threads": "0 (default)"}
+_NONE_WORDS = {"isa_cap": "none", "xla_flags": "none"}
+_THREAD_KEYS = ("intra_op_threads", "inter_op_threads", "torch_threads")
+
+
+def _trait_words(key: str, value: str) -> str:
+    if key in _THREAD_KEYS and value in ("", "0"):
+        return "default"
+    return value or _NONE_WORDS.get(key, "unknown")
 
 
 def trait_differences(a: Mapping[str, object], b: Mapping[str, object]) -> list[str]:
@@ -209,8 +216,7 @@ def trait_differences(a: Mapping[str, object], b: Mapping[str, object]) -> list[
             parts = ([f"A has {', '.join(only_a)}, B lacks it"] if only_a else []) + ([f"B has {', '.join(only_b)}, A lacks it"] if only_b else [])
             found.append(f"{label}: {'; '.join(parts)}")
             continue
-        none = _NONE_WORDS.get(key, "unknown")
-        found.append(f"{label} {left or none} in A, {right or none} in B")
+        found.append(f"{label} {_trait_words(key, left)} in A, {_trait_words(key, right)} in B")
     return found
 
 
