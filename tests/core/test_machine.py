@@ -181,7 +181,8 @@ def test_trait_differences_name_the_switches_first_and_the_features_each_side_ha
     a = Fingerprint(cpu="Intel Xeon", cpu_features="avx2 avx512f avx512_vnni", cpus=2, onednn="on").as_text()
     b = Fingerprint(cpu="AMD EPYC", cpu_features="avx2", cpus=2, onednn="off", intra_op_threads=1).as_text()
     assert trait_differences(a, b) == ["oneDNN on in A, off in B", "intra-op threads default in A, 1 in B",
-                                       "CPU features: A has avx512_vnni, avx512f, B lacks it", "CPU model Intel Xeon in A, AMD EPYC in B"]  # fmt: skip
+                                       "CPU features: A has avx512_vnni, avx512f, B lacks it",
+                                       "CPU model Intel Xeon in A, AMD EPYC in B"]  # fmt: skip
     assert trait_differences({"cpu": "x"}, {"cpu": "y"}) == ["CPU model x in A, y in B"]
     assert trait_differences({}, {}) == []
     assert machine_words(a) == "Intel Xeon (avx2 avx512f avx512_vnni; 2 cores; CPU)"
