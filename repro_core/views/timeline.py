@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
+from repro_core.machine import machine_words
 from repro_core.records import RunRecord, by_scenario, compare_records, format_sum
 from repro_core.results.timeline import TimelineEntry, release_key
 from repro_core.views.palette import INK, PAPER, ink_scale, verdict_legend_label, verdict_scale, verdict_symbol
@@ -249,8 +250,34 @@ def timeline_caption(entries: Sequence[TimelineEntry]) -> str:
         return "No recorded reports."
     settings = {(e.report.settings.get("seed"), e.report.settings.get("reruns"), e.report.settings.get("epochs")) for e in recorded}
     how = "; ".join(f"seed {seed}, {reruns} reruns, {epochs} epochs" for seed, reruns, epochs in sorted(settings, key=str))
-    machines = sorted({e.report.machine.get("cpu", "?") for e in recorded})
-    return f"{len(recorded)} recorded reports, TensorFlow {_span([e.release for e in recorded])} ({how}) on {', '.join(machines)}."
+    return f"{len(recorded)} recorded reports, TensorFlow {_span([e.release for e in recorded])} ({how}). {measured_on(recorded)}"
+
+
+def _where(entry: TimelineEntry) -> str:
+    """The machine a report was measured on, with the traits its default settings gave there (oneDNN, threads)."""
+    machine = entry.report.machine
+    where = machine_words(machine) or "a machine the report does not name"
+    if "onednn" not in machine:
+        return where
+    threads = machine.get("intra_op_threads", "0")
+    threads_words = "default threads" if threads in ("", "0") else f"{threads} intra-op threads"
+    onednn = machine.get("onednn", "")
+    return f"{where}, {('oneDNN ' + onednn) if onednn else 'no oneDNN'}, {threads_words}"
+
+
+def measured_on(entries: Sequence[TimelineEntry]) -> str:
+    """Which machine measured the recorded reports, from the fingerprints they carry: one sentence. Digits depend on machine
+    traits (oneDNN, threads, CPU features: the Another machine page), so a reader must know where they come from."""
+    recorded = [e for e in entries if e.source == "recorded"]
+    if not recorded:
+        return ""
+    groups: dict[str, list[str]] = {}
+    for entry in recorded:
+        groups.setdefault(_where(entry), []).append(entry.column)
+    if len(groups) == 1:
+        return f"Measured on one machine: {next(iter(groups))}."
+    parts = [f"{where} ({len(cols)} report(s): {', '.join(cols[:4])}{', ...' if len(cols) > 4 else ''})" for where, cols in groups.items()]
+    return f"Measured on {len(groups)} machines, so their trained digits may differ by machine, not version: " + "; ".join(parts) + "."
 
 
 def summary_sentence(entries: Sequence[TimelineEntry]) -> str:
