@@ -127,8 +127,8 @@ def test_the_likely_causes_name_the_machine_trait_first_as_text():
     """Two reports whose kernels ran with 1 and 2 intra-op threads: the page names the threads before the packages."""
     at = open_compare()
     for key, threads, after, python in (("compare_a", 1, "b", "3.11.7"), ("compare_b", 2, "c", "3.11.8")):
-        versions = KernelVersions(python=python, tensorflow="2.21.0", keras="3.15.1", engine="keras3", kernelspec="lab-python",
-                                  machine=Fingerprint(cpu="AMD EPYC", cpu_features="avx2", cpus=2, onednn="off", intra_op_threads=threads))  # fmt: skip
+        machine = Fingerprint(cpu="AMD EPYC", cpu_features="avx2", cpus=2, onednn="off", intra_op_threads=threads)
+        versions = KernelVersions(python=python, tensorflow="2.21.0", keras="3.15.1", engine="keras3", kernelspec="lab-python", machine=machine)
         data = report_json(build_report([record(1, "a", after)], {"seed": 1234, "threads": threads}, versions)).encode()
         upload(at, key, f"{key}.json", data)
     at.run()
