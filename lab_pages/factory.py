@@ -98,6 +98,8 @@ for slot, column in columns.items():
         if slot == session.FACTORY_TF:
             with st.container(border=True):
                 reference_table(session.SCENARIO_OF[session.FACTORY_TF])
+                st.caption("Its trained digits need oneDNN's custom operations on, which TensorFlow 2.9 turns on by default only on "
+                           "CPUs with AVX512_VNNI, AVX512_BF16 or AMX; off, the same cell gives -1.2190857976675 (see Another machine).")  # fmt: skip
 for clicked, many, view, *_ in made.values():
     if clicked:
         with view.status:
