@@ -253,31 +253,27 @@ def timeline_caption(entries: Sequence[TimelineEntry]) -> str:
     return f"{len(recorded)} recorded reports, TensorFlow {_span([e.release for e in recorded])} ({how}). {measured_on(recorded)}"
 
 
-def _where(entry: TimelineEntry) -> str:
-    """The machine a report was measured on, with the traits its default settings gave there (oneDNN, threads)."""
-    machine = entry.report.machine
-    where = machine_words(machine) or "a machine the report does not name"
-    if "onednn" not in machine:
-        return where
-    threads = machine.get("intra_op_threads", "0")
-    threads_words = "default threads" if threads in ("", "0") else f"{threads} intra-op threads"
-    onednn = machine.get("onednn", "")
-    return f"{where}, {('oneDNN ' + onednn) if onednn else 'no oneDNN'}, {threads_words}"
-
-
 def measured_on(entries: Sequence[TimelineEntry]) -> str:
     """Which machine measured the recorded reports, from the fingerprints they carry: one sentence. Digits depend on machine
     traits (oneDNN, threads, CPU features: the Another machine page), so a reader must know where they come from."""
     recorded = [e for e in entries if e.source == "recorded"]
     if not recorded:
         return ""
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[TimelineEntry]] = {}
     for entry in recorded:
-        groups.setdefault(_where(entry), []).append(entry.column)
-    if len(groups) == 1:
-        return f"Measured on one machine: {next(iter(groups))}."
-    parts = [f"{where} ({len(cols)} report(s): {', '.join(cols[:4])}{', ...' if len(cols) > 4 else ''})" for where, cols in groups.items()]
-    return f"Measured on {len(groups)} machines, so their trained digits may differ by machine, not version: " + "; ".join(parts) + "."
+        groups.setdefault(machine_words(entry.report.machine) or "a machine the report does not name", []).append(entry)
+    parts = []
+    for where, members in groups.items():
+        onednn = sorted({e.report.machine.get("onednn", "") for e in members} - {""})
+        threads = sorted({e.report.machine.get("intra_op_threads", "0") for e in members} - {"", "0"})
+        traits = ([f"TensorFlow ran with oneDNN {'/'.join(onednn)}"] if onednn else []) + (
+            [f"{'/'.join(threads)} intra-op threads"] if threads else ["default threads"])
+        cols = [e.column for e in members]
+        which = "" if len(groups) == 1 else f" ({len(cols)} report(s): {', '.join(cols[:4])}{', ...' if len(cols) > 4 else ''})"
+        parts.append(f"{where}, {', '.join(traits)}{which}")
+    if len(parts) == 1:
+        return f"Measured on one machine: {parts[0]}."
+    return f"Measured on {len(parts)} machines, so their trained digits may differ by machine, not version: " + "; ".join(parts) + "."
 
 
 def summary_sentence(entries: Sequence[TimelineEntry]) -> str:

@@ -277,3 +277,19 @@ def test_the_machine_table_compares_each_setting_with_its_kernels_defaults():
     report = report_of(runs[1], params, "lab-python")
     assert report_filename(report) == "tf-2.21-wide-threads-1.json" and machine_settings_of(report) == one
     assert with_machine(params, one).threads == 1
+
+
+def test_the_recorded_reports_say_which_machine_measured_them():
+    from repro_core.results.timeline import TimelineEntry, load_timeline
+    from repro_core.views.timeline import measured_on, timeline_caption
+
+    committed = load_timeline(backends=True)
+    assert measured_on(committed) == "Measured on one machine: AMD EPYC (avx2; 2 cores; CPU), TensorFlow ran with oneDNN off, default threads."
+    assert measured_on(committed) in timeline_caption(committed)
+    xeon = build_report([record()], {}, versions(Fingerprint(cpu="Intel Xeon", cpu_features="avx2 avx512f avx512_vnni", cpus=2, onednn="on")))
+    old = replace(xeon, machine={"platform": "Linux", "cpu": "Intel Xeon"})
+    mixed = [committed[0], TimelineEntry("2.9", "keras2", xeon), TimelineEntry("2.10", "keras2", old)]
+    said = measured_on(mixed)
+    assert said.startswith("Measured on 3 machines, so their trained digits may differ by machine, not version: ")
+    assert "Intel Xeon (avx2 avx512f avx512_vnni; 2 cores; CPU), TensorFlow ran with oneDNN on" in said
+    assert "Intel Xeon (no fingerprint recorded), default threads (1 report(s): 2.10 · keras2)" in said
