@@ -15,14 +15,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from repro_core.experiments.matrix import MatrixOptions, run_matrix  # noqa: E402
-from repro_core.records import repeats_words  # noqa: E402
 from repro_core.vocabulary import DEFAULT_RESEEDS, RESEEDS  # noqa: E402
 
 
 def timed(options: MatrixOptions, parallelism: int) -> tuple[float, list[str]]:
     started = time.monotonic()
     result = run_matrix(options, parallelism=parallelism)
-    return time.monotonic() - started, [f"{r.recipe.name}: {r.verdict} ({repeats_words(r.repeats)})" for r in result.results]
+    return time.monotonic() - started, [f"{r.recipe.name}: {r.verdict} ({r.repeats.words})" for r in result.results]
 
 
 def main() -> None:

@@ -7,7 +7,16 @@ from lab_ui import pages
 from lab_ui.downloads import UPLOAD_MB
 from lab_ui.results_view import alert
 from lab_ui.widgets import code_span
-from repro_core.results.exports import compare, comparison_frame, differs_frame, differs_line, report_summary, what_differs
+from repro_core.results.exports import (
+    causes_heading,
+    compare,
+    comparison_frame,
+    differs_frame,
+    differs_line,
+    likely_causes,
+    report_summary,
+    what_differs,
+)
 from repro_core.results.report import MAX_REPORT_BYTES, Report, parse_report
 from repro_core.validation import Refusal
 
@@ -20,7 +29,9 @@ Download a report (JSON) under any page's results, or write one with
 `python -m repro_core story --report mine.json`, on two machines or two kernels. Upload both here:
 reruns are paired by scenario, kernel start (counted from each report's first for that scenario: a page's
 kernel start #6 pairs with a command-line run's 1) and rerun, and their SHA-256 fingerprints are compared.
-Only reruns both reports hold are counted; the others are listed as "only in one report".
+Only reruns both reports hold are counted; the others are listed as "only in one report". Where they differ, the
+likely causes come first: the settings and the machine traits each kernel reported (oneDNN, threads, ISA cap, CPU
+features; see *Another machine*), then the packages.
 """
 )
 
@@ -52,6 +63,11 @@ with st.container(key="compare_result"):
     else:
         comparison = compare(a, b)
         alert(comparison.role, f"**{comparison.headline()}**")
+        causes = likely_causes(a, b)
+        with st.container(key="compare_causes"):
+            st.markdown(f"**{causes_heading(comparison, causes)}**")
+            for cause in causes:  # values from the uploaded files: plain text, never Markdown
+                st.text(f"• {cause}")
         st.dataframe(comparison_frame(comparison), width="stretch", hide_index=True)
 
 if a is not None and b is not None:

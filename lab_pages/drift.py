@@ -48,6 +48,7 @@ the verdict compare SHA-256 fingerprints of every weight, not the rounded sums.
 )
 with st.expander(f"Reference: {ARTICLE_LABEL}"):
     reference_table(SCENARIO)
-    st.caption("Same pattern in the post: run 2's 'before' is run 1's 'after'. Today's numbers differ; compare the pattern, not the digits.")
+    st.caption("Same pattern in the post: run 2's 'before' is run 1's 'after'. Today's numbers differ; compare the pattern, not the digits "
+               "(the post's trained digits also need oneDNN's custom operations on: see Another machine).")  # fmt: skip
 
 pages.next_page("factory")

@@ -41,6 +41,7 @@ WALKTHROUGH = {
     "restart": 'what "Restart & Run All" does that re-running a single cell does not.',
     "why": "TensorFlow's global and op seeds, where Keras gets its seeds from, and what changed after TensorFlow 2.9.",
     "versions": "the findings above on every release and engine, with their rows, and a live column from your kernel.",
+    "machine": "the same seed with oneDNN on and off, one thread or more, an instruction-set cap: which machine trait changes the bits.",
     "your_training": "your own training script (or a shipped example): where two runs first part, why, and the line that fixes it.",
     "your_model": "no code: describe a small dense network, see which layers' weights move between reruns, and diagnose it on Your training.",
     "matrix": "every way of making the model times every way of reseeding it, each in a fresh kernel.",

@@ -6,8 +6,9 @@ from lab_ui import clicks, pages, session
 from lab_ui.results_view import code_block
 from lab_ui.sidebar import params
 from repro_core.experiments.matrix import DEFAULT_MODELS, PARALLELISM_MAX, MatrixOptions
+from repro_core.machine import parse_machine_label, presets_for
 from repro_core.recipes import cells
-from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX
+from repro_core.recipes.settings import EPOCHS_MAX, NETWORKS, RERUNS_MAX
 from repro_core.validation import Refusal
 from repro_core.views.matrix import COL_INITIAL, COL_TRAINED, matrix_frame, matrix_heatmap
 from repro_core.vocabulary import (
@@ -74,6 +75,13 @@ with left:
                              help=f"The sidebar's engine is {engine_label(current.engine)}; the matrix runs every engine ticked here.")  # fmt: skip
     shuffle = st.toggle("fit(shuffle=True)", value=False, key="matrix_shuffle", help="Off passes shuffle=False explicitly.")
     dropout = st.toggle("Dropout(0.5) after the first Dense layer", value=False, key="matrix_dropout")
+    network = st.radio("Network", list(NETWORKS), key="matrix_network", horizontal=True, help=" · ".join(
+        f"**{name}**: {n.description}" for name, n in NETWORKS.items()))  # fmt: skip
+    machine_labels = st.pills("Machine settings (an axis: each recipe runs once per setting)", presets_for(backend == DEFAULT_BACKEND),
+                              selection_mode="multi", default=["default"], key="matrix_machines",
+                              format_func=lambda label: parse_machine_label(label).words(),
+                              help="oneDNN's switch and the ISA cap are read when TensorFlow is imported: each setting gets kernels "
+                              "of its own. Threads and instruction sets show on the wide network; the article's 21 weights hide them.")  # fmt: skip
 with right:
     parallelism = st.number_input(
         "Kernels in parallel (at most)", min_value=1, max_value=PARALLELISM_MAX, value=min(2, cap), step=1, key="matrix_parallelism",
@@ -88,7 +96,8 @@ st.caption(f"Seed **{current.seed}** from the sidebar. Reruns and epochs are the
 if st.button("Run matrix", key="matrix_run", icon=":material/grid_view:", type="primary"):
     try:
         options = MatrixOptions(reruns=reruns, epochs=epochs, seed=current.seed, shuffle=shuffle, dropout=dropout,
-                                engines=tuple(engines), models=tuple(models), reseeds=reseeds, backend=backend)  # fmt: skip
+                                engines=tuple(engines), models=tuple(models), reseeds=reseeds, backend=backend, network=network,
+                                machines=tuple(parse_machine_label(label) for label in machine_labels or ()))  # fmt: skip
     except Refusal as exc:
         st.error(f"Not run: {exc}", icon=":material/error:")
     else:
@@ -105,7 +114,7 @@ else:
     st.caption(
         f"{len(matrix.results)} recipes on {matrix.kernels_used} kernel(s) · Keras on {BACKENDS[opts.backend].label} · reruns {opts.reruns} · "
         f"epochs {opts.epochs} · seed {opts.seed} · shuffle {'on' if opts.shuffle else 'off'} · dropout {'on' if opts.dropout else 'off'} · "
-        f"{matrix.seconds:.1f} s"
+        f"network {opts.network} · machine settings: {', '.join(m.words() for m in opts.machines)} · {matrix.seconds:.1f} s"
     )
     frame = matrix_frame(matrix.results)
     st.altair_chart(matrix_heatmap(frame), key="matrix_heatmap")
@@ -113,9 +122,13 @@ else:
         COL_INITIAL: st.column_config.TextColumn(COL_INITIAL, help="Did every rerun start from rerun 1's weights (SHA-256 before training)?"),
         COL_TRAINED: st.column_config.TextColumn(COL_TRAINED, help="Did every rerun end with rerun 1's weights (SHA-256 after training)?"),
     })  # fmt: skip
+    with st.expander("The setup cell, per machine setting (the switches are written into it)"):
+        for machine in opts.machines:
+            st.markdown(f"**{machine.words()}** · engine {opts.engines[0]}")
+            code_block(opts.setup(opts.engines[0], machine)[0], wrap=True)
     with st.expander("The cells each recipe re-ran"):
         for result in matrix.results:
-            st.markdown(f"**{result.recipe.name}**")
+            st.markdown(f"**{result.recipe.name}** · {result.machine.words()}")
             code_block(result.cell, wrap=True)
 
 pages.next_page("home", "Back to Home")

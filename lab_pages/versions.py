@@ -33,6 +33,8 @@ except (OSError, Refusal) as exc:
 
 with st.container(key="versions_sentence"):
     st.caption(timeline.timeline_caption(entries))
+    if any(not e.is_release for e in entries):
+        st.caption(f"Backend reports: {timeline.measured_on([e for e in entries if not e.is_release])}")
     st.markdown(timeline.summary_sentence(entries))
     st.markdown("The Why page explains the drift with [keras commit 69b41cf](https://github.com/keras-team/keras/commit/69b41cf) "
                 '("Update keras initializer to be fully stateless"), released with Keras 2.10.')  # fmt: skip
@@ -103,4 +105,5 @@ with st.expander("Provenance of every column"):
 
 pages.link("factory", "The Factory + reseed page runs the article's fix on this session's kernel")
 pages.link("why", "Why the releases differ")
+pages.link("machine", "Another machine: which machine trait changes the digits (oneDNN, threads, instruction set)")
 pages.next_page("matrix")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab_ui import clicks, pages, session
-from lab_ui.downloads import diagnose_buttons
+from lab_ui.downloads import UPLOAD_MB, diagnose_buttons
 from lab_ui.results_view import code_block
 from lab_ui.server import hosting
 from lab_ui.sidebar import params
@@ -58,12 +58,10 @@ try:
                             help="It runs in a kernel of its own, as `python script.py` would")  # fmt: skip
         script = load_script(text, "typed.py", "typed") if text.strip() else None
     else:
-        upload = st.file_uploader(f"A .py script or an .ipynb notebook (at most {settings.upload_bytes // 1000:,} kB)", type=["py", "ipynb"],
-                                  key="train_upload", max_upload_size=max(1, settings.upload_bytes // 1_000_000))  # fmt: skip
+        upload = st.file_uploader("A .py script or an .ipynb notebook", type=["py", "ipynb"], key="train_upload",
+                                  max_upload_size=UPLOAD_MB)  # fmt: skip
         if upload is not None:
-            data = upload.getvalue()
-            if len(data) > settings.upload_bytes:
-                raise ScriptProblem(f"the file is {len(data):,} bytes; this server takes at most {settings.upload_bytes:,}")
+            data = upload.getvalue()  # load_script refuses more than SCRIPT_MAX_BYTES, the uploader's own limit
             script = load_script(data, upload.name, "uploaded")
 except CodeRefused as exc:
     st.warning(str(exc), icon=":material/lock:")

@@ -18,11 +18,13 @@ from lab_ui.results_view import ResultsView
 from lab_ui.server import hosting
 from lab_ui.sidebar import first_rejection, params
 from repro_core.experiments import audit, diagnose, matrix
+from repro_core.experiments.machines import MachineRun, run_on_machines
 from repro_core.experiments.runner import CellRunner
 from repro_core.experiments.story import ScenarioResult, run_on_kernels, run_scenario
 from repro_core.kernels.hosting import check_budget, check_code_allowed
 from repro_core.kernels.kernel import CellError, CellTimeout, KernelDied, KernelError, KernelStartError
 from repro_core.kernels.pool import KernelPool
+from repro_core.machine import MachineSettings
 from repro_core.recipes.scripts import Script, ScriptProblem
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import VERDICTS, RunRecord
@@ -314,4 +316,20 @@ def run_diagnose(lease: Lease, script: Script, options: diagnose.DiagnoseOptions
             status.update(label=f"The script could not be diagnosed: {exc}"[:200], state="error")
             return exc
         status.update(label=f"Diagnosed in {found.seconds:.1f} s", state="complete")
+    return found
+
+
+@click()
+def run_machines(lease: Lease, run_params: StoryParams, machines: list[MachineSettings]) -> list[MachineRun] | None:
+    """The Another machine page: one seeded cell per machine setting, each on a fresh kernel of its kind, one progress bar.
+    Its budget counts every setting's reruns (reruns x settings x epochs)."""
+    check_budget(run_params.reruns * len(machines), run_params.epochs, hosting())
+    bar = Progress(len(machines) * run_params.reruns, f"{len(machines)} machine settings, one kernel each, one after the other")
+    with st.status(f"Running {len(machines)} machine settings") as status:
+        found = run_on_machines(run_params, machines, session.current_kernel(st.session_state),
+                                on_record=lambda record: bar.step(f"reruns · rerun {record.rerun} ({record.seconds:.1f} s)"),
+                                on_status=status_callback(status), pool=lease.pool, owner=f"{lease.owner}/machine",
+                                on_wait=lease.on_wait)  # fmt: skip
+        status.update(label=f"{len(found)} machine settings ran", state="complete")
+    bar.empty()
     return found

@@ -9,6 +9,7 @@ from lab_ui.results_view import ALERTS
 from repro_core.results.timeline import TimelineEntry, load_timeline
 from repro_core.validation import Refusal
 from repro_core.views.findings import FINDING_SCENARIOS, chart_caption, findings_chart, findings_frame, home_findings
+from repro_core.views.timeline import measured_on
 
 ICONS = {"good": ":material/check_circle:", "bad": ":material/link:", "caution": ":material/warning:", "neutral": ":material/info:",
          "failed": ":material/error:", "missing": ":material/help:"}  # fmt: skip
@@ -47,7 +48,8 @@ def findings_view(chart_area) -> None:
             mine = f"  \n*{finding.live}*" if finding.live else ""
             with column.container(key=f"finding_{finding.scenario}"):
                 getattr(st, ALERTS[finding.role])(f"**{finding.question}:** {finding.headline}{mine}", icon=ICONS[finding.role])
-        st.caption(f"From {findings[0].source}" + ("; the lines in italics from this session's own rows." if live else "."))
+        st.caption(f"From {findings[0].source}" + ("; the lines in italics from this session's own rows." if live else ".")
+                   + (f" {measured_on(entries)}" if entries else ""))  # fmt: skip
     frame = findings_frame(entries, live)
     with chart_area:
         if not frame.empty:

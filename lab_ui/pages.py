@@ -27,6 +27,7 @@ PAGES = {
     "why": Page("lab_pages/why.py", "Why", ":material/help:", "why"),
     "versions": Page("lab_pages/versions.py", "Across versions and backends", ":material/timeline:", "versions"),
     "your_training": Page("lab_pages/your_training.py", "Your training", ":material/troubleshoot:", "your-training"),
+    "machine": Page("lab_pages/machine.py", "Another machine", ":material/memory:", "machine"),
     "your_model": Page("lab_pages/your_model.py", "Your model", ":material/model_training:", "your-model"),
     "matrix": Page("lab_pages/matrix.py", "Recipe matrix", ":material/grid_view:", "matrix"),
     "compare": Page("lab_pages/compare.py", "Compare reports", ":material/compare_arrows:", "compare"),

@@ -251,7 +251,7 @@ def click(state: MutableMapping, lane: str, on_wait: OnWait | None = None) -> It
         raise LabBusy("this lab is running a cell already (in another tab?): wait for it to finish, then run again")
     try:
         runner = lane_runner(state, lane)
-        kind = KernelKind(found.kernel, found.settings.engine)
+        kind = KernelKind.of(found.kernel, found.settings.engine, found.settings.machine)
         with pool().lease(found.owner(lane), kind, on_wait=on_wait) as leased:
             if runner.kernel is not None and runner.kernel is not leased[0] and runner.versions is not None:
                 state[PREEMPTED] = True

@@ -163,5 +163,6 @@ def env_card(key: str = "env_card") -> None:
                 f"Device: **{versions.devices}** · op determinism: **{'on' if versions.op_determinism else 'off'}** · "
                 f"hash randomization: **{'on' if versions.hash_randomization else 'off'}**"
             )
+            st.caption(f"Numerics: {versions.machine.summary()}")  # the traits that pick kernels (the Another machine page)
         starts = runner.kernel_starts if runner is not None else 0
         st.caption(f"Kernel state: **{kernel_state}** · kernel start #{starts} (the kernel your last click used)")

@@ -15,21 +15,25 @@ from typing import TypeVar
 from repro_core.experiments.audit import Audit, run_audit
 from repro_core.experiments.diagnose import RUNS_MAX as DIAGNOSE_RUNS_MAX
 from repro_core.experiments.diagnose import DiagnoseOptions, Diagnosis, ScriptRaised, diagnose
+from repro_core.experiments.machines import MACHINE_SCENARIO, check_machines, run_on_machines
 from repro_core.experiments.story import ScenarioResult, run_story
 from repro_core.judgement import judge
 from repro_core.kernels.kernel import KernelError, check_kernel_name
 from repro_core.kernels.kernelspecs import backend_for, engine_for, kernelspec_info
+from repro_core.machine import ISA_CAPS, MACHINE_PRESETS, ONEDNN_CHOICES, THREADS_MAX, MachineSettings, parse_machine_label
 from repro_core.recipes.model_spec import JSON_MAX_BYTES, ModelSpec
 from repro_core.recipes.scripts import ScriptProblem, read_script
-from repro_core.recipes.settings import EPOCHS_MAX, RERUNS_MAX, SEED_MAX, StoryParams
+from repro_core.recipes.settings import EPOCHS_MAX, NETWORKS, RERUNS_MAX, SEED_MAX, StoryParams, network_params
 from repro_core.records import RunRecord, format_sum
 from repro_core.results.exports import (
     audit_notebook_info,
+    causes_heading,
     compare,
     comparison_frame,
     diagnose_json,
     diagnose_notebook_info,
     differs_frame,
+    likely_causes,
     notebook_text,
     records_csv,
     report_text,
@@ -37,9 +41,11 @@ from repro_core.results.exports import (
     what_differs,
 )
 from repro_core.results.ipynb_check import main as check_main
-from repro_core.results.report import MAX_REPORT_BYTES, parse_report
+from repro_core.results.machines import report_of, write_reports
+from repro_core.results.report import MAX_REPORT_BYTES, free_text, parse_report
 from repro_core.validation import Refusal, choice, named_file, real_number
 from repro_core.views import diagnose as diagnose_view
+from repro_core.views import machines as machines_view
 from repro_core.views.audit import COL_DELTA_AFTER, COL_DELTA_BEFORE, layer_table
 from repro_core.views.story import COL_SECONDS, records_frame
 from repro_core.vocabulary import (
@@ -56,6 +62,7 @@ from repro_core.vocabulary import (
 )
 
 T = TypeVar("T")
+DEFAULT_MACHINE_LABELS = ("default", "onednn-off", "threads-1")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -80,7 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     story.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help=f"the TF/Keras seed the cells set (0-{SEED_MAX}, default {DEFAULT_SEED}, the article's)"
     )
-    story.add_argument("--epochs", type=int, default=10, help=f"training epochs per rerun (1-{EPOCHS_MAX}, default 10 as in the article)")
+    story.add_argument("--epochs", type=int, default=None,
+                       help=f"training epochs per rerun (1-{EPOCHS_MAX}; default the network's: 10 as in the article, 2 for wide)")  # fmt: skip
+    story.add_argument("--network", default="article",
+                       help="what the setup cell builds: " + "; ".join(f"{name}: {n.description}" for name, n in NETWORKS.items()))  # fmt: skip
+    add_machine_arguments(story)
     story.add_argument("--engine", default="keras3",
                        help="which Keras TensorFlow uses in the kernel: keras3 (default) or tf_keras (sets TF_USE_LEGACY_KERAS=1); "
                        "kernels with TensorFlow < 2.16 use their bundled Keras whatever this says")  # fmt: skip
@@ -117,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--reruns", type=int, default=2, help=f"how many times the recipe cell is re-run (1-{RERUNS_MAX}, default 2)")
     audit.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL})")
     audit.add_argument("--format", choices=["table", "json"], default="table", help="output format (default table)")
+    add_machine_arguments(audit)
     audit.add_argument("--notebook", metavar="FILE", help="also write the cells that ran, with their output, as a notebook")
     diag = commands.add_parser(
         "diagnose",
@@ -138,6 +150,25 @@ def build_parser() -> argparse.ArgumentParser:
     diag.add_argument("--format", choices=["table", "json"], default="table", help="output format (default table)")
     diag.add_argument("--report", metavar="FILE", help="also write the JSON report to FILE")
     diag.add_argument("--notebook", metavar="FILE", help="also write run 1's cells (setup, recorder, your script) with their output as a notebook")
+    machines = commands.add_parser(
+        "machines",
+        help="run one seeded cell under several machine settings (oneDNN, threads, ISA cap) and say which weights each changes",
+        description="Run one scenario's cell (default factory-full-seed, which repeats within a kernel) once per machine setting, "
+        "each in a kernel started for it, and print which settings change the initial and which the trained weights, against "
+        "the machine's defaults. A setting is default, onednn-on, onednn-off, threads-N, isa-NAME or determinism, or several "
+        "joined with + (onednn-on+isa-AVX2). With --reports DIR, one report per setting (what repro_core/machine_reports holds).",
+    )
+    machines.add_argument("--setting", action="append", dest="settings", metavar="LABEL",
+                          help=f"a machine setting; repeat for several (default: {', '.join(DEFAULT_MACHINE_LABELS)}; "
+                          f"offered on the Another machine page: {', '.join(MACHINE_PRESETS)})")  # fmt: skip
+    machines.add_argument("--network", default="wide", help=f"what the setup cell builds: {', '.join(NETWORKS)} (default wide)")
+    machines.add_argument("--kernel", default=DEFAULT_KERNEL, help=f"Jupyter kernelspec to run in (default {DEFAULT_KERNEL})")
+    machines.add_argument("--engine", default="keras3", help="keras3 (default) or tf_keras, on TensorFlow >= 2.16 kernels")
+    machines.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"the seed the cells set (default {DEFAULT_SEED})")
+    machines.add_argument("--reruns", type=int, default=2, help=f"reruns per setting (1-{RERUNS_MAX}, default 2)")
+    machines.add_argument("--epochs", type=int, default=None, help="training epochs per rerun (default the network's)")
+    machines.add_argument("--scenario", default=MACHINE_SCENARIO, help=f"the scenario whose cell runs (default {MACHINE_SCENARIO})")
+    machines.add_argument("--reports", metavar="DIR", help="also write one JSON report per setting into DIR")
     check = commands.add_parser(
         "check-notebook",
         help="re-execute a downloaded notebook in a plain Jupyter kernel and compare every checksum line with the recorded one",
@@ -150,6 +181,26 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--kernel", metavar="NAME", help="the Jupyter kernelspec to run in (default: the notebook's, python3)")
     check.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per cell (default 600)")
     return parser
+
+
+def add_machine_arguments(parser: argparse.ArgumentParser) -> None:
+    """--onednn, --threads, --isa: machine switches written into the setup cell (and the kernel started with the first and
+    last, which TensorFlow reads when it is imported)."""
+    parser.add_argument("--onednn", default="default", metavar="on|off",
+                        help=f"oneDNN's custom operations ({', '.join(ONEDNN_CHOICES)}): sets TF_ENABLE_ONEDNN_OPTS before TensorFlow is "
+                        "imported; default leaves TensorFlow's choice (on only for CPUs with AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX)")  # fmt: skip
+    parser.add_argument("--threads", type=int, default=0, metavar="N",
+                        help=f"threads the backend computes with (1-{THREADS_MAX}; 0, the default, leaves the library's: one per core): "
+                        "TensorFlow's intra-op threads, torch.set_num_threads, XLA's CPU threads")  # fmt: skip
+    parser.add_argument("--op-determinism", action="store_true",
+                        help="turn op determinism on in the setup cell (tf.config.experimental.enable_op_determinism; "
+                        "torch.use_deterministic_algorithms on PyTorch): runs repeat on one machine, not across threads or ISAs")  # fmt: skip
+    parser.add_argument("--isa", default="default", metavar="NAME",
+                        help=f"cap oneDNN's instruction set (ONEDNN_MAX_CPU_ISA): {', '.join(ISA_CAPS)}; only while oneDNN is on")  # fmt: skip
+
+
+def machine_of(args: argparse.Namespace) -> MachineSettings:
+    return MachineSettings(onednn=args.onednn, threads=args.threads, isa=args.isa, op_determinism=args.op_determinism)
 
 
 def notebook_paths(path: str, scenarios: Sequence[str]) -> dict[str, str]:
@@ -191,7 +242,7 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
     """`audit`: validate the spec and options before any kernel starts (exit 2 with one line when bad)."""
     try:
         spec = ModelSpec.from_json(_head(args.spec, JSON_MAX_BYTES + 1))
-        audit = Audit(spec, reseed=args.reseed, model=args.model, reruns=args.reruns, seed=args.seed)
+        audit = Audit(spec, reseed=args.reseed, model=args.model, reruns=args.reruns, seed=args.seed, machine=machine_of(args))
         check_kernel_name(args.kernel)
         if (backend := backend_for(kernelspec_info(args.kernel))) != "tensorflow":
             raise Refusal(f"the audit's cells run on TensorFlow kernels only; kernelspec {args.kernel} runs Keras on {backend}")
@@ -206,6 +257,7 @@ def _audit(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
     else:
         v = result.versions
         print(f"audit, recipe {audit.recipe.label}  [{_kernel_line(v)}, op determinism {'on' if v.op_determinism else 'off'}]")
+        print(f"numerics: {v.machine.summary()}")
         _print_rows(result.records)
         _print_frame(layer_table(result.table))
         print(f"verdict: {result.verdict}")
@@ -220,7 +272,9 @@ def _params(args: argparse.Namespace) -> tuple[StoryParams, list[str]]:
     """Validate everything before any kernel starts; a Refusal carries the one-line message."""
     check_kernel_name(args.kernel)
     backend = backend_for(kernelspec_info(args.kernel))  # the kernel's: a JAX kernel's cells import Keras on JAX
-    params = StoryParams(seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine, backend=backend)
+    machine = machine_of(args)
+    params = network_params(args.network, seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine, backend=backend,
+                            onednn=machine.onednn, threads=machine.threads, isa=machine.isa, op_determinism=machine.op_determinism)  # fmt: skip
     if args.whole_story and args.scenarios:
         raise Refusal("--whole-story runs a fixed list of scenarios; leave out --scenario")
     scenarios = list(WHOLE_STORY if args.whole_story else args.scenarios or STORY_SCENARIOS)
@@ -254,6 +308,7 @@ def _print_story(results: Sequence[ScenarioResult], fmt: str) -> None:
     else:
         for result in results:
             print(f"{result.scenario}  [{_kernel_line(result.versions)}]")
+            print(f"numerics: {result.versions.machine.summary()}")
             _print_rows(result.records)
             found = judge(result.records)  # what the scenario's page headlines (the restart check for restart)
             repeated = f" · {found.repeats.words}" if found.repeats.words else ""
@@ -271,6 +326,10 @@ def _compare(first: str, second: str) -> int:
     print()
     _print_frame(comparison_frame(comparison))
     print(comparison.headline())
+    causes = likely_causes(*reports)
+    print(causes_heading(comparison, causes))
+    for cause in causes:
+        print(f"  - {free_text(cause, 400)}")
     return 0 if comparison.outcome == "same" else 1
 
 
@@ -344,6 +403,27 @@ def _print_diagnosis(found: Diagnosis) -> None:
         print(f"how different, at point {found.difference.point} ({found.difference.note}):")
         print(diagnose_view.difference_frame(found.difference).to_string(index=False, float_format="{:.6g}".format))
     print(diagnose_view.runs_frame(found).to_string(index=False))
+def _machines(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
+    """`machines`: every setting validated before any kernel starts; one table, the findings, and optionally one report each."""
+    try:
+        check_kernel_name(args.kernel)
+        check_scenario(args.scenario)
+        backend = backend_for(kernelspec_info(args.kernel))
+        params = network_params(args.network, seed=args.seed, reruns=args.reruns, epochs=args.epochs, engine=args.engine, backend=backend)
+        machines = check_machines([parse_machine_label(label) for label in args.settings or DEFAULT_MACHINE_LABELS], params)
+    except Refusal as exc:
+        return error_exit(exc, 2)
+    runs, failed = _guarded(lambda: run_on_machines(params, machines, args.kernel, args.scenario, on_status=progress))
+    if failed is not None:
+        return failed
+    rows = machines_view.live_rows(runs, params.network)
+    _print_frame(machines_view.machine_frame(rows))
+    for line in machines_view.findings(rows) + [f"measured on {line}" for line in machines_view.fingerprint_lines(rows)]:
+        print(line)
+    if args.reports:
+        for path in write_reports([report_of(run, params, args.kernel) for run in runs], Path(args.reports)):
+            progress(f"report written to {path}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -357,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(args, progress_printer())
     if args.command == "diagnose":
         return _diagnose(args, progress_printer())
+    if args.command == "machines":
+        return _machines(args, progress_printer())
     try:
         params, scenarios = _params(args)
     except Refusal as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from repro_core.machine import compact_changes
 from repro_core.records import VERDICTS, Repeats, RestartCheck, RunRecord, Verdict, in_order, repeats, restart_check, verdict
 from repro_core.vocabulary import SCENARIOS, backend_label, engine_label
 
@@ -25,10 +26,12 @@ class RowSettings:
     backend: str
     tensorflow: str
     keras: str
+    machine: str = ""  # the kernel's traits that change the bits (oneDNN, threads, ISA cap, CPU features): Fingerprint.compact()
 
     @classmethod
     def of(cls, record: RunRecord) -> RowSettings:
-        return cls(record.seed, record.epochs, record.kernelspec, record.engine, record.backend, record.tensorflow, record.keras)
+        return cls(record.seed, record.epochs, record.kernelspec, record.engine, record.backend, record.tensorflow, record.keras,
+                   record.machine)
 
     @property
     def label(self) -> str:
@@ -44,7 +47,7 @@ class RowSettings:
                  ("engine", engine_label(self.engine), engine_label(other.engine)),
                  ("backend", backend_label(self.backend), backend_label(other.backend)),
                  ("TensorFlow", self.tensorflow, other.tensorflow), ("Keras", self.keras, other.keras)]  # fmt: skip
-        return [f"{name} {a} → {b}" for name, a, b in pairs if a != b]
+        return [f"{name} {a} → {b}" for name, a, b in pairs if a != b] + compact_changes(self.machine, other.machine)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ and `compare_records` decides both the Compare page's headline and the exit stat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
+
+from repro_core.machine import Fingerprint
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class KernelVersions:
     numpy: str = ""
     backend: str = "tensorflow"  # Keras 3's backend (tf.keras is always TensorFlow's)
     backend_version: str = ""  # that backend's version ("" in reports from before backends)
+    machine: Fingerprint = field(default_factory=Fingerprint)  # the numerics fingerprint (issue 28): CPU features, oneDNN, threads...
 
     @property
     def backend_release(self) -> str:
@@ -78,6 +81,7 @@ class RunRecord:
     backend_version: str = ""
     seed: int = 0  # the settings the row was made with (0: a report from before rows carried them, and it had none)
     epochs: int = 0
+    machine: str = ""  # the kernel's traits that change the bits (Fingerprint.compact()); "" in older reports
 
     @property
     def fingerprints(self) -> tuple[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from repro_core.kernels.environment import KernelKind
@@ -12,6 +12,7 @@ from repro_core.kernels.hosting import default_provider
 from repro_core.kernels.kernel import LabKernel
 from repro_core.kernels.pool import KernelPool
 from repro_core.kernels.provider import KernelProvider
+from repro_core.machine import Fingerprint, trait_differences, traits_key
 
 
 @contextmanager
@@ -66,26 +67,32 @@ class CountedPool(KernelPool):
         super().__init__(_Counting(self, default_provider()), cap, **kwargs)
 
 
-# -- digits that depend on the CPU --------------------------------------------------------------------------
-# Training sums the same floats in the order the CPU's vector units give: the committed reports (and the article's
-# published digits, which they repeat) were measured on one CPU model, and another model (an AMD EPYC instead of the
-# reports' Intel Xeon, seen here) gives the same initial weights and the same verdicts but other trained digits from the
-# 9th decimal on. Bit-identical trained weights are therefore required only on the CPU the reports name.
-def this_cpu() -> str:
-    from repro_core.results.report import machine_info
+# -- digits that depend on machine traits ---------------------------------------------------------------------
+# Training adds the same floats in the order the kernels that run give, and machine traits pick those kernels: whether
+# oneDNN's custom operations are on (TF 2.9 turns them on by default only on CPUs with AVX512_VNNI, AVX512_BF16, AVX_VNNI or
+# AMX), the thread count and the cores, the instruction set (repro_core.machine; issue 28). Committed reports carry the
+# kernel's fingerprint, so a live kernel is held to a report's trained weights bit for bit only where its traits are the
+# report's (like with like: the CPU's name does not matter); elsewhere to the same initial weights and verdicts.
+# After training, factory + tf.random.set_seed(1234) on TF 2.9.3: the article's digits with oneDNN on, others with it off.
+# Measured on an AMD EPYC with AVX-512, AVX512_VNNI and AVX512_BF16 and on one with AVX2 only (2026-12-07).
+TF29_AFTER = {"on": "-1.2190857985988", "off": "-1.2190857976675"}
+MEASURED_FEATURES = ({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}, {"avx2"})
 
-    return machine_info()["cpu"]
 
-
-def trained_digits_comparable(recorded_cpu: str) -> bool:
-    same = this_cpu() == recorded_cpu
+def trained_digits_comparable(recorded_machine: Mapping[str, object], live: Fingerprint | Mapping[str, object]) -> bool:
+    """Are a report's trained weights this live kernel's to repeat? Only where every trait that picks kernels agrees
+    (`live`: its fingerprint, or the machine block of a report it wrote)."""
+    if "onednn" not in recorded_machine:
+        print("the report predates the numerics fingerprint: trained digits compared to 1e-6, initial weights exactly")
+        return False
+    found = live.as_text() if isinstance(live, Fingerprint) else live
+    same = traits_key(recorded_machine) == traits_key(found)
     if not same:
-        print(f"CPU {this_cpu()!r} is not the reports' {recorded_cpu!r}: trained digits compared to 1e-6, initial weights exactly")
+        differences = [d for d in trait_differences(recorded_machine, found) if not d.startswith("CPU model")]
+        print(f"traits differ from the report's ({'; '.join(differences)}): trained digits compared to 1e-6, initial weights exactly")
     return same
 
 
-def recorded_cpu() -> str:
-    """The CPU the committed TF 2.9 report (the article's stack) was measured on."""
-    from repro_core.results.timeline import load_timeline
-
-    return next(e.report.machine.get("cpu", "") for e in load_timeline() if e.release == "2.9")
+def tf29_after(live: Fingerprint) -> str | None:
+    """The trained sum TF 2.9's factory-tf-seed gives with this kernel's oneDNN, where it was measured (None elsewhere)."""
+    return TF29_AFTER.get(live.onednn) if set(live.cpu_features.split()) in MEASURED_FEATURES else None

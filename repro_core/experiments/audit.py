@@ -3,7 +3,7 @@ audit's seeds leak in and op determinism (which TensorFlow cannot switch off) st
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from repro_core.experiments.runner import CellRunner, OnRecord, OnStatus
 from repro_core.judgement import judge
@@ -11,6 +11,7 @@ from repro_core.kernels.environment import KernelKind
 from repro_core.kernels.hosting import private_pool
 from repro_core.kernels.kernel import CellError, CellResult
 from repro_core.kernels.pool import KernelPool, OnWait
+from repro_core.machine import DEFAULT_MACHINE, MachineSettings
 from repro_core.recipes import cells
 from repro_core.recipes.model_spec import ModelSpec
 from repro_core.recipes.settings import RERUNS_MAX, SEED_MAX
@@ -32,10 +33,13 @@ class Audit:
     model: str = "factory"
     reruns: int = 2
     seed: int = DEFAULT_SEED
+    machine: MachineSettings = DEFAULT_MACHINE  # oneDNN, threads, ISA cap: written into the setup cell
 
     def __post_init__(self) -> None:
         if not isinstance(self.spec, ModelSpec):
             raise ValueError("spec must be a ModelSpec")
+        if not isinstance(self.machine, MachineSettings):
+            raise ValueError("machine must be MachineSettings")
         Recipe(self.model, self.reseed, self.spec.engine)  # validates the model and the reseed
         object.__setattr__(self, "reruns", whole_number("reruns", self.reruns, 1, RERUNS_MAX))
         object.__setattr__(self, "seed", whole_number("seed", self.seed, 0, SEED_MAX))
@@ -45,7 +49,7 @@ class Audit:
         return Recipe(self.model, self.reseed, self.spec.engine)
 
     def setup(self) -> list[str]:
-        return [cells.setup_cell(self.spec, self.spec.engine), cells.RECORDER_CELL]
+        return [cells.setup_cell(self.spec, self.spec.engine, machine=self.machine), cells.RECORDER_CELL]
 
     def cell(self) -> str:
         return cells.recipe_cell(self.recipe, cells.spec_training(self.spec), self.seed)
@@ -78,9 +82,10 @@ class AuditResult:
         return {
             "spec": self.audit.spec.to_dict(),
             "recipe": self.audit.recipe.label,
+            "machine_settings": self.audit.machine.label(),
             "verdict": self.verdict,
             "error": self.error,
-            "versions": None if self.versions is None else self.versions.__dict__,
+            "versions": None if self.versions is None else asdict(self.versions),
             "records": [r.as_dict() for r in self.records],
             "table": self.table,
             "default_layer": self.default_layer,
@@ -111,7 +116,8 @@ def run_audit(
         if on_record:
             on_record(record)
 
-    with private_pool(pool) as kernels, kernels.lease(owner, KernelKind(kernel_name, audit.spec.engine), keep=False, on_wait=on_wait) as leased:
+    kind = KernelKind.of(kernel_name, audit.spec.engine, audit.machine)
+    with private_pool(pool) as kernels, kernels.lease(owner, kind, keep=False, on_wait=on_wait) as leased:
         runner = CellRunner(audit.setup(), audit.seed, audit.spec.epochs).attach(leased[0])
         result.versions = runner.reset(on_status)
         try:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from repro_core.kernels.kernel import CellResult, KernelDied, LabKernel
+from repro_core.machine import Fingerprint
 from repro_core.recipes import cells
 from repro_core.records import KernelVersions, RunRecord
 from repro_core.vocabulary import reported_engine
@@ -99,11 +100,10 @@ class CellRunner:
         self._set_up_in = None
         for source in self.setup[:1]:
             self._run(source, timeout=SETUP_TIMEOUT)
-        probe = dict(self._run(cells.ENVIRONMENT_CELL, {"env": "lab_environment"}, timeout=SETUP_TIMEOUT).values["env"])
+        probe = self._run(cells.ENVIRONMENT_CELL, {"env": "lab_environment"}, timeout=SETUP_TIMEOUT).values["env"]
         for source in self.setup[1:]:
             self._run(source, timeout=SETUP_TIMEOUT)
-        engine = reported_engine(probe.pop("keras_package"), probe["keras"])
-        self.versions = KernelVersions(kernelspec=kernel.kernel_name, engine=engine, **probe)
+        self.versions = versions_from_probe(probe, kernel.kernel_name)
         self._set_up_in = (id(kernel), kernel.generation)
         self.cell, self.reruns = None, 0
         return self.versions
@@ -148,6 +148,21 @@ class CellRunner:
         return self.kernel
 
 
+def versions_from_probe(probe: Mapping[str, object], kernelspec: str) -> KernelVersions:
+    """KernelVersions from what ENVIRONMENT_CELL's `lab_environment` holds (its `machine` dict becomes the Fingerprint)."""
+    found = dict(probe)
+    engine = reported_engine(str(found.pop("keras_package")), str(found["keras"]))
+    machine = found.pop("machine", None)
+    fingerprint = Fingerprint.from_probe(machine) if isinstance(machine, Mapping) else Fingerprint()
+    return KernelVersions(kernelspec=kernelspec, engine=engine, machine=fingerprint, **found)
+
+
+def probe_kernel(kernel: LabKernel, timeout: float = SETUP_TIMEOUT) -> KernelVersions:
+    """Run the environment cell in a kernel whose setup cell has run (it needs `keras` and `np`): what the kernel reports
+    about itself, its numerics fingerprint included (KernelVersions.machine)."""
+    return versions_from_probe(kernel.run_cell(cells.ENVIRONMENT_CELL, {"env": "lab_environment"}, timeout=timeout).values["env"], kernel.kernel_name)
+
+
 def make_record(label: str, rerun: int, kernel_start: int, result: CellResult, versions: KernelVersions, seed: int = 0, epochs: int = 0) -> RunRecord:
     sums = result.values["checksums"]
     before, after = sums["before training"], sums["after training"]
@@ -169,4 +184,5 @@ def make_record(label: str, rerun: int, kernel_start: int, result: CellResult, v
         backend_version=versions.backend_version,
         seed=seed,
         epochs=epochs,
+        machine=versions.machine.compact(),
     )

@@ -80,7 +80,7 @@ def run_story(
 ) -> list[ScenarioResult]:
     """The scenarios in one kernel from a pool of this call's own."""
     names = [check_scenario(name).name for name in scenarios]
-    with private_pool() as kernels, kernels.lease("story", KernelKind(kernel_name, params.engine), keep=False) as leased:
+    with private_pool() as kernels, kernels.lease("story", KernelKind.of(kernel_name, params.engine, params.machine), keep=False) as leased:
         return run_scenarios(story_runner(params).attach(leased[0]), params, names, on_record, on_status)
 
 
@@ -105,7 +105,7 @@ def run_on_kernels(
     with private_pool(pool) as kernels:
         for kernel_name, engine in engines.items():
             run_params = replace(params, engine=engine, backend=DEFAULT_BACKEND)
-            with kernels.lease(owner, KernelKind(kernel_name, engine), keep=False, on_wait=on_wait) as leased:
+            with kernels.lease(owner, KernelKind.of(kernel_name, engine, params.machine), keep=False, on_wait=on_wait) as leased:
                 runner = story_runner(run_params).attach(leased[0])
                 results.append(run_scenario(runner, scenario, run_params, on_record, on_status))
     return results

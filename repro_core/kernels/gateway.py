@@ -27,7 +27,7 @@ import requests
 import websocket
 
 from repro_core.kernels.connection import KernelConnection
-from repro_core.kernels.environment import KernelKind, lab_variables
+from repro_core.kernels.environment import KernelKind, variables_of
 from repro_core.kernels.kernel import STARTUP_TIMEOUT, KernelsFull, KernelStartError, LabKernel
 from repro_core.kernels.provider import KernelProvider
 from repro_core.validation import Refusal
@@ -269,5 +269,5 @@ class GatewayProvider(KernelProvider):
 
     def new_kernel(self, kind: KernelKind, owner: str = "") -> LabKernel:
         kernelspec = self.settings.kernelspec if kind.kernelspec == DEFAULT_KERNEL else kind.kernelspec
-        env = lab_variables(kind.engine, kind.hash_seed)
+        env = variables_of(kind)
         return LabKernel(kernelspec, env, connection=GatewayConnection(self.settings, kernelspec, env, gateway_user(owner)))

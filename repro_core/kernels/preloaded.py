@@ -1,8 +1,9 @@
 """The server's side of forked kernels: template processes (fork_template.py, one per kernel environment) and their forks.
 
-Only allow-listed environments fork, and a template runs with exactly that environment, because PYTHONHASHSEED and
-TF_USE_LEGACY_KERAS are read at start-up and by `import tensorflow`. Anything else (e.g. TF_DETERMINISTIC_OPS, read
-by TensorFlow's C++ side) is spawned.
+Only allow-listed environments fork, and a template runs with exactly that environment, because PYTHONHASHSEED,
+TF_USE_LEGACY_KERAS and TF_ENABLE_ONEDNN_OPTS are read at start-up and by `import tensorflow` (and ONEDNN_MAX_CPU_ISA
+before oneDNN's first kernel): a kernel with oneDNN off gets a template of its own, or is spawned past MAX_TEMPLATES.
+Anything else (e.g. TF_DETERMINISTIC_OPS, read by TensorFlow's C++ side) is spawned.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ TEMPLATE_SCRIPT = Path(__file__).with_name("fork_template.py")
 READY_TIMEOUT = 180.0  # the template imports TensorFlow, Keras and ipykernel: seconds on a busy 2-core box
 FORK_TIMEOUT = 30.0
 MAX_TEMPLATES = 2  # each holds ~430 MB; more environments than this are spawned
-FORKABLE_NAMES = frozenset(PASSED_THROUGH) | frozenset(lab_variables("tf_keras", 0))
+FORKABLE_NAMES = frozenset(PASSED_THROUGH) | frozenset(lab_variables("tf_keras", 0, "off", "AVX2"))  # every lab variable
 
 EnvKey = tuple[tuple[str, str], ...]
 

@@ -5,11 +5,12 @@ A notebook: the setup cell, the environment cell, optionally the recorder cell, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from repro_core.machine import DEFAULT_MACHINE, ISA_VARIABLE, ONEDNN_VARIABLE, MachineSettings
 from repro_core.recipes.model_spec import ACTIVATIONS, OPTIMIZERS, ModelSpec
-from repro_core.recipes.settings import StoryParams
+from repro_core.recipes.settings import NETWORKS, StoryParams
 from repro_core.validation import Refusal, choice, whole_number
 from repro_core.vocabulary import BACKENDS, DEFAULT_BACKEND, DEFAULT_SEED, ENGINES, HASH_SEED_MAX, RESEEDS, SCENARIOS, Recipe, check_backend
 
@@ -41,6 +42,19 @@ class ArticleModel:
 
 
 @dataclass(frozen=True)
+class WideModel:
+    """A network wide enough for threads and instruction sets to change its bits: Dense 256→1024→1024→10 on 2,048 samples
+    drawn from NumPy's RandomState(`data_seed`) (the same data on every backend)."""
+
+    seed: int = DEFAULT_SEED  # the backend seed of the start-of-notebook block
+    data_seed: int = 7
+    samples: int = 2048
+    features: int = 256
+    hidden: tuple[int, ...] = (1024, 1024)
+    outputs: int = 10
+
+
+@dataclass(frozen=True)
 class Training:
     optimizer: str  # the optimizer expression's exact source
     epochs: int
@@ -53,7 +67,7 @@ class Training:
 def article_training(params: StoryParams, shuffle: bool | None = None) -> Training:
     """The article's training step: Adam with its beta/epsilon, a 10 % validation split, accuracy reported."""
     optimizer = f"keras.optimizers.Adam(learning_rate={float(params.learning_rate)!r}, beta_1=0.9, beta_2=0.999, epsilon=1e-08)"
-    return Training(optimizer, int(params.epochs), int(params.batch_size), 0.1, shuffle, metrics=True)
+    return Training(optimizer, int(params.epochs), int(params.batch_size), 0.1, shuffle, metrics=params.network == "article")
 
 
 def spec_training(spec: ModelSpec) -> Training:
@@ -121,6 +135,59 @@ def engine_preamble(engine: str, hash_seed: int | None = None, backend: str = DE
     return "\n".join(lines) + "\n\n"
 
 
+def machine_import_lines(machine: MachineSettings, backend: str = DEFAULT_BACKEND) -> str:
+    """The machine switches read when the backend is imported or first runs, set before `import tensorflow` / `import keras`
+    (after the engine preamble's `import os`). Nothing for the machine's defaults."""
+    lines = []
+    if machine.onednn != "default":
+        value = machine.variables()[ONEDNN_VARIABLE]
+        lines += [
+            f"# oneDNN's custom operations: {machine.onednn}. TensorFlow reads {ONEDNN_VARIABLE} when it is first imported, so it is",
+            "# set here, before `import tensorflow` (the lab also started this kernel with it: a forked kernel imported TensorFlow",
+            "# before this cell). Unset, TensorFlow decides from the CPU's features (and says so in its import log).",
+            f'os.environ["{ONEDNN_VARIABLE}"] = "{value}"',
+        ]
+    if machine.isa != "default":
+        lines += [
+            f"# Instruction-set cap: oneDNN dispatches to {machine.isa} and older only. It reads {ISA_VARIABLE} once, before its",
+            "# first kernel runs (the lab also started this kernel with it). It changes nothing while oneDNN's operations are off.",
+            f'os.environ["{ISA_VARIABLE}"] = "{machine.isa}"',
+        ]
+    if machine.threads and backend == "jax":
+        flags = _xla_thread_flags(machine.threads)
+        lines += [
+            f"# Threads: XLA's CPU backend computes with {machine.threads} thread(s). It reads XLA_FLAGS when JAX first runs.",
+            f'os.environ["XLA_FLAGS"] = "{flags}"',
+        ]
+    return "\n".join(lines) + "\n\n" if lines else ""
+
+
+def _xla_thread_flags(threads: int) -> str:
+    """XLA_FLAGS for `threads` CPU threads: one turns Eigen's multi-threading off; more size its pool."""
+    count = whole_number("threads", threads, 1, 64)
+    return f"--xla_cpu_multi_thread_eigen={'false' if count == 1 else 'true'} intra_op_parallelism_threads={count}"
+
+
+def machine_thread_lines(machine: MachineSettings, backend: str = DEFAULT_BACKEND) -> str:
+    """The thread count and op determinism, set right after the imports and before the first op (TensorFlow refuses a
+    thread count later)."""
+    lines = ""
+    plural = "s" if machine.threads > 1 else ""
+    if machine.threads and backend == "torch":
+        lines += (f"# Threads: PyTorch computes with {machine.threads} thread{plural} (its default: one per core).\n"
+                  f"torch.set_num_threads({int(machine.threads)})\n")  # fmt: skip
+    elif machine.threads and backend == DEFAULT_BACKEND:
+        lines += (f"# Threads: {machine.threads} intra-op thread{plural} (TensorFlow's default: one per core). Set before the first op runs.\n"
+                  f"tf.config.threading.set_intra_op_parallelism_threads({int(machine.threads)})\n")  # fmt: skip
+    if machine.op_determinism and backend == "torch":
+        lines += ("# Op determinism on: PyTorch uses deterministic algorithms (and refuses an op that has none).\n"
+                  "torch.use_deterministic_algorithms(True)\n")  # fmt: skip
+    elif machine.op_determinism and backend == DEFAULT_BACKEND:
+        lines += ("# Op determinism on: deterministic kernels, and unseeded random ops refused. It cannot be switched off again.\n"
+                  "tf.config.experimental.enable_op_determinism()\n")  # fmt: skip
+    return lines
+
+
 def _keras_imports(backend: str) -> str:
     """TensorFlow's cells import its tf.keras, as the article does; on another backend, Keras 3 itself (and torch, whose
     seed the cells call)."""
@@ -140,7 +207,7 @@ def backend_seed_line(backend: str, seed: int) -> str:
     return f"{call}({int(seed)})\n"
 
 
-def _article_model_lines(model: ArticleModel, backend: str = DEFAULT_BACKEND) -> str:
+def _article_model_lines(model: ArticleModel, backend: str = DEFAULT_BACKEND, machine: MachineSettings = DEFAULT_MACHINE) -> str:
     dropout_line = "    net.add(layers.Dropout(0.5))  # a second source of randomness\n" if model.dropout else ""
     data = "tf.ones((3, 3))" if backend == DEFAULT_BACKEND else "keras.ops.ones((3, 3))"
     return f'''# Start of the notebook: seed every generator, as the article recommends.
@@ -149,7 +216,7 @@ os.environ["PYTHONHASHSEED"] = "0"  # only affects processes started later, not 
 import hashlib
 import random
 import numpy as np
-{_keras_imports(backend)}
+{_keras_imports(backend)}{machine_thread_lines(machine, backend)}
 np.random.seed({NOTEBOOK_NUMPY_SEED})
 random.seed({NOTEBOOK_PYTHON_SEED})
 {backend_seed_line(backend, model.seed)}
@@ -169,7 +236,37 @@ def MLP():
 '''
 
 
-def _spec_model_lines(spec: ModelSpec) -> str:
+def _wide_model_lines(model: WideModel, backend: str = DEFAULT_BACKEND, machine: MachineSettings = DEFAULT_MACHINE) -> str:
+    n, k, outputs, seed = int(model.samples), int(model.features), int(model.outputs), int(model.data_seed)
+    hidden = "\n".join(f'    net.add(layers.Dense({int(units)}, activation="relu"))' for units in model.hidden)
+    widths = "→".join(str(int(units)) for units in (k, *model.hidden, outputs))
+    return f'''# Start of the notebook: seed every generator, as the article recommends.
+os.environ["PYTHONHASHSEED"] = "0"  # only affects processes started later, not this kernel
+
+import hashlib
+import random
+import numpy as np
+{_keras_imports(backend)}{machine_thread_lines(machine, backend)}
+np.random.seed({NOTEBOOK_NUMPY_SEED})
+random.seed({NOTEBOOK_PYTHON_SEED})
+{backend_seed_line(backend, model.seed)}
+# A wide network's data: {n:,} samples of {k} features and {outputs} targets from NumPy's RandomState({seed}), the same on every backend.
+data_rng = np.random.RandomState({seed})
+x = data_rng.normal(size=({n}, {k})).astype("float32")
+y = data_rng.normal(size=({n}, {outputs})).astype("float32")
+
+
+def MLP():
+    """A fresh wide network, Dense {widths}: enough arithmetic per step for threads and instruction sets to matter."""
+    net = keras.Sequential()
+    net.add(keras.Input(shape=({k},)))
+{hidden}
+    net.add(layers.Dense({outputs}))
+    return net
+'''
+
+
+def _spec_model_lines(spec: ModelSpec, machine: MachineSettings = DEFAULT_MACHINE) -> str:
     layer_lines = []
     for index, layer in enumerate(spec.layers, start=1):
         name = repr(f"l{index}_{layer.kind}")  # Keras auto-names count up per process (dense, dense_1, ...): these line reruns up
@@ -181,7 +278,7 @@ def _spec_model_lines(spec: ModelSpec) -> str:
     determinism = (
         "# Op determinism on: deterministic kernels, and unseeded random ops refused. It cannot be switched off again.\n"
         "tf.config.experimental.enable_op_determinism()\n"
-        if spec.op_determinism
+        if spec.op_determinism or machine.op_determinism
         else "# Op determinism: off.\n"
     )
     n, k, seed = int(spec.samples), int(spec.features), int(spec.data_seed)
@@ -192,7 +289,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow import keras  # Keras 3, or tf_keras when TF_USE_LEGACY_KERAS=1
 from tensorflow.keras import layers
-
+{machine_thread_lines(replace(machine, op_determinism=False))}
 {determinism}
 # Data: {n} samples of {k} features from NumPy's RandomState({seed}).
 data_rng = np.random.RandomState({seed})
@@ -210,15 +307,26 @@ def MLP():
 '''
 
 
-def setup_cell(model: ArticleModel | ModelSpec, engine: str, hash_seed: int | None = None, backend: str = DEFAULT_BACKEND) -> str:
-    """The first cell of every lab notebook: engine, imports, data, the factory MLP(), the checksum, the global model."""
+def setup_cell(
+    model: ArticleModel | WideModel | ModelSpec,
+    engine: str,
+    hash_seed: int | None = None,
+    backend: str = DEFAULT_BACKEND,
+    machine: MachineSettings = DEFAULT_MACHINE,
+) -> str:
+    """The first cell of every lab notebook: engine and machine switches, imports, data, the factory MLP(), the checksum,
+    the global model."""
+    if not isinstance(machine, MachineSettings):
+        raise ValueError("machine must be MachineSettings")
     if isinstance(model, ArticleModel):
-        body = _article_model_lines(model, check_backend(backend))
+        body = _article_model_lines(model, check_backend(backend), machine)
+    elif isinstance(model, WideModel):
+        body = _wide_model_lines(model, check_backend(backend), machine)
     elif check_backend(backend) == DEFAULT_BACKEND:
-        body = _spec_model_lines(model)
+        body = _spec_model_lines(model, machine)
     else:
         raise Refusal(f"your model's cells run on TensorFlow kernels only; this kernel runs Keras on {BACKENDS[backend].label}")
-    return f'''{engine_preamble(engine, hash_seed, backend)}{body}
+    return f'''{engine_preamble(engine, hash_seed, backend)}{machine_import_lines(machine, backend)}{body}
 
 {CHECKSUM_CELL_SOURCE}
 summarize_keras_trainable_variables = weight_checksum  # the article's name for it
@@ -227,8 +335,14 @@ model = MLP()  # the global model that the "global" recipes keep re-fitting
 '''
 
 
+def network_of(params: StoryParams) -> ArticleModel | WideModel:
+    """The network `params.network` names, seeded with `params.seed`."""
+    choice("network", params.network, NETWORKS)
+    return WideModel(params.seed) if params.network == "wide" else ArticleModel(params.seed)
+
+
 def story_setup_cell(params: StoryParams, hash_seed: int | None = None) -> str:
-    return setup_cell(ArticleModel(params.seed), params.engine, hash_seed, params.backend)
+    return setup_cell(network_of(params), params.engine, hash_seed, params.backend, params.machine)
 
 
 _GENERATOR_LINE = {"python": "random.seed({seed})\n", "numpy": "np.random.seed({seed})\n"}
@@ -398,6 +512,96 @@ def _op_determinism():
         return os.environ.get("TF_DETERMINISTIC_OPS", "") in ("1", "true", "True")
 
 
+def _cpu():
+    """The CPU's model name and which of the features that pick kernels it has (Linux's /proc/cpuinfo)."""
+    name, flags = "", set()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and not name:
+                    name = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    flags |= {"amx"} if "amx_tile" in flags else set()
+    features = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx") if f in flags]
+    return name or platform.processor() or platform.machine(), " ".join(features)
+
+
+def _onednn():
+    """Are oneDNN's custom operations on in this process? TensorFlow's own answer, tensorflow::IsMKLEnabled(), the function
+    its ops ask (the Python IsMklEnabled says False on TF 2.9 whatever the setting; its import log line is what tells there)."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return ""
+    import ctypes
+    try:
+        library = ctypes.CDLL(os.path.join(os.path.dirname(tf.__file__), "libtensorflow_framework.so.2"))
+        enabled = library["_ZN10tensorflow12IsMKLEnabledEv"]
+        enabled.restype = ctypes.c_bool
+        return "on" if enabled() else "off"
+    except (OSError, AttributeError):
+        try:
+            from tensorflow.python.util import _pywrap_util_port
+            return "on" if _pywrap_util_port.IsMklEnabled() else "off"
+        except (ImportError, AttributeError):
+            return "unknown"
+
+
+def _nvidia_driver():
+    import subprocess
+    try:
+        found = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], capture_output=True, text=True, timeout=20)
+        return found.stdout.strip().splitlines()[0] if found.returncode == 0 and found.stdout.strip() else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _gpu():
+    """(model, driver, cuDNN) of the first GPU the backend sees; empty without one."""
+    try:
+        if "tensorflow" in sys.modules and _backend()[0] == "tensorflow":
+            tf = sys.modules["tensorflow"]
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+                return name, _nvidia_driver(), str(tf.sysconfig.get_build_info().get("cudnn_version", ""))
+        elif _backend()[0] == "torch" and sys.modules["torch"].cuda.is_available():
+            torch = sys.modules["torch"]
+            return torch.cuda.get_device_name(0), _nvidia_driver(), str(torch.backends.cudnn.version() or "")
+        elif _backend()[0] == "jax" and sys.modules["jax"].default_backend() != "cpu":
+            return sys.modules["jax"].devices()[0].device_kind, _nvidia_driver(), ""
+    except Exception:  # a GPU stack that half works must not stop the probe
+        return "unknown GPU", "", ""
+    return "", "", ""
+
+
+def _machine():
+    """The numerics fingerprint: what decides which kernels compute, read in this process (repro_core.machine.Fingerprint)."""
+    cpu, features = _cpu()
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 0
+    intra = inter = 0
+    if "tensorflow" in sys.modules:
+        threading = sys.modules["tensorflow"].config.threading
+        intra, inter = threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()
+    torch = sys.modules.get("torch") if _backend()[0] == "torch" else None
+    gpu, driver, cudnn = _gpu()
+    return {
+        "cpu": cpu, "cpu_features": features, "cpus": cpus, "onednn": _onednn(),
+        "onednn_setting": os.environ.get("TF_ENABLE_ONEDNN_OPTS", ""), "isa_cap": os.environ.get("ONEDNN_MAX_CPU_ISA", ""),
+        "intra_op_threads": int(intra), "inter_op_threads": int(inter), "op_determinism": _op_determinism(), "device": _devices(),
+        "gpu": gpu, "gpu_driver": driver, "cudnn": cudnn,
+        "xla_flags": os.environ.get("XLA_FLAGS", "") if _backend()[0] == "jax" else "",
+        "torch_threads": int(torch.get_num_threads()) if torch else 0,
+        "torch_deterministic": bool(torch.are_deterministic_algorithms_enabled()) if torch else False,
+    }
+
+
 lab_environment = {
     "python": platform.python_version(),
     "numpy": np.__version__,
@@ -410,6 +614,7 @@ lab_environment = {
     "op_determinism": _op_determinism(),
     "platform": platform.platform(),
     "hash_randomization": bool(sys.flags.hash_randomization),
+    "machine": _machine(),
 }
 '''
 

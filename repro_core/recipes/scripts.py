@@ -13,7 +13,7 @@ from pathlib import Path
 
 from repro_core.validation import Refusal
 
-SCRIPT_MAX_BYTES = 1_000_000  # a script or notebook larger than this is refused before it is parsed
+SCRIPT_MAX_BYTES = 1024 * 1024  # a script or notebook larger than this is refused before it is parsed (1 MB, as uploaders count it)
 SOURCE_KINDS = ("file", "example", "typed", "uploaded", "spec")  # where a script came from (hosted demos refuse typed and uploaded)
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from repro_core.experiments.audit import AuditResult
 from repro_core.experiments.diagnose import Diagnosis
 from repro_core.kernels.kernel import CellResult
+from repro_core.machine import block_summary, trait_differences
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import RECORD_FIELDS, VERDICTS, KernelVersions, RecordsComparison, RunRecord, compare_records
 from repro_core.results.ipynb_export import NotebookInfo, notebook_from_cells
@@ -106,8 +107,10 @@ def report_summary(report: Report) -> list[tuple[str, str]]:
                    f"NumPy {k.get('numpy') or '?'}"),  # fmt: skip
         ("Device", f"{k.get('devices', '?')} · op determinism {_on_off(k.get('op_determinism'))}"),
         ("Machine", f"{k.get('platform') or report.machine.get('platform', '?')} · {report.machine.get('cpu', '?')}"),
+        ("Numerics", block_summary(report.machine) or "not recorded (a report from before the numerics fingerprint)"),
         ("Settings", f"seed {s.get('seed', '?')} · {s.get('reruns', '?')} reruns · {s.get('epochs', '?')} epochs · "
-                     f"{engine_label(engine) if engine else 'engine not recorded'}"),  # fmt: skip
+                     f"{engine_label(engine) if engine else 'engine not recorded'} · network {s.get('network', 'article')} · "
+                     f"oneDNN {s.get('onednn', 'default')} · threads {s.get('threads', 0) or 'default'} · ISA cap {s.get('isa', 'default')}"),
         ("Rows", f"{len(report.records)} · created {report.created or '?'} · lab commit {report.lab_commit[:12] or '?'}"),
         ("Verdicts", verdicts or "none"),
     ]
@@ -144,3 +147,46 @@ def differs_line(rows: Sequence[tuple[str, str, str, bool]]) -> str:
     if not differ:
         return "Same " + ", ".join(DIFFERS_FIELDS[:-1]) + f" and {DIFFERS_FIELDS[-1]} in both reports."
     return "The reports' kernels differ in: " + ", ".join(differ) + "."
+
+
+# -- why two reports differ ------------------------------------------------------------------------------
+# Settings that change the numbers, as (settings key, label); the machine switches are named by the traits that took effect.
+CAUSE_SETTINGS = (("network", "network"), ("seed", "seed"), ("epochs", "epochs"), ("batch_size", "batch size"),
+                  ("learning_rate", "learning rate"), ("backend", "backend"))  # fmt: skip
+MACHINE_SETTINGS = (("onednn", "oneDNN setting", "default"), ("threads", "threads setting", 0), ("isa", "ISA cap setting", "default"),
+                    ("op_determinism", "op determinism", False))  # fmt: skip
+
+
+def _has_fingerprint(report: Report) -> bool:
+    return "onednn" in report.machine
+
+
+def likely_causes(a: Report, b: Report) -> list[str]:
+    """What differs between two reports, most likely cause of different bits first: the settings and the machine traits
+    that took effect ("oneDNN on in A, off in B", "intra-op threads 1 in A, 2 in B"), then the kernels' packages. Values
+    come from uploaded files: show them as plain text."""
+    causes = []
+    for key, label in CAUSE_SETTINGS:
+        left, right = a.settings.get(key), b.settings.get(key)
+        if left is not None and right is not None and str(left) != str(right):
+            causes.append(f"{label} {left} in A, {right} in B")
+    if _has_fingerprint(a) and _has_fingerprint(b):
+        causes += trait_differences(a.machine, b.machine)
+    else:  # a report from before fingerprints: only the settings asked for, and the CPU's name, can be compared
+        causes += [f"{label} {a.settings.get(key, default)} in A, {b.settings.get(key, default)} in B"
+                   for key, label, default in MACHINE_SETTINGS if str(a.settings.get(key, default)) != str(b.settings.get(key, default))]  # fmt: skip
+        if a.machine.get("cpu") != b.machine.get("cpu"):
+            missing = " and ".join(name for name, report in (("A", a), ("B", b)) if not _has_fingerprint(report))
+            causes.append(f"CPU {a.machine.get('cpu', '?')} in A, {b.machine.get('cpu', '?')} in B (report {missing} predates "
+                          "fingerprints: which traits differ is unknown)")
+    causes += [f"{label} {left} in A, {right} in B" for label, left, right, same in what_differs(a, b) if not same]
+    return causes
+
+
+def causes_heading(comparison: RecordsComparison, causes: Sequence[str]) -> str:
+    """The line above the causes: why they are listed."""
+    if not causes:
+        return "The reports agree on every setting, machine trait and package the lab records."
+    if comparison.outcome == "different":
+        return "Likely causes, settings and machine traits first, then packages:"
+    return "The reports differ in these (they did not change the compared fingerprints):"

@@ -135,6 +135,13 @@ on {v.platform or "an unreported platform"} ({v.devices}). Install the same into
 
 {other_os} To run it in Jupyter that environment also needs `ipykernel` (and `nbconvert` for the shell check below).
 
+## The machine it ran on
+
+Pinned packages are not enough for the same trained weights: machine traits pick the kernels that compute them. The
+kernel reported: {v.machine.summary()}. The setup cell sets the switches the lab was asked for (oneDNN, threads, an ISA
+cap, op determinism); anything it does not set, your machine decides (for example, TensorFlow turns oneDNN's custom
+operations on by default only on CPUs with AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX).
+
 ## The lab's settings
 
 | setting | value |

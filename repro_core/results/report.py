@@ -16,14 +16,19 @@ from functools import cache, partial
 from pathlib import Path
 
 from repro_core.judgement import judge_each
-from repro_core.recipes.settings import StoryParams
+from repro_core.machine import ISA_CAPS, ONEDNN_CHOICES, THREADS_MAX
+from repro_core.recipes.settings import NETWORKS, StoryParams
 from repro_core.records import RECORD_FIELDS, KernelVersions, RunRecord
 from repro_core.validation import Refusal, choice, flag, matching, real_number, whole_number
 from repro_core.vocabulary import BACKENDS, ENGINES
 
 SCHEMA = "keras-reproducibility-lab/report"
-SCHEMA_VERSION = 4  # 2 adds the lab commit, an error field, and numpy among the kernel versions; 3 the Keras backend; 4 each record's seed and epochs
+# 2 adds the lab commit, an error field, and numpy among the kernel versions; 3 the Keras backend; 4 each record's seed,
+# epochs and machine traits, and the numerics fingerprint (the machine block as the kernel reports it: CPU features,
+# oneDNN, ISA cap, threads...)
+SCHEMA_VERSION = 4
 READABLE_VERSIONS = (1, 2, 3, 4)
+MACHINE_KEYS_MAX = 40
 MAX_REPORT_BYTES = 1024 * 1024  # 1 MB as Streamlit's uploaders count it (their limit is whole megabytes): one limit, stated as enforced
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^([0-9a-f]{40}|)$")
@@ -55,7 +60,7 @@ class Report:
 
 
 def machine_info() -> dict[str, str]:
-    """Platform and CPU of the machine running the lab (kernels started here share it)."""
+    """Platform and CPU of the machine running the lab (a report without a kernel's fingerprint says only this)."""
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as handle:
         cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
@@ -71,6 +76,13 @@ def lab_commit() -> str:
         return ""
     commit = done.stdout.strip()
     return commit if done.returncode == 0 and _COMMIT.match(commit) else ""
+
+
+def machine_block(versions: KernelVersions | None) -> dict[str, str]:
+    """The report's machine block: the kernel's numerics fingerprint as it took effect (oneDNN as TensorFlow decided, the
+    ISA cap and threads the kernel ran with), as text, over the lab's platform (a gateway's kernels may run elsewhere)."""
+    found = machine_info()
+    return found if versions is None else found | versions.machine.as_text()
 
 
 def settings_of(params: StoryParams, kernel_name: str, versions: KernelVersions | None = None) -> dict[str, object]:
@@ -89,8 +101,8 @@ def build_report(records: Sequence[RunRecord], settings: Mapping[str, object], v
         settings["engine"] = versions.engine
     return Report(
         settings=settings,
-        kernel=asdict(versions) if versions else {},
-        machine=machine_info(),
+        kernel={key: value for key, value in asdict(versions).items() if key != "machine"} if versions else {},
+        machine=machine_block(versions),
         records=list(records),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         lab_commit=lab_commit(),
@@ -147,7 +159,7 @@ def parse_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Report
     return Report(
         settings=settings,
         kernel={key: _KERNEL[key](f"kernel.{key}", value) for key, value in document.get("kernel", {}).items() if key in _KERNEL},
-        machine={free_text(str(k), 40): free_text(v) for k, v in list(document.get("machine", {}).items())[:20]},
+        machine={free_text(str(k), 40): free_text(v) for k, v in list(document.get("machine", {}).items())[:MACHINE_KEYS_MAX]},
         records=[_record(item, i, made_with) for i, item in enumerate(records)],
         created=created,
         lab_commit=commit,
@@ -194,11 +206,11 @@ _RECORD = {
     "before_sum": _ANY_REAL, "after_sum": _ANY_REAL, "before_sha256": _FINGERPRINT, "after_sha256": _FINGERPRINT, "seconds": _ANY_REAL,
     "python": _version("3.11.7"), "tensorflow": _optional_version("2.21.0"), "keras": _version("3.15.1"),
     "engine": partial(choice, allowed=ENGINES, echo=False), "kernelspec": _KERNELSPEC_NAME, "kernel_start": _COUNT,
-    "backend": partial(choice, allowed=BACKENDS, echo=False), "backend_version": _optional_version("0.10.2"),
+    "backend": partial(choice, allowed=BACKENDS, echo=False), "backend_version": _optional_version("0.10.2"), "machine": _text,
     "seed": partial(whole_number, low=0, high=2**32, echo=False), "epochs": partial(whole_number, low=0, high=10_000, echo=False),
 }  # fmt: skip
 # Record fields a report may lack (older schemas), and the value they then have.
-_RECORD_DEFAULTS = {"kernel_start": 1, "backend": "tensorflow", "backend_version": "", "seed": 0, "epochs": 0}
+_RECORD_DEFAULTS = {"kernel_start": 1, "backend": "tensorflow", "backend_version": "", "seed": 0, "epochs": 0, "machine": ""}
 # The lab's known settings; other keys (a newer lab's) are kept as bounded text.
 _SETTINGS = {
     **dict.fromkeys(("seed", "reruns", "epochs", "batch_size"), partial(whole_number, low=0, high=2**32, echo=False)),
@@ -206,6 +218,11 @@ _SETTINGS = {
     "engine": partial(choice, allowed=ENGINES, echo=False),
     "backend": partial(choice, allowed=BACKENDS, echo=False),
     "kernel": _KERNELSPEC_NAME,
+    "network": partial(choice, allowed=NETWORKS, echo=False),
+    "onednn": partial(choice, allowed=ONEDNN_CHOICES, echo=False),
+    "threads": partial(whole_number, low=0, high=THREADS_MAX, echo=False),
+    "isa": partial(choice, allowed=ISA_CAPS, echo=False),
+    "op_determinism": partial(flag, echo=False),
 }
 # What the kernel reports; any other key in the kernel block is not the lab's and is dropped.
 _KERNEL = {

@@ -15,11 +15,12 @@ from repro_core.views.story import COL_SECONDS, short
 from repro_core.vocabulary import DEFAULT_BACKEND, engine_label
 
 COL_RECIPE, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT = "recipe", "model", "reseed", "engine", "verdict"
+COL_MACHINE = "machine"  # the machine setting (oneDNN, threads, ISA cap) it ran with
 COL_WORDS, COL_SAME_AS = "model + reseed", "same fingerprints as"
 COL_INITIAL, COL_TRAINED = "initial weights", "trained weights"
 COL_DELTA_BEFORE, COL_DELTA_AFTER = "max |Δ| before", "max |Δ| after"
 COL_FINGERPRINTS = "fingerprints (before→after per rerun)"
-MATRIX_COLUMNS = [COL_RECIPE, COL_WORDS, COL_MODEL, COL_RESEED, COL_ENGINE, COL_VERDICT, COL_INITIAL, COL_TRAINED, COL_SAME_AS,
+MATRIX_COLUMNS = [COL_RECIPE, COL_WORDS, COL_MODEL, COL_RESEED, COL_ENGINE, COL_MACHINE, COL_VERDICT, COL_INITIAL, COL_TRAINED, COL_SAME_AS,
                   COL_DELTA_BEFORE, COL_DELTA_AFTER, COL_FINGERPRINTS, COL_SECONDS]  # fmt: skip
 ROW_HEIGHT = 58  # pixels per recipe row: room for its wrapped label, and in each cell the verdict's symbol over the two halves
 
@@ -43,7 +44,7 @@ def same_fingerprints(results: Sequence[RecipeResult]) -> list[str]:
     """Per result: the other recipes on its engine whose reruns have exactly its fingerprints (the matrix's best insight:
     a reseed that changes nothing), in words; "" when none."""
     def key(result: RecipeResult) -> tuple:
-        return result.recipe.engine, tuple(r.fingerprints for r in result.records)
+        return result.recipe.engine, result.machine, tuple(r.fingerprints for r in result.records)
 
     return ["; ".join(words_of(o) for o in results if o is not r and r.records and key(o) == key(r)) for r in results]
 
@@ -58,6 +59,7 @@ def matrix_frame(results: Sequence[RecipeResult]) -> pd.DataFrame:
             COL_MODEL: result.recipe.model,
             COL_RESEED: result.recipe.reseed,
             COL_ENGINE: result.recipe.engine,
+            COL_MACHINE: result.machine.words(),
             COL_VERDICT: result.verdict,
             COL_INITIAL: repeat_word(result.repeats.initial),
             COL_TRAINED: repeat_word(result.repeats.trained),
@@ -76,15 +78,22 @@ def identical_lines(frame: pd.DataFrame) -> list[str]:
     """Per group of recipes with the same fingerprints: a heading with the engines where that holds, then one recipe a
     line (short lines: the chart's subtitle must fit a phone)."""
     groups: dict[tuple[str, ...], list[str]] = {}
-    for words, same_as, engine in zip(frame[COL_WORDS], frame[COL_SAME_AS], frame[COL_ENGINE], strict=True):
+    for words, same_as, column in zip(frame[COL_WORDS], frame[COL_SAME_AS], column_words(frame), strict=True):
         if same_as:
             group = tuple(sorted({words, *same_as.split("; ")}))
-            if engine_label(engine) not in groups.setdefault(group, []):
-                groups[group].append(engine_label(engine))
+            if column not in groups.setdefault(group, []):
+                groups[group].append(column)
     lines = []
     for group, engines in groups.items():
         lines += [f"Same fingerprints on {', '.join(engines)}:", group[0], *(f"= {words}" for words in group[1:])]
     return lines
+
+
+def column_words(frame: pd.DataFrame) -> list[str]:
+    """The heatmap's column per row: the engine, and the machine setting when the grid ran more than one."""
+    machines = frame[COL_MACHINE] if COL_MACHINE in frame else [""] * len(frame)
+    several = len(set(machines)) > 1
+    return [f"{engine_label(e)} · {m}" if several else engine_label(e) for e, m in zip(frame[COL_ENGINE], machines, strict=True)]
 
 
 def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
@@ -93,21 +102,23 @@ def matrix_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     data = frame.rename(columns={COL_DELTA_BEFORE: "delta_before", COL_DELTA_AFTER: "delta_after", COL_WORDS: "words", COL_SAME_AS: "same_as",
                                  COL_INITIAL: "initial", COL_TRAINED: "trained"})  # fmt: skip
     halves = [halves_lines(initial, trained) for initial, trained in zip(data["initial"], data["trained"], strict=True)]
-    data = data.assign(engine_words=[engine_label(e) for e in data[COL_ENGINE]],
+    data = data.assign(engine_words=column_words(frame),
                        text=[verdict_symbol(v) for v in data[COL_VERDICT]], verdict_words=[verdict_words(v) for v in data[COL_VERDICT]],
                        initial_line=[h[0] for h in halves], trained_line=[h[1] for h in halves])  # fmt: skip
     present = list(data[COL_VERDICT])
     legend = verdict_legend(present)
     color = alt.Color(f"{COL_VERDICT}:N", scale=verdict_scale(present), legend=legend)
     rows = list(dict.fromkeys(data["words"]))
+    x_title = "engine" if len(set(frame[COL_MACHINE])) < 2 else "engine · machine"
     base = alt.Chart(data).encode(
-        x=alt.X("engine_words:N", title="engine", sort=list(dict.fromkeys(data["engine_words"])), axis=alt.Axis(labelAngle=0, orient="top")),
+        x=alt.X("engine_words:N", title=x_title, sort=list(dict.fromkeys(data["engine_words"])), axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("words:N", title="model + reseed", sort=rows,  # wrapped labels ("factory +" / "tf.random.set_seed"), none dropped
                 axis=alt.Axis(labelOverlap=False, labelExpr=label_expr(rows), labelLimit=WRAPPED_LABEL_LIMIT, labelPadding=6)),
     )  # fmt: skip
     tooltip = [
         alt.Tooltip("words:N", title="recipe"),
         alt.Tooltip("engine_words:N", title="engine"),
+        alt.Tooltip(f"{COL_MACHINE}:N", title="machine"),
         alt.Tooltip("verdict_words:N", title="verdict"),
         alt.Tooltip("initial:N", title=COL_INITIAL),
         alt.Tooltip("trained:N", title=COL_TRAINED),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
+from repro_core.machine import machine_words
 from repro_core.records import VERDICTS, RunRecord, by_scenario, compare_records, format_sum
 from repro_core.results.timeline import TimelineEntry, release_key
 from repro_core.views.chart_size import WRAPPED_LABEL_LIMIT, label_expr, sized
@@ -240,7 +241,6 @@ def timeline_caption(entries: Sequence[TimelineEntry]) -> str:
         return "No recorded reports."
     settings = {(e.report.settings.get("seed"), e.report.settings.get("reruns"), e.report.settings.get("epochs")) for e in recorded}
     how = "; ".join(f"seed {seed}, {reruns} reruns, {epochs} epochs" for seed, reruns, epochs in sorted(settings, key=str))
-    machines = sorted({e.report.machine.get("cpu", "?") for e in recorded})
     releases = {e.release for e in recorded}
     backends = [e for e in entries if e.source == "recorded" and e.keras_release]
     live = [e for e in entries if e.source != "recorded"]
@@ -250,10 +250,34 @@ def timeline_caption(entries: Sequence[TimelineEntry]) -> str:
         parts.append(f"{len(backends)} for Keras {keras} on {', '.join(backend_label(e.backend) for e in backends)}")
     if live:
         parts.append(f"{len(live)} live")
-    return f"{len(recorded) + len(backends) + len(live)} columns, one per report: {'; '.join(parts)}. Recorded with {how} on {', '.join(machines)}."
+    total = len(recorded) + len(backends) + len(live)
+    return f"{total} columns, one per report: {'; '.join(parts)}. Recorded with {how}. {measured_on(recorded + backends)}"
 
 
 ARTICLE_FIX_WORDS = "The article's fix (a factory and `tf.random.set_seed`)"
+
+
+def measured_on(entries: Sequence[TimelineEntry]) -> str:
+    """Which machine measured the recorded reports, from the fingerprints they carry: one sentence. Digits depend on machine
+    traits (oneDNN, threads, CPU features: the Another machine page), so a reader must know where they come from."""
+    recorded = [e for e in entries if e.source == "recorded"]
+    if not recorded:
+        return ""
+    groups: dict[str, list[TimelineEntry]] = {}
+    for entry in recorded:
+        groups.setdefault(machine_words(entry.report.machine) or "a machine the report does not name", []).append(entry)
+    parts = []
+    for where, members in groups.items():
+        onednn = sorted({e.report.machine.get("onednn", "") for e in members} - {""})
+        threads = sorted({e.report.machine.get("intra_op_threads", "0") for e in members} - {"", "0"})
+        traits = ([f"TensorFlow ran with oneDNN {'/'.join(onednn)}"] if onednn else []) + (
+            [f"{'/'.join(threads)} intra-op threads"] if threads else ["default threads"])
+        cols = [e.column for e in members]
+        which = "" if len(groups) == 1 else f" ({len(cols)} report(s): {', '.join(cols[:4])}{', ...' if len(cols) > 4 else ''})"
+        parts.append(f"{where}, {', '.join(traits)}{which}")
+    if len(parts) == 1:
+        return f"Measured on one machine: {parts[0]}."
+    return f"Measured on {len(parts)} machines, so their trained digits may differ by machine, not version: " + "; ".join(parts) + "."
 
 
 def summary_sentence(entries: Sequence[TimelineEntry]) -> str:

@@ -8,6 +8,7 @@ from app_helpers import alerts, elements, exceptions, find_block
 from conftest import APP
 from streamlit.testing.v1 import AppTest
 
+from repro_core.machine import Fingerprint
 from repro_core.records import KernelVersions, RunRecord
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, report_json
 
@@ -120,3 +121,20 @@ def test_shaped_fields_refuse_markup_with_a_clear_message():
         # Markdown and HTML from the upload appear only inside a code span, where Markdown shows them literally.
         assert errors[0].startswith(f"`{name}` cannot be read: `") and errors[0].endswith("`"), errors[0]
         assert value not in errors[0].replace(f"`{name}`", "")
+
+
+def test_the_likely_causes_name_the_machine_trait_first_as_text():
+    """Two reports whose kernels ran with 1 and 2 intra-op threads: the page names the threads before the packages."""
+    at = open_compare()
+    for key, threads, after, python in (("compare_a", 1, "b", "3.11.7"), ("compare_b", 2, "c", "3.11.8")):
+        machine = Fingerprint(cpu="AMD EPYC", cpu_features="avx2", cpus=2, onednn="off", intra_op_threads=threads)
+        versions = KernelVersions(python=python, tensorflow="2.21.0", keras="3.15.1", engine="keras3", kernelspec="lab-python", machine=machine)
+        data = report_json(build_report([record(1, "a", after)], {"seed": 1234, "threads": threads}, versions)).encode()
+        upload(at, key, f"{key}.json", data)
+    at.run()
+    assert not exceptions(at)
+    block = find_block(at.main, "compare_causes")
+    assert [m.value for m in elements(block, "markdown")] == ["**Likely causes, settings and machine traits first, then packages:**"]
+    assert [t.value for t in elements(block, "text")] == ["• intra-op threads 1 in A, 2 in B", "• Python 3.11.7 in A, 3.11.8 in B"]
+    summary = " ".join(m.value for m in elements(find_block(at.main, "compare_a_summary"), "text"))
+    assert "Numerics: AMD EPYC [avx2] · 2 cores · oneDNN off · ISA cap none · 1 thread(s)" in summary

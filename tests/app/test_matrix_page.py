@@ -11,6 +11,7 @@ from lab_ui import session, sidebar
 from repro_core.experiments import matrix as matrix_core
 from repro_core.experiments.matrix import MatrixOptions, MatrixResult, RecipeResult
 from repro_core.kernels.kernelspecs import KernelSpecInfo
+from repro_core.machine import MachineSettings, parse_machine_label, presets_for
 from repro_core.records import RunRecord, repeats, verdict
 from repro_core.views.matrix import COL_INITIAL, COL_TRAINED
 from repro_core.vocabulary import DEFAULT_KERNEL, DEFAULT_RESEEDS, RESEEDS, Recipe
@@ -172,3 +173,39 @@ def test_matrix_run_fills_table_and_heatmap_with_the_cores_verdicts(app):
     at.run()
     assert session.kept(at.session_state, "matrix_result") is matrix
     assert len(elements(at.main, "vega_lite_chart")) == 1
+
+
+def test_machine_settings_are_an_axis_that_reaches_matrix_options(app, monkeypatch):
+    """The machine pills (oneDNN, threads, ISA cap, op determinism) and the network go into MatrixOptions, in the page's order."""
+    seen = capture_options(monkeypatch)
+    at = app.switch_page(MATRIX_PAGE).run()
+    pills = at.pills(key="matrix_machines")
+    assert pills.value == ["default"]
+    assert list(pills.options) == [parse_machine_label(label).words() for label in presets_for(True)]
+    at.radio(key="matrix_network").set_value("wide")
+    pills.set_value(["default", "onednn-off", "threads-1"]).run()
+    at.button(key="matrix_run").click().run()
+    assert not exceptions(at) and not at.error
+    assert seen[-1].network == "wide"
+    assert seen[-1].machines == (MachineSettings(), MachineSettings(onednn="off"), MachineSettings(threads=1))
+
+
+@pytest.mark.kernel
+def test_a_machine_axis_gives_a_column_per_setting(app):
+    at = app.switch_page(MATRIX_PAGE).run()
+    at.multiselect(key="matrix_engines").set_value(["keras3"])
+    at.multiselect(key="matrix_models").set_value(["factory"])
+    at.pills(key="matrix_reseeds").set_value(["full"])
+    at.radio(key="matrix_network").set_value("wide")
+    at.pills(key="matrix_machines").set_value(["default", "threads-1"])
+    at.number_input(key="matrix_reruns").set_value(1)
+    at.number_input(key="matrix_epochs").set_value(1).run()
+    at.button(key="matrix_run").click().run(timeout=RUN_TIMEOUT)
+    assert not exceptions(at) and not at.error
+    result = at.session_state["matrix_result"]
+    assert [r.machine for r in result.results] == [MachineSettings(), MachineSettings(threads=1)]
+    frame = [t.value for t in elements(at.main, "dataframe") if "verdict" in t.value.columns][0]
+    assert frame["machine"].tolist() == ["the machine's defaults", "1 thread"]
+    spec, datasets = chart_data(elements(at.main, "vega_lite_chart")[0])
+    columns = {c for d in datasets if "engine_words" in d.columns for c in d["engine_words"]}
+    assert columns == {"Keras 3 · the machine's defaults", "Keras 3 · 1 thread"}

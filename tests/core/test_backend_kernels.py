@@ -226,14 +226,14 @@ def test_which_seed_controls_what_on_a_backend(live_backend):
 
 @pytest.mark.kernel
 def test_the_committed_backend_report_rerun_live_gives_its_fingerprints(live_backend):
-    backend, records, _ = live_backend
+    backend, records, report = live_backend
     entry = _committed(backend)
     mine = {(r.scenario, r.rerun): r for r in records}
     theirs = {(r.scenario, r.rerun): r for r in entry.report.records if r.scenario in LIVE_SCENARIOS}
     assert mine.keys() == theirs.keys()
     initial = lambda rows: {key: r.before_sha256 for key, r in rows.items() if key[1] == 1 or key[0] != "global-model"}  # noqa: E731
     assert initial(mine) == initial(theirs), f"{entry.path}: live initial weights differ"
-    if trained_digits_comparable(entry.report.machine.get("cpu", "")):
+    if trained_digits_comparable(entry.report.machine, parse_report(report.read_bytes()).machine):
         assert {k: r.after_sha256 for k, r in mine.items()} == {k: r.after_sha256 for k, r in theirs.items()}, f"{entry.path}: trained differ"
     else:
         assert all(abs(mine[k].after_sum - theirs[k].after_sum) <= 1e-6 for k in mine), f"{entry.path}: trained sums differ beyond 1e-6"

@@ -79,9 +79,10 @@ def test_json_records_and_verdict(engine_reports):
     assert [r["rerun"] for r in records] == [1, 2]
     assert set(records[0]) == {
         "scenario", "rerun", "before_sum", "after_sum", "before_sha256", "after_sha256", "seconds",
-        "python", "tensorflow", "keras", "engine", "kernelspec", "kernel_start", "backend", "backend_version",
+        "python", "tensorflow", "keras", "engine", "kernelspec", "kernel_start", "backend", "backend_version", "machine",
     }
     assert (records[0]["backend"], records[0]["backend_version"]) == ("tensorflow", records[0]["tensorflow"])
+    assert "onednn=" in records[0]["machine"] and "intra=0" in records[0]["machine"]  # the kernel's traits (issue 28)
     assert records[0]["before_sha256"] == records[1]["before_sha256"]
     assert "factory-full-seed: stable" in done.stderr
     assert "rerun 2" in done.stderr  # progress went to stderr

@@ -57,7 +57,7 @@ def test_click_budget(monkeypatch):
 
 
 def test_lab_variable_names_cover_every_variable_the_lab_sets():
-    assert set(lab_variables("tf_keras", 7)) == set(LAB_VARIABLE_NAMES)
+    assert set(lab_variables("tf_keras", 7, "off", "AVX2")) == set(LAB_VARIABLE_NAMES)
 
 
 # -- a gateway's kernels (REPRO_GATEWAY_URL) -------------------------------------------------------------------

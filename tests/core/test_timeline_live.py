@@ -2,8 +2,10 @@
 
 CI has two of the timeline's releases: the Python 3.8 + TF 2.9.3 kernel (`repro-tf29`; the timeline
 recorded 2.9.3 on Python 3.10) and the bundled kernel (`lab-python`). Each is run once (module-scoped)
-with the timeline's settings. A mismatch is a finding about machines or Pythons, so the failure shows
-both sets of fingerprints side by side, with the CPU and versions of each.
+with the timeline's settings. Trained weights must repeat bit for bit where the live kernel's machine traits are the
+report's (its numerics fingerprint: oneDNN, threads, cores, CPU features; not the CPU's name); elsewhere the initial
+weights and verdicts must. A mismatch is a finding about machines or Pythons, so the failure shows both sets of
+fingerprints side by side, with the traits and versions of each.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from story_runs import default_story
 
 from repro_core.judgement import judge_each
 from repro_core.kernels.kernel import DEFAULT_KERNEL, available_kernels
+from repro_core.machine import Fingerprint, block_summary
 from repro_core.records import RunRecord
-from repro_core.results.report import machine_info
 from repro_core.results.timeline import TimelineEntry, load_timeline, release_of_version
 from repro_core.vocabulary import requested_engine
 
@@ -34,6 +36,11 @@ def recorded() -> dict[tuple[str, str], TimelineEntry]:
 def live_records(kernel: str, engine: str) -> list[RunRecord]:
     """The four scenarios with the timeline's (default) settings, as `python -m timeline` runs them."""
     return [record for result in default_story(kernel, requested_engine(engine)) for record in result.records]
+
+
+def live_machine(kernel: str, engine: str) -> Fingerprint:
+    """The live kernel's numerics fingerprint (the same story run as live_records)."""
+    return default_story(kernel, requested_engine(engine))[0].versions.machine
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +64,9 @@ def side_by_side(entry: TimelineEntry, live: list[RunRecord]) -> str:
     kernel, first = entry.report.kernel, live[0]
     lines = [
         f"recorded {entry.path}: Python {kernel.get('python')}, TF {kernel.get('tensorflow')}, {kernel.get('engine')} {kernel.get('keras')}, "
-        f"numpy {kernel.get('numpy')}, CPU {entry.report.machine.get('cpu')}",
-        f"live {first.kernelspec}: Python {first.python}, TF {first.tensorflow}, {first.engine} {first.keras}, CPU {machine_info()['cpu']}",
+        f"numpy {kernel.get('numpy')}, {block_summary(entry.report.machine) or 'CPU ' + entry.report.machine.get('cpu', '?')}",
+        f"live {first.kernelspec}: Python {first.python}, TF {first.tensorflow}, {first.engine} {first.keras}, "
+        f"{live_machine(first.kernelspec, first.engine).summary()}",
         f"{'scenario':<18} {'rerun':>5}  {'recorded before':<16} {'live before':<16}  {'recorded after':<16} {'live after':<16}",
     ]
     mine = {(r.scenario, r.rerun): r for r in live}
@@ -76,10 +84,10 @@ def assert_same_fingerprints(recorded: dict, release: str, engine: str, live: li
     assert entry is not None, f"no committed report for TensorFlow {release} {engine}"
     assert entry.report.records, f"{entry.path} has no records: {entry.report.error}"
     fingerprints = lambda rows: {(r.scenario, r.rerun): (r.before_sha256, r.after_sha256) for r in rows}  # noqa: E731
-    if trained_digits_comparable(entry.report.machine.get("cpu", "")):
+    if trained_digits_comparable(entry.report.machine, live_machine(live[0].kernelspec, live[0].engine)):
         assert fingerprints(live) == fingerprints(entry.report.records), "live and recorded fingerprints differ:\n" + side_by_side(entry, live)
         return
-    # another CPU model: the same initial weights and the same verdicts (the lab's claims), trained digits of its own
+    # other machine traits: the same initial weights and the same verdicts (the lab's claims), trained digits of their own
     # (a global model's rerun 2 starts from rerun 1's trained weights, so only its rerun 1 is initial weights)
     initial = lambda rows: {(r.scenario, r.rerun): r.before_sha256 for r in rows if r.rerun == 1 or r.scenario != "global-model"}  # noqa: E731
     assert initial(live) == initial(entry.report.records), "live and recorded initial weights differ:\n" + side_by_side(entry, live)
