@@ -79,8 +79,9 @@ def test_json_records_and_verdict(engine_reports):
     assert [r["rerun"] for r in records] == [1, 2]
     assert set(records[0]) == {
         "scenario", "rerun", "before_sum", "after_sum", "before_sha256", "after_sha256", "seconds",
-        "python", "tensorflow", "keras", "engine", "kernelspec", "kernel_start", "backend", "backend_version", "machine",
+        "python", "tensorflow", "keras", "engine", "kernelspec", "kernel_start", "backend", "backend_version", "seed", "epochs", "machine",
     }
+    assert (records[0]["seed"], records[0]["epochs"]) == (1234, 2)  # every row carries the settings it was made with
     assert (records[0]["backend"], records[0]["backend_version"]) == ("tensorflow", records[0]["tensorflow"])
     assert "onednn=" in records[0]["machine"] and "intra=0" in records[0]["machine"]  # the kernel's traits (issue 28)
     assert records[0]["before_sha256"] == records[1]["before_sha256"]
