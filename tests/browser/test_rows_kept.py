@@ -1,12 +1,13 @@
 """Issue 16 in a real browser: no row discarded (story rows + a later Run cell; Factory's two Run cell buttons interleaved),
-and Home's restart line says what the Restart page says. Epochs are set to 1: these tests are about rows, not training."""
+and Home's restart line says what the Restart page says. Epochs are set to 1: these tests are about rows, not training.
+The tables' row counts are what the page shows; kernel starts and rerun numbers come from its CSV download."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from lab_browser import button, exception_texts, path_of, read_grid, set_sidebar_number, wait_for_app_run, wait_for_rows
+from lab_browser import button, download_rows, exception_texts, path_of, set_sidebar_number, wait_for_app_run, wait_for_rows
 
 pytestmark = pytest.mark.browser
 
@@ -32,8 +33,8 @@ def cheap(page) -> None:
     set_sidebar_number(page, "epochs", 1)
 
 
-def kernel_starts(rows: list[dict[str, str]]) -> list[str]:
-    return [row.get("kernel start", "").strip() for row in rows]
+def kernel_starts(rows: list[dict[str, str]]) -> list[int]:
+    return [int(row["kernel_start"]) for row in rows]
 
 
 def verdict_name(text: str) -> str:
@@ -47,10 +48,10 @@ def results(page, key: str):
     return page.locator(f".st-key-{key}")
 
 
-def click(page, key: str, container: str, rows: int) -> list[dict[str, str]]:
+def click(page, key: str, slot: str, rows: int) -> None:
+    """Click a Run button and wait until the slot's table shows `rows` rows."""
     button(page, key).click()
-    wait_for_rows(page, results(page, container), rows, CLICK_TIMEOUT_S)
-    return read_grid(results(page, container))
+    wait_for_rows(page, results(page, f"{slot}_results"), rows, CLICK_TIMEOUT_S)
 
 
 def test_whole_story_then_run_cell_keeps_three_plus_one_rows_in_two_kernel_start_groups(page, app_url):
@@ -61,20 +62,21 @@ def test_whole_story_then_run_cell_keeps_three_plus_one_rows_in_two_kernel_start
     assert not exception_texts(page)
     open_page(page, app_url, "drift")
     wait_for_rows(page, results(page, "drift_results"), STORY_RERUNS, 30)
-    rows = click(page, "drift_run_cell", "drift_results", STORY_RERUNS + 1)
+    click(page, "drift_run_cell", "drift", STORY_RERUNS + 1)
+    rows = download_rows(page, "drift")
     starts = kernel_starts(rows)
     assert len(set(starts[:STORY_RERUNS])) == 1 and starts[STORY_RERUNS] != starts[0], starts
-    assert [row["rerun"].strip() for row in rows] == ["1", "2", "3", "1"]
+    assert [int(row["rerun"]) for row in rows] == [1, 2, 3, 1]
     assert "Earlier kernel starts" in results(page, "drift_results").inner_text()
 
 
 def test_factory_run_cell_left_right_left_keeps_each_columns_rows(page, app_url):
     open_page(page, app_url, "factory")
     cheap(page)
-    click(page, "factory_tf_run_cell", "factory_tf_results", 1)
-    click(page, "factory_full_run_cell", "factory_full_results", 1)
-    left = click(page, "factory_tf_run_cell", "factory_tf_results", 2)
-    right = read_grid(results(page, "factory_full_results"))
+    click(page, "factory_tf_run_cell", "factory_tf", 1)
+    click(page, "factory_full_run_cell", "factory_full", 1)
+    click(page, "factory_tf_run_cell", "factory_tf", 2)
+    left, right = download_rows(page, "factory_tf"), download_rows(page, "factory_full")
     assert len(left) == 2 and len(right) == 1
     assert len(set(kernel_starts(left))) == 2  # each Run cell on the other recipe restarted the kernel: two groups
     assert not exception_texts(page)
@@ -83,11 +85,11 @@ def test_factory_run_cell_left_right_left_keeps_each_columns_rows(page, app_url)
 def test_home_restart_verdict_equals_the_restart_pages(page, app_url):
     open_page(page, app_url, "restart")
     cheap(page)
-    click(page, "restart_run_cell", "restart_results", 1)
-    click(page, "restart_run_cell", "restart_results", 2)
+    click(page, "restart_run_cell", "restart", 1)
+    click(page, "restart_run_cell", "restart", 2)
     button(page, "restart_kernel").click()
     wait_for_app_run(page, CLICK_TIMEOUT_S * 1000)
-    click(page, "restart_run_cell", "restart_results", 3)
+    click(page, "restart_run_cell", "restart", 3)
     headline = page.locator(".st-key-restart_results [data-testid='stAlert']").filter(has_text="Verdict:").first.inner_text()
     open_page(page, app_url, "")
     home = page.locator(".st-key-home_verdict_restart").inner_text()

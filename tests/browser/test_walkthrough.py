@@ -1,5 +1,6 @@
 """The lab in a real browser: walk the pages by their links, run the cells, and check that the
-numbers the page shows are bit for bit the ones the CLI computes for the same settings.
+numbers the page offers for download (its "Table (CSV)") are bit for bit the ones the CLI computes for the same settings,
+and that its tables show the rows and its verdict banner the verdict the fingerprints imply.
 
 The CLI reference runs in a subprocess (its own kernels) while the browser drives the app;
 nothing here imports TensorFlow.
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,11 +21,10 @@ from lab_browser import (
     REPO_ROOT,
     button,
     button_label,
-    exact_float,
+    download_report,
+    download_rows,
     exception_texts,
-    normalise_sum,
     path_of,
-    read_grid,
     set_sidebar_number,
     wait_for_app_run,
     wait_for_rows,
@@ -42,9 +43,7 @@ REFERENCE_TIMEOUT_S = 600.0
 PAGES = ["home", "seed", "drift", "factory", "restart", "why"]
 SCENARIOS = ["global-model", "factory-tf-seed", "factory-full-seed", "fresh-kernel"]
 
-SUM_COLUMNS = ("before sum", "after sum")
-SHA_COLUMNS = ("before sha256", "after sha256")
-REQUIRED_COLUMNS = ("rerun", *SUM_COLUMNS, *SHA_COLUMNS, "seconds", "same as rerun 1")
+COMPARED_FIELDS = ("rerun", "before_sum", "after_sum", "before_sha256", "after_sha256", "scenario", "engine")
 
 
 class CliReference:
@@ -135,40 +134,24 @@ def follow_link_to(page, target: str) -> None:
     page.wait_for_url(lambda url: path_of(url) == target, timeout=30_000)
 
 
-def compare_rows(where: str, dom_rows: list[dict[str, str]], expected: list[tuple[int, dict]]) -> list[str]:
-    """Every difference between the page's table and the CLI's records (empty when bit-identical).
+def compare_rows(where: str, downloaded: list[dict[str, str]], expected: list[tuple[int, dict]],
+                 fields: Sequence[str] = COMPARED_FIELDS) -> list[str]:  # fmt: skip
+    """Every difference between the page's CSV rows and the CLI's records (empty when bit-identical).
 
-    `expected` is, in table order, (the rerun number the page should show, the CLI record).
+    `expected` is, in table order, (the rerun number the page should give, the CLI record). The CSV writes floats as
+    repr, so float(text) is the page's exact value; fingerprints are whole.
     """
     problems: list[str] = []
-    if len(dom_rows) != len(expected):
-        problems.append(f"{where}: page shows {len(dom_rows)} rows, expected {len(expected)}")
-    first = expected[0][1] if expected else None
-    for dom, (rerun, cli) in zip(dom_rows, expected, strict=False):
-        tag = f"{where} row rerun {rerun}"
-        missing = [c for c in REQUIRED_COLUMNS if c not in dom]
-        if missing:
-            problems.append(f"{tag}: columns {missing} missing (have {list(dom)})")
-            continue
-        if dom["rerun"].strip() != str(rerun):
-            problems.append(f"{tag}: rerun cell shows {dom['rerun']!r}")
-        for column in SUM_COLUMNS:
-            field = column.replace(" ", "_")
-            want = "%.13f" % cli[field]
-            got = normalise_sum(dom[column])
-            if got != want:
-                problems.append(f"{tag} {column}: page {got} ({dom[column]!r}) != CLI {want} ({cli[field]!r})")
-            raw = exact_float(dom[column])
-            if raw is not None and raw != cli[field]:
-                problems.append(f"{tag} {column}: page holds {raw!r}, CLI {cli[field]!r} (same 13 decimals, different float)")
-        for column in SHA_COLUMNS:
-            field = column.replace(" ", "_")
-            shown = dom[column].strip().rstrip("\u2026").rstrip(".")
-            if len(shown) < 8 or not cli[field].startswith(shown):
-                problems.append(f"{tag} {column}: page {dom[column]!r} is not a prefix of CLI {cli[field]}")
-        same = cli["before_sha256"] == first["before_sha256"] and cli["after_sha256"] == first["after_sha256"]
-        if dom["same as rerun 1"].strip().lower() != str(same).lower():
-            problems.append(f"{tag} same as rerun 1: page {dom['same as rerun 1']!r}, CLI fingerprints say {same}")
+    if len(downloaded) != len(expected):
+        problems.append(f"{where}: the page's CSV has {len(downloaded)} rows, expected {len(expected)}")
+    for row, (rerun, cli) in zip(downloaded, expected, strict=False):
+        want = {**{field: cli[field] for field in COMPARED_FIELDS}, "rerun": rerun}
+        got: dict[str, object] = {field: row.get(field) for field in COMPARED_FIELDS}
+        got["rerun"] = int(row.get("rerun") or 0)
+        got["before_sum"], got["after_sum"] = float(row.get("before_sum") or "nan"), float(row.get("after_sum") or "nan")
+        for field in fields:
+            if got[field] != want[field]:
+                problems.append(f"{where} rerun {rerun} {field}: page {got[field]!r} != CLI {want[field]!r}")
     return problems
 
 
@@ -184,19 +167,24 @@ def expected_verdict(records: list[dict]) -> str:
     return "drift"
 
 
-def check_verdict(page, where: str, container_key: str, records: list[dict]) -> list[str]:
-    """The results container's verdict banner names the verdict the fingerprints imply."""
+def check_verdict(page, where: str, slot: str, records: list[dict]) -> list[str]:
+    """The verdict the fingerprints imply is the one the results' banner names and the one the page's JSON report gives."""
     name = expected_verdict(records)
-    text = page.locator(f".st-key-{container_key}").inner_text()
+    problems = []
+    banner = page.locator(f".st-key-{slot}_results [data-testid='stAlert']").filter(has_text="Verdict:")
+    text = banner.first.inner_text() if banner.count() else "(no verdict banner)"
     if f"({name})" not in text:
-        return [f"{where}: expected verdict '{name}' in the results box, it says: {text[:300]!r}"]
-    return []
+        problems.append(f"{where}: expected verdict '{name}' in the results' banner, it says: {text[:300]!r}")
+    verdicts = download_report(page, slot)["verdicts"]
+    if verdicts != {records[0]["scenario"]: name}:
+        problems.append(f"{where}: the page's JSON report gives the verdicts {verdicts}, expected {name!r}")
+    return problems
 
 
 def show(title: str, rows: list[dict[str, str]]) -> None:
-    print(f"\n[{title}] read from the page:")
+    print(f"\n[{title}] downloaded from the page:")
     for row in rows:
-        print("   ", row)
+        print("   ", {field: row.get(field) for field in ("rerun", "kernel_start", "before_sum", "after_sum", "after_sha256")})
 
 
 def click_and_wait(page, button_key: str, container_key: str, rows: int) -> None:
@@ -204,7 +192,7 @@ def click_and_wait(page, button_key: str, container_key: str, rows: int) -> None
     wait_for_rows(page, page.locator(f".st-key-{container_key}"), rows, CLICK_TIMEOUT_S)
 
 
-def run_many_and_read(page, button_key: str, container_key: str) -> list[dict[str, str]]:
+def run_many_and_download(page, button_key: str, container_key: str, slot: str) -> list[dict[str, str]]:
     run = button(page, button_key)
     run.wait_for(state="visible")
     deadline = time.monotonic() + 30  # the rerun that follows a sidebar change may start a moment after the change
@@ -214,8 +202,8 @@ def run_many_and_read(page, button_key: str, container_key: str) -> list[dict[st
     run.click()
     container = page.locator(f".st-key-{container_key}")
     wait_for_rows(page, container, RERUNS, CLICK_TIMEOUT_S)
-    rows = read_grid(container)
-    show(container_key, rows)
+    rows = download_rows(page, slot)
+    show(slot, rows)
     return rows
 
 
@@ -232,13 +220,13 @@ def restart_sequence(page, cli_reference: CliReference) -> list[str]:
     wait_for_app_run(page, CLICK_TIMEOUT_S * 1000)
     assert not exception_texts(page), "Restart kernel raised"
     click_and_wait(page, "restart_run_cell", "restart_results", 3)
-    dom = read_grid(page.locator(".st-key-restart_results"))
-    show("restart_results", dom)
+    rows = download_rows(page, "restart")
+    show("restart", rows)
     factory_tf, fresh = cli_reference.rows("factory-tf-seed"), cli_reference.rows("fresh-kernel")
-    problems = compare_rows("restart", dom, [(1, fresh[0]), (2, factory_tf[1]), (1, fresh[1])])
-    starts = [row.get("kernel start", "").strip() for row in dom]
-    numeric = len(starts) == 3 and all(start.isdigit() for start in starts)
-    if not (numeric and starts[0] == starts[1] and int(starts[2]) == int(starts[0]) + 1):
+    expected = [(1, fresh[0]), (2, factory_tf[1]), (1, fresh[1])]
+    problems = compare_rows("restart", rows, expected, [f for f in COMPARED_FIELDS if f != "scenario"])  # two CLI scenarios
+    starts = [int(row["kernel_start"]) for row in rows]
+    if not (len(starts) == 3 and starts[0] == starts[1] and starts[2] == starts[0] + 1):
         problems.append(f"restart: kernel start column {starts}, expected k, k, k+1")
     check = page.locator(".st-key-restart_check").inner_text()
     if "reproduces" not in check or "does not reproduce" in check:
@@ -259,9 +247,9 @@ def test_walkthrough_follows_links_and_matches_cli(page, app_url, cli_reference,
         headings[name] = assert_page_ok(page, name)
         if name == "drift":
             set_sidebar_number(page, "reruns", RERUNS)
-            dom = run_many_and_read(page, "drift_run_many", "drift_results")
-            problems += compare_rows("drift (global-model)", dom, numbered(cli_reference.rows("global-model")))
-            problems += check_verdict(page, "drift", "drift_results", cli_reference.rows("global-model"))
+            rows = run_many_and_download(page, "drift_run_many", "drift_results", "drift")
+            problems += compare_rows("drift (global-model)", rows, numbered(cli_reference.rows("global-model")))
+            problems += check_verdict(page, "drift", "drift", cli_reference.rows("global-model"))
         elif name == "factory":
             run = button(page, "factory_run_many")
             run.wait_for(state="visible")
@@ -271,12 +259,11 @@ def test_walkthrough_follows_links_and_matches_cli(page, app_url, cli_reference,
             tf_box, full_box = page.locator(".st-key-factory_tf_results"), page.locator(".st-key-factory_full_results")
             wait_for_rows(page, full_box, RERUNS, 2 * CLICK_TIMEOUT_S)
             wait_for_rows(page, tf_box, RERUNS, CLICK_TIMEOUT_S)
-            for scenario, box in (("factory-tf-seed", tf_box), ("factory-full-seed", full_box)):
-                dom = read_grid(box)
-                show(scenario, dom)
-                problems += compare_rows(f"factory ({scenario})", dom, numbered(cli_reference.rows(scenario)))
-                key = "factory_tf_results" if scenario == "factory-tf-seed" else "factory_full_results"
-                problems += check_verdict(page, f"factory ({scenario})", key, cli_reference.rows(scenario))
+            for scenario, slot in (("factory-tf-seed", "factory_tf"), ("factory-full-seed", "factory_full")):
+                rows = download_rows(page, slot)
+                show(scenario, rows)
+                problems += compare_rows(f"factory ({scenario})", rows, numbered(cli_reference.rows(scenario)))
+                problems += check_verdict(page, f"factory ({scenario})", slot, cli_reference.rows(scenario))
         elif name == "restart":
             problems += restart_sequence(page, cli_reference)
         assert not exception_texts(page), f"page '{name}' shows an exception after running"
