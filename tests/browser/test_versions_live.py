@@ -12,13 +12,14 @@ from repro_core.vocabulary import STORY_SCENARIOS
 
 pytestmark = pytest.mark.browser
 
-RERUNS = 3
+RERUNS = 2  # set in the sidebar, with 1 epoch: what is checked here is what the page shows while it runs
 
 
 def test_live_run_keeps_the_heatmap_and_shows_every_rerun(page, app_url, screenshot_dir):
     page.goto(f"{app_url}/versions")
     wait_for_app_run(page)
-    set_sidebar_number(page, "epochs", 2)
+    set_sidebar_number(page, "reruns", RERUNS)
+    set_sidebar_number(page, "epochs", 1)
     charts = page.locator("[data-testid='stVegaLiteChart']")
     button(page, "versions_run_live").click()
     page.locator("[data-testid='stProgress']").first.wait_for(timeout=120_000)
