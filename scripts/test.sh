@@ -79,9 +79,10 @@ step "import-linter: the layers of pyproject.toml point down"
 .venv/bin/lint-imports
 
 # pytest in three steps (markers: pyproject.toml): the fast tier (no kernel, no browser, no server; about a minute),
-# then the kernel and browser tests two files at a time (pytest-xdist; --dist loadfile keeps a file's module fixtures,
-# such as its gateway, on one worker: much of their time is kernel start-up and page waits, so two overlap well on two
-# cores), then the load tests alone (they print figures measured on an otherwise idle machine). The three -m
+# then the kernel and browser tests two files at a time (pytest-xdist; --dist loadgroup keeps a file's module fixtures,
+# such as its gateway, on one worker, and the files of a group of tests/conftest.py's SHARED_BY, which share a story run
+# or the browser's server: much of their time is kernel start-up and page waits, so two overlap well on two cores), then
+# the load tests alone (many sessions at once: they assert caps and memory, which need the machine). The three -m
 # expressions partition the tests (tests/test_tiers.py checks it), so every test runs exactly once. Arguments go to
 # every step (`bash scripts/test.sh -k compare`); a step they select nothing in (pytest's exit code 5) is passed over,
 # but not all of them. Arguments with their own -m run as one pytest, as given.
@@ -110,6 +111,6 @@ tier() {  # tier LABEL EXPRESSION [PYTEST ARGS...]: one pytest step; a failure e
   fi
 }
 tier "fast tier" "$FAST" "$@"
-tier "kernels and browser, two files at a time" "$KERNELS" -n 2 --dist loadfile "$@"
+tier "kernels and browser, two files at a time" "$KERNELS" -n 2 --dist loadgroup "$@"
 tier "load, alone" "$LOAD" "$@"
 [ "$ran" = 1 ] || exit 5  # the arguments selected no test in any step
