@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lab_browser import (  # noqa: E402
     CHROMIUM_ARGS,
     CHROMIUM_PATH,
+    LOAD_EPOCHS,
     REPO_ROOT,
     SCREENSHOT_DIR,
     StreamlitServer,
@@ -103,17 +104,19 @@ CLI_RERUNS = 3  # the sidebar's default: what "Run 3 times" runs
 
 @pytest.fixture(scope="session")
 def cli_story_rows() -> dict[str, list[tuple[float, float, str, str]]]:
-    """`python -m repro_core story --format json --reruns 3` for the drift and factory pages' scenarios at the lab's default
-    settings, in spawned kernels (REPRO_FORK=0: the servers' forked kernels are checked against spawned ones): per scenario,
-    each rerun's (before sum, after sum, before sha256, after sha256), exact, as lab_browser.fingerprinted_rows reads a
-    page's CSV download. Run once, before the first server of
-    the load and hosted-cap tests starts (outside any memory cgroup), for all three of them. One command per scenario, all
-    at once (2 cores): the story starts every scenario on a newly started kernel anyway, so the records are the same as
-    one command's with three --scenario options, sooner (72 s -> 55 s measured on 2 shared cores)."""
+    """`python -m repro_core story --format json --reruns 3 --epochs 2` for the drift and factory pages' scenarios at the
+    lab's other default settings (LOAD_EPOCHS: what the load tests set in their sessions' sidebars), in spawned kernels
+    (REPRO_FORK=0: the servers' forked kernels are checked against spawned ones): per scenario, each rerun's (before sum,
+    after sum, before sha256, after sha256), exact, as lab_browser.fingerprinted_rows reads a page's CSV download. Run
+    once, before the first server of the load and hosted-cap tests starts (outside any memory cgroup), for all three of
+    them. One command per scenario, all at once (2 cores): the story starts every scenario on a newly started kernel
+    anyway, so the records are the same as one command's with three --scenario options, sooner (72 s -> 55 s measured on
+    2 shared cores)."""
     env = {**os.environ, "REPRO_FORK": "0"}
     running = {}
     for name in CLI_SCENARIOS:
-        command = [sys.executable, "-m", "repro_core", "story", "--format", "json", "--reruns", str(CLI_RERUNS), "--scenario", name]
+        command = [sys.executable, "-m", "repro_core", "story", "--format", "json", "--reruns", str(CLI_RERUNS), "--epochs", str(LOAD_EPOCHS),
+                   "--scenario", name]  # fmt: skip
         running[name] = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     rows: dict[str, list[tuple[float, float, str, str]]] = {}
     for name, proc in running.items():

@@ -466,19 +466,32 @@ RUN_MANY = {
     "factory": ("factory_run_many", {"factory-tf-seed": "factory_tf", "factory-full-seed": "factory_full"}),
 }
 LOAD_VIEWPORT = {"width": 1400, "height": 1600}
+LOAD_EPOCHS = 2  # what the load tests set in each session's sidebar (and cli_story_rows runs): their claims are not about training
+
+
+def set_epochs(pages, epochs: int) -> None:
+    """Type `epochs` into every session's sidebar at once, then wait for each page's rerun."""
+    for page in pages:
+        box = page.locator(".st-key-epochs input").first
+        box.fill(str(epochs))
+        box.press("Enter")
+    for page in pages:
+        wait_for_app_run(page)
 
 
 def results_selector(slot: str) -> str:
     return f".st-key-{slot}_results"
 
 
-def load_all(pages, urls: list[str]) -> None:
+def load_all(pages, urls: list[str], epochs: int | None = None) -> None:
     """Navigate every page at once, then wait for each app's first run: the sessions load side by side (as visitors'
-    would) instead of one after another."""
+    would) instead of one after another. With `epochs`, then set it in every session's sidebar."""
     for page, url in zip(pages, urls, strict=True):
         page.goto(url, wait_until="commit")
     for page in pages:
         wait_for_app_run(page)
+    if epochs is not None:
+        set_epochs(pages, epochs)
 
 
 def session_finished(page, slots, rows: int) -> bool:
@@ -494,15 +507,17 @@ def fingerprinted_rows(page, slot: str) -> list[tuple[float, float, str, str]]:
     return [(float(r["before_sum"]), float(r["after_sum"]), r["before_sha256"], r["after_sha256"]) for r in download_rows(page, slot)]
 
 
-def solo_click(browser, base_url: str, name: str, rows: int, timeout_s: float = 600.0) -> float:
-    """One session alone on page `name` of RUN_MANY: click its "Run N times" and time it until every table has `rows`
-    rows and the script is idle; the session is closed afterwards."""
+def solo_click(browser, base_url: str, name: str, rows: int, timeout_s: float = 600.0, epochs: int | None = None) -> float:
+    """One session alone on page `name` of RUN_MANY (at `epochs`, if given): click its "Run N times" and time it until every
+    table has `rows` rows and the script is idle; the session is closed afterwards."""
     key, slots = RUN_MANY[name]
     context = browser.new_context(viewport=LOAD_VIEWPORT)
     try:
         page = context.new_page()
         page.goto(f"{base_url}/{name}")
         wait_for_app_run(page)
+        if epochs is not None:
+            set_epochs([page], epochs)
         started = time.monotonic()
         button(page, key).click()
         while not session_finished(page, slots.values(), rows):

@@ -11,12 +11,15 @@ import time
 
 import pytest
 from lab_browser import (
+    LOAD_EPOCHS,
+    LOAD_VIEWPORT,
     REPO_ROOT,
     StreamlitServer,
     button,
     fingerprinted_rows,
     kernel_pids,
     page_state,
+    set_epochs,
     set_sidebar_number,
     wait_for_app_run,
 )
@@ -51,7 +54,7 @@ def test_the_cap_holds_across_sessions_and_pages(browser, cli_story_rows, capsys
     with StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-hosted-cap.log", env=env) as server:
         counter = KernelCounter(server.pid)
         counter.start()
-        contexts = [browser.new_context(viewport={"width": 1400, "height": 1600}) for _ in range(4)]
+        contexts = [browser.new_context(viewport=LOAD_VIEWPORT) for _ in range(4)]
         matrix_a, matrix_b, audit, drift = pages = [context.new_page() for context in contexts]
         try:
             for page, path in zip(pages, ("matrix", "matrix", "your-model", "drift"), strict=True):
@@ -61,6 +64,7 @@ def test_the_cap_holds_across_sessions_and_pages(browser, cli_story_rows, capsys
                 set_sidebar_number(page, "matrix_parallelism", PARALLELISM_MAX)
                 set_sidebar_number(page, "matrix_reruns", 1)
                 set_sidebar_number(page, "matrix_epochs", 1)
+            set_epochs([drift], LOAD_EPOCHS)  # the CLI rows' epochs (browser/conftest.py)
             started = time.monotonic()
             for page, key in ((matrix_a, "matrix_run"), (matrix_b, "matrix_run"), (audit, "model_run"), (drift, "drift_run_many")):
                 button(page, key).click()

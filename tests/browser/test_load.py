@@ -1,5 +1,7 @@
 """Load: many browser sessions at once against a real server. What is asserted: caps held, no OOM kill, every table
 (the page's CSV download) bit-identical to a solo CLI run. How fast and how much memory is bench/hosted_bench.py's.
+Each session sets 2 epochs in its sidebar first (LOAD_EPOCHS; the CLI run too): kernels, queue and memory are what is
+under load here, not training.
 
 1. 8 sessions against a pool capped at 3 kernels: every session clicks "Run N times" on the drift page
    (the factory page's two tables are the hosted-capacity test's); each must finish with a table
@@ -21,6 +23,7 @@ from collections.abc import Callable
 
 import pytest
 from lab_browser import (
+    LOAD_EPOCHS,
     LOAD_VIEWPORT,
     REPO_ROOT,
     RUN_MANY,
@@ -94,7 +97,7 @@ def test_eight_sessions_share_three_kernels(browser, cli_story_rows, capsys):
     with StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-load.log", env=env) as server:
         contexts, pages = _sessions(browser, SESSIONS)
         try:
-            load_all(pages, [f"{server.base_url}/{name}" for name in names])
+            load_all(pages, [f"{server.base_url}/{name}" for name in names], LOAD_EPOCHS)
             max_kernels = 0
 
             def sample() -> None:
@@ -127,9 +130,9 @@ def test_sixteen_sessions_in_a_2700_mb_memory_limit(browser, cli_story_rows, cap
     contexts = []
     try:
         with StreamlitServer("app.py", REPO_ROOT, log_name="streamlit-hosted.log", env=env, cgroup_procs=cgroup.procs) as server:
-            solo_click(browser, server.base_url, "drift", RERUNS)  # as visitors find it: the template has imported TensorFlow
+            solo_click(browser, server.base_url, "drift", RERUNS, epochs=LOAD_EPOCHS)  # as visitors find it: the template has imported TensorFlow
             contexts, pages = _sessions(browser, len(names))
-            load_all(pages, [f"{server.base_url}/{name}" for name in names])
+            load_all(pages, [f"{server.base_url}/{name}" for name in names], LOAD_EPOCHS)
 
             def sample() -> None:
                 assert server.proc is not None and server.proc.poll() is None, "the server died\n" + server.log_tail()
@@ -168,7 +171,7 @@ def test_two_servers_share_one_gateways_three_kernels(browser, cli_story_rows, g
         servers = [first, second] * (GATEWAY_SESSIONS // 2)
         contexts, pages = _sessions(browser, len(servers))
         try:
-            load_all(pages, [f"{server.base_url}/drift" for server in servers])
+            load_all(pages, [f"{server.base_url}/drift" for server in servers], LOAD_EPOCHS)
             most, local = 0, 0
 
             def sample() -> None:
