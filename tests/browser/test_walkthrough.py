@@ -4,8 +4,8 @@ says (the verdict banner names the verdict the CSV's fingerprints imply, the one
 the first rerun repeats and the page says so).
 
 That these numbers are the command line's, bit for bit, is checked in a browser by the load tests
-(tests/browser/test_load.py: the drift and factory pages' CSV downloads against `python -m repro_core story`, at the
-lab's defaults) and in AppTest by tests/app/test_runs.py (the factory page's rows against run_story, the restart page's
+(tests/browser/test_load.py: the drift and factory pages' CSV downloads against `python -m repro_core story` with the
+same settings) and in AppTest by tests/app/test_runs.py (the factory page's rows against run_story, the restart page's
 kernel starts and check). Nothing here imports TensorFlow.
 """
 
