@@ -469,14 +469,16 @@ LOAD_VIEWPORT = {"width": 1400, "height": 1600}
 LOAD_EPOCHS = 2  # what the load tests set in each session's sidebar (and cli_story_rows runs): their claims are not about training
 
 
-def set_epochs(pages, epochs: int) -> None:
-    """Type `epochs` into every session's sidebar at once, then wait for each page's rerun."""
+def set_epochs(pages, epochs: int, timeout_ms: float = 60_000) -> None:
+    """Type `epochs` into every session's sidebar at once, then wait until each page shows its cell with that many epochs
+    (the page's code is the cell it runs) and its script is idle."""
     for page in pages:
         box = page.locator(".st-key-epochs input").first
         box.fill(str(epochs))
         box.press("Enter")
     for page in pages:
-        wait_for_app_run(page)
+        page.locator("[data-testid='stCode']", has_text=f"epochs={epochs},").first.wait_for(state="attached", timeout=timeout_ms)
+        wait_for_app_run(page, timeout_ms)
 
 
 def results_selector(slot: str) -> str:
