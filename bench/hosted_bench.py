@@ -100,7 +100,7 @@ def main() -> int:
                 max_kernels = max(max_kernels, len(kernels))
                 peak_pss = max(peak_pss, family_pss_mb(server.pid, templates, kernels))
                 for index, (name, page) in enumerate(zip(names, pages, strict=True)):
-                    if finished[index] is None and session_finished(page, RUN_MANY[name][1].values(), RERUNS):
+                    if finished[index] is None and session_finished(page, RUN_MANY[name][1], RERUNS):
                         finished[index] = time.monotonic() - started
                 time.sleep(0.25)
             times = [t for t in finished if t is not None]

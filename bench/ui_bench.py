@@ -304,15 +304,15 @@ def main() -> int:
                 tab.goto(f"{app.base_url}/drift")
                 wait_for_app_run(tab)
                 button(tab, "drift_run_cell").wait_for(state="visible")
-                warm, _, _ = click_until_row(tab, "drift_run_cell", "drift_results")
+                warm, _, _ = click_until_row(tab, "drift_run_cell", "global-model_results")
                 print(f"warm-up click (kernel start + TF import + rerun 1): {warm:.2f} s")
                 clicks, bare_times, phases = [], [], []
                 for _ in range(args.clicks):
-                    elapsed, rows, phase = click_until_row(tab, "drift_run_cell", "drift_results")
+                    elapsed, rows, phase = click_until_row(tab, "drift_run_cell", "global-model_results")
                     clicks.append(elapsed)
                     phases.append(phase)
                     bare_times.append(bare.rerun())
-                kernel_seconds = [float(row["seconds"]) for row in download_rows(tab, "drift")[1:]]  # the page's CSV
+                kernel_seconds = [float(row["seconds"]) for row in download_rows(tab, "global-model")[1:]]  # the page's CSV
                 idle = [idle_rerun_seconds(tab) for _ in range(args.clicks)]
             finally:
                 bare.close()

@@ -25,6 +25,7 @@ from lab_browser import (  # noqa: E402
     CHROMIUM_PATH,
     LOAD_EPOCHS,
     REPO_ROOT,
+    RUN_MANY,
     SCREENSHOT_DIR,
     StreamlitServer,
     browser_required,
@@ -98,7 +99,7 @@ def screenshot_dir() -> Path:
     return SCREENSHOT_DIR
 
 
-CLI_SCENARIOS = ("global-model", "factory-tf-seed", "factory-full-seed")  # the drift page's table, the factory page's two
+CLI_SCENARIOS = tuple(scenario for _, scenarios in RUN_MANY.values() for scenario in scenarios)  # the drift and factory pages' tables
 CLI_RERUNS = 3  # the sidebar's default: what "Run 3 times" runs
 
 
@@ -108,10 +109,10 @@ def cli_story_rows() -> dict[str, list[tuple[float, float, str, str]]]:
     lab's other default settings (LOAD_EPOCHS: what the load tests set in their sessions' sidebars), in spawned kernels
     (REPRO_FORK=0: the servers' forked kernels are checked against spawned ones): per scenario, each rerun's (before sum,
     after sum, before sha256, after sha256), exact, as lab_browser.fingerprinted_rows reads a page's CSV download. Run
-    once, before the first server of the load and hosted-cap tests starts (outside any memory cgroup), for all three of
-    them. One command per scenario, all at once (2 cores): the story starts every scenario on a newly started kernel
-    anyway, so the records are the same as one command's with three --scenario options, sooner (72 s -> 55 s measured on
-    2 shared cores)."""
+    once, before the first server of the load and hosted-cap tests starts (outside any memory cgroup), for all of them.
+    One command per scenario, all at once (2 cores): the story starts every scenario on a newly started kernel anyway, so
+    the records are the same as one command's with several --scenario options, sooner (72 s -> 55 s measured on 2 shared
+    cores, for three)."""
     env = {**os.environ, "REPRO_FORK": "0"}
     running = {}
     for name in CLI_SCENARIOS:

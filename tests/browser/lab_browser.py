@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+from lab_ui.pages import PAGES as LAB_PAGES
 from repro_core.kernels import proc
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -405,7 +406,8 @@ def set_sidebar_number(page, key: str, value: int) -> None:
 
 # --- what a visitor downloads -----------------------------------------------------------------------
 # The values a page shows (sums, fingerprints, verdicts) are checked in the files it offers under its results
-# (lab_ui/downloads.py: keyed st.download_button "<slot>_csv", "<slot>_json", "<slot>_ipynb"), fetched as a visitor does:
+# (lab_ui/downloads.py: keyed st.download_button "<scenario>_csv", "<scenario>_json", "<scenario>_ipynb"), fetched as a
+# visitor does:
 # a click on the button and the browser's download.
 
 DOWNLOAD_TIMEOUT_MS = 120_000  # a loaded 2-core machine with 16 sessions polling: the file itself is a few kB
@@ -448,23 +450,21 @@ def download(page, key: str, timeout_ms: float = DOWNLOAD_TIMEOUT_MS) -> Downloa
     raise AssertionError(f"download '{key}' failed {DOWNLOAD_ATTEMPTS} times, last: {problem}")
 
 
-def download_rows(page, slot: str) -> list[dict[str, str]]:
+def download_rows(page, scenario: str) -> list[dict[str, str]]:
     """The rows of a page's results table from its "Table (CSV)" download: every record field, full fingerprints, floats
     as Python's repr (float(text) is the exact value)."""
-    return list(csv.DictReader(io.StringIO(download(page, f"{slot}_csv").text)))
+    return list(csv.DictReader(io.StringIO(download(page, f"{scenario}_csv").text)))
 
 
-def download_report(page, slot: str) -> dict:
+def download_report(page, scenario: str) -> dict:
     """A page's "Report (JSON)" download, parsed (settings, kernel, verdicts, records)."""
-    return json.loads(download(page, f"{slot}_json").text)
+    return json.loads(download(page, f"{scenario}_json").text)
 
 
 # --- many sessions at once (the load tests and bench/hosted_bench.py) -------------------------------------------------
-# page path -> (its "Run N times" button key, {scenario: the slot whose results table and downloads hold it})
-RUN_MANY = {
-    "drift": ("drift_run_many", {"global-model": "drift"}),
-    "factory": ("factory_run_many", {"factory-tf-seed": "factory_tf", "factory-full-seed": "factory_full"}),
-}
+# page path -> (its "Run N times" button key, the scenarios whose tables it fills: each table and download is keyed by its
+# scenario, "<scenario>_results", "<scenario>_csv")
+RUN_MANY = {name: (f"{name}_run_many", LAB_PAGES[name].scenarios) for name in ("drift", "factory")}
 LOAD_VIEWPORT = {"width": 1400, "height": 1600}
 LOAD_EPOCHS = 2  # what the load tests set in each session's sidebar (and cli_story_rows runs): their claims are not about training
 
@@ -481,8 +481,8 @@ def set_epochs(pages, epochs: int, timeout_ms: float = 60_000) -> None:
         wait_for_app_run(page, timeout_ms)
 
 
-def results_selector(slot: str) -> str:
-    return f".st-key-{slot}_results"
+def results_selector(scenario: str) -> str:
+    return f".st-key-{scenario}_results"
 
 
 def load_all(pages, urls: list[str], epochs: int | None = None) -> None:
@@ -496,23 +496,23 @@ def load_all(pages, urls: list[str], epochs: int | None = None) -> None:
         set_epochs(pages, epochs)
 
 
-def session_finished(page, slots, rows: int) -> bool:
-    """Is the session idle with `rows` rows in each slot's table? Fails on an exception box. One round trip (page_state)."""
-    state = page_state(page, [results_selector(slot) for slot in slots])
+def session_finished(page, scenarios, rows: int) -> bool:
+    """Is the session idle with `rows` rows in each scenario's table? Fails on an exception box. One round trip (page_state)."""
+    state = page_state(page, [results_selector(scenario) for scenario in scenarios])
     assert not state["exceptions"], f"a session raised: {state['exceptions']}"
     return state["idle"] and all(count == rows for count in state["rows"])
 
 
-def fingerprinted_rows(page, slot: str) -> list[tuple[float, float, str, str]]:
-    """A slot's rows from the page's CSV download as (before sum, after sum, before sha256, after sha256): exact values,
+def fingerprinted_rows(page, scenario: str) -> list[tuple[float, float, str, str]]:
+    """A scenario's rows from the page's CSV download as (before sum, after sum, before sha256, after sha256): exact values,
     what cli_story_rows gives for the same scenario."""
-    return [(float(r["before_sum"]), float(r["after_sum"]), r["before_sha256"], r["after_sha256"]) for r in download_rows(page, slot)]
+    return [(float(r["before_sum"]), float(r["after_sum"]), r["before_sha256"], r["after_sha256"]) for r in download_rows(page, scenario)]
 
 
 def solo_click(browser, base_url: str, name: str, rows: int, timeout_s: float = 600.0, epochs: int | None = None) -> float:
     """One session alone on page `name` of RUN_MANY (at `epochs`, if given): click its "Run N times" and time it until every
     table has `rows` rows and the script is idle; the session is closed afterwards."""
-    key, slots = RUN_MANY[name]
+    key, scenarios = RUN_MANY[name]
     context = browser.new_context(viewport=LOAD_VIEWPORT)
     try:
         page = context.new_page()
@@ -522,7 +522,7 @@ def solo_click(browser, base_url: str, name: str, rows: int, timeout_s: float = 
             set_epochs([page], epochs)
         started = time.monotonic()
         button(page, key).click()
-        while not session_finished(page, slots.values(), rows):
+        while not session_finished(page, scenarios, rows):
             assert time.monotonic() - started < timeout_s, f"a solo click on /{name} did not finish in {timeout_s:.0f} s"
             time.sleep(0.1)
         return time.monotonic() - started

@@ -77,7 +77,7 @@ def test_the_cap_holds_across_sessions_and_pages(browser, cli_story_rows, capsys
                 for index, page in enumerate(pages):
                     if index in finished:
                         continue
-                    selector = '[data-testid="stMain"]' if index < 2 else (".st-key-model_results" if index == 2 else ".st-key-drift_results")
+                    selector = '[data-testid="stMain"]' if index < 2 else (".st-key-model_results" if index == 2 else ".st-key-global-model_results")
                     state = page_state(page, [selector], "in the queue")  # one round trip per session and poll
                     assert not state["exceptions"], state["exceptions"]
                     if state["phrase"]:
@@ -88,7 +88,7 @@ def test_the_cap_holds_across_sessions_and_pages(browser, cli_story_rows, capsys
             counter.done.set()
             counter.join(5)
 
-            shown = fingerprinted_rows(drift, "drift")
+            shown = fingerprinted_rows(drift, "global-model")
             assert shown == reference, f"drift page {shown} != CLI {reference}"
             with capsys.disabled():
                 print(f"\nhosted cap: {len(pages)} sessions (2 matrices at parallelism {PARALLELISM_MAX}, audit, drift), cap {CAP}, "

@@ -69,11 +69,11 @@ def _burst(pages, names: list[str], sample: Callable[[], None], queue: bool = Tr
         for index, (page, name) in enumerate(zip(pages, names, strict=True)):
             if finished[index]:
                 continue
-            slots = RUN_MANY[name][1].values()
-            state = page_state(page, [results_selector(slot) for slot in slots], QUEUE_TEXT if queue else "")  # one round trip
+            scenarios = RUN_MANY[name][1]
+            state = page_state(page, [results_selector(scenario) for scenario in scenarios], QUEUE_TEXT if queue else "")  # one trip
             assert not state["exceptions"], f"session {index} raised: {state['exceptions']}"
             waited[index] = waited[index] or bool(state["phrase"])
-            finished[index] = state["idle"] and state["rows"] == [RERUNS] * len(slots)
+            finished[index] = state["idle"] and state["rows"] == [RERUNS] * len(scenarios)
         time.sleep(0.3)
     return waited
 
@@ -81,8 +81,8 @@ def _burst(pages, names: list[str], sample: Callable[[], None], queue: bool = Tr
 def _assert_tables_are_the_clis(pages, names: list[str], reference: dict[str, list]) -> None:
     """Every session's tables, as its CSV downloads give them, equal the solo CLI run's rows of the same scenario."""
     for index, (page, name) in enumerate(zip(pages, names, strict=True)):
-        for scenario, slot in RUN_MANY[name][1].items():
-            shown = fingerprinted_rows(page, slot)
+        for scenario in RUN_MANY[name][1]:
+            shown = fingerprinted_rows(page, scenario)
             assert shown == reference[scenario], f"session {index} (/{name}), {scenario}: {shown} != the CLI's {reference[scenario]}"
 
 

@@ -17,6 +17,7 @@ from tests.notebook_checks import recorded_lines
 pytestmark = pytest.mark.browser
 
 RERUNS = 2
+SCENARIO = "factory-full-seed"  # the article's fix plus keras.utils.set_random_seed: its column on the Factory page
 CLICK_TIMEOUT_S = 300.0
 
 
@@ -25,21 +26,21 @@ def test_download_the_factory_notebook_and_find_the_pages_table_in_it(page, app_
     wait_for_app_run(page)
     page.get_by_role("heading", name="Factory + reseed").wait_for()
     set_sidebar_number(page, "reruns", RERUNS)
-    results = page.locator(".st-key-factory_full_results")
+    results = page.locator(f".st-key-{SCENARIO}_results")
     for rows in range(1, RERUNS + 1):
-        button(page, "factory_full_run_cell").click()
+        button(page, f"{SCENARIO}_run_cell").click()
         wait_for_rows(page, results, rows, CLICK_TIMEOUT_S)
-    table = download_rows(page, "factory_full")
+    table = download_rows(page, SCENARIO)
     assert [int(row["rerun"]) for row in table] == list(range(1, RERUNS + 1))
 
-    notebook = download(page, "factory_full_ipynb")
-    assert notebook.name == "keras-lab-factory_full.ipynb"
+    notebook = download(page, f"{SCENARIO}_ipynb")
+    assert notebook.name == f"keras-lab-{SCENARIO}.ipynb"
     page.screenshot(path=str(screenshot_dir / "factory-notebook-download.png"), full_page=True)
 
     text = notebook.text
     book = nbformat.reads(text, as_version=4)
     assert book.metadata.kernelspec.name == "python3"
-    assert "check-notebook keras-lab-factory_full.ipynb" in book.cells[0].source
+    assert f"check-notebook keras-lab-{SCENARIO}.ipynb" in book.cells[0].source
 
     lines = recorded_lines(text)
 

@@ -27,6 +27,9 @@ from lab_browser import (
     wait_for_rows,
 )
 
+from lab_ui.pages import PAGES as LAB_PAGES
+from repro_core.records import VERDICTS
+
 pytestmark = pytest.mark.browser
 
 RERUNS = 2  # set in the sidebar; keeps the runs short
@@ -34,6 +37,7 @@ EPOCHS = 2  # likewise: the values are not compared with anything that needs the
 CLICK_TIMEOUT_S = 240.0  # kernel start + TF import + reruns, on a shared 2-core machine
 
 PAGES = ["home", "seed", "drift", "factory", "restart", "why"]
+FACTORY = LAB_PAGES["factory"].scenarios  # the factory page's recipes, one table each
 
 
 def main_area(page):
@@ -95,16 +99,17 @@ def expected_verdict(records: list[dict[str, str]]) -> str:
     return "drift"
 
 
-def check_verdict(page, where: str, slot: str, rows: list[dict[str, str]], scenario: str) -> list[str]:
-    """The verdict the downloaded rows' fingerprints imply is the one the results' banner names and the one the page's
-    JSON report gives; the report's records are the CSV's rows."""
+def check_verdict(page, where: str, rows: list[dict[str, str]], scenario: str) -> list[str]:
+    """The verdict the downloaded rows' fingerprints imply is the one the results' banner announces (in the words
+    records.VERDICTS gives it) and the one the page's JSON report gives; the report's records are the CSV's rows."""
     name = expected_verdict(rows)
     problems = []
-    banner = page.locator(f".st-key-{slot}_results [data-testid='stAlert']").filter(has_text="Verdict:")
-    text = banner.first.inner_text() if banner.count() else "(no verdict banner)"
-    if f"({name})" not in text:
-        problems.append(f"{where}: expected verdict '{name}' in the results' banner, it says: {text[:300]!r}")
-    report = download_report(page, slot)
+    banner = page.locator(f".st-key-{scenario}_results [data-testid='stAlert']")
+    text = banner.first.inner_text().strip() if banner.count() else "(no banner)"
+    words = VERDICTS[name]
+    if not text.startswith(f"{words.headline}: {words.meaning}"):
+        problems.append(f"{where}: expected the banner to announce {words.headline!r} ({name}), it says: {text[:300]!r}")
+    report = download_report(page, scenario)
     if report["verdicts"] != {scenario: name}:
         problems.append(f"{where}: the page's JSON report gives the verdicts {report['verdicts']}, expected {{{scenario!r}: {name!r}}}")
     fingerprints = [(r["rerun"], r["before_sha256"], r["after_sha256"]) for r in report["records"]]
@@ -124,7 +129,7 @@ def click_and_wait(page, button_key: str, container_key: str, rows: int) -> None
     wait_for_rows(page, page.locator(f".st-key-{container_key}"), rows, CLICK_TIMEOUT_S)
 
 
-def run_many_and_download(page, button_key: str, container_key: str, slot: str) -> list[dict[str, str]]:
+def run_many_and_download(page, button_key: str, scenario: str) -> list[dict[str, str]]:
     """Press "Run N times" once its label says the sidebar's reruns; wait for the rows; return the CSV's."""
     run = button(page, button_key)
     run.wait_for(state="visible")
@@ -133,10 +138,9 @@ def run_many_and_download(page, button_key: str, container_key: str, slot: str) 
         page.wait_for_timeout(200)
     assert label == f"Run {RERUNS} times", f"button '{button_key}' says {label!r}, expected 'Run {RERUNS} times'"
     run.click()
-    container = page.locator(f".st-key-{container_key}")
-    wait_for_rows(page, container, RERUNS, CLICK_TIMEOUT_S)
-    rows = download_rows(page, slot)
-    show(slot, rows)
+    wait_for_rows(page, page.locator(f".st-key-{scenario}_results"), RERUNS, CLICK_TIMEOUT_S)
+    rows = download_rows(page, scenario)
+    show(scenario, rows)
     return rows
 
 
@@ -183,23 +187,22 @@ def test_walkthrough_follows_links_runs_the_cells_and_downloads_what_it_shows(pa
         if name == "drift":
             set_sidebar_number(page, "reruns", RERUNS)
             set_sidebar_number(page, "epochs", EPOCHS)
-            rows = run_many_and_download(page, "drift_run_many", "drift_results", "drift")
+            rows = run_many_and_download(page, "drift_run_many", "global-model")
             problems += numbers("drift", rows, list(range(1, RERUNS + 1)), "global-model")
-            problems += check_verdict(page, "drift", "drift", rows, "global-model")
+            problems += check_verdict(page, "drift", rows, "global-model")
         elif name == "factory":
             run = button(page, "factory_run_many")
             run.wait_for(state="visible")
             label = button_label(page, "factory_run_many")
             assert str(RERUNS) in label, f"factory button says {label!r} but reruns is {RERUNS}"
             run.click()
-            tf_box, full_box = page.locator(".st-key-factory_tf_results"), page.locator(".st-key-factory_full_results")
-            wait_for_rows(page, full_box, RERUNS, 2 * CLICK_TIMEOUT_S)
-            wait_for_rows(page, tf_box, RERUNS, CLICK_TIMEOUT_S)
-            for scenario, slot in (("factory-tf-seed", "factory_tf"), ("factory-full-seed", "factory_full")):
-                rows = download_rows(page, slot)
+            for scenario in FACTORY:  # each recipe in its own kernel
+                wait_for_rows(page, page.locator(f".st-key-{scenario}_results"), RERUNS, 2 * CLICK_TIMEOUT_S)
+            for scenario in FACTORY:
+                rows = download_rows(page, scenario)
                 show(scenario, rows)
                 problems += numbers(f"factory ({scenario})", rows, list(range(1, RERUNS + 1)), scenario)
-                problems += check_verdict(page, f"factory ({scenario})", slot, rows, scenario)
+                problems += check_verdict(page, f"factory ({scenario})", rows, scenario)
         elif name == "restart":
             problems += restart_sequence(page)
         assert not exception_texts(page), f"page '{name}' shows an exception after running"
