@@ -1,5 +1,5 @@
 """TensorFlow as the visible lever, in Chromium: with the TF 2.9 kernel picked, the engine box gives way to a caption
-naming Keras 2, and the rows the kernel makes say keras2 in their caption and in their JSON report (settings and kernel).
+naming Keras 2, and the rows the kernel makes say Keras 2 in their headline and keras2 in their JSON report (settings and kernel).
 Mandatory where CI sets REQUIRE_TF29=1, as the other TF 2.9 tests."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_tf29_rows_say_keras2_and_the_engine_box_follows(page, app_url, require,
     wait_for_rows(page, results, 1, RUN_TIMEOUT_S)
     assert not exception_texts(page)
     shown = results.inner_text()
-    assert "engine keras2" in shown and "engine keras3" not in shown, shown
+    assert "Keras 2 on TensorFlow 2.9" in shown and "Keras 3" not in shown, shown  # the headline's "Rows judged: ..."
     assert "Keras 3" not in sidebar.inner_text()  # neither a box nor the kernel card says Keras 3 on TF 2.9
     report = download_report(page, "factory-tf-seed")
     assert report["kernel"]["tensorflow"].startswith("2.9.")
