@@ -33,8 +33,8 @@ from lab_browser import (  # noqa: E402
     StreamlitServer,
     button,
     chromium_executable,
+    download_rows,
     process_rss_mb,
-    read_grid,
     template_pids,
     wait_for_app_run,
 )
@@ -151,7 +151,7 @@ def rows_shown(tab, container_key: str) -> int:
     )
 
 
-# The grid's accessibility table (what read_grid and rows_shown use) is updated about 0.2 s after
+# The grid's accessibility table (whose row count rows_shown reads) is updated about 0.2 s after
 # the canvas shows new data, even in a trivial app; while a table has fewer than ~10 rows its
 # height grows with each row, and that resize is when the new row becomes visible. So a row
 # counts as shown at the first of: the grid resized, or the accessibility table has the row.
@@ -304,15 +304,15 @@ def main() -> int:
                 tab.goto(f"{app.base_url}/drift")
                 wait_for_app_run(tab)
                 button(tab, "drift_run_cell").wait_for(state="visible")
-                warm, _, _ = click_until_row(tab, "drift_run_cell", "drift_results")
+                warm, _, _ = click_until_row(tab, "drift_run_cell", "global-model_results")
                 print(f"warm-up click (kernel start + TF import + rerun 1): {warm:.2f} s")
                 clicks, bare_times, phases = [], [], []
                 for _ in range(args.clicks):
-                    elapsed, rows, phase = click_until_row(tab, "drift_run_cell", "drift_results")
+                    elapsed, rows, phase = click_until_row(tab, "drift_run_cell", "global-model_results")
                     clicks.append(elapsed)
                     phases.append(phase)
                     bare_times.append(bare.rerun())
-                kernel_seconds = [float(row["seconds"]) for row in read_grid(tab.locator(".st-key-drift_results"))[1:]]
+                kernel_seconds = [float(row["seconds"]) for row in download_rows(tab, "global-model")[1:]]  # the page's CSV
                 idle = [idle_rerun_seconds(tab) for _ in range(args.clicks)]
             finally:
                 bare.close()

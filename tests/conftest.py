@@ -124,3 +124,33 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
 def fast_tier_refusals(request) -> list[str]:
     """What the guard refused so far in this unmarked test (tests/test_tiers.py checks the guard with it)."""
     return request.node.stash[GUARD][1]
+
+
+# -- what the two xdist workers share ---------------------------------------------------------------------------------
+# scripts/test.sh runs the kernel and browser tier on two workers with --dist loadgroup: a file's tests stay on one worker
+# (its module fixtures, such as a gateway, start once), and so do the files of one group below, so that what they share
+# is made once per CI run instead of once per worker that happens to get one of them.
+SHARED_BY = {
+    # story_runs.default_story: the lab's default story per (kernel, engine), run once per process (keras3, tf_keras, TF 2.9)
+    "default-stories": ("core/test_fork.py", "core/test_story_keras3.py", "core/test_story_tf_keras.py", "core/test_story_tf29.py",
+                        "core/test_timeline_live.py", "core/test_story_gateway.py"),
+    # the browser tests' app server (its fork template) and Chromium; engine_reports, shared by test_cli and test_compare_upload
+    "browser": ("browser/", "core/test_cli.py"),
+}  # fmt: skip
+
+
+def shared_group(path: Path) -> str | None:
+    """The SHARED_BY group of a test file (a path under tests/), or None."""
+    relative = path.resolve().relative_to(ROOT / "tests").as_posix()
+    for group, members in SHARED_BY.items():
+        if any(relative == member or (member.endswith("/") and relative.startswith(member)) for member in members):
+            return group
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the mark into the test's id
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        group = shared_group(item.path)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

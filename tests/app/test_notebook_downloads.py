@@ -30,7 +30,8 @@ def plain_kernel(tmp_path_factory):
 
 
 # Each page once per engine would double the kernels started; the CLI test (tests/core/test_notebook_rerun.py)
-# re-runs all four engine x scenario exports, built by the same function as these downloads.
+# re-runs the other two engine x scenario exports (Keras 3 factory-full-seed, tf_keras global-model), built by the same
+# function as these downloads.
 CASES = [("keras3", "drift", "drift_run_many", "global-model_ipynb", "global-model"),
          ("tf_keras", "factory", "factory-full-seed_run_cell", "factory-full-seed_ipynb", "factory-full-seed")]  # fmt: skip
 

@@ -23,7 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lab_browser import (  # noqa: E402
     CHROMIUM_ARGS,
     CHROMIUM_PATH,
+    LOAD_EPOCHS,
     REPO_ROOT,
+    RUN_MANY,
     SCREENSHOT_DIR,
     StreamlitServer,
     browser_required,
@@ -97,28 +99,31 @@ def screenshot_dir() -> Path:
     return SCREENSHOT_DIR
 
 
-CLI_SCENARIOS = ("global-model", "factory-tf-seed", "factory-full-seed")  # the drift page's table, the factory page's two
+CLI_SCENARIOS = tuple(scenario for _, scenarios in RUN_MANY.values() for scenario in scenarios)  # the drift and factory pages' tables
 CLI_RERUNS = 3  # the sidebar's default: what "Run 3 times" runs
 
 
 @pytest.fixture(scope="session")
-def cli_story_rows() -> dict[str, list[tuple[str, str, str]]]:
-    """`python -m repro_core story --format json --reruns 3` for the drift and factory pages' scenarios at the lab's default
-    settings, in spawned kernels (REPRO_FORK=0: the servers' forked kernels are checked against spawned ones): per scenario,
-    each rerun's (before sum, after sum, after sha256[:12]) as the tables show them. Run once, before the first server of
-    the load and hosted-cap tests starts (outside any memory cgroup), for all three of them. One command per scenario, all
-    at once (2 cores): the story starts every scenario on a newly started kernel anyway, so the records are the same as
-    one command's with three --scenario options, sooner (72 s -> 55 s measured on 2 shared cores)."""
+def cli_story_rows() -> dict[str, list[tuple[float, float, str, str]]]:
+    """`python -m repro_core story --format json --reruns 3 --epochs 2` for the drift and factory pages' scenarios at the
+    lab's other default settings (LOAD_EPOCHS: what the load tests set in their sessions' sidebars), in spawned kernels
+    (REPRO_FORK=0: the servers' forked kernels are checked against spawned ones): per scenario, each rerun's (before sum,
+    after sum, before sha256, after sha256), exact, as lab_browser.fingerprinted_rows reads a page's CSV download. Run
+    once, before the first server of the load and hosted-cap tests starts (outside any memory cgroup), for all of them.
+    One command per scenario, all at once (2 cores): the story starts every scenario on a newly started kernel anyway, so
+    the records are the same as one command's with several --scenario options, sooner (72 s -> 55 s measured on 2 shared
+    cores, for three)."""
     env = {**os.environ, "REPRO_FORK": "0"}
     running = {}
     for name in CLI_SCENARIOS:
-        command = [sys.executable, "-m", "repro_core", "story", "--format", "json", "--reruns", str(CLI_RERUNS), "--scenario", name]
+        command = [sys.executable, "-m", "repro_core", "story", "--format", "json", "--reruns", str(CLI_RERUNS), "--epochs", str(LOAD_EPOCHS),
+                   "--scenario", name]  # fmt: skip
         running[name] = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    rows: dict[str, list[tuple[str, str, str]]] = {}
+    rows: dict[str, list[tuple[float, float, str, str]]] = {}
     for name, proc in running.items():
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
         records = json.loads(out)
         assert {record["scenario"] for record in records} == {name}, records
-        rows[name] = [("%.13f" % r["before_sum"], "%.13f" % r["after_sum"], r["after_sha256"][:12]) for r in records]
+        rows[name] = [(r["before_sum"], r["after_sum"], r["before_sha256"], r["after_sha256"]) for r in records]
     return rows

@@ -1,5 +1,5 @@
 """Shared by the browser tests and bench/ui_bench.py: a Streamlit server subprocess,
-the system Chromium, and reading st.dataframe cells from the DOM.
+the system Chromium, a page's downloads, and the row count of its tables.
 
 No pytest and no TensorFlow in here.
 """
@@ -7,8 +7,10 @@ No pytest and no TensorFlow in here.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
+import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -17,9 +19,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+from lab_ui.pages import PAGES as LAB_PAGES
 from repro_core.kernels import proc
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -165,69 +169,13 @@ class StreamlitServer:
         self.stop()
 
 
-# --- reading st.dataframe from the DOM -------------------------------------------------
+# --- what st.dataframe shows: its row count only ---------------------------------------------------
 #
-# st.dataframe draws with glide-data-grid on a <canvas>, but glide also renders an
-# accessibility table inside the canvas element: <table role="grid"> with
-# <th role="columnheader" aria-colindex> and <tr aria-rowindex><td role="gridcell" aria-colindex>.
-# It holds only the cells currently in view (columns scrolled out of view are absent), so
-# we scroll glide's scroller (.dvn-scroller) across the grid and merge what each position shows. On a slow machine a
-# cell can read as "" at one position and whole at another (a CI run read a blank verdict), so an empty text never
-# overwrites one already read; and a scroll can take longer than the pause to draw, so read_grid repeats an incomplete
-# read with longer pauses.
-# The cell text is glide's copy value: for number columns, the raw number as JavaScript prints
-# it (shortest round-trip repr, e.g. "-0.5819531679153123"), not the %.13f display string.
-
-READ_GRID_JS = """
-async (root, settleMs) => {
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  const table = () => root.querySelector('table[role=grid]');
-  const headers = {};
-  const cells = {};
-  const collect = () => {
-    const grid = table();
-    if (!grid) return;
-    for (const th of grid.querySelectorAll('th[role=columnheader]')) {
-      const col = th.getAttribute('aria-colindex');
-      if (!headers[col]) headers[col] = th.textContent;
-    }
-    for (const tr of grid.querySelectorAll('tbody tr[aria-rowindex]')) {
-      const row = tr.getAttribute('aria-rowindex');
-      cells[row] = cells[row] || {};
-      for (const td of tr.querySelectorAll('td[aria-colindex]')) {
-        const col = td.getAttribute('aria-colindex');
-        if (!cells[row][col]) cells[row][col] = td.textContent;
-      }
-    }
-  };
-  const scroller = root.querySelector('.dvn-scroller');
-  if (!scroller) {
-    collect();
-  } else {
-    const x0 = scroller.scrollLeft, y0 = scroller.scrollTop;
-    const stepX = Math.max(40, Math.floor(scroller.clientWidth / 2));
-    const stepY = Math.max(35, Math.floor(scroller.clientHeight / 2));
-    for (let y = 0; ; y += stepY) {
-      for (let x = 0; ; x += stepX) {
-        scroller.scrollTo(x, y);
-        await sleep(settleMs);
-        collect();
-        if (scroller.scrollLeft + scroller.clientWidth >= scroller.scrollWidth - 1 || x > scroller.scrollWidth) break;
-      }
-      if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1 || y > scroller.scrollHeight) break;
-    }
-    scroller.scrollTo(x0, y0);
-    await sleep(100);
-  }
-  const grid = table();
-  return {
-    headers,
-    cells,
-    rowcount: grid ? Number(grid.getAttribute('aria-rowcount')) : 0,
-    colcount: grid ? Number(grid.getAttribute('aria-colcount')) : 0,
-  };
-}
-"""
+# st.dataframe draws its cells on a <canvas> (glide-data-grid). Glide also keeps an accessibility table inside the canvas
+# element, <table role="grid" aria-rowcount=N>, whose row count says how many rows the visitor has. The tests take that
+# count and nothing more: the values a table shows come from the page's CSV or JSON download (download_rows,
+# download_report below) or from AppTest (`at.dataframe[i].value`), never from the drawn grid
+# (tests/test_no_grid_reading.py checks it).
 
 ROW_COUNT_JS = """
 (root) => {
@@ -279,70 +227,6 @@ def grid_row_count(container) -> int:
     return int(frame.first.evaluate(ROW_COUNT_JS))
 
 
-GRID_SETTLE_MS = (250, 1000, 3000)  # the pause after each scroll, per pass: a pass that misses a cell is repeated slower
-
-
-def read_grid(container) -> list[dict[str, str]]:
-    """Every row of the first st.dataframe inside `container` (a Playwright Locator), as {column label: text}.
-
-    Passes over the grid merge what they read (a text read once is kept). A pass that missed a header or cell is repeated
-    with a longer pause (GRID_SETTLE_MS); one that read some cell as "" (the grid's own empty cell, or one glide drew
-    before filling it) is repeated once at the same pause. Raises if after the slowest pass something was never rendered.
-    """
-    frame = container.locator('[data-testid="stDataFrame"]').first
-    frame.wait_for(state="visible")
-    headers: dict[int, str] = {}
-    cells: dict[int, dict[int, str]] = {}
-    pauses, rechecked = list(GRID_SETTLE_MS), False
-    while pauses:
-        data = frame.evaluate(READ_GRID_JS, pauses[0])
-        _keep_texts(headers, data["headers"])
-        for row_key, row in data["cells"].items():
-            _keep_texts(cells.setdefault(int(row_key), {}), row)
-        colcount, rowcount = int(data["colcount"]), int(data["rowcount"])
-        problem = _grid_gaps(headers, cells, colcount, rowcount)
-        if problem:
-            pauses.pop(0)
-            continue
-        rows = [{headers[i]: cells[r][i] for i in range(1, colcount + 1)} for r in range(2, rowcount + 1)]
-        if rechecked or "" not in (text for row in rows for text in row.values()):
-            return rows
-        rechecked = True
-    raise AssertionError(problem)
-
-
-def _keep_texts(known: dict[int, str], read: dict[str, str]) -> None:
-    """Merge one pass's texts (keyed by aria index as a string) into `known`: an empty text never replaces a read one."""
-    for key, text in read.items():
-        if not known.get(int(key)):
-            known[int(key)] = text
-
-
-def _grid_gaps(headers: dict[int, str], cells: dict[int, dict[int, str]], colcount: int, rowcount: int) -> str:
-    """What a read of the grid still lacks, in words ("" when every header and cell was read)."""
-    missing_headers = [i for i in range(1, colcount + 1) if i not in headers]
-    if missing_headers:
-        return f"dataframe column headers {missing_headers} never rendered (got {headers})"
-    for row_index in range(2, rowcount + 1):  # aria-rowindex 1 is the header row
-        missing = [headers[i] for i in range(1, colcount + 1) if i not in cells.get(row_index, {})]
-        if missing:
-            return f"dataframe row {row_index - 1}: cells {missing} never rendered"
-    return ""
-
-
-def normalise_sum(text: str) -> str:
-    """A sum cell as the article prints it (%.13f), whether the grid shows the raw float or a formatted string."""
-    cleaned = text.strip().replace(",", "").replace("\u2212", "-")
-    return "%.13f" % float(cleaned)
-
-
-def exact_float(text: str) -> float | None:
-    """The float a cell holds if its text carries more than 13 decimals (the raw value), else None."""
-    cleaned = text.strip().replace(",", "").replace("\u2212", "-")
-    match = re.fullmatch(r"-?\d+\.(\d+)(e-?\d+)?", cleaned)
-    if match is None or (len(match.group(1)) <= 13 and not match.group(2)):
-        return None
-    return float(cleaned)
 
 
 def server_family(server_pid: int) -> tuple[list[int], list[int]]:
@@ -518,3 +402,129 @@ def set_sidebar_number(page, key: str, value: int) -> None:
     else:
         raise AssertionError(f"widget '{key}' is neither a number input nor a slider")
     wait_for_app_run(page)
+
+
+# --- what a visitor downloads -----------------------------------------------------------------------
+# The values a page shows (sums, fingerprints, verdicts) are checked in the files it offers under its results
+# (lab_ui/downloads.py: keyed st.download_button "<scenario>_csv", "<scenario>_json", "<scenario>_ipynb"), fetched as a
+# visitor does:
+# a click on the button and the browser's download.
+
+DOWNLOAD_TIMEOUT_MS = 120_000  # a loaded 2-core machine with 16 sessions polling: the file itself is a few kB
+DOWNLOAD_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """One file as the browser saved it: the name it suggested and the bytes."""
+
+    name: str
+    data: bytes
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8")
+
+
+def download(page, key: str, timeout_ms: float = DOWNLOAD_TIMEOUT_MS) -> Downloaded:
+    """Click the keyed st.download_button `key` and return the file the browser got.
+
+    Waits for the script to be idle and the button to be visible and enabled first (a click during a rerun can land on a
+    button that is being replaced), and clicks again when a download fails (the file a button points at is dropped once
+    two reruns no longer show it).
+    """
+    from playwright.sync_api import expect
+
+    target = page.locator(f".st-key-{key} [data-testid='stDownloadButton'] button").first
+    problem = "no attempt"
+    for _ in range(DOWNLOAD_ATTEMPTS):
+        wait_for_app_run(page, timeout_ms)
+        target.wait_for(state="visible", timeout=timeout_ms)
+        expect(target).to_be_enabled(timeout=timeout_ms)
+        with page.expect_download(timeout=timeout_ms) as waiting:
+            target.click(timeout=timeout_ms)
+        got = waiting.value
+        problem = got.failure() or ""  # waits for the download to finish
+        if not problem:
+            return Downloaded(got.suggested_filename, Path(got.path()).read_bytes())
+    raise AssertionError(f"download '{key}' failed {DOWNLOAD_ATTEMPTS} times, last: {problem}")
+
+
+def download_rows(page, scenario: str) -> list[dict[str, str]]:
+    """The rows of a page's results table from its "Table (CSV)" download: every record field, full fingerprints, floats
+    as Python's repr (float(text) is the exact value)."""
+    return list(csv.DictReader(io.StringIO(download(page, f"{scenario}_csv").text)))
+
+
+def download_report(page, scenario: str) -> dict:
+    """A page's "Report (JSON)" download, parsed (settings, kernel, verdicts, records)."""
+    return json.loads(download(page, f"{scenario}_json").text)
+
+
+# --- many sessions at once (the load tests and bench/hosted_bench.py) -------------------------------------------------
+# page path -> (its "Run N times" button key, the scenarios whose tables it fills: each table and download is keyed by its
+# scenario, "<scenario>_results", "<scenario>_csv")
+RUN_MANY = {name: (f"{name}_run_many", LAB_PAGES[name].scenarios) for name in ("drift", "factory")}
+LOAD_VIEWPORT = {"width": 1400, "height": 1600}
+LOAD_EPOCHS = 2  # what the load tests set in each session's sidebar (and cli_story_rows runs): their claims are not about training
+
+
+def set_epochs(pages, epochs: int, timeout_ms: float = 60_000) -> None:
+    """Type `epochs` into every session's sidebar at once, then wait until each page shows its cell with that many epochs
+    (the page's code is the cell it runs) and its script is idle."""
+    for page in pages:
+        box = page.locator(".st-key-epochs input").first
+        box.fill(str(epochs))
+        box.press("Enter")
+    for page in pages:
+        page.locator("[data-testid='stCode']", has_text=f"epochs={epochs},").first.wait_for(state="attached", timeout=timeout_ms)
+        wait_for_app_run(page, timeout_ms)
+
+
+def results_selector(scenario: str) -> str:
+    return f".st-key-{scenario}_results"
+
+
+def load_all(pages, urls: list[str], epochs: int | None = None) -> None:
+    """Navigate every page at once, then wait for each app's first run: the sessions load side by side (as visitors'
+    would) instead of one after another. With `epochs`, then set it in every session's sidebar."""
+    for page, url in zip(pages, urls, strict=True):
+        page.goto(url, wait_until="commit")
+    for page in pages:
+        wait_for_app_run(page)
+    if epochs is not None:
+        set_epochs(pages, epochs)
+
+
+def session_finished(page, scenarios, rows: int) -> bool:
+    """Is the session idle with `rows` rows in each scenario's table? Fails on an exception box. One round trip (page_state)."""
+    state = page_state(page, [results_selector(scenario) for scenario in scenarios])
+    assert not state["exceptions"], f"a session raised: {state['exceptions']}"
+    return state["idle"] and all(count == rows for count in state["rows"])
+
+
+def fingerprinted_rows(page, scenario: str) -> list[tuple[float, float, str, str]]:
+    """A scenario's rows from the page's CSV download as (before sum, after sum, before sha256, after sha256): exact values,
+    what cli_story_rows gives for the same scenario."""
+    return [(float(r["before_sum"]), float(r["after_sum"]), r["before_sha256"], r["after_sha256"]) for r in download_rows(page, scenario)]
+
+
+def solo_click(browser, base_url: str, name: str, rows: int, timeout_s: float = 600.0, epochs: int | None = None) -> float:
+    """One session alone on page `name` of RUN_MANY (at `epochs`, if given): click its "Run N times" and time it until every
+    table has `rows` rows and the script is idle; the session is closed afterwards."""
+    key, scenarios = RUN_MANY[name]
+    context = browser.new_context(viewport=LOAD_VIEWPORT)
+    try:
+        page = context.new_page()
+        page.goto(f"{base_url}/{name}")
+        wait_for_app_run(page)
+        if epochs is not None:
+            set_epochs([page], epochs)
+        started = time.monotonic()
+        button(page, key).click()
+        while not session_finished(page, scenarios, rows):
+            assert time.monotonic() - started < timeout_s, f"a solo click on /{name} did not finish in {timeout_s:.0f} s"
+            time.sleep(0.1)
+        return time.monotonic() - started
+    finally:
+        context.close()

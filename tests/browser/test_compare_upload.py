@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from lab_browser import REPO_ROOT, button, exception_texts, set_sidebar_number, wait_for_app_run, wait_for_rows
+from lab_browser import REPO_ROOT, button, download, exception_texts, set_sidebar_number, wait_for_app_run, wait_for_rows
 
 from repro_core.results.exports import compare
 from repro_core.results.report import parse_report, report_json
@@ -68,14 +68,12 @@ def test_a_page_report_against_a_cli_report_is_judged_on_the_rerun_both_hold(pag
     page.goto(f"{app_url}/factory")
     wait_for_app_run(page)
     set_sidebar_number(page, "epochs", 2)  # the CLI report's settings: factory-full-seed, 2 epochs
-    button(page, "factory_tf_run_cell").click()  # kernel start 1 runs the other recipe ...
-    wait_for_rows(page, page.locator(".st-key-factory_tf_results"), 1, 600)
-    button(page, "factory_full_run_cell").click()  # ... so this row comes from kernel start 2
-    wait_for_rows(page, page.locator(".st-key-factory_full_results"), 1, 600)
-    with page.expect_download() as waiting:
-        page.locator(".st-key-factory_full_json button").first.click()
+    button(page, "factory-tf-seed_run_cell").click()  # kernel start 1 runs the other recipe ...
+    wait_for_rows(page, page.locator(".st-key-factory-tf-seed_results"), 1, 600)
+    button(page, "factory-full-seed_run_cell").click()  # ... so this row comes from kernel start 2
+    wait_for_rows(page, page.locator(".st-key-factory-full-seed_results"), 1, 600)
     mine = tmp_path / "page.json"
-    waiting.value.save_as(str(mine))
+    mine.write_bytes(download(page, "factory-full-seed_json").data)
     page_report = parse_report(mine.read_bytes())
     assert [r.kernel_start for r in page_report.records] == [2]
 

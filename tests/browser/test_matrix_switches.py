@@ -1,14 +1,17 @@
-"""The Recipe matrix with the seed switches as its axis, in Chromium: one model, three switches, one engine, 2 reruns of
-2 epochs (kept small), and a table that says apart whether the initial and the trained weights repeated. (It is also the
-matrix page's browser run with chosen switches; its default grid runs in the browser in tests/browser/test_hosted_cap.py.)"""
+"""The Recipe matrix with the seed switches as its axis, in Chromium: the chips and pills a visitor presses (one model,
+three switches, one engine, 2 reruns of 2 epochs, kept small) give a table of one row per switch and the heatmap. (It is
+also the matrix page's browser run with chosen switches; its default grid runs in the browser in
+tests/browser/test_hosted_cap.py.)
+
+The values the table holds are checked where they are computed and rendered: the verdicts and the initial/trained words
+equal to records.repeats in tests/app/test_matrix_page.py (AppTest, real kernels), and that random.seed alone repeats the
+initial weights and random.seed + tf.random.set_seed everything in tests/core/test_matrix.py."""
 
 from __future__ import annotations
 
 import pytest
-from lab_browser import button, exception_texts, read_grid, set_sidebar_number, wait_for_app_run, wait_for_rows
+from lab_browser import button, exception_texts, set_sidebar_number, wait_for_app_run, wait_for_rows
 
-from repro_core.records import DIFFER, REPEAT, VERDICTS
-from repro_core.views.matrix import COL_INITIAL, COL_TRAINED
 from repro_core.vocabulary import RESEEDS
 
 pytestmark = pytest.mark.browser
@@ -32,7 +35,7 @@ def set_switch(page, name: str, on: bool) -> None:
     assert (pill.get_attribute("aria-pressed") == "true") == on, name
 
 
-def test_matrix_with_seed_switches_says_initial_and_trained_apart(page, app_url, screenshot_dir):
+def test_matrix_with_chosen_seed_switches_shows_a_row_per_switch_and_the_heatmap(page, app_url, screenshot_dir):
     page.goto(f"{app_url}/matrix")
     wait_for_app_run(page)
     page.get_by_role("heading", name="Recipe matrix").wait_for()
@@ -46,14 +49,6 @@ def test_matrix_with_seed_switches_says_initial_and_trained_apart(page, app_url,
     main = page.locator('[data-testid="stMain"]')
     wait_for_rows(page, main, len(WANTED), RUN_TIMEOUT_S)
     assert not exception_texts(page)
-
-    rows = {row["reseed"]: row for row in read_grid(main)}
-    assert set(rows) == set(WANTED) and {row["model"] for row in rows.values()} == {"factory"}
-    assert all(row["verdict"] in VERDICTS for row in rows.values()), rows
-    assert all(row[COL_INITIAL] in (REPEAT, DIFFER) and row[COL_TRAINED] in (REPEAT, DIFFER) for row in rows.values()), rows
-    # Initial weights come from Python's random: without random.seed they differ, with it they repeat.
-    assert rows["tf"][COL_INITIAL] == DIFFER and rows["python"][COL_INITIAL] == REPEAT
-    assert (rows["python-tf"][COL_INITIAL], rows["python-tf"][COL_TRAINED], rows["python-tf"]["verdict"]) == (REPEAT, REPEAT, "stable")
-    assert rows["python-tf"]["model + reseed"] == "factory + random.seed + tf.random.set_seed"
+    assert f"{len(WANTED)} recipes on" in main.inner_text()  # the caption above the table: the switches picked are what ran
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1  # the heatmap, its cells naming both halves too
     page.screenshot(path=str(screenshot_dir / "matrix-switches.png"), full_page=True)

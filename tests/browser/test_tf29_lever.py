@@ -1,14 +1,11 @@
 """TensorFlow as the visible lever, in Chromium: with the TF 2.9 kernel picked, the engine box gives way to a caption
-naming Keras 2, and the rows the kernel makes say keras2 in their caption and in their JSON report (settings and kernel).
+naming Keras 2, and the rows the kernel makes say Keras 2 in their headline and keras2 in their JSON report (settings and kernel).
 Mandatory where CI sets REQUIRE_TF29=1, as the other TF 2.9 tests."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from lab_browser import button, exception_texts, set_sidebar_number, wait_for_app_run, wait_for_rows
+from lab_browser import button, download_report, exception_texts, set_sidebar_number, wait_for_app_run, wait_for_rows
 from playwright.sync_api import expect
 
 from repro_core.kernels.kernel import available_kernels
@@ -38,16 +35,14 @@ def test_tf29_rows_say_keras2_and_the_engine_box_follows(page, app_url, require,
     expect(sidebar.locator(".st-key-engine")).to_have_count(0, timeout=30_000)
     assert "Keras 2 (the only engine TensorFlow 2.9 has)" in sidebar.locator(".st-key-engine_only").inner_text()
     set_sidebar_number(page, "epochs", 2)
-    button(page, "factory_tf_run_cell").click()
-    results = page.locator(".st-key-factory_tf_results")
+    button(page, "factory-tf-seed_run_cell").click()
+    results = page.locator(".st-key-factory-tf-seed_results")
     wait_for_rows(page, results, 1, RUN_TIMEOUT_S)
     assert not exception_texts(page)
     shown = results.inner_text()
-    assert "engine keras2" in shown and "engine keras3" not in shown, shown
+    assert "Keras 2 on TensorFlow 2.9" in shown and "Keras 3" not in shown, shown  # the headline's "Rows judged: ..."
     assert "Keras 3" not in sidebar.inner_text()  # neither a box nor the kernel card says Keras 3 on TF 2.9
-    with page.expect_download() as waiting:
-        button(page, "factory_tf_json").click()
-    report = json.loads(Path(waiting.value.path()).read_text())
+    report = download_report(page, "factory-tf-seed")
     assert report["kernel"]["tensorflow"].startswith("2.9.")
     assert report["settings"]["engine"] == report["kernel"]["engine"] == "keras2"
     assert {record["engine"] for record in report["records"]} == {"keras2"}

@@ -1,91 +1,43 @@
-"""The lab in a real browser: walk the pages by their links, run the cells, and check that the
-numbers the page shows are bit for bit the ones the CLI computes for the same settings.
+"""The lab in a real browser: walk the pages by their links, run the cells, and check what a visitor sees and downloads:
+each page renders without an exception, its tables show the rows the clicks made, and its downloads agree with what it
+says (the verdict banner names the verdict the CSV's fingerprints imply, the one its JSON report gives; after a restart
+the first rerun repeats and the page says so).
 
-The CLI reference runs in a subprocess (its own kernels) while the browser drives the app;
-nothing here imports TensorFlow.
+That these numbers are the command line's, bit for bit, is checked in a browser by the load tests
+(tests/browser/test_load.py: the drift and factory pages' CSV downloads against `python -m repro_core story` with the
+same settings) and in AppTest by tests/app/test_runs.py (the factory page's rows against run_story, the restart page's
+kernel starts and check). Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from lab_browser import (
-    REPO_ROOT,
     button,
     button_label,
-    exact_float,
+    download_report,
+    download_rows,
     exception_texts,
-    normalise_sum,
     path_of,
-    read_grid,
     set_sidebar_number,
     wait_for_app_run,
     wait_for_rows,
 )
 
+from lab_ui.pages import PAGES as LAB_PAGES
+from repro_core.records import VERDICTS
+
 pytestmark = pytest.mark.browser
 
 RERUNS = 2  # set in the sidebar; keeps the runs short
-SEED = 1234
-EPOCHS = 10
-ENGINE = "keras3"
+EPOCHS = 2  # likewise: the values are not compared with anything that needs the default 10
 CLICK_TIMEOUT_S = 240.0  # kernel start + TF import + reruns, on a shared 2-core machine
-REFERENCE_TIMEOUT_S = 600.0
 
-# url path -> what the page must show (any of these words, case-insensitive, in the main area)
 PAGES = ["home", "seed", "drift", "factory", "restart", "why"]
-SCENARIOS = ["global-model", "factory-tf-seed", "factory-full-seed", "fresh-kernel"]
-
-SUM_COLUMNS = ("before sum", "after sum")
-SHA_COLUMNS = ("before sha256", "after sha256")
-REQUIRED_COLUMNS = ("rerun", *SUM_COLUMNS, *SHA_COLUMNS, "seconds", "same as rerun 1")
-
-
-class CliReference:
-    """`python -m repro_core story --format json` for the three scenarios, started in the background."""
-
-    def __init__(self) -> None:
-        self.command = [sys.executable, "-m", "repro_core", "story", "--format", "json",
-                        "--reruns", str(RERUNS), "--seed", str(SEED), "--epochs", str(EPOCHS), "--engine", ENGINE]  # fmt: skip
-        for scenario in SCENARIOS:
-            self.command += ["--scenario", scenario]
-        self.records: list[dict] | None = None
-        self.error: str | None = None
-        self.seconds = 0.0
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        started = time.monotonic()
-        try:
-            done = subprocess.run(self.command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=REFERENCE_TIMEOUT_S)
-            if done.returncode != 0:
-                self.error = f"exit {done.returncode}\n{done.stderr[-3000:]}"
-            else:
-                self.records = json.loads(done.stdout)
-        except Exception as exc:  # noqa: BLE001 - reported to the test that needs the reference
-            self.error = f"{type(exc).__name__}: {exc}"
-        self.seconds = time.monotonic() - started
-
-    def rows(self, scenario: str) -> list[dict]:
-        self._thread.join(REFERENCE_TIMEOUT_S)
-        if self.records is None:
-            pytest.fail(f"the CLI reference failed: {' '.join(self.command)}\n{self.error}", pytrace=False)
-        rows = sorted((r for r in self.records if r["scenario"] == scenario), key=lambda r: r["rerun"])
-        assert len(rows) == RERUNS, f"CLI gave {len(rows)} records for {scenario}, expected {RERUNS}"
-        return rows
-
-
-@pytest.fixture(scope="session")
-def cli_reference(app_url: str) -> CliReference:
-    """Started as soon as the server is up, so it computes while the browser walks the pages."""
-    return CliReference()
+FACTORY = LAB_PAGES["factory"].scenarios  # the factory page's recipes, one table each
 
 
 def main_area(page):
@@ -135,45 +87,8 @@ def follow_link_to(page, target: str) -> None:
     page.wait_for_url(lambda url: path_of(url) == target, timeout=30_000)
 
 
-def compare_rows(where: str, dom_rows: list[dict[str, str]], expected: list[tuple[int, dict]]) -> list[str]:
-    """Every difference between the page's table and the CLI's records (empty when bit-identical).
-
-    `expected` is, in table order, (the rerun number the page should show, the CLI record).
-    """
-    problems: list[str] = []
-    if len(dom_rows) != len(expected):
-        problems.append(f"{where}: page shows {len(dom_rows)} rows, expected {len(expected)}")
-    first = expected[0][1] if expected else None
-    for dom, (rerun, cli) in zip(dom_rows, expected, strict=False):
-        tag = f"{where} row rerun {rerun}"
-        missing = [c for c in REQUIRED_COLUMNS if c not in dom]
-        if missing:
-            problems.append(f"{tag}: columns {missing} missing (have {list(dom)})")
-            continue
-        if dom["rerun"].strip() != str(rerun):
-            problems.append(f"{tag}: rerun cell shows {dom['rerun']!r}")
-        for column in SUM_COLUMNS:
-            field = column.replace(" ", "_")
-            want = "%.13f" % cli[field]
-            got = normalise_sum(dom[column])
-            if got != want:
-                problems.append(f"{tag} {column}: page {got} ({dom[column]!r}) != CLI {want} ({cli[field]!r})")
-            raw = exact_float(dom[column])
-            if raw is not None and raw != cli[field]:
-                problems.append(f"{tag} {column}: page holds {raw!r}, CLI {cli[field]!r} (same 13 decimals, different float)")
-        for column in SHA_COLUMNS:
-            field = column.replace(" ", "_")
-            shown = dom[column].strip().rstrip("\u2026").rstrip(".")
-            if len(shown) < 8 or not cli[field].startswith(shown):
-                problems.append(f"{tag} {column}: page {dom[column]!r} is not a prefix of CLI {cli[field]}")
-        same = cli["before_sha256"] == first["before_sha256"] and cli["after_sha256"] == first["after_sha256"]
-        if dom["same as rerun 1"].strip().lower() != str(same).lower():
-            problems.append(f"{tag} same as rerun 1: page {dom['same as rerun 1']!r}, CLI fingerprints say {same}")
-    return problems
-
-
-def expected_verdict(records: list[dict]) -> str:
-    """The verdict the CLI's fingerprints imply (re-derived here, not imported from the app)."""
+def expected_verdict(records: list[dict[str, str]]) -> str:
+    """The verdict a table's fingerprints imply (re-derived here, not imported from the app)."""
     if len(records) < 2:
         return "single-run"
     first = records[0]
@@ -184,19 +99,29 @@ def expected_verdict(records: list[dict]) -> str:
     return "drift"
 
 
-def check_verdict(page, where: str, container_key: str, records: list[dict]) -> list[str]:
-    """The results container's verdict banner names the verdict the fingerprints imply."""
-    name = expected_verdict(records)
-    text = page.locator(f".st-key-{container_key}").inner_text()
-    if f"({name})" not in text:
-        return [f"{where}: expected verdict '{name}' in the results box, it says: {text[:300]!r}"]
-    return []
+def check_verdict(page, where: str, rows: list[dict[str, str]], scenario: str) -> list[str]:
+    """The verdict the downloaded rows' fingerprints imply is the one the results' banner announces (in the words
+    records.VERDICTS gives it) and the one the page's JSON report gives; the report's records are the CSV's rows."""
+    name = expected_verdict(rows)
+    problems = []
+    banner = page.locator(f".st-key-{scenario}_results [data-testid='stAlert']")
+    text = banner.first.inner_text().strip() if banner.count() else "(no banner)"
+    words = VERDICTS[name]
+    if not text.startswith(f"{words.headline}: {words.meaning}"):
+        problems.append(f"{where}: expected the banner to announce {words.headline!r} ({name}), it says: {text[:300]!r}")
+    report = download_report(page, scenario)
+    if report["verdicts"] != {scenario: name}:
+        problems.append(f"{where}: the page's JSON report gives the verdicts {report['verdicts']}, expected {{{scenario!r}: {name!r}}}")
+    fingerprints = [(r["rerun"], r["before_sha256"], r["after_sha256"]) for r in report["records"]]
+    if fingerprints != [(int(r["rerun"]), r["before_sha256"], r["after_sha256"]) for r in rows]:
+        problems.append(f"{where}: the JSON report's records {fingerprints} are not the CSV's rows")
+    return problems
 
 
 def show(title: str, rows: list[dict[str, str]]) -> None:
-    print(f"\n[{title}] read from the page:")
+    print(f"\n[{title}] downloaded from the page:")
     for row in rows:
-        print("   ", row)
+        print("   ", {field: row.get(field) for field in ("rerun", "kernel_start", "before_sum", "after_sum", "after_sha256")})
 
 
 def click_and_wait(page, button_key: str, container_key: str, rows: int) -> None:
@@ -204,7 +129,8 @@ def click_and_wait(page, button_key: str, container_key: str, rows: int) -> None
     wait_for_rows(page, page.locator(f".st-key-{container_key}"), rows, CLICK_TIMEOUT_S)
 
 
-def run_many_and_read(page, button_key: str, container_key: str) -> list[dict[str, str]]:
+def run_many_and_download(page, button_key: str, scenario: str) -> list[dict[str, str]]:
+    """Press "Run N times" once its label says the sidebar's reruns; wait for the rows; return the CSV's."""
     run = button(page, button_key)
     run.wait_for(state="visible")
     deadline = time.monotonic() + 30  # the rerun that follows a sidebar change may start a moment after the change
@@ -212,41 +138,42 @@ def run_many_and_read(page, button_key: str, container_key: str) -> list[dict[st
         page.wait_for_timeout(200)
     assert label == f"Run {RERUNS} times", f"button '{button_key}' says {label!r}, expected 'Run {RERUNS} times'"
     run.click()
-    container = page.locator(f".st-key-{container_key}")
-    wait_for_rows(page, container, RERUNS, CLICK_TIMEOUT_S)
-    rows = read_grid(container)
-    show(container_key, rows)
+    wait_for_rows(page, page.locator(f".st-key-{scenario}_results"), RERUNS, CLICK_TIMEOUT_S)
+    rows = download_rows(page, scenario)
+    show(scenario, rows)
     return rows
 
 
-def numbered(records: list[dict]) -> list[tuple[int, dict]]:
-    return [(record["rerun"], record) for record in records]
+def numbers(where: str, rows: list[dict[str, str]], reruns: list[int], scenario: str) -> list[str]:
+    """The CSV's rerun numbers and scenario are the ones the clicks made."""
+    got = ([int(r["rerun"]) for r in rows], {r["scenario"] for r in rows})
+    return [] if got == (reruns, {scenario}) else [f"{where}: the CSV's reruns and scenarios are {got}, expected {(reruns, {scenario})}"]
 
 
-def restart_sequence(page, cli_reference: CliReference) -> list[str]:
-    """Run cell, Run cell, Restart kernel, Run cell: the rows must be the CLI's factory-tf-seed reruns 1 and 2,
-    then its fresh-kernel rerun (a new kernel gives rerun 1 again), and the page must say the restart reproduces."""
+def restart_sequence(page) -> list[str]:
+    """Run cell, Run cell, Restart kernel, Run cell: the rows are reruns 1, 2 and (a new kernel) 1 again, kernel starts
+    k, k, k+1; the third repeats the first, and the page says the restart reproduces."""
     click_and_wait(page, "restart_run_cell", "restart_results", 1)
     click_and_wait(page, "restart_run_cell", "restart_results", 2)
     button(page, "restart_kernel").click()
     wait_for_app_run(page, CLICK_TIMEOUT_S * 1000)
     assert not exception_texts(page), "Restart kernel raised"
     click_and_wait(page, "restart_run_cell", "restart_results", 3)
-    dom = read_grid(page.locator(".st-key-restart_results"))
-    show("restart_results", dom)
-    factory_tf, fresh = cli_reference.rows("factory-tf-seed"), cli_reference.rows("fresh-kernel")
-    problems = compare_rows("restart", dom, [(1, fresh[0]), (2, factory_tf[1]), (1, fresh[1])])
-    starts = [row.get("kernel start", "").strip() for row in dom]
-    numeric = len(starts) == 3 and all(start.isdigit() for start in starts)
-    if not (numeric and starts[0] == starts[1] and int(starts[2]) == int(starts[0]) + 1):
-        problems.append(f"restart: kernel start column {starts}, expected k, k, k+1")
+    rows = download_rows(page, "restart")
+    show("restart", rows)
+    problems = []
+    starts = [int(row["kernel_start"]) for row in rows]
+    if [int(row["rerun"]) for row in rows] != [1, 2, 1] or not (starts[0] == starts[1] and starts[2] == starts[0] + 1):
+        problems.append(f"restart: reruns {[row['rerun'] for row in rows]} and kernel starts {starts}, expected 1, 2, 1 and k, k, k+1")
+    elif (rows[2]["before_sha256"], rows[2]["after_sha256"]) != (rows[0]["before_sha256"], rows[0]["after_sha256"]):
+        problems.append(f"restart: the new kernel's rerun 1 {rows[2]} does not repeat the first {rows[0]}")
     check = page.locator(".st-key-restart_check").inner_text()
     if "reproduces" not in check or "does not reproduce" in check:
         problems.append(f"restart: the check box says {check!r}")
     return problems
 
 
-def test_walkthrough_follows_links_and_matches_cli(page, app_url, cli_reference, screenshot_dir):
+def test_walkthrough_follows_links_runs_the_cells_and_downloads_what_it_shows(page, app_url, screenshot_dir):
     started = time.monotonic()
     page.goto(f"{app_url}/")
     assert path_of(page.url) in ("", "home")
@@ -259,29 +186,28 @@ def test_walkthrough_follows_links_and_matches_cli(page, app_url, cli_reference,
         headings[name] = assert_page_ok(page, name)
         if name == "drift":
             set_sidebar_number(page, "reruns", RERUNS)
-            dom = run_many_and_read(page, "drift_run_many", "drift_results")
-            problems += compare_rows("drift (global-model)", dom, numbered(cli_reference.rows("global-model")))
-            problems += check_verdict(page, "drift", "drift_results", cli_reference.rows("global-model"))
+            set_sidebar_number(page, "epochs", EPOCHS)
+            rows = run_many_and_download(page, "drift_run_many", "global-model")
+            problems += numbers("drift", rows, list(range(1, RERUNS + 1)), "global-model")
+            problems += check_verdict(page, "drift", rows, "global-model")
         elif name == "factory":
             run = button(page, "factory_run_many")
             run.wait_for(state="visible")
             label = button_label(page, "factory_run_many")
             assert str(RERUNS) in label, f"factory button says {label!r} but reruns is {RERUNS}"
             run.click()
-            tf_box, full_box = page.locator(".st-key-factory_tf_results"), page.locator(".st-key-factory_full_results")
-            wait_for_rows(page, full_box, RERUNS, 2 * CLICK_TIMEOUT_S)
-            wait_for_rows(page, tf_box, RERUNS, CLICK_TIMEOUT_S)
-            for scenario, box in (("factory-tf-seed", tf_box), ("factory-full-seed", full_box)):
-                dom = read_grid(box)
-                show(scenario, dom)
-                problems += compare_rows(f"factory ({scenario})", dom, numbered(cli_reference.rows(scenario)))
-                key = "factory_tf_results" if scenario == "factory-tf-seed" else "factory_full_results"
-                problems += check_verdict(page, f"factory ({scenario})", key, cli_reference.rows(scenario))
+            for scenario in FACTORY:  # each recipe in its own kernel
+                wait_for_rows(page, page.locator(f".st-key-{scenario}_results"), RERUNS, 2 * CLICK_TIMEOUT_S)
+            for scenario in FACTORY:
+                rows = download_rows(page, scenario)
+                show(scenario, rows)
+                problems += numbers(f"factory ({scenario})", rows, list(range(1, RERUNS + 1)), scenario)
+                problems += check_verdict(page, f"factory ({scenario})", rows, scenario)
         elif name == "restart":
-            problems += restart_sequence(page, cli_reference)
+            problems += restart_sequence(page)
         assert not exception_texts(page), f"page '{name}' shows an exception after running"
         screenshot(page, screenshot_dir, name)
         assert previous != name
     print(f"\nheadings: {headings}")
-    print(f"walkthrough {time.monotonic() - started:.1f} s; CLI reference {cli_reference.seconds:.1f} s")
-    assert not problems, "page and CLI differ:\n" + "\n".join(problems)
+    print(f"walkthrough {time.monotonic() - started:.1f} s")
+    assert not problems, "what the pages show and give disagree:\n" + "\n".join(problems)

@@ -1,22 +1,18 @@
-"""JSON reports (write, read back hostile input, compare) and the notebook export, re-executed with nbclient."""
+"""JSON reports: write, read back hostile input, compare. (The notebook export re-executed in a fresh plain kernel is
+tests/core/test_notebook_rerun.py's: `story --notebook` builds with notebook_from_cells, as the pages do.)"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 
-import nbformat
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jupyter_client.manager import KernelManager
-from nbclient import NotebookClient
 from story_claims import run_cell, story_book
 
-from repro_core.kernels.kernel import DEFAULT_KERNEL, LabKernelSpecManager
 from repro_core.recipes.settings import StoryParams
 from repro_core.records import compare_records
-from repro_core.results.ipynb_export import NotebookInfo, notebook_from_cells
 from repro_core.results.report import MAX_REPORT_BYTES, build_report, parse_report, report_json
 from repro_core.validation import Refusal
 
@@ -78,17 +74,3 @@ def test_oversized_report_is_refused():
 def test_hostile_reports_only_raise_refusal(data):
     with contextlib.suppress(Refusal):
         parse_report(data)
-
-
-@pytest.mark.kernel
-def test_exported_notebook_reproduces_its_fingerprints_in_a_fresh_kernel(run):
-    _, executed, versions = run
-    info = NotebookInfo(title="lab", versions=versions, settings={"seed": 1234})
-    book = nbformat.reads(nbformat.writes(notebook_from_cells(executed, info)), as_version=4)
-    exported = [c.outputs[0].text for c in book.cells if c.cell_type == "code" and c.outputs]
-    manager = KernelManager(kernel_name=DEFAULT_KERNEL, kernel_spec_manager=LabKernelSpecManager())
-    NotebookClient(book, km=manager, timeout=300).execute()
-    fresh = ["".join(o.text for o in c.outputs if o.get("name") == "stdout") for c in book.cells if c.cell_type == "code"]
-    fresh = [text for text in fresh if text]
-    assert fresh == exported
-    assert sum(text.count("sha256") for text in fresh) == 4  # before/after checksums of both reruns, fingerprints included
