@@ -77,7 +77,7 @@ except (OSError, Refusal) as exc:
     st.error(f"The recorded machine reports cannot be read: {exc}", icon=":material/error:")
 
 with st.container(key="machine_live"):
-    st.subheader("Live, on this session's kernels")
+    st.header("Live, on your lab's kernels")
     if live is None:
         st.info("Not run yet: choose the settings and press **Run on these machine settings**.")
     else:
@@ -93,7 +93,7 @@ with st.container(key="machine_live"):
                 code_block(cells.story_setup_cell(with_machine(live_params, run.machine)), wrap=True)
 
 with st.container(key="machine_recorded"):
-    st.subheader("Recorded")
+    st.header("Recorded")
     st.markdown("Written with `python -m repro_core machines --reports repro_core/machine_reports` (one report per kernel, network "
                 "and setting; any two can go to Compare reports).")  # fmt: skip
     if recorded:
@@ -102,7 +102,7 @@ with st.container(key="machine_recorded"):
         st.dataframe(view.machine_frame(recorded), hide_index=True, width="stretch", key="machine_recorded_table")
         st.caption("Measured on: " + " · ".join(view.fingerprint_lines(recorded)))
 
-st.subheader("What makes numbers portable, and what does not")
+st.header("What makes numbers portable, and what does not")
 st.markdown(
     """
 - **Pinned packages are not enough.** The same TensorFlow, Keras and NumPy give other trained weights when oneDNN's

@@ -48,11 +48,10 @@ def findings_view(chart_area) -> None:
             mine = f"  \n*{finding.live}*" if finding.live else ""
             with column.container(key=f"finding_{finding.scenario}"):
                 getattr(st, ALERTS[finding.role])(f"**{finding.question}:** {finding.headline}{mine}", icon=ICONS[finding.role])
-        st.caption(f"From {findings[0].source}" + ("; the lines in italics from this session's own rows." if live else ".")
-                   + (f" {measured_on(entries)}" if entries else ""))  # fmt: skip
+        st.caption(f"From {findings[0].source}" + ("; the lines in italics from your lab's own rows." if live else "."))
     frame = findings_frame(entries, live)
     with chart_area:
         if not frame.empty:
             st.altair_chart(findings_chart(frame), key="home_findings_chart", width="stretch")
-            st.caption(chart_caption(entries, bool(live)))
+            st.caption(chart_caption(entries, bool(live)) + (f" {measured_on(entries)}" if entries else ""))  # which machine measured them
         pages.link("versions", "Across versions and backends: every release and engine, JAX and PyTorch, and a live run in your own kernel")

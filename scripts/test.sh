@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PY=${PYTHON:-python3}
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== [%4d s] %s\n' "$SECONDS" "$*"; }  # seconds since the script started: each step's cost in CI's log
 
 # The installs run side by side where they can (about 4 minutes one after another on a fresh clone of this 2-core machine):
 # Chromium and the TF 2.9 venv need nothing of .venv's packages, the JAX venv and the gateway need its Python. Each
@@ -129,17 +129,17 @@ step "import-linter: the layers of pyproject.toml point down"
 
 finish_jobs  # the fast tier checks the kernelspecs the installs register
 
-# pytest in three steps (markers: pyproject.toml): the fast tier (no kernel, no browser, no server; about a minute),
-# then the kernel and browser tests two files at a time (pytest-xdist; --dist loadgroup keeps a file's module fixtures,
-# such as its gateway, on one worker, and the files of a group of tests/conftest.py's SHARED_BY, which share a story run
-# or the browser's server: much of their time is kernel start-up and page waits, so two overlap well on two cores), then
-# the load tests alone (many sessions at once: they assert caps and memory, which need the machine). The three -m
-# expressions partition the tests (tests/test_tiers.py checks it), so every test runs exactly once. Arguments go to
-# every step (`bash scripts/test.sh -k compare`); a step they select nothing in (pytest's exit code 5) is passed over,
-# but not all of them. Arguments with their own -m run as one pytest, as given.
+# pytest in two steps (markers: pyproject.toml): the fast tier (no kernel, no browser, no server; about a minute), then
+# every slow test, the kernel, browser and load tests, three test files at a time (pytest-xdist; --dist loadgroup with
+# tests/conftest.py making each file a group, so its module fixtures, such as a gateway, start once, and the files of a
+# SHARED_BY group, which share a story run or the browser's server, one group: much of their time is kernel start-up and
+# page waits, so three overlap well on two cores). The load tests assert correctness under load only (caps held, tables
+# equal to the command line's, no out-of-memory kill); the figures they once printed are bench/hosted_bench.py's, so
+# they need no idle machine. The two -m expressions partition the tests (tests/test_tiers.py checks it), so every test
+# runs exactly once. Arguments go to every step (`bash scripts/test.sh -k compare`); a step they select nothing in
+# (pytest's exit code 5) is passed over, but not all of them. Arguments with their own -m run as one pytest, as given.
 FAST="not kernel and not browser and not load"
-KERNELS="(kernel or browser) and not load"
-LOAD="load"
+SLOW="kernel or browser or load"
 own_marker=0
 for arg in "$@"; do
   case "$arg" in -m | -m?*) own_marker=1 ;; esac
@@ -162,6 +162,5 @@ tier() {  # tier LABEL EXPRESSION [PYTEST ARGS...]: one pytest step; a failure e
   fi
 }
 tier "fast tier" "$FAST" "$@"
-tier "kernels and browser, two files at a time" "$KERNELS" -n 2 --dist loadgroup "$@"
-tier "load, alone" "$LOAD" "$@"
+tier "kernels, browser and load, three files at a time" "$SLOW" -n 3 --dist loadgroup --durations=40 "$@"
 [ "$ran" = 1 ] || exit 5  # the arguments selected no test in any step

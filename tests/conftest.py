@@ -150,7 +150,6 @@ def shared_group(path: Path) -> str | None:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the mark into the test's id
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        group = shared_group(item.path)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+    for item in items:  # loadgroup sends an unmarked test anywhere, so every file is a group of its own unless shared
+        group = shared_group(item.path) or item.path.resolve().relative_to(ROOT / "tests").as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))

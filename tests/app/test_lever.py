@@ -68,7 +68,7 @@ def test_the_articles_fix_runs_on_tf29_and_the_bundled_tensorflow_in_one_click(a
     at = at.switch_page(PAGES["factory"]).run()
     at.button(key="factory_versions_run").click().run(timeout=3 * RUN_TIMEOUT)
     assert not exceptions(at) and not at.error
-    params, results = at.session_state["factory_versions_results"]
+    params, results = session.kept(at.session_state, "factory_versions_results")
     assert params.epochs == 2 and [r.versions.kernelspec for r in results] == [TF29, "lab-python"]
     old, new = results
     assert old.versions.tensorflow.startswith("2.9.") and old.versions.engine == "keras2"

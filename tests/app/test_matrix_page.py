@@ -120,7 +120,7 @@ def test_matrix_page_loads_without_running(app):
     assert at.button(key="matrix_run") is not None
     assert at.number_input(key="matrix_parallelism").value >= 1
     assert at.multiselect(key="matrix_engines").value == ["keras3", "tf_keras"]
-    assert "matrix_result" not in at.session_state
+    assert session.kept(at.session_state, "matrix_result") is None
 
 
 def test_matrix_page_rejects_an_empty_engine_choice_plainly(app):
@@ -129,7 +129,7 @@ def test_matrix_page_rejects_an_empty_engine_choice_plainly(app):
     at.button(key="matrix_run").click().run()
     assert not exceptions(at)
     assert any("engines" in e.value for e in at.error)
-    assert "matrix_result" not in at.session_state
+    assert session.kept(at.session_state, "matrix_result") is None
 
 
 @pytest.mark.kernel
@@ -167,7 +167,7 @@ def test_matrix_run_fills_table_and_heatmap_with_the_cores_verdicts(app):
     shown = [dict(zip(d["recipe"], d["verdict"], strict=True)) for d in datasets if "verdict" in d.columns]
     assert shown and all(item == expected for item in shown)
     tooltip_fields = {t["field"] for t in spec["layer"][0]["encoding"]["tooltip"]}
-    assert {"verdict", "same_as", "delta_before", "delta_after"} <= tooltip_fields  # short: no fingerprint list (the table has it)
+    assert {"verdict_words", "same_as", "delta_before", "delta_after"} <= tooltip_fields  # short: no fingerprint list (the table has it)
 
     # Results stay in the session: another script run redraws them without training.
     at.run()
@@ -202,7 +202,7 @@ def test_a_machine_axis_gives_a_column_per_setting(app):
     at.number_input(key="matrix_epochs").set_value(1).run()
     at.button(key="matrix_run").click().run(timeout=RUN_TIMEOUT)
     assert not exceptions(at) and not at.error
-    result = at.session_state["matrix_result"]
+    result = session.kept(at.session_state, "matrix_result")
     assert [r.machine for r in result.results] == [MachineSettings(), MachineSettings(threads=1)]
     frame = [t.value for t in elements(at.main, "dataframe") if "verdict" in t.value.columns][0]
     assert frame["machine"].tolist() == ["the machine's defaults", "1 thread"]

@@ -67,7 +67,7 @@ def test_live_button_adds_a_live_column_with_provenance():
         at.number_input(key="epochs").set_value(1).run()
         at.button(key="versions_run_live").click().run(timeout=RUN_TIMEOUT)
         assert not exceptions(at)
-        live = at.session_state["versions_live"]
+        live = session.kept(at.session_state, "versions_live")
         assert live.source == "live" and live.report.kernel["kernelspec"] == "lab-python"
         assert len(live.report.records) == 4 and live.report.machine.get("cpu")
         assert heatmap_columns(at)[-1] == live.column and live.column.endswith("· live")

@@ -63,7 +63,7 @@ def test_tiny_audit_fills_verdict_table_and_heatmap(page):
     assert not exceptions(at)
     block = find_block(at.main, "model_results")
     texts = alerts(block)
-    assert any("Verdict" in text and "(stable)" in text for text in texts), texts
+    assert any(text.startswith("**Stable**") and "Rows judged: 2 reruns" in text for text in texts), texts
     records, table = (frame.value for frame in elements(block, "dataframe"))
     assert len(records) == 2
     assert list(table["layer"]) == ["l1_dense", "l1_dense", "output", "output"] and table["identical"].all()
