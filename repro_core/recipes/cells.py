@@ -207,9 +207,9 @@ def backend_seed_line(backend: str, seed: int) -> str:
     return f"{call}({int(seed)})\n"
 
 
-def _article_model_lines(model: ArticleModel, backend: str = DEFAULT_BACKEND, machine: MachineSettings = DEFAULT_MACHINE) -> str:
-    dropout_line = "    net.add(layers.Dropout(0.5))  # a second source of randomness\n" if model.dropout else ""
-    data = "tf.ones((3, 3))" if backend == DEFAULT_BACKEND else "keras.ops.ones((3, 3))"
+def _notebook_head(backend: str, machine: MachineSettings, seed: int) -> str:
+    """The article's start-of-notebook block, which every story network's setup cell begins with: imports, the machine's
+    thread lines, then the three seeds."""
     return f'''# Start of the notebook: seed every generator, as the article recommends.
 os.environ["PYTHONHASHSEED"] = "0"  # only affects processes started later, not this kernel
 
@@ -219,8 +219,14 @@ import numpy as np
 {_keras_imports(backend)}{machine_thread_lines(machine, backend)}
 np.random.seed({NOTEBOOK_NUMPY_SEED})
 random.seed({NOTEBOOK_PYTHON_SEED})
-{backend_seed_line(backend, model.seed)}
-# Three samples of three ones, three targets.
+{backend_seed_line(backend, seed)}
+'''
+
+
+def _article_model_lines(model: ArticleModel, backend: str = DEFAULT_BACKEND, machine: MachineSettings = DEFAULT_MACHINE) -> str:
+    dropout_line = "    net.add(layers.Dropout(0.5))  # a second source of randomness\n" if model.dropout else ""
+    data = "tf.ones((3, 3))" if backend == DEFAULT_BACKEND else "keras.ops.ones((3, 3))"
+    return f'''{_notebook_head(backend, machine, model.seed)}# Three samples of three ones, three targets.
 x = {data}
 y = np.array([3, 2, 1])
 
@@ -240,16 +246,8 @@ def _wide_model_lines(model: WideModel, backend: str = DEFAULT_BACKEND, machine:
     n, k, outputs, seed = int(model.samples), int(model.features), int(model.outputs), int(model.data_seed)
     hidden = "\n".join(f'    net.add(layers.Dense({int(units)}, activation="relu"))' for units in model.hidden)
     widths = "→".join(str(int(units)) for units in (k, *model.hidden, outputs))
-    return f'''# Start of the notebook: seed every generator, as the article recommends.
-os.environ["PYTHONHASHSEED"] = "0"  # only affects processes started later, not this kernel
-
-import hashlib
-import random
-import numpy as np
-{_keras_imports(backend)}{machine_thread_lines(machine, backend)}
-np.random.seed({NOTEBOOK_NUMPY_SEED})
-random.seed({NOTEBOOK_PYTHON_SEED})
-{backend_seed_line(backend, model.seed)}
+    head = _notebook_head(backend, machine, model.seed)
+    return head + f'''\
 # A wide network's data: {n:,} samples of {k} features and {outputs} targets from NumPy's RandomState({seed}), the same on every backend.
 data_rng = np.random.RandomState({seed})
 x = data_rng.normal(size=({n}, {k})).astype("float32")

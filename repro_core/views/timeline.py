@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
-from repro_core.machine import machine_words
+from repro_core.machine import machine_words, trait_differences
 from repro_core.records import VERDICTS, RunRecord, by_scenario, compare_records, format_sum
 from repro_core.results.timeline import TimelineEntry, release_key
 from repro_core.views.chart_size import WRAPPED_LABEL_LIMIT, label_expr, sized
@@ -165,10 +165,14 @@ def live_agreement(live: TimelineEntry, entries: Sequence[TimelineEntry]) -> str
         return f"Not compared with the recorded {twin.column}: the settings differ ({', '.join(differ)})."
     rows = compare_records(twin.report.records, live.report.records).rows
     same = sum(1 for row in rows if row.same)
-    where = f"recorded with {kernel_text(twin)} on {twin.report.machine.get('cpu', '?')}"
+    where = f"recorded with {kernel_text(twin)} on {machine_words(twin.report.machine) or twin.report.machine.get('cpu', '?')}"
     if rows and same == len(rows):
         return f"All {len(rows)} live reruns have the same fingerprints as the recorded {twin.column} ({where})."
-    return f"{same} of {len(rows)} live reruns have the same fingerprints as the recorded {twin.column} ({where}); the others differ."
+    traits = [trait.replace(" in A", " recorded").replace(" in B", " live").replace("A has", "the recorded machine has")
+              .replace("B has", "the live one has").replace("A lacks", "the recorded one lacks").replace("B lacks", "the live one lacks")
+              for trait in trait_differences(twin.report.machine, live.report.machine)]  # fmt: skip
+    why = f" The machines' traits differ ({'; '.join(traits)}), which can change the bits: see Another machine." if traits else ""
+    return f"{same} of {len(rows)} live reruns have the same fingerprints as the recorded {twin.column} ({where}); the others differ.{why}"
 
 
 # -- what the reports say, in words ---------------------------------------------------------------------
