@@ -134,14 +134,21 @@ SHARED_BY = {
     # story_runs.default_story: the lab's default story per (kernel, engine), run once per process (keras3, tf_keras, TF 2.9)
     "default-stories": ("core/test_fork.py", "core/test_story_keras3.py", "core/test_story_tf_keras.py", "core/test_story_tf29.py",
                         "core/test_timeline_live.py", "core/test_story_gateway.py"),
-    # the browser tests' app server (its fork template) and Chromium; engine_reports, shared by test_cli and test_compare_upload
+    # the accessibility pages: one app server of their own (22 page checks, the longest browser file)
+    "browser-a11y": ("browser/test_accessibility.py",),
+    # the other browser tests' app server (its fork template) and Chromium; engine_reports, shared by test_cli and
+    # test_compare_upload
     "browser": ("browser/", "core/test_cli.py"),
 }  # fmt: skip
+# Load tests start servers of their own and share nothing: each test is a group, so they spread over the workers.
+OWN_SERVERS = ("browser/test_load.py", "browser/test_hosted_cap.py")
 
 
 def shared_group(path: Path) -> str | None:
-    """The SHARED_BY group of a test file (a path under tests/), or None."""
+    """The SHARED_BY group of a test file (a path under tests/), or None. The first group that names it wins."""
     relative = path.resolve().relative_to(ROOT / "tests").as_posix()
+    if relative in OWN_SERVERS:
+        return None
     for group, members in SHARED_BY.items():
         if any(relative == member or (member.endswith("/") and relative.startswith(member)) for member in members):
             return group
@@ -150,6 +157,9 @@ def shared_group(path: Path) -> str | None:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the mark into the test's id
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:  # loadgroup sends an unmarked test anywhere, so every file is a group of its own unless shared
-        group = shared_group(item.path) or item.path.resolve().relative_to(ROOT / "tests").as_posix()
+    """loadgroup sends an unmarked test anywhere, so every file is a group of its own unless shared, and a load test, which
+    shares nothing, is a group by itself."""
+    for item in items:
+        relative = item.path.resolve().relative_to(ROOT / "tests").as_posix()
+        group = shared_group(item.path) or (item.nodeid if relative in OWN_SERVERS else relative)
         item.add_marker(pytest.mark.xdist_group(group))

@@ -103,12 +103,18 @@ class Gateway:
         except urllib.error.HTTPError as error:
             return error.code, error.read()
 
-    def kernel_count(self) -> int:
-        """Kernels the gateway runs now, whoever started them (GET /api/kernels)."""
-        status, body = self.request("GET", "/api/kernels")
-        if status != 200:
-            raise RuntimeError(f"GET /api/kernels answered HTTP {status}: {body[:200]!r}")
-        return len(json.loads(body))
+    def kernel_count(self, attempts: int = 5) -> int:
+        """Kernels the gateway runs now, whoever started them (GET /api/kernels). EG 3.3.0 can answer 500 while a kernel is
+        being started or shut down beside the listing (seen in a loaded CI run): that answer is asked again, a few times."""
+        for attempt in range(attempts):
+            status, body = self.request("GET", "/api/kernels")
+            if status == 200:
+                return len(json.loads(body))
+            if status < 500 or attempt == attempts - 1:
+                break
+            time.sleep(0.5)
+        last = body.decode("utf-8", "replace").replace("\\n", "\n").strip().splitlines()[-1:] or [""]
+        raise RuntimeError(f"GET /api/kernels answered HTTP {status} ({attempts} tries): {last[0][-300:]}")
 
 
 # -- provisioning ---------------------------------------------------------------------------------------------

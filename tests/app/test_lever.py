@@ -8,8 +8,11 @@ from app_helpers import exceptions, messages
 from conftest import PAGES, RUN_TIMEOUT
 
 from lab_ui import pages, session, sidebar
+from repro_core.judgement import judge
 from repro_core.kernels.kernel import available_kernels
 from repro_core.records import verdict
+from repro_core.views.story import headline
+from repro_core.vocabulary import engine_label
 
 TF29 = "repro-tf29"
 BUDGETED = [  # every button whose click trains reruns x epochs, and its page
@@ -76,10 +79,11 @@ def test_the_articles_fix_runs_on_tf29_and_the_bundled_tensorflow_in_one_click(a
     assert [len(r.records) for r in results] == [2, 2]
     assert verdict(old.records) == "stable"  # the article's fix holds on TF 2.9 (its rows, not a prediction)
     shown = [a.value for a in at.success] + [a.value for a in at.warning] + [a.value for a in at.error]
-    for result in results:  # each column's headline is the verdict of the rows beside it
-        assert any(f"({verdict(result.records)})" in text for text in shown), shown
+    for result in results:  # each column's headline is the judgement of the rows beside it
+        assert any(text == headline(judge(result.records)) for text in shown), shown
     captions = " ".join(c.value for c in at.caption)
-    assert "engine keras2 · kernelspec repro-tf29" in captions and f"engine {new.versions.engine} · kernelspec lab-python" in captions
+    assert f"{engine_label('keras2')} · kernelspec repro-tf29" in captions
+    assert f"{engine_label(new.versions.engine)} · kernelspec lab-python" in captions
 
 
 def test_a_page_that_makes_two_refused_clicks_in_one_run_shows_one_alert(monkeypatch):

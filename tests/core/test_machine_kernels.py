@@ -88,7 +88,7 @@ def _run(kernel, params):
 def test_forked_kernels_take_onednn_and_the_isa_cap_from_their_kind_as_spawned_ones_do(monkeypatch):
     if not forks_kernels(DEFAULT_KERNEL):
         pytest.skip("this machine does not fork kernels (REPRO_FORK=0, or no pidfd)")
-    base = network_params("wide", reruns=1)
+    base = network_params("wide", reruns=1, epochs=1)  # one epoch's 8 steps already part the digits
     settings = {"on": MachineSettings(onednn="on"), "off": MachineSettings(onednn="off"), "sse41": MachineSettings(onednn="on", isa="SSE41")}
     forked, spawned = {}, {}
     for name, machine in settings.items():
@@ -96,7 +96,7 @@ def test_forked_kernels_take_onednn_and_the_isa_cap_from_their_kind_as_spawned_o
         kind = KernelKind.of(DEFAULT_KERNEL, "keras3", machine)
         was_forked, forked[name] = _run(ForkProvider().new_kernel(kind), params)
         assert was_forked, f"{name}: the lab's kernel was spawned, not forked"
-        if name != "off":
+        if name == "on":  # a spawned kernel of one switched kind is enough to show forked and spawned agree
             was_forked, spawned[name] = _run(SpawnProvider().new_kernel(kind), params)
             assert not was_forked
     fingerprints = {name: result.records[0].fingerprints for name, result in forked.items()}
@@ -127,7 +127,7 @@ def test_in_a_forked_kernel_the_cell_alone_cannot_switch_onednn_and_the_fingerpr
 
 
 def test_wide_network_threads_change_the_trained_weights_and_compare_names_them(tmp_path):
-    base = ("--network", "wide", "--scenario", "factory-full-seed", "--reruns", "2")
+    base = ("--network", "wide", "--scenario", "factory-full-seed", "--reruns", "2", "--epochs", "1")
     one, two = (story_report(tmp_path, f"threads-{n}", *base, "--threads", str(n)) for n in (1, 2))
     assert (one["machine"]["intra_op_threads"], two["machine"]["intra_op_threads"]) == ("1", "2")
     assert one["verdicts"] == two["verdicts"] == {"factory-full-seed": "stable"}  # each repeats within itself
@@ -144,7 +144,8 @@ def test_notebooks_exported_with_onednn_on_and_off_repeat_in_a_plain_kernel(tmp_
     lines = {}
     for switch in ("on", "off"):
         path = tmp_path / f"{switch}.ipynb"
-        done = cli("story", "--network", "wide", "--scenario", "factory-full-seed", "--reruns", "2", "--onednn", switch, "--notebook", str(path))
+        done = cli("story", "--network", "wide", "--scenario", "factory-full-seed", "--reruns", "1", "--epochs", "1", "--onednn", switch,
+                   "--notebook", str(path))  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
         book = nbformat.read(path, as_version=4)
         setup = next(cell.source for cell in book.cells if cell.cell_type == "code")
