@@ -26,6 +26,12 @@ PAGES = {
 }
 
 
+def open_page(path: str, at: AppTest | None = None) -> AppTest:
+    """The app (a new one unless given) on the page at `path` (lab_pages/....py)."""
+    at = at or AppTest.from_file(APP, default_timeout=60).run()
+    return at.switch_page(path).run()
+
+
 def close_kernel(at: AppTest) -> None:
     """Give back every kernel: tests run one at a time, so this is the test's own (pooled or not)."""
     release_all(session.pool())

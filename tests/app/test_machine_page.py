@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 from app_helpers import elements, exceptions, find_block
-from conftest import APP, RUN_TIMEOUT
-from streamlit.testing.v1 import AppTest
+from conftest import RUN_TIMEOUT, open_page
 
 from lab_ui import session
 from repro_core.machine import MachineSettings
@@ -16,13 +15,8 @@ from repro_core.views.machines import COL_INITIAL, COL_SETTING, COL_TRAINED, fin
 PAGE = "lab_pages/machine.py"
 
 
-def open_page(at: AppTest | None = None) -> AppTest:
-    at = at or AppTest.from_file(APP, default_timeout=60).run()
-    return at.switch_page(PAGE).run()
-
-
 def test_the_page_renders_recorded_rows_and_what_makes_numbers_portable_without_a_kernel():
-    at = open_page()
+    at = open_page(PAGE)
     assert not exceptions(at)
     assert [t.value for t in at.title] == ["Another machine"]
     assert at.button(key="machine_run") is not None and at.pills(key="machine_settings") is not None
@@ -38,7 +32,7 @@ def test_the_page_renders_recorded_rows_and_what_makes_numbers_portable_without_
 
 
 def test_an_empty_choice_is_refused_plainly():
-    at = open_page()
+    at = open_page(PAGE)
     at.pills(key="machine_settings").set_value([]).run()
     at.button(key="machine_run").click().run()
     assert not exceptions(at)
@@ -48,7 +42,7 @@ def test_an_empty_choice_is_refused_plainly():
 
 @pytest.mark.kernel
 def test_a_run_puts_live_rows_beside_the_recorded_ones(app):
-    at = open_page(app)
+    at = open_page(PAGE, app)
     at.number_input(key="machine_reruns").set_value(1)
     at.pills(key="machine_settings").set_value(["default", "threads-1"]).run()
     at.button(key="machine_run").click().run(timeout=RUN_TIMEOUT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from app_helpers import chart_data, elements, exceptions, find_block
-from conftest import APP, RUN_TIMEOUT, close_kernel
+from conftest import APP, RUN_TIMEOUT, close_kernel, open_page
 from streamlit.testing.v1 import AppTest
 
 from lab_ui import session
@@ -13,12 +13,6 @@ from repro_core.views import backends
 from repro_core.views.timeline import summary_sentence
 
 PAGE = "lab_pages/versions.py"
-
-
-def open_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page(PAGE).run()
-    return at
 
 
 def heatmap_columns(at: AppTest) -> list[str]:
@@ -31,7 +25,7 @@ def heatmap_columns(at: AppTest) -> list[str]:
 
 
 def test_page_renders_the_recorded_heatmap_and_the_computed_sentence():
-    at = open_page()
+    at = open_page(PAGE)
     assert not exceptions(at)
     assert [t.value for t in at.title] == ["Across versions and backends"]
     entries = load_timeline(backends=True)
@@ -61,7 +55,7 @@ def test_factory_and_why_link_to_the_page():
 
 @pytest.mark.kernel
 def test_live_button_adds_a_live_column_with_provenance():
-    at = open_page()
+    at = open_page(PAGE)
     try:
         at.number_input(key="reruns").set_value(1).run()
         at.number_input(key="epochs").set_value(1).run()

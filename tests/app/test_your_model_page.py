@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import pytest
 from app_helpers import alerts, chart_data, elements, exceptions, find_block
-from conftest import APP, RUN_TIMEOUT
-from kernel_helpers import kept_and_lent, release_all
-from streamlit.testing.v1 import AppTest
+from conftest import RUN_TIMEOUT, close_kernel, open_page
+from kernel_helpers import kept_and_lent
 
 from lab_ui import session
 
 PAGE = "lab_pages/your_model.py"
 
 
-def close(at: AppTest) -> None:
-    release_all(session.pool())
-
-
 @pytest.fixture
 def page():
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page(PAGE).run()
-    try:
-        yield at
-    finally:
-        close(at)
+    at = open_page(PAGE)
+    yield at  # pytest runs the rest as the test's teardown, failed or not
+    close_kernel(at)
 
 
 def test_page_loads_without_starting_a_kernel(page):

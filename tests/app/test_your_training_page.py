@@ -8,8 +8,8 @@ import json
 
 import pytest
 from app_helpers import chart_data, elements, exceptions, find_block
-from conftest import APP, RUN_TIMEOUT
-from kernel_helpers import kept_and_lent, release_all
+from conftest import APP, RUN_TIMEOUT, close_kernel, open_page
+from kernel_helpers import kept_and_lent
 from streamlit.testing.v1 import AppTest
 
 from lab_ui import session
@@ -19,12 +19,9 @@ PAGE = "lab_pages/your_training.py"
 
 @pytest.fixture
 def page():
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page(PAGE).run()
-    try:
-        yield at
-    finally:
-        release_all(session.pool())
+    at = open_page(PAGE)
+    yield at  # pytest runs the rest as the test's teardown, failed or not
+    close_kernel(at)
 
 
 def test_page_shows_the_example_and_the_recorder_without_starting_a_kernel(page):

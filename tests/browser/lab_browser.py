@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -328,6 +329,16 @@ class MemoryCgroup:
 # --- driving the app --------------------------------------------------------------------
 
 EXCEPTION_SELECTOR = '[data-testid="stException"]'
+
+
+def at_widths(page, element, widths: tuple[int, ...] = (1440, 390)) -> Iterator[int]:
+    """Each viewport width in turn (desktop, then phone, 900 px tall) with `element` scrolled into view, for checks of
+    its size at both."""
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(800)  # the chart re-lays itself out to the new width
+        element.scroll_into_view_if_needed()
+        yield width
 
 
 def wait_for_app_run(page, timeout_ms: float = 60_000) -> None:

@@ -5,7 +5,7 @@ audit in a real kernel, its verdict table and heatmap)."""
 from __future__ import annotations
 
 import pytest
-from lab_browser import button, exception_texts, grid_row_count, wait_for_app_run
+from lab_browser import at_widths, button, exception_texts, grid_row_count, wait_for_app_run
 
 pytestmark = pytest.mark.browser
 
@@ -36,10 +36,7 @@ def test_your_model_audit_runs_in_the_browser(page, app_url, screenshot_dir):
     page.screenshot(path=str(screenshot_dir / "your-model.png"), full_page=True)
     # issue 27: the heatmap has a real plot area (not the one line a 120 px chart with its legend left), desktop and phone
     chart = results.locator('[data-testid="stVegaLiteChart"]').first
-    for width in (1440, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(800)
-        chart.scroll_into_view_if_needed()
+    for width in at_widths(page, chart):
         cells = chart.locator("svg g.mark-rect").first.bounding_box()
         assert cells is not None and cells["height"] >= 100 and cells["width"] <= width, (width, cells)
         assert chart.locator("svg g.role-legend").count() == 1 and chart.locator("svg g.role-axis-title").count() == 2

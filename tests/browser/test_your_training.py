@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from lab_browser import button, exception_texts, wait_for_app_run
+from lab_browser import at_widths, button, exception_texts, wait_for_app_run
 
 pytestmark = pytest.mark.browser
 
@@ -42,10 +42,7 @@ def test_a_shipped_example_runs_on_the_page(page, app_url, screenshot_dir, tmp_p
     results = page.locator(".st-key-train_results")
     assert "part first at the initial weights" in results.inner_text() and "layer conv2d" in results.inner_text()
     chart = results.locator('[data-testid="stVegaLiteChart"]').first
-    for width in (1440, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(800)
-        chart.scroll_into_view_if_needed()
+    for width in at_widths(page, chart):
         box = chart.locator("svg").first.bounding_box()
         assert box is not None and box["height"] >= 260 and box["width"] <= width, box  # the plot area alone is 260 px tall
         page.screenshot(path=str(screenshot_dir / f"your-training-{width}.png"), full_page=True)
