@@ -132,8 +132,9 @@ finish_jobs  # the fast tier checks the kernelspecs the installs register
 # pytest in two steps (markers: pyproject.toml): the fast tier (no kernel, no browser, no server; about a minute), then
 # every slow test, the kernel, browser and load tests, three test files at a time (pytest-xdist; --dist loadgroup with
 # tests/conftest.py making each file a group, so its module fixtures, such as a gateway, start once, and the files of a
-# SHARED_BY group, which share a story run or the browser's server, one group: much of their time is kernel start-up and
-# page waits, so three overlap well on two cores). The load tests assert correctness under load only (caps held, tables
+# SHARED_BY group, which share a story run or the browser's server, one group; the longest groups first, in conftest's
+# LONGEST_FIRST order, which --no-loadscope-reorder keeps: much of their time is kernel start-up and page waits, so three
+# overlap well on two cores). The load tests assert correctness under load only (caps held, tables
 # equal to the command line's, no out-of-memory kill); the figures they once printed are bench/hosted_bench.py's, so
 # they need no idle machine. The two -m expressions partition the tests (tests/test_tiers.py checks it), so every test
 # runs exactly once. Arguments go to every step (`bash scripts/test.sh -k compare`); a step they select nothing in
@@ -162,5 +163,5 @@ tier() {  # tier LABEL EXPRESSION [PYTEST ARGS...]: one pytest step; a failure e
   fi
 }
 tier "fast tier" "$FAST" "$@"
-tier "kernels, browser and load, three files at a time" "$SLOW" -n 3 --dist loadgroup --durations=40 "$@"
+tier "kernels, browser and load, three files at a time" "$SLOW" -n 3 --dist loadgroup --no-loadscope-reorder --durations=40 "$@"
 [ "$ran" = 1 ] || exit 5  # the arguments selected no test in any step

@@ -155,11 +155,29 @@ def shared_group(path: Path) -> str | None:
     return None
 
 
+# The groups that take longest, longest first (test-seconds in a CI run of 2026-12-07: 345, about 260, 235, 95 to 164 each,
+# then 139, 137, 136, 95). A worker is handed the next group in collection order once it has two tests or fewer left, so
+# these start at once and the short files fill the end. (xdist's own order, by test count with --loadscope-reorder, put
+# the one-test load groups last: four tests of up to 160 s on three workers at the end of the run.) Order only.
+LONGEST_FIRST = ("default-stories", "browser", "browser-a11y", "tests/browser/test_load.py::test_sixteen",
+                 "tests/browser/test_load.py::test_two_servers", "tests/browser/test_hosted_cap.py", "tests/browser/test_load.py",
+                 "app/test_runs.py", "core/test_machine_kernels.py", "core/test_diagnose_kernels.py", "core/test_notebook_rerun.py")  # fmt: skip
+
+
+def first_rank(group: str) -> int:
+    """The group's place in LONGEST_FIRST (a SHARED_BY name, or the start of a path), or after all of them."""
+    return next((rank for rank, entry in enumerate(LONGEST_FIRST) if group == entry or ("/" in entry and group.startswith(entry))),
+                len(LONGEST_FIRST))  # fmt: skip
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the mark into the test's id
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """loadgroup sends an unmarked test anywhere, so every file is a group of its own unless shared, and a load test, which
-    shares nothing, is a group by itself."""
+    shares nothing, is a group by itself; the longest groups come first (scripts/test.sh passes --no-loadscope-reorder so
+    that xdist keeps this order), each keeping its tests' own order."""
+    groups = {}
     for item in items:
         relative = item.path.resolve().relative_to(ROOT / "tests").as_posix()
-        group = shared_group(item.path) or (item.nodeid if relative in OWN_SERVERS else relative)
+        groups[item] = group = shared_group(item.path) or (item.nodeid if relative in OWN_SERVERS else relative)
         item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: first_rank(groups[item]))  # stable: the rest keep the order they were collected in

@@ -45,6 +45,8 @@ def test_compare_two_reports_then_a_malformed_file(page, app_url, reports, tmp_p
     upload(page, "compare_b", reports["tf_keras"])
     result = page.locator(".st-key-compare_result")
     result.get_by_text(expected).wait_for(timeout=30_000)
+    result.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)  # drawn after the headline, on a slow machine later
+    wait_for_app_run(page)
     assert " of 2 rerun(s) in both reports differ" in expected
     assert "tf_keras" in page.locator(".st-key-compare_b_summary").inner_text()
     assert "Keras 3" in page.locator(".st-key-compare_a_summary").inner_text()  # the engine in words, not its id
