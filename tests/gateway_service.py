@@ -202,7 +202,7 @@ def provision(venv: Path = VENV, python: str = "", say=print) -> Path:
         _run([python, "-m", "venv", str(venv)], 300)
     pip = [str(venv_python(venv)), "-m", "pip", "--disable-pip-version-check", "-q"]
     _run(pip + ["install", "--upgrade", "pip"])
-    _run(pip + ["install", EG_REQUIREMENT])
+    _run(pip + ["install", "--no-compile", EG_REQUIREMENT])
     with tempfile.TemporaryDirectory(prefix="eg-sdist-") as folder:
         _run(pip + ["download", "--no-deps", "--no-binary", ":all:", "--dest", folder, EG_REQUIREMENT])
         sdists = list(Path(folder).glob("*.tar.gz"))

@@ -261,7 +261,7 @@ def provision(venv: KernelVenv, interpreter: str, say: Say, skip_install: bool =
             return error
     say(f"{venv.name}: pip install -r {venv.requirements.name} ({venv.installs})")
     pip = [str(venv.python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    for step in (pip + ["--upgrade", "pip<25"], pip + ["-r", str(venv.requirements)]):
+    for step in (pip + ["--upgrade", "pip<25"], pip + ["--no-compile", "-r", str(venv.requirements)]):
         if error := _run(step, PIP_TIMEOUT, "install failed"):
             return error
     what, code = venv.check
