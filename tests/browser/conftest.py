@@ -9,6 +9,7 @@ case they fail with a clear message.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -103,23 +104,42 @@ CLI_SCENARIOS = tuple(scenario for _, scenarios in RUN_MANY.values() for scenari
 CLI_RERUNS = 3  # the sidebar's default: what "Run 3 times" runs
 
 
+Rows = dict[str, list[tuple[float, float, str, str]]]
+
+
 @pytest.fixture(scope="session")
-def cli_story_rows() -> dict[str, list[tuple[float, float, str, str]]]:
+def cli_story_rows(tmp_path_factory, worker_id: str) -> Rows:
     """`python -m repro_core story --format json --reruns 3 --epochs 2` for the drift and factory pages' scenarios at the
     lab's other default settings (LOAD_EPOCHS: what the load tests set in their sessions' sidebars), in spawned kernels
     (REPRO_FORK=0: the servers' forked kernels are checked against spawned ones): per scenario, each rerun's (before sum,
     after sum, before sha256, after sha256), exact, as lab_browser.fingerprinted_rows reads a page's CSV download. Run
-    once, before the first server of the load and hosted-cap tests starts (outside any memory cgroup), for all of them.
-    One command per scenario, all at once (2 cores): the story starts every scenario on a newly started kernel anyway, so
-    the records are the same as one command's with several --scenario options, sooner (72 s -> 55 s measured on 2 shared
-    cores, for three)."""
+    once per test run, before the first server of the load and hosted-cap tests starts (outside any memory cgroup): the
+    load tests are groups of their own, so under xdist the first worker that needs the rows runs the commands while
+    holding a lock, and the others wait and read what it wrote into the run's shared temporary folder."""
+    if worker_id == "master":  # no xdist: this process is the whole run
+        return _cli_story_rows()
+    shared = tmp_path_factory.getbasetemp().parent  # pytest-<n>/, the folder of this run's workers (popen-gw0, ...)
+    saved = shared / "cli_story_rows.json"
+    with open(shared / "cli_story_rows.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also when the commands fail
+        if saved.exists():
+            return {name: [tuple(row) for row in rows] for name, rows in json.loads(saved.read_text()).items()}
+        rows = _cli_story_rows()
+        saved.write_text(json.dumps(rows))  # floats as repr: exact
+        return rows
+
+
+def _cli_story_rows() -> Rows:
+    """One command per scenario, all at once (2 cores): the story starts every scenario on a newly started kernel anyway,
+    so the records are the same as one command's with several --scenario options, sooner (72 s -> 55 s measured on 2
+    shared cores, for three)."""
     env = {**os.environ, "REPRO_FORK": "0"}
     running = {}
     for name in CLI_SCENARIOS:
         command = [sys.executable, "-m", "repro_core", "story", "--format", "json", "--reruns", str(CLI_RERUNS), "--epochs", str(LOAD_EPOCHS),
                    "--scenario", name]  # fmt: skip
         running[name] = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    rows: dict[str, list[tuple[float, float, str, str]]] = {}
+    rows: Rows = {}
     for name, proc in running.items():
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
