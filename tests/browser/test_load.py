@@ -6,7 +6,7 @@ under load here, not training.
 1. 4 sessions against a pool capped at 2 kernels (two rounds): every session clicks "Run N times" on the drift page
    (the factory page's three tables are the hosted-capacity test's); each must finish with a table
    bit-identical to a solo CLI run, those who waited must have been shown their place in the queue,
-   and the server must never have more than 3 kernels alive.
+   and the server must never have more than 2 kernels alive.
 2. Hosted capacity: the server runs inside a 2700 MB memory cgroup (Streamlit Community Cloud's
    ceiling) with no kernel cap set, so the pool sizes itself from measured memory; 16 sessions (12 on the drift page,
    4 on the factory page, whose three recipes take a kernel each: 24 kernels asked for at once) press "Run 3 times".
